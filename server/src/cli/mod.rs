@@ -1,0 +1,73 @@
+//! The `jingu` command line (DESIGN §2): clap definitions here, one module per command group.
+//! Exit codes: 0 ok, 1 refused or failed (message on stderr), 2 usage error (clap's own).
+
+mod symbols;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jingu",
+    version,
+    about = "An enterprise-grade AI coding agent that speaks LSP"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the Language Server Protocol over stdio.
+    Lsp {
+        /// Accepted for clients that append it; stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+        /// Write logs to this file instead of stderr.
+        #[arg(long)]
+        log_file: Option<std::path::PathBuf>,
+    },
+    /// List the symbols of a file.
+    Symbols(symbols::Args),
+}
+
+/// Errors a command reports before exiting with status 1.
+pub type CmdResult = anyhow::Result<()>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
+        Command::Symbols(args) => {
+            init_cli_logging();
+            symbols::run(args)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jingu: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs for one-shot commands go to stderr; `RUST_LOG` filters them (default: warnings).
+pub fn init_cli_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+}
+
+/// Print a value as one JSON document on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> CmdResult {
+    let text = serde_json::to_string_pretty(value)?;
+    println!("{text}");
+    Ok(())
+}

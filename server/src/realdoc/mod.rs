@@ -1,0 +1,1 @@
+//! realdoc — see ARCHITECTURE.md.

@@ -1,0 +1,1 @@
+//! skills — see ARCHITECTURE.md.

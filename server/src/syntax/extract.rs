@@ -1,0 +1,229 @@
+//! Turn a tree and the language's symbols query into [`Symbol`]s with name paths.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+
+use super::{Language, Symbol, SymbolKind};
+
+/// Nodes that wrap a definition and belong to its extent (decorators, `export`, `template<>`).
+const WRAPPERS: &[&str] = &[
+    "decorated_definition",
+    "export_statement",
+    "template_declaration",
+];
+
+/// Single-declarator declarations whose extent is the symbol's (`const f = () => {}`).
+const DECLARATIONS: &[&str] = &["lexical_declaration", "variable_declaration"];
+
+/// Leading siblings that document a definition.
+fn is_leading_trivia(kind: &str) -> bool {
+    kind.contains("comment") || kind == "attribute_item" || kind == "decorator"
+}
+
+struct Raw {
+    kind: SymbolKind,
+    name: String,
+    /// Extra path segments before the name (Go receiver, C++ qualifier).
+    qualifier: Vec<String>,
+    decl: Range<usize>,
+    range: Range<usize>,
+    body: Option<Range<usize>>,
+    name_range: Range<usize>,
+}
+
+pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
+    let query = language.symbols_query();
+    let names = query.capture_names();
+    let src = text.as_bytes();
+    let mut raws: Vec<Raw> = Vec::new();
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(query, tree.root_node(), src);
+    while let Some(m) = matches.next() {
+        let mut def: Option<(Node, SymbolKind)> = None;
+        let mut name: Option<Node> = None;
+        let mut qualified: Option<Node> = None;
+        let mut body: Option<Node> = None;
+        let mut trait_: Option<Node> = None;
+        let mut receiver: Option<Node> = None;
+        for cap in m.captures() {
+            let cname = names[cap.index as usize];
+            match cname {
+                "name" => name = Some(cap.node),
+                "qualified_name" => qualified = Some(cap.node),
+                "body" => body = Some(cap.node),
+                "trait" => trait_ = Some(cap.node),
+                "receiver" => receiver = Some(cap.node),
+                other => {
+                    if let Some(k) = other
+                        .strip_prefix("definition.")
+                        .and_then(SymbolKind::from_capture)
+                    {
+                        def = Some((cap.node, k));
+                    }
+                }
+            }
+        }
+        let Some((node, kind)) = def else { continue };
+        let node_text = |n: Node| n.utf8_text(src).unwrap_or_default().to_string();
+        let (name_str, name_range, mut qualifier) = if let Some(q) = qualified {
+            // `ns::Foo::bar` → qualifier [ns, Foo], name `bar`.
+            let full = node_text(q);
+            let mut parts: Vec<String> = full.split("::").map(|s| s.trim().to_string()).collect();
+            let last = parts.pop().unwrap_or_default();
+            (last, q.byte_range(), parts)
+        } else if let Some(n) = name {
+            (node_text(n), n.byte_range(), Vec::new())
+        } else {
+            continue;
+        };
+        let name_str = if kind == SymbolKind::Impl {
+            match trait_ {
+                Some(t) => format!("impl {} for {}", node_text(t), name_str),
+                None => format!("impl {name_str}"),
+            }
+        } else {
+            name_str
+        };
+        if let Some(r) = receiver {
+            qualifier = vec![node_text(r)];
+        }
+        let key = (node.start_byte(), node.end_byte());
+        // Two patterns may match one node (a TS method also matches a field pattern): keep the first.
+        if !seen.insert(key) {
+            continue;
+        }
+        let decl = node.byte_range();
+        let range = extent(node);
+        raws.push(Raw {
+            kind,
+            name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
+            qualifier,
+            decl,
+            range,
+            body: body.map(|b| b.byte_range()),
+            name_range,
+        });
+    }
+
+    // Parents before children: by start, then by larger extent first.
+    raws.sort_by(|a, b| {
+        a.decl
+            .start
+            .cmp(&b.decl.start)
+            .then(b.decl.end.cmp(&a.decl.end))
+    });
+
+    // Pass 1: nesting by containment, kinds, and each symbol's own path segment.
+    let mut parents: Vec<Option<usize>> = Vec::with_capacity(raws.len());
+    let mut kinds: Vec<SymbolKind> = Vec::with_capacity(raws.len());
+    let mut stack: Vec<usize> = Vec::new();
+    for (i, raw) in raws.iter().enumerate() {
+        while let Some(&top) = stack.last() {
+            if strictly_contains(&raws[top].decl, &raw.decl) {
+                break;
+            }
+            stack.pop();
+        }
+        let parent = stack.last().copied();
+        let kind = if raw.kind == SymbolKind::Function
+            && parent.is_some_and(|p| kinds[p].is_container())
+        {
+            SymbolKind::Method
+        } else {
+            raw.kind
+        };
+        parents.push(parent);
+        kinds.push(kind);
+        stack.push(i);
+    }
+    let segments: Vec<String> = raws
+        .iter()
+        .map(|r| {
+            let mut seg = r.qualifier.join("/");
+            if !seg.is_empty() {
+                seg.push('/');
+            }
+            seg.push_str(&r.name);
+            seg
+        })
+        .collect();
+    let mut sibling_counts: HashMap<(Option<usize>, &str), usize> = HashMap::new();
+    for (i, seg) in segments.iter().enumerate() {
+        *sibling_counts
+            .entry((parents[i], seg.as_str()))
+            .or_default() += 1;
+    }
+
+    // Pass 2: final name paths (parents precede children), `[N]` on repeated siblings.
+    let mut next_suffix: HashMap<(Option<usize>, &str), usize> = HashMap::new();
+    let mut symbols: Vec<Symbol> = Vec::with_capacity(raws.len());
+    for (i, raw) in raws.iter().enumerate() {
+        let parent = parents[i];
+        let key = (parent, segments[i].as_str());
+        let mut path = match parent {
+            Some(p) => format!("{}/{}", symbols[p].name_path, segments[i]),
+            None => segments[i].clone(),
+        };
+        if sibling_counts.get(&key).copied().unwrap_or(1) > 1 {
+            let n = next_suffix.entry(key).or_default();
+            path.push_str(&format!("[{n}]"));
+            *n += 1;
+        }
+        let start_line = super::line_of(text, raw.range.start);
+        let end_line = super::line_of(text, raw.range.end.saturating_sub(1).max(raw.range.start));
+        symbols.push(Symbol {
+            name: raw.name.clone(),
+            name_path: path,
+            kind: kinds[i],
+            range: raw.range.clone(),
+            decl_range: raw.decl.clone(),
+            body: raw.body.clone(),
+            name_range: raw.name_range.clone(),
+            start_line,
+            end_line,
+            parent,
+        });
+    }
+    symbols
+}
+
+fn strictly_contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end && outer != inner
+}
+
+/// The full extent of a definition: climb wrappers, then absorb adjacent leading comments and
+/// attributes (not trailing comments of a previous statement).
+fn extent(node: Node) -> Range<usize> {
+    let mut top = node;
+    while let Some(parent) = top.parent() {
+        let k = parent.kind();
+        if WRAPPERS.contains(&k) || (DECLARATIONS.contains(&k) && parent.named_child_count() == 1) {
+            top = parent;
+        } else {
+            break;
+        }
+    }
+    let mut start = top.start_byte();
+    let mut start_row = top.start_position().row;
+    let mut prev = top.prev_sibling();
+    while let Some(p) = prev {
+        if !is_leading_trivia(p.kind()) || p.end_position().row + 1 < start_row {
+            break;
+        }
+        // A comment sharing its first line with earlier code documents that code, not this one.
+        if let Some(before) = p.prev_sibling()
+            && before.end_position().row == p.start_position().row
+            && !is_leading_trivia(before.kind())
+        {
+            break;
+        }
+        start = p.start_byte();
+        start_row = p.start_position().row;
+        prev = p.prev_sibling();
+    }
+    start..top.end_byte()
+}

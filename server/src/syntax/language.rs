@@ -1,0 +1,160 @@
+//! Supported languages: file detection, tree-sitter grammars and the `queries/<lang>/symbols.scm`
+//! query that defines each language's symbols.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use tree_sitter::Query;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Language {
+    Rust,
+    Python,
+    JavaScript,
+    TypeScript,
+    Tsx,
+    Go,
+    Java,
+    C,
+    Cpp,
+}
+
+pub const ALL: [Language; 9] = [
+    Language::Rust,
+    Language::Python,
+    Language::JavaScript,
+    Language::TypeScript,
+    Language::Tsx,
+    Language::Go,
+    Language::Java,
+    Language::C,
+    Language::Cpp,
+];
+
+impl Language {
+    pub fn from_path(path: &Path) -> Option<Self> {
+        let ext = path.extension()?.to_str()?;
+        Self::from_extension(ext)
+    }
+
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        Some(match ext {
+            "rs" => Self::Rust,
+            "py" | "pyi" => Self::Python,
+            "js" | "mjs" | "cjs" | "jsx" => Self::JavaScript,
+            "ts" | "mts" | "cts" => Self::TypeScript,
+            "tsx" => Self::Tsx,
+            "go" => Self::Go,
+            "java" => Self::Java,
+            "c" | "h" => Self::C,
+            "cc" | "cpp" | "cxx" | "hpp" | "hh" | "hxx" => Self::Cpp,
+            _ => return None,
+        })
+    }
+
+    /// The LSP `languageId` an editor sends for this language.
+    pub fn from_language_id(id: &str) -> Option<Self> {
+        Some(match id {
+            "rust" => Self::Rust,
+            "python" => Self::Python,
+            "javascript" | "javascriptreact" => Self::JavaScript,
+            "typescript" => Self::TypeScript,
+            "typescriptreact" => Self::Tsx,
+            "go" => Self::Go,
+            "java" => Self::Java,
+            "c" => Self::C,
+            "cpp" => Self::Cpp,
+            _ => return None,
+        })
+    }
+
+    /// The name used in `jingu symbols` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rust => "rust",
+            Self::Python => "python",
+            Self::JavaScript => "javascript",
+            Self::TypeScript => "typescript",
+            Self::Tsx => "tsx",
+            Self::Go => "go",
+            Self::Java => "java",
+            Self::C => "c",
+            Self::Cpp => "cpp",
+        }
+    }
+
+    /// Folder under `queries/` holding this language's queries (TSX shares TypeScript's).
+    fn query_dir(self) -> &'static str {
+        match self {
+            Self::Tsx => "typescript",
+            other => other.name(),
+        }
+    }
+
+    pub fn grammar(self) -> tree_sitter::Language {
+        match self {
+            Self::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Self::Python => tree_sitter_python::LANGUAGE.into(),
+            Self::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Self::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Self::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Self::Go => tree_sitter_go::LANGUAGE.into(),
+            Self::Java => tree_sitter_java::LANGUAGE.into(),
+            Self::C => tree_sitter_c::LANGUAGE.into(),
+            Self::Cpp => tree_sitter_cpp::LANGUAGE.into(),
+        }
+    }
+
+    fn builtin_query(self) -> &'static str {
+        match self {
+            Self::Rust => include_str!("../../../queries/rust/symbols.scm"),
+            Self::Python => include_str!("../../../queries/python/symbols.scm"),
+            Self::JavaScript => include_str!("../../../queries/javascript/symbols.scm"),
+            Self::TypeScript | Self::Tsx => include_str!("../../../queries/typescript/symbols.scm"),
+            Self::Go => include_str!("../../../queries/go/symbols.scm"),
+            Self::Java => include_str!("../../../queries/java/symbols.scm"),
+            Self::C => include_str!("../../../queries/c/symbols.scm"),
+            Self::Cpp => include_str!("../../../queries/cpp/symbols.scm"),
+        }
+    }
+
+    /// The compiled symbols query: the installed `queries/<lang>/symbols.scm` when present and valid,
+    /// else the copy compiled into the binary. Compiled once per process.
+    pub fn symbols_query(self) -> &'static Query {
+        static QUERIES: [OnceLock<Query>; ALL.len()] = [const { OnceLock::new() }; ALL.len()];
+        let slot = &QUERIES[ALL.iter().position(|l| *l == self).unwrap_or(0)];
+        slot.get_or_init(|| self.load_query())
+    }
+
+    fn load_query(self) -> Query {
+        let grammar = self.grammar();
+        if let Some(dir) = installed_queries_dir() {
+            let path = dir.join(self.query_dir()).join("symbols.scm");
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                match Query::new(&grammar, &text) {
+                    Ok(q) => return q,
+                    Err(e) => {
+                        tracing::warn!("ignoring {}: {e}; using the built-in query", path.display())
+                    }
+                }
+            }
+        }
+        // The built-in queries are tested for every language, so this cannot fail in a release.
+        Query::new(&grammar, self.builtin_query())
+            .unwrap_or_else(|e| panic!("built-in {} query is invalid: {e}", self.name()))
+    }
+}
+
+/// Where installed query files live: `$JINGU_QUERIES`, else `queries/` or `share/jingu/queries`
+/// next to or above the executable.
+pub fn installed_queries_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("JINGU_QUERIES") {
+        return Some(PathBuf::from(d));
+    }
+    let exe = std::env::current_exe().ok()?;
+    exe.ancestors()
+        .skip(1)
+        .take(4)
+        .flat_map(|d| [d.join("queries"), d.join("share/jingu/queries")])
+        .find(|d| d.join("rust/symbols.scm").is_file())
+}
