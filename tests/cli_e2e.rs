@@ -1,1 +1,60 @@
+//! End-to-end: the real `jingu` binary's command line (DESIGN §2).
 
+use std::process::Command;
+
+use serde_json::Value;
+
+fn jingu(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_jingu"))
+        .args(args)
+        .output()
+        .expect("run jingu")
+}
+
+#[test]
+fn symbols_json_matches_the_contract() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("shapes.py");
+    std::fs::write(
+        &file,
+        "import math\n\n@dataclass\nclass Circle:\n    r: float\n\n    def area(self):\n        return math.pi * self.r ** 2\n",
+    )
+    .expect("write");
+    let out = jingu(&["symbols", file.to_str().expect("utf-8"), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(
+        v,
+        serde_json::json!([
+            {"name_path": "Circle", "name": "Circle", "kind": "class", "start_line": 3, "end_line": 8, "language": "python"},
+            {"name_path": "Circle/r", "name": "r", "kind": "field", "start_line": 5, "end_line": 5, "language": "python"},
+            {"name_path": "Circle/area", "name": "area", "kind": "method", "start_line": 7, "end_line": 8, "language": "python"}
+        ])
+    );
+}
+
+#[test]
+fn symbols_refuses_unsupported_binary_and_missing_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = dir.path().join("blob.rs");
+    std::fs::write(&bin, b"fn a() {}\0\x01").expect("write");
+    let bad_utf8 = dir.path().join("latin1.rs");
+    std::fs::write(&bad_utf8, b"// caf\xe9\nfn a() {}\n").expect("write");
+    for (path, needle) in [
+        (bin.to_str().expect("utf-8"), "binary"),
+        (bad_utf8.to_str().expect("utf-8"), "UTF-8"),
+        ("/nonexistent/x.rs", "No such file"),
+        ("notes.txt", "unsupported language"),
+    ] {
+        let out = jingu(&["symbols", path]);
+        assert_eq!(out.status.code(), Some(1), "{path}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{path}: {err}");
+    }
+    let usage = jingu(&["symbols"]);
+    assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
+}

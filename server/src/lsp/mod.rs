@@ -1,5 +1,50 @@
-//! LSP server.
+//! The LSP server (tower-lsp-server over stdio). Logs never go to stdout: it carries the protocol.
+
+mod capabilities;
+mod commands;
+mod server;
+mod symbols;
+mod transport;
+
 use std::path::Path;
-pub fn run_stdio(_log_file: Option<&Path>) -> anyhow::Result<()> {
-    anyhow::bail!("not yet")
+
+use anyhow::Context;
+use tower_lsp_server::{LspService, Server};
+
+pub use server::Backend;
+
+pub fn run_stdio(log_file: Option<&Path>) -> anyhow::Result<()> {
+    init_logging(log_file)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let (service, socket) = LspService::new(Backend::new);
+        let (input, output) = transport::guard(tokio::io::stdin(), tokio::io::stdout());
+        Server::new(input, output, socket).serve(service).await;
+    });
+    // The stdin reader sits in a blocking read that never returns after `exit`; don't wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(())
+}
+
+fn init_logging(log_file: Option<&Path>) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("JINGU_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    let result = match log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening log file {}", path.display()))?;
+            builder.with_writer(std::sync::Mutex::new(file)).try_init()
+        }
+        None => builder.with_writer(std::io::stderr).try_init(),
+    };
+    result.map_err(|e| anyhow::anyhow!("initialising logging: {e}"))
 }

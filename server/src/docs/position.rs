@@ -1,0 +1,130 @@
+//! Conversion between LSP positions (line + character in the negotiated encoding) and byte offsets.
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::Position;
+
+/// The `positionEncoding` negotiated at `initialize`: UTF-8 when the client offers it, else UTF-16.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    Utf8,
+    #[default]
+    Utf16,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PositionError {
+    #[error("line {line} is past the end of the document ({lines} lines)")]
+    LineOutOfRange { line: u32, lines: usize },
+}
+
+/// Byte offset of `pos`. A character past the end of its line clamps to the line end (the spec
+/// says so); a position inside a surrogate pair or a multi-byte sequence snaps to the character start.
+pub fn to_byte(rope: &Rope, pos: Position, enc: Encoding) -> Result<usize, PositionError> {
+    let line = pos.line as usize;
+    let lines = rope.len_lines();
+    if line >= lines {
+        // One past the last line is valid only as "end of document" with character 0.
+        if line == lines && pos.character == 0 {
+            return Ok(rope.len_bytes());
+        }
+        return Err(PositionError::LineOutOfRange {
+            line: pos.line,
+            lines,
+        });
+    }
+    let line_start_char = rope.line_to_char(line);
+    let line_slice = rope.line(line);
+    // Exclude the line terminator: positions address content only.
+    let mut content_chars = line_slice.len_chars();
+    while content_chars > 0 {
+        let c = line_slice.char(content_chars - 1);
+        if c == '\n' || c == '\r' {
+            content_chars -= 1;
+        } else {
+            break;
+        }
+    }
+    let want = pos.character as usize;
+    let mut units = 0usize;
+    let mut chars = 0usize;
+    for c in line_slice.chars().take(content_chars) {
+        let w = match enc {
+            Encoding::Utf8 => c.len_utf8(),
+            Encoding::Utf16 => c.len_utf16(),
+        };
+        if units + w > want {
+            break;
+        }
+        units += w;
+        chars += 1;
+    }
+    Ok(rope.char_to_byte(line_start_char + chars))
+}
+
+/// LSP position of a byte offset (clamped to the document).
+pub fn to_position(rope: &Rope, byte: usize, enc: Encoding) -> Position {
+    let byte = byte.min(rope.len_bytes());
+    let line = rope.byte_to_line(byte);
+    let line_start = rope.line_to_byte(line);
+    let character = match enc {
+        Encoding::Utf8 => byte - line_start,
+        Encoding::Utf16 => {
+            let line_start_char = rope.line_to_char(line);
+            let char_idx = rope.byte_to_char(byte);
+            let cu_start = rope.char_to_utf16_cu(line_start_char);
+            rope.char_to_utf16_cu(char_idx) - cu_start
+        }
+    };
+    Position::new(line as u32, character as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_round_trip() {
+        let rope = Rope::from_str("fn a() {}\nfn b() {}\n");
+        let p = Position::new(1, 3);
+        let b = to_byte(&rope, p, Encoding::Utf16).expect("in range");
+        assert_eq!(b, 13);
+        assert_eq!(to_position(&rope, b, Encoding::Utf16), p);
+    }
+
+    #[test]
+    fn non_ascii_differs_between_encodings() {
+        // 'é' is 2 UTF-8 bytes / 1 UTF-16 unit; '𝄞' is 4 bytes / 2 units.
+        let rope = Rope::from_str("let s = \"é𝄞\"; x\n");
+        let x_byte = "let s = \"é𝄞\"; ".len();
+        assert_eq!(
+            to_position(&rope, x_byte, Encoding::Utf8),
+            Position::new(0, x_byte as u32)
+        );
+        assert_eq!(
+            to_position(&rope, x_byte, Encoding::Utf16),
+            Position::new(0, 15)
+        );
+        assert_eq!(
+            to_byte(&rope, Position::new(0, 15), Encoding::Utf16),
+            Ok(x_byte)
+        );
+        assert_eq!(
+            to_byte(&rope, Position::new(0, x_byte as u32), Encoding::Utf8),
+            Ok(x_byte)
+        );
+    }
+
+    #[test]
+    fn past_line_end_clamps_and_past_document_errors() {
+        let rope = Rope::from_str("ab\r\ncd");
+        assert_eq!(to_byte(&rope, Position::new(0, 99), Encoding::Utf16), Ok(2));
+        assert_eq!(to_byte(&rope, Position::new(1, 2), Encoding::Utf16), Ok(6));
+        assert!(to_byte(&rope, Position::new(5, 0), Encoding::Utf16).is_err());
+    }
+
+    #[test]
+    fn inside_a_surrogate_pair_snaps_to_the_character_start() {
+        let rope = Rope::from_str("𝄞x");
+        assert_eq!(to_byte(&rope, Position::new(0, 1), Encoding::Utf16), Ok(0));
+    }
+}

@@ -1,0 +1,83 @@
+//! tree-sitter symbols → LSP `DocumentSymbol` trees and `WorkspaceSymbol` lists.
+
+use ropey::Rope;
+use tower_lsp_server::ls_types::{
+    self as lsp, DocumentSymbol, Location, OneOf, Position, Range, Uri, WorkspaceSymbol,
+};
+
+use crate::docs::{Encoding, position};
+use crate::syntax::{FileSymbols, Symbol, SymbolKind};
+
+pub fn lsp_kind(kind: SymbolKind) -> lsp::SymbolKind {
+    match kind {
+        SymbolKind::Function => lsp::SymbolKind::FUNCTION,
+        SymbolKind::Method => lsp::SymbolKind::METHOD,
+        SymbolKind::Constructor => lsp::SymbolKind::CONSTRUCTOR,
+        SymbolKind::Class | SymbolKind::Impl => lsp::SymbolKind::CLASS,
+        SymbolKind::Struct => lsp::SymbolKind::STRUCT,
+        SymbolKind::Enum => lsp::SymbolKind::ENUM,
+        SymbolKind::Variant => lsp::SymbolKind::ENUM_MEMBER,
+        SymbolKind::Interface | SymbolKind::Trait => lsp::SymbolKind::INTERFACE,
+        SymbolKind::Module => lsp::SymbolKind::MODULE,
+        SymbolKind::Namespace => lsp::SymbolKind::NAMESPACE,
+        SymbolKind::Constant => lsp::SymbolKind::CONSTANT,
+        SymbolKind::Variable => lsp::SymbolKind::VARIABLE,
+        SymbolKind::Field => lsp::SymbolKind::FIELD,
+        SymbolKind::Type => lsp::SymbolKind::TYPE_PARAMETER,
+        SymbolKind::Macro => lsp::SymbolKind::FUNCTION,
+    }
+}
+
+fn range_of(rope: &Rope, r: &std::ops::Range<usize>, enc: Encoding) -> Range {
+    Range::new(
+        position::to_position(rope, r.start, enc),
+        position::to_position(rope, r.end, enc),
+    )
+}
+
+/// The hierarchical outline of one document. `detail` carries the name path, which is what
+/// `jingu.editSymbol` and the agent address symbols by.
+pub fn document_symbols(file: &FileSymbols, rope: &Rope, enc: Encoding) -> Vec<DocumentSymbol> {
+    fn build(
+        file: &FileSymbols,
+        parent: Option<usize>,
+        rope: &Rope,
+        enc: Encoding,
+    ) -> Vec<DocumentSymbol> {
+        file.children(parent)
+            .map(|(i, s)| {
+                let children = build(file, Some(i), rope, enc);
+                #[allow(deprecated)] // `deprecated` is a required field of the struct literal.
+                DocumentSymbol {
+                    name: s.name.clone(),
+                    detail: Some(s.name_path.clone()),
+                    kind: lsp_kind(s.kind),
+                    tags: None,
+                    deprecated: None,
+                    range: range_of(rope, &s.range, enc),
+                    selection_range: range_of(rope, &s.name_range, enc),
+                    children: (!children.is_empty()).then_some(children),
+                }
+            })
+            .collect()
+    }
+    build(file, None, rope, enc)
+}
+
+/// A workspace symbol located by lines (exact columns need the file's text, which the index does
+/// not keep; editors reveal the line).
+pub fn workspace_symbol(uri: Uri, s: &Symbol) -> WorkspaceSymbol {
+    let start = Position::new(s.start_line.saturating_sub(1) as u32, 0);
+    let end = Position::new(s.end_line as u32, 0);
+    WorkspaceSymbol {
+        name: s.name.clone(),
+        kind: lsp_kind(s.kind),
+        tags: None,
+        container_name: s
+            .name_path
+            .rsplit_once('/')
+            .map(|(container, _)| container.to_string()),
+        location: OneOf::Left(Location::new(uri, Range::new(start, end))),
+        data: None,
+    }
+}

@@ -1,0 +1,222 @@
+//! A minimal LSP client for end-to-end tests: starts the real `jingu lsp` binary and speaks
+//! JSON-RPC over its stdin/stdout with Content-Length framing.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct LspClient {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: Receiver<Value>,
+    next_id: i64,
+    /// Notifications and server requests seen while waiting for responses.
+    pub notifications: Vec<Value>,
+    /// Answers to server→client requests, by method (default: `null`).
+    pub server_request_answers: Vec<(String, Value)>,
+}
+
+impl LspClient {
+    pub fn start(workspace: &Path, envs: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jingu"));
+        cmd.arg("lsp")
+            .current_dir(workspace)
+            .env("JINGU_STATE_DIR", workspace.join("..").join("state"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn jingu lsp");
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(msg) = read_message(&mut reader) {
+                if tx.send(msg).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            stdin,
+            incoming: rx,
+            next_id: 1,
+            notifications: Vec::new(),
+            server_request_answers: Vec::new(),
+        }
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).expect("write to server");
+        self.stdin.flush().expect("flush");
+    }
+
+    pub fn send(&mut self, msg: &Value) {
+        let body = serde_json::to_vec(msg).expect("serialize");
+        let header = format!("Content-Length: {}\r\n\r\n", body.len());
+        self.send_raw(header.as_bytes());
+        self.send_raw(&body);
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Send a request and wait for its response (`Ok(result)` or `Err(error)`), answering server
+    /// requests and collecting notifications meanwhile.
+    pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.wait_response(id)
+    }
+
+    pub fn wait_response(&mut self, id: i64) -> Result<Value, Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let msg = self.recv(deadline);
+            if msg.get("method").is_some() {
+                self.handle_incoming(msg);
+                continue;
+            }
+            if msg.get("id") == Some(&Value::Null) {
+                self.notifications.push(msg); // e.g. a parse error, which has no request id
+                continue;
+            }
+            if msg.get("id") == Some(&json!(id)) {
+                if let Some(err) = msg.get("error") {
+                    return Err(err.clone());
+                }
+                return Ok(msg.get("result").cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+
+    fn recv(&mut self, deadline: Instant) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.incoming.recv_timeout(left) {
+            Ok(m) => m,
+            Err(RecvTimeoutError::Timeout) => {
+                panic!("no message from the server within {TIMEOUT:?}")
+            }
+            Err(RecvTimeoutError::Disconnected) => panic!("the server closed its stdout"),
+        }
+    }
+
+    fn handle_incoming(&mut self, msg: Value) {
+        if let Some(id) = msg.get("id").cloned() {
+            let method = msg["method"].as_str().unwrap_or_default().to_string();
+            let answer = self
+                .server_request_answers
+                .iter()
+                .find(|(m, _)| *m == method)
+                .map(|(_, v)| v.clone())
+                .unwrap_or(Value::Null);
+            self.send(&json!({"jsonrpc": "2.0", "id": id, "result": answer}));
+        }
+        self.notifications.push(msg);
+    }
+
+    /// Wait until a notification with `method` arrives (or panic after the timeout).
+    pub fn wait_notification(&mut self, method: &str) -> Value {
+        if let Some(pos) = self
+            .notifications
+            .iter()
+            .position(|n| n["method"] == method)
+        {
+            return self.notifications.remove(pos);
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let msg = self.recv(deadline);
+            if msg.get("method").and_then(Value::as_str) == Some(method) && msg.get("id").is_none()
+            {
+                return msg;
+            }
+            if msg.get("method").is_some() {
+                self.handle_incoming(msg);
+            }
+        }
+    }
+
+    pub fn initialize(&mut self, root: &Path, position_encodings: &[&str]) -> Value {
+        let uri = file_uri(root);
+        let result = self
+            .request(
+                "initialize",
+                json!({
+                    "processId": null,
+                    "rootUri": uri,
+                    "workspaceFolders": [{"uri": uri, "name": "ws"}],
+                    "capabilities": {
+                        "general": {"positionEncodings": position_encodings},
+                        "window": {"workDoneProgress": true},
+                        "workspace": {"applyEdit": true}
+                    }
+                }),
+            )
+            .expect("initialize succeeds");
+        self.notify("initialized", json!({}));
+        result
+    }
+
+    /// `shutdown` + `exit`; returns the exit status code.
+    pub fn shutdown(mut self) -> Option<i32> {
+        self.request("shutdown", Value::Null)
+            .expect("shutdown succeeds");
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit after `exit`"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for LspClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length:") {
+            length = v.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
