@@ -1,1 +1,3 @@
-//! realdoc — see ARCHITECTURE.md.
+//! realdoc — interim: request types (the engine lands from the `realdoc` branch).
+mod request;
+pub use request::*;
