@@ -208,6 +208,24 @@ fn workspace_symbols_come_from_the_index_and_open_buffers() {
         .expect("symbols");
     assert_eq!(hits[0]["location"]["uri"], json!(uri));
     assert_eq!(hits[0]["containerName"], "Tool");
+
+    // A file written outside the editor (a build, a checkout) shows up after the watcher event,
+    // and a deleted one disappears.
+    std::fs::write(fx.root.join("lib/gen.py"), "def generated_entry(): pass\n").expect("write");
+    std::fs::remove_file(fx.root.join("src/parser.rs")).expect("remove");
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&fx.root.join("lib/gen.py")), "type": 1},
+                           {"uri": file_uri(&fx.root.join("src/parser.rs")), "type": 3}]}),
+    );
+    let hits = c
+        .request("workspace/symbol", json!({"query": "generated_entry"}))
+        .expect("symbols");
+    assert_eq!(hits[0]["name"], "generated_entry", "{hits}");
+    let gone = c
+        .request("workspace/symbol", json!({"query": "parse_expr"}))
+        .expect("symbols");
+    assert_eq!(gone, json!([]));
     assert_eq!(c.shutdown(), Some(0));
 }
 

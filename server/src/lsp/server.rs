@@ -26,6 +26,7 @@ pub struct Backend {
     pub(super) encoding: RwLock<Encoding>,
     pub(super) workspace: OnceLock<Workspace>,
     pub(super) index: OnceCell<Arc<Index>>,
+    pub(super) client_capabilities: OnceLock<ClientCapabilities>,
     /// Open documents changed since the index last saw them (flushed lazily on workspace/symbol).
     dirty: DashSet<Uri>,
 }
@@ -38,6 +39,7 @@ impl Backend {
             encoding: RwLock::new(Encoding::default()),
             workspace: OnceLock::new(),
             index: OnceCell::new(),
+            client_capabilities: OnceLock::new(),
             dirty: DashSet::new(),
         }
     }
@@ -72,6 +74,35 @@ impl Backend {
             .clone();
         self.flush_dirty();
         Some(index)
+    }
+
+    /// Ask the client to tell us about file changes made outside the editor (builds, git checkouts),
+    /// so the index follows them; only when it supports dynamic registration.
+    async fn watch_files(&self) {
+        let supported = self
+            .client_capabilities
+            .get()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false);
+        if !supported {
+            return;
+        }
+        let options = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher {
+                glob_pattern: GlobPattern::String("**/*".into()),
+                kind: None,
+            }],
+        };
+        let registration = Registration {
+            id: "jingu-watch".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        if let Err(e) = self.client.register_capability(vec![registration]).await {
+            tracing::warn!("client refused file watching: {e}");
+        }
     }
 
     fn flush_dirty(&self) {
@@ -126,6 +157,7 @@ impl LanguageServer for Backend {
         let ws = Workspace::discover(&root)
             .map_err(|e| Error::invalid_params(format!("workspace {}: {e}", root.display())))?;
         let _ = self.workspace.set(ws);
+        let _ = self.client_capabilities.set(params.capabilities);
         Ok(InitializeResult {
             capabilities: super::capabilities::server_capabilities(enc),
             server_info: Some(ServerInfo {
@@ -137,6 +169,7 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        self.watch_files().await;
         self.ensure_index().await;
     }
 
