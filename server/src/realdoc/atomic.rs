@@ -1,0 +1,203 @@
+//! Atomic file replacement (DESIGN §5 invariant 1): a file on disk is always its old or its new
+//! content. The new content goes to a fresh temp file in the same directory (same filesystem, so
+//! the rename is atomic), is fsynced, takes the original's mode (and owner, when permitted), and is
+//! renamed over the original; the directory is then fsynced so the rename survives a crash.
+//!
+//! Optimistic concurrency: the caller passes the SHA-256 of the content it planned against, and the
+//! write is refused if the file changed since. A writer that sneaks in between that check and the
+//! rename (microseconds) is not detected; editors do not lock files, so nothing stronger exists.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+/// Files larger than this are not edited (generated code, data): the model cannot reason about them.
+pub const MAX_EDIT_BYTES: u64 = 16 * 1024 * 1024;
+/// Bytes inspected for a NUL when deciding whether a file is binary.
+const BINARY_SNIFF: usize = 8192;
+const NEW_FILE_MODE: u32 = 0o644;
+
+pub type Hash = [u8; 32];
+
+pub fn sha256(bytes: &[u8]) -> Hash {
+    Sha256::digest(bytes).into()
+}
+
+#[derive(Debug, Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path} is {size} bytes; files over {MAX_EDIT_BYTES} bytes are not edited")]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error("{path} looks binary (NUL byte at offset {offset}); only text files are edited")]
+    Binary { path: PathBuf, offset: usize },
+    #[error("{path} is not valid UTF-8 (first invalid byte at offset {offset})")]
+    NotUtf8 { path: PathBuf, offset: usize },
+    #[error("{path} is not a regular file")]
+    NotAFile { path: PathBuf },
+}
+
+#[derive(Debug, Error)]
+pub enum WriteError {
+    #[error("{path} changed on disk since it was read; re-read it and plan the edit again")]
+    ConcurrentModification { path: PathBuf },
+    #[error("cannot write {path}: {op}: {source}")]
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        source: io::Error,
+    },
+}
+
+/// Read a text file for editing: its content and the SHA-256 to pass back to [`write_atomic`].
+pub fn read_for_edit(path: &Path) -> Result<(String, Hash), ReadError> {
+    let io_err = |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(io_err)?;
+    let meta = file.metadata().map_err(io_err)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    if meta.len() > MAX_EDIT_BYTES {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            size: meta.len(),
+        });
+    }
+    // Bounded read: the file may grow between metadata and read.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    Read::by_ref(&mut file)
+        .take(MAX_EDIT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err)?;
+    if bytes.len() as u64 > MAX_EDIT_BYTES {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+        });
+    }
+    if let Some(offset) = bytes[..bytes.len().min(BINARY_SNIFF)]
+        .iter()
+        .position(|&b| b == 0)
+    {
+        return Err(ReadError::Binary {
+            path: path.to_path_buf(),
+            offset,
+        });
+    }
+    let hash = sha256(&bytes);
+    let text = String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        path: path.to_path_buf(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    Ok((text, hash))
+}
+
+/// Replace `path` with `new_content` atomically. With `expected_old_hash`, refuse unless the file
+/// still has exactly that content; with `None`, the file must not exist yet (creation).
+/// A symlink is followed: its target is replaced and the link kept.
+pub fn write_atomic(
+    path: &Path,
+    new_content: &[u8],
+    expected_old_hash: Option<Hash>,
+) -> Result<(), WriteError> {
+    let target = match fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
+        Err(source) => return Err(io_error(path, "resolve path", source)),
+    };
+    let existing = match fs::metadata(&target) {
+        Ok(meta) => Some(meta),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(source) => return Err(io_error(path, "stat", source)),
+    };
+    let concurrent = || WriteError::ConcurrentModification {
+        path: path.to_path_buf(),
+    };
+    match (&existing, expected_old_hash) {
+        (Some(_), Some(expected)) => {
+            let current = fs::read(&target).map_err(|e| io_error(path, "re-read", e))?;
+            if sha256(&current) != expected {
+                return Err(concurrent());
+            }
+        }
+        // Removed since it was read, or created by someone else since we decided to create it.
+        (None, Some(_)) | (Some(_), None) => return Err(concurrent()),
+        (None, None) => {}
+    }
+
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let (tmp_path, mut tmp) =
+        create_temp(&dir, &target).map_err(|e| io_error(path, "create temp file", e))?;
+    let result = (|| {
+        tmp.write_all(new_content)
+            .map_err(|e| io_error(path, "write temp file", e))?;
+        let mode = existing
+            .as_ref()
+            .map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
+        tmp.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| io_error(path, "set permissions", e))?;
+        if let Some(meta) = &existing {
+            // Keep the owner when we may (running as root); otherwise the file becomes ours, as
+            // with any editor that saves by rename.
+            let _ = std::os::unix::fs::fchown(&tmp, Some(meta.uid()), Some(meta.gid()));
+        }
+        tmp.sync_all()
+            .map_err(|e| io_error(path, "fsync temp file", e))?;
+        fs::rename(&tmp_path, &target).map_err(|e| io_error(path, "rename", e))?;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| io_error(path, "fsync directory", e))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    result
+}
+
+/// A new file with a unique name next to `target`, created exclusively (O_EXCL) and private.
+fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, File)> {
+    let stem = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut last_err = None;
+    for _ in 0..16 {
+        let name = format!(
+            ".{stem}.jingu-{}-{:016x}.tmp",
+            std::process::id(),
+            fastrand::u64(..)
+        );
+        let path = dir.join(name);
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(f) => return Ok((path, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| io::Error::other("no unique temp name")))
+}
+
+fn io_error(path: &Path, op: &'static str, source: io::Error) -> WriteError {
+    WriteError::Io {
+        path: path.to_path_buf(),
+        op,
+        source,
+    }
+}
