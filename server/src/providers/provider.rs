@@ -1,0 +1,140 @@
+//! [`Provider`]: one configured model endpoint. `stream` sends the request (with retries) and returns
+//! the event stream once response headers arrive; `complete` folds that stream into a response.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+use super::cancel::CancelToken;
+use super::config::{DataUse, Kind, ResolvedProvider};
+use super::error::ProviderError;
+use super::http::{self, Prepared};
+use super::stream::{self, Decoder, EventStream};
+use super::types::{ChatRequest, ChatResponse};
+use super::{anthropic, gemini, openai};
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    cfg: Arc<ResolvedProvider>,
+    client: reqwest::Client,
+}
+
+impl Provider {
+    /// Check the resolved settings against what can actually be used and build the HTTP client.
+    pub fn new(cfg: ResolvedProvider) -> Result<Self, ProviderError> {
+        let refuse = |detail: String| ProviderError::Config {
+            provider: cfg.name.clone(),
+            detail,
+        };
+        if cfg.kind == Kind::Local {
+            return Err(refuse(
+                "the in-process local model needs a build with the `local-llm` feature; \
+                 point a provider at a local server instead (presets ollama, llamacpp, vllm)"
+                    .into(),
+            ));
+        }
+        if cfg.needs_key() && cfg.key.is_none() {
+            let source = match &cfg.key_source {
+                super::config::KeySource::Env(var) => format!("set ${var}"),
+                super::config::KeySource::File(p) => format!("write the key to {}", p.display()),
+                super::config::KeySource::None => String::new(),
+            };
+            return Err(refuse(format!("no API key: {source}")));
+        }
+        if cfg.inference_only && cfg.data_use != DataUse::InferenceOnly {
+            return Err(refuse(
+                "policy.require_inference_only is set but this provider is not declared \
+                 `data_use = \"inference-only\"`"
+                    .into(),
+            ));
+        }
+        let client = http::build_client(&cfg)?;
+        Ok(Self {
+            cfg: Arc::new(cfg),
+            client,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    pub fn settings(&self) -> &ResolvedProvider {
+        &self.cfg
+    }
+
+    /// Send `req` and stream the answer. Errors before the first byte of the body (bad key, 429
+    /// after retries, connection refused…) come from this future; later ones come as stream items.
+    pub async fn stream(
+        &self,
+        req: &ChatRequest,
+        cancel: &CancelToken,
+    ) -> Result<EventStream, ProviderError> {
+        let cfg = &self.cfg;
+        let (url, headers, body, decoder): (_, _, _, Box<dyn Decoder>) = match cfg.kind {
+            Kind::OpenAi | Kind::OpenAiCompatible => (
+                openai::url(cfg),
+                openai::headers(cfg),
+                openai::body(cfg, req),
+                Box::<openai::OpenAiDecoder>::default(),
+            ),
+            Kind::Anthropic => (
+                anthropic::url(cfg),
+                anthropic::headers(cfg),
+                anthropic::body(cfg, req),
+                Box::<anthropic::AnthropicDecoder>::default(),
+            ),
+            Kind::Gemini => (
+                gemini::url(cfg),
+                gemini::headers(cfg),
+                gemini::body(cfg, req),
+                Box::<gemini::GeminiDecoder>::default(),
+            ),
+            Kind::Local => {
+                return Err(ProviderError::Config {
+                    provider: cfg.name.clone(),
+                    detail: "local model not built in".into(),
+                });
+            }
+        };
+        let headers = headers.map_err(|detail| ProviderError::Config {
+            provider: cfg.name.clone(),
+            detail,
+        })?;
+        let prepared = Prepared {
+            url,
+            headers,
+            body: serde_json::to_vec(&body)
+                .map_err(|e| ProviderError::Config {
+                    provider: cfg.name.clone(),
+                    detail: format!("encoding the request: {e}"),
+                })?
+                .into(),
+        };
+        let resp = http::send(&self.client, cfg, &prepared, cancel).await?;
+        Ok(stream::drive(
+            resp,
+            decoder,
+            self.cfg.clone(),
+            cancel.clone(),
+        ))
+    }
+
+    /// The whole response: text, tool calls, usage and finish reason.
+    pub async fn complete(
+        &self,
+        req: &ChatRequest,
+        cancel: &CancelToken,
+    ) -> Result<ChatResponse, ProviderError> {
+        collect(self.stream(req, cancel).await?).await
+    }
+}
+
+/// Fold an event stream into a [`ChatResponse`], stopping at the first error.
+pub async fn collect(mut events: EventStream) -> Result<ChatResponse, ProviderError> {
+    let mut response = ChatResponse::empty();
+    while let Some(event) = events.next().await {
+        response.absorb(event?);
+    }
+    Ok(response)
+}
