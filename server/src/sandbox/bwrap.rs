@@ -44,10 +44,11 @@ pub fn command_line(plan: &BwrapPlan<'_>, argv: &[String]) -> Vec<OsString> {
         }
     }
     push(&[&"--proc", &"/proc", &"--dev", &"/dev"]);
+    // The private /tmp goes first so later mounts under /tmp (a workspace in /tmp) stay visible.
+    push(&[&"--bind", &plan.tmp, &INNER_TMP]);
     for p in plan.extra_read.iter().filter(|p| p.exists()) {
         push(&[&"--ro-bind", &p, &p]);
     }
-    push(&[&"--bind", &plan.tmp, &INNER_TMP]);
     push(&[&"--bind", &plan.workspace, &plan.workspace]);
     let visible = |p: &Path| {
         p.starts_with(plan.workspace) || plan.extra_read.iter().any(|r| p.starts_with(r))
@@ -57,7 +58,8 @@ pub fn command_line(plan: &BwrapPlan<'_>, argv: &[String]) -> Vec<OsString> {
     }
     for p in plan.hidden.iter().filter(|p| visible(p)) {
         if p.is_dir() {
-            push(&[&"--tmpfs", &p]);
+            // An empty read-only tmpfs: nothing to read, nothing written lands anywhere.
+            push(&[&"--tmpfs", &p, &"--remount-ro", &p]);
         } else if p.exists() {
             push(&[&"--ro-bind", &"/dev/null", &p]);
         }

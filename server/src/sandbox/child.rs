@@ -12,6 +12,27 @@ pub struct ChildSetup {
     pub seccomp: Option<BpfProgram>,
     /// An fd the child must keep across exec (bwrap's `--seccomp`), so its CLOEXEC is cleared.
     pub keep_fd: Option<RawFd>,
+    /// Drop every capability (bounding, ambient, effective, permitted, inheritable): a root
+    /// command then can't bypass file permissions, ptrace, or use raw network access.
+    pub drop_caps: bool,
+}
+
+/// Highest capability number the kernel could define (CAP_LAST_CAP is 40 today).
+const CAP_MAX: libc::c_ulong = 63;
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
 }
 
 fn check(rc: libc::c_long) -> io::Result<()> {
@@ -39,6 +60,29 @@ impl ChildSetup {
             }
             if let Some(fd) = self.keep_fd {
                 check(libc::fcntl(fd, libc::F_SETFD, 0) as libc::c_long)?;
+            }
+            if self.drop_caps {
+                for cap in 0..=CAP_MAX {
+                    // EINVAL past the last cap, EPERM when not privileged: both fine.
+                    libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
+                }
+                libc::prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_CLEAR_ALL,
+                    0,
+                    0,
+                    0,
+                );
+                let header = CapHeader {
+                    version: LINUX_CAPABILITY_VERSION_3,
+                    pid: 0,
+                };
+                let data = [CapData {
+                    effective: 0,
+                    permitted: 0,
+                    inheritable: 0,
+                }; 2];
+                check(libc::syscall(libc::SYS_capset, &header, data.as_ptr()))?;
             }
             if self.landlock_fd.is_some() || self.seccomp.is_some() {
                 check(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) as libc::c_long)?;

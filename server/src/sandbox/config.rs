@@ -82,7 +82,9 @@ impl SandboxConfig {
     pub fn for_workspace(mode: Mode, workspace: &Path, state_dir: Option<&Path>) -> Self {
         let mut hidden = vec![workspace.join(".jingu")];
         if let Some(home) = std::env::var_os("HOME").map(PathBuf::from) {
-            for d in [".ssh", ".aws", ".config", ".gnupg", ".docker", ".kube", ".netrc"] {
+            for d in [
+                ".ssh", ".aws", ".config", ".gnupg", ".docker", ".kube", ".netrc",
+            ] {
                 hidden.push(home.join(d));
             }
         }

@@ -7,10 +7,21 @@ const BASE_PASSTHROUGH: &[&str] = &["LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ"];
 
 /// Name fragments that mark a variable as secret; such variables are dropped even if allowlisted.
 const SECRET_MARKERS: &[&str] = &[
-    "KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH", "COOKIE", "SESSION",
-    "PRIVATE", "CERT",
+    "KEY",
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "CREDENTIAL",
+    "AUTH",
+    "COOKIE",
+    "SESSION",
+    "PRIVATE",
+    "CERT",
 ];
-const SECRET_PREFIXES: &[&str] = &["AWS_", "AZURE_", "GOOGLE_", "GCP_", "GH_", "GITHUB_", "SSH_"];
+const SECRET_PREFIXES: &[&str] = &[
+    "AWS_", "AZURE_", "GOOGLE_", "GCP_", "GH_", "GITHUB_", "SSH_",
+];
 
 /// True for names like `OPENAI_API_KEY`, `AWS_REGION`, `SSH_AUTH_SOCK`, `DB_PASSWORD`.
 pub fn is_secret_name(name: &str) -> bool {

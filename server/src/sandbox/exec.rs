@@ -96,7 +96,10 @@ pub async fn spawn_and_wait(s: Spawn<'_>) -> Result<CommandOutput, SandboxError>
         }
     }
     let status = status.unwrap_or_else(|| ExitStatus::from_raw(libc::SIGKILL));
-    if reason.is_none() && status.signal() == Some(libc::SIGXCPU) {
+    // bwrap reports its child's death by signal N as exit code 128 + N.
+    let xcpu = status.signal() == Some(libc::SIGXCPU)
+        || (s.backend == Backend::Bubblewrap && status.code() == Some(128 + libc::SIGXCPU));
+    if reason.is_none() && xcpu {
         reason = Some(KillReason::CpuLimit);
     }
     Ok(CommandOutput {

@@ -20,8 +20,7 @@ const ABI_TARGET: ABI = ABI::V6;
 
 /// System trees every command may read and execute.
 pub const SYSTEM_READ_ROOTS: &[&str] = &[
-    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc",
-    "/sys",
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys",
 ];
 /// Device nodes a command may read and write.
 const DEVICES: &[&str] = &[
@@ -163,7 +162,10 @@ pub fn build_ruleset(grants: &[Grant]) -> Result<OwnedFd, SandboxError> {
         .set_compatibility(CompatLevel::HardRequirement)
         .handle_access(AccessFs::from_all(ABI_TARGET))
         .and_then(|r| r.handle_access(AccessNet::from_all(ABI::V4)))
-        .and_then(|r| r.set_compatibility(CompatLevel::BestEffort).scope(Scope::from_all(ABI_TARGET)))
+        .and_then(|r| {
+            r.set_compatibility(CompatLevel::BestEffort)
+                .scope(Scope::from_all(ABI_TARGET))
+        })
         .and_then(|r| r.create())
         .map_err(|e| err(root, &e))?;
     for g in grants {

@@ -29,6 +29,17 @@ pub use probe::{Capabilities, probe};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
+/// Marks the calling process non-dumpable, so a same-uid command cannot read its
+/// `/proc/PID/environ` or memory (the server's environment may hold provider keys). Call once at
+/// startup, before spawning commands; `exec` resets the flag in children.
+pub fn harden_current_process() -> std::io::Result<()> {
+    // SAFETY: PR_SET_DUMPABLE takes a plain integer.
+    if unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Picks the first allowed backend this machine supports; see [`Mode`] for the fallback.
 /// Returns the backend and any warning to surface (and audit).
 pub fn select_backend(
@@ -36,7 +47,10 @@ pub fn select_backend(
     caps: &Capabilities,
 ) -> Result<(Backend, Vec<String>), SandboxError> {
     if cfg.mode == Mode::Off {
-        return Ok((Backend::None, vec!["sandbox disabled by configuration".into()]));
+        return Ok((
+            Backend::None,
+            vec!["sandbox disabled by configuration".into()],
+        ));
     }
     for b in &cfg.backends {
         match b {
@@ -58,7 +72,10 @@ pub fn select_backend(
     );
     match cfg.mode {
         Mode::Required => Err(SandboxError::Unavailable { why }),
-        _ => Ok((Backend::None, vec![format!("command ran unconfined: {why}")])),
+        _ => Ok((
+            Backend::None,
+            vec![format!("command ran unconfined: {why}")],
+        )),
     }
 }
 
@@ -82,12 +99,11 @@ pub async fn run_with_env(
         return Err(SandboxError::EmptyCommand);
     }
     let (backend, warnings) = select_backend(cfg, &probe())?;
-    let workspace = std::fs::canonicalize(&cfg.workspace).map_err(|source| {
-        SandboxError::Workspace {
+    let workspace =
+        std::fs::canonicalize(&cfg.workspace).map_err(|source| SandboxError::Workspace {
             path: cfg.workspace.clone(),
             source,
-        }
-    })?;
+        })?;
     let cwd = resolve_cwd(&workspace, cwd_rel)?;
     let tmp = PrivateTmp::new()?;
     let rlimits = rlimits(&cfg.limits);
@@ -110,6 +126,7 @@ pub async fn run_with_env(
                 landlock_fd: Some(ruleset.as_raw_fd()),
                 seccomp: Some(seccomp::build_filter()?),
                 keep_fd: None,
+                drop_caps: true,
             };
             let spawn = exec::Spawn {
                 argv: argv.iter().map(Into::into).collect(),
@@ -132,7 +149,9 @@ pub async fn run_with_env(
             let filter = seccomp::build_filter()?;
             let memfd = seccomp_memfd(&seccomp::to_bytes(&filter))?;
             let canon = |ps: &[PathBuf]| -> Vec<PathBuf> {
-                ps.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect()
+                ps.iter()
+                    .filter_map(|p| std::fs::canonicalize(p).ok())
+                    .collect()
             };
             let extra = canon(&cfg.extra_read_paths);
             let plan = bwrap::BwrapPlan {
@@ -157,6 +176,8 @@ pub async fn run_with_env(
                 landlock_fd: None,
                 seccomp: None,
                 keep_fd: Some(memfd.as_raw_fd()),
+                // bwrap needs its capabilities to build the namespaces; it drops them itself.
+                drop_caps: false,
             };
             let spawn = exec::Spawn {
                 argv,
@@ -178,6 +199,7 @@ pub async fn run_with_env(
                 landlock_fd: None,
                 seccomp: None,
                 keep_fd: None,
+                drop_caps: false,
             };
             let spawn = exec::Spawn {
                 argv: argv.iter().map(Into::into).collect(),
@@ -216,7 +238,11 @@ fn resolve_cwd(workspace: &Path, cwd_rel: Option<&str>) -> Result<PathBuf, Sandb
 
 fn rlimits(l: &Limits) -> Vec<(libc::__rlimit_resource_t, libc::rlim_t, libc::rlim_t)> {
     let mut v = vec![
-        (libc::RLIMIT_CPU, l.cpu_seconds, l.cpu_seconds.saturating_add(1)),
+        (
+            libc::RLIMIT_CPU,
+            l.cpu_seconds,
+            l.cpu_seconds.saturating_add(1),
+        ),
         (libc::RLIMIT_AS, l.memory_bytes, l.memory_bytes),
         (libc::RLIMIT_CORE, 0, 0),
     ];

@@ -82,7 +82,11 @@ pub fn count_for_uid(uid: u32) -> usize {
         return 0;
     };
     dir.flatten()
-        .filter(|e| e.file_name().to_str().is_some_and(|n| n.parse::<u32>().is_ok()))
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.parse::<u32>().is_ok())
+        })
         .filter(|e| e.metadata().is_ok_and(|m| m.uid() == uid))
         .count()
 }
