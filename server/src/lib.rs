@@ -9,6 +9,7 @@ pub mod cli;
 pub mod docs;
 pub mod identity;
 pub mod lsp;
+pub mod ops;
 pub mod policy;
 pub mod providers;
 pub mod realdoc;

@@ -5,27 +5,12 @@
 //! confirmation, snapshots and audit) and shows progress, so the CLI, LSP and ACP share this code.
 
 use std::future::Future;
-use std::pin::Pin;
 
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::tools::{self, ToolRequest};
-use crate::providers::{CancelToken, ChatRequest, Event, Message, ToolCall, Usage};
-
-pub type ModelStream = Pin<Box<dyn Stream<Item = Result<Event, ModelError>> + Send>>;
-pub type ModelError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Anything that streams a model's answer to a request (the provider router, in practice).
-pub trait Model: Send + Sync {
-    /// `provider/model`, for progress and audit.
-    fn label(&self) -> String;
-    fn stream(
-        &self,
-        req: ChatRequest,
-        cancel: CancelToken,
-    ) -> Pin<Box<dyn Future<Output = Result<ModelStream, ModelError>> + Send + '_>>;
-}
+use crate::providers::{CancelToken, ChatRequest, Event, Message, Router, ToolCall, Usage};
 
 #[derive(Debug, Clone)]
 pub struct RunInfo {
@@ -129,7 +114,7 @@ pub struct RunOutcome {
 /// Run the loop for one instruction. `context` is the initial, symbol-addressed context.
 pub async fn run<H: RunHost>(
     host: &H,
-    model: &dyn Model,
+    model: &Router,
     run_id: String,
     system: String,
     first_message: String,
@@ -175,7 +160,7 @@ pub async fn run<H: RunHost>(
             outcome.stop = StopReason::Refused(why);
             break;
         }
-        host.progress(&format!("step {}: asking {}", info.step, model.label()));
+        host.progress(&format!("step {}: thinking", info.step));
         let turn = match model_turn(host, model, req, &cancel).await {
             Ok(t) => t,
             Err(TurnError::Cancelled) => {
@@ -264,15 +249,16 @@ enum TurnError {
 
 async fn model_turn<H: RunHost>(
     host: &H,
-    model: &dyn Model,
+    model: &Router,
     req: ChatRequest,
     cancel: &CancelToken,
 ) -> Result<Turn, TurnError> {
-    let stream = tokio::select! {
-        s = model.stream(req, cancel.clone()) => s.map_err(|e| TurnError::Model(e.to_string()))?,
+    let routed = tokio::select! {
+        s = model.stream(&req, cancel) => s.map_err(|e| TurnError::Model(e.to_string()))?,
         _ = cancel.cancelled() => return Err(TurnError::Cancelled),
     };
-    let mut stream = stream;
+    host.progress(&format!("streaming from {}", routed.provider));
+    let mut stream = routed.value;
     let mut turn = Turn {
         text: String::new(),
         tool_calls: Vec::new(),

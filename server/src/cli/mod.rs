@@ -1,6 +1,8 @@
 //! The `jingu` command line (DESIGN §2): clap definitions here, one module per command group.
 //! Exit codes: 0 ok, 1 refused or failed (message on stderr), 2 usage error (clap's own).
 
+mod edit;
+mod snapshot;
 mod symbols;
 
 use std::process::ExitCode;
@@ -31,6 +33,12 @@ pub enum Command {
     },
     /// List the symbols of a file.
     Symbols(symbols::Args),
+    /// Apply one RealDoc edit (by symbol, line range or keyword), snapshotted.
+    Edit(edit::Args),
+    /// Inspect snapshots: list, show, diff, scan, gc.
+    Snapshot(snapshot::SnapshotArgs),
+    /// Undo one snapshot, a whole agent run, or restore a file (a rollback is itself a snapshot).
+    Rollback(snapshot::RollbackArgs),
 }
 
 /// Errors a command reports before exiting with status 1.
@@ -38,12 +46,15 @@ pub type CmdResult = anyhow::Result<()>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Lsp { .. }) {
+        init_cli_logging();
+    }
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
-        Command::Symbols(args) => {
-            init_cli_logging();
-            symbols::run(args)
-        }
+        Command::Symbols(args) => symbols::run(args),
+        Command::Edit(args) => edit::run(args),
+        Command::Snapshot(args) => snapshot::run_snapshot(args),
+        Command::Rollback(args) => snapshot::run_rollback(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -25,7 +25,9 @@ impl Store {
         let _guard = self.lock()?;
         let commit = self.commit(id)?;
         let before = match commit.parent(0) {
-            Ok(p) => p.tree().map_err(SnapshotError::git("reading parent tree"))?,
+            Ok(p) => p
+                .tree()
+                .map_err(SnapshotError::git("reading parent tree"))?,
             Err(_) => self.empty_tree()?,
         };
         let mut targets = BTreeMap::new();
@@ -38,7 +40,11 @@ impl Store {
     }
 
     /// Undo a whole agent run: every path it touched returns to its content before the run began.
-    pub fn rollback_run(&self, run_id: &str, actor: &str) -> Result<RollbackOutcome, SnapshotError> {
+    pub fn rollback_run(
+        &self,
+        run_id: &str,
+        actor: &str,
+    ) -> Result<RollbackOutcome, SnapshotError> {
         let _guard = self.lock()?;
         let chain = self.chain()?;
         let run_commits: Vec<_> = chain
@@ -54,7 +60,9 @@ impl Store {
             return Err(SnapshotError::UnknownRun(run_id.to_string()));
         };
         let before = match first.parent(0) {
-            Ok(p) => p.tree().map_err(SnapshotError::git("reading pre-run tree"))?,
+            Ok(p) => p
+                .tree()
+                .map_err(SnapshotError::git("reading pre-run tree"))?,
             Err(_) => self.empty_tree()?,
         };
         let mut targets = BTreeMap::new();
@@ -185,13 +193,10 @@ impl Store {
 
     /// Absolute path after `Workspace::confine`, so a symlink planted since cannot redirect a write.
     fn confined_abs(&self, path: &str) -> Result<std::path::PathBuf, SnapshotError> {
-        let rel = self
-            .ws
-            .confine(path)
-            .map_err(|e| SnapshotError::BadPath {
-                path: path.to_string(),
-                reason: e.to_string(),
-            })?;
+        let rel = self.ws.confine(path).map_err(|e| SnapshotError::BadPath {
+            path: path.to_string(),
+            reason: e.to_string(),
+        })?;
         Ok(self.ws.abs(&rel))
     }
 }
@@ -237,9 +242,7 @@ fn merge_user_edit(
     let result = git2::merge_file(&b, &o, &t, None)
         .map_err(SnapshotError::git(format!("merging `{path}`")))?;
     if !result.is_automergeable() {
-        return Err(conflict(
-            "your changes overlap the lines being rolled back",
-        ));
+        return Err(conflict("your changes overlap the lines being rolled back"));
     }
     Ok(result.content().to_vec())
 }

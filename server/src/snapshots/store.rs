@@ -31,10 +31,13 @@ impl Store {
     /// Open (creating on first use) the shadow repository of `ws`.
     pub fn open(ws: &Workspace) -> Result<Store, SnapshotError> {
         let dir = ws.state_dir.join("snapshots.git");
-        std::fs::create_dir_all(&ws.state_dir)
-            .map_err(SnapshotError::io("cannot create state directory", ws.state_dir.display()))?;
-        let lock = StoreLock::open(&ws.state_dir.join("snapshots.lock"))
-            .map_err(SnapshotError::io("cannot open lock", ws.state_dir.display()))?;
+        std::fs::create_dir_all(&ws.state_dir).map_err(SnapshotError::io(
+            "cannot create state directory",
+            ws.state_dir.display(),
+        ))?;
+        let lock = StoreLock::open(&ws.state_dir.join("snapshots.lock")).map_err(
+            SnapshotError::io("cannot open lock", ws.state_dir.display()),
+        )?;
         let repo_err = |source| SnapshotError::Repo {
             path: dir.display().to_string(),
             source,
@@ -110,9 +113,10 @@ impl Store {
     }
 
     pub(crate) fn lock(&self) -> Result<Guard<'_>, SnapshotError> {
-        self.lock
-            .acquire()
-            .map_err(SnapshotError::io("cannot lock snapshot store", self.dir.display()))
+        self.lock.acquire().map_err(SnapshotError::io(
+            "cannot lock snapshot store",
+            self.dir.display(),
+        ))
     }
 
     pub(crate) fn record_locked(

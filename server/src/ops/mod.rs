@@ -1,0 +1,13 @@
+//! Operations: the one code path every front end (CLI, LSP, agent) takes to edit, snapshot and roll
+//! back, with the workspace confined, the policy deciding and every action audited. Front ends
+//! differ only in their [`Frontend`]: how they confirm, report progress and reach open buffers.
+
+mod edit;
+mod error;
+mod frontend;
+mod session;
+
+pub use edit::{EditOutcome, unified_diff};
+pub use error::OpsError;
+pub use frontend::{Approval, AutoApprove, Frontend};
+pub use session::{Session, new_run_id};
