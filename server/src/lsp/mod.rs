@@ -2,6 +2,7 @@
 
 mod capabilities;
 mod commands;
+mod frontend;
 mod server;
 mod symbols;
 mod transport;

@@ -11,10 +11,12 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use super::commands;
+use super::frontend::LspFrontend;
 use super::symbols::{document_symbols, workspace_symbol};
 use crate::docs::{Document, Documents, Encoding};
 use crate::syntax::Language;
 use crate::syntax::index::Index;
+use crate::ops::Session;
 use crate::workspace::Workspace;
 
 /// Maximum results of one `workspace/symbol` request.
@@ -22,7 +24,9 @@ const WORKSPACE_SYMBOL_LIMIT: usize = 256;
 
 pub struct Backend {
     pub(super) client: Client,
-    pub(super) docs: Documents,
+    pub(super) docs: Arc<Documents>,
+    /// The ops session, or why it could not open (a broken policy fails closed: no command runs).
+    pub(super) session: OnceLock<std::result::Result<Arc<Session>, String>>,
     pub(super) encoding: RwLock<Encoding>,
     pub(super) workspace: OnceLock<Workspace>,
     pub(super) index: OnceCell<Arc<Index>>,
@@ -35,13 +39,36 @@ impl Backend {
     pub fn new(client: Client) -> Self {
         Self {
             client,
-            docs: Documents::default(),
+            docs: Arc::new(Documents::default()),
+            session: OnceLock::new(),
             encoding: RwLock::new(Encoding::default()),
             workspace: OnceLock::new(),
             index: OnceCell::new(),
             client_capabilities: OnceLock::new(),
             dirty: DashSet::new(),
         }
+    }
+
+    /// The session, or the reason there is none as a JSON-RPC error.
+    pub(super) fn session(&self) -> Result<Arc<Session>> {
+        match self.session.get() {
+            Some(Ok(s)) => Ok(s.clone()),
+            Some(Err(e)) => Err(failed(e.clone())),
+            None => Err(failed("the server is not initialized")),
+        }
+    }
+
+    pub(super) fn frontend(&self) -> Result<LspFrontend> {
+        let ws = self
+            .workspace
+            .get()
+            .ok_or_else(|| failed("the server is not initialized"))?;
+        Ok(LspFrontend::new(
+            self.client.clone(),
+            self.docs.clone(),
+            self.encoding(),
+            ws.root.clone(),
+        ))
     }
 
     pub(super) fn encoding(&self) -> Encoding {
@@ -119,6 +146,16 @@ impl Backend {
     }
 }
 
+/// An operation that was understood but refused or failed (LSP `RequestFailed`, -32803); the message
+/// is the reason, for the user.
+pub(super) fn failed(message: impl Into<String>) -> Error {
+    Error {
+        code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32803),
+        message: message.into().into(),
+        data: None,
+    }
+}
+
 fn negotiate_encoding(params: &InitializeParams) -> Encoding {
     let offered = params
         .capabilities
@@ -156,6 +193,11 @@ impl LanguageServer for Backend {
             })?;
         let ws = Workspace::discover(&root)
             .map_err(|e| Error::invalid_params(format!("workspace {}: {e}", root.display())))?;
+        let session = Session::open_workspace(ws.clone()).map(Arc::new).map_err(|e| e.to_string());
+        if let Err(e) = &session {
+            tracing::error!("{e}");
+        }
+        let _ = self.session.set(session);
         let _ = self.workspace.set(ws);
         let _ = self.client_capabilities.set(params.capabilities);
         Ok(InitializeResult {
@@ -169,6 +211,11 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        if let Some(Err(e)) = self.session.get() {
+            self.client
+                .show_message(MessageType::ERROR, format!("Jingu: {e}"))
+                .await;
+        }
         self.watch_files().await;
         self.ensure_index().await;
     }

@@ -75,15 +75,18 @@ impl Session {
             message: summary.clone(),
         };
         let mode = file_mode(&abs);
-        self.store.record_baseline(&rel, old.as_bytes(), &meta)?;
-        let id = self.store.record(
-            &[Change::Write {
-                path: rel.clone(),
-                content: planned.new_text.as_bytes().to_vec(),
-                mode,
-            }],
-            &meta,
-        )?;
+        let id = {
+            let store = self.store();
+            store.record_baseline(&rel, old.as_bytes(), &meta)?;
+            store.record(
+                &[Change::Write {
+                    path: rel.clone(),
+                    content: planned.new_text.as_bytes().to_vec(),
+                    mode,
+                }],
+                &meta,
+            )?
+        };
 
         let written = match &buffer {
             Some(_) => match fe.apply_to_buffer(&rel, &old, &planned).await {
@@ -107,7 +110,7 @@ impl Session {
                 message: format!("edit not applied: {e}"),
                 ..meta
             };
-            self.store.record(
+            self.store().record(
                 &[Change::Write {
                     path: rel.clone(),
                     content: old.into_bytes(),

@@ -2,6 +2,7 @@
 //! once per CLI command or LSP server.
 
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
 
 use super::error::OpsError;
 use crate::policy::{Decision, Policy, Tool};
@@ -11,7 +12,8 @@ use crate::workspace::Workspace;
 pub struct Session {
     pub workspace: Workspace,
     pub policy: Policy,
-    pub store: Store,
+    /// Behind a mutex: git2 repositories are not `Sync`, and sessions are shared by async tasks.
+    store: Mutex<Store>,
     /// Who acts: bound to every snapshot and audit record.
     pub actor: String,
 }
@@ -33,9 +35,16 @@ impl Session {
         Ok(Self {
             workspace,
             policy,
-            store,
+            store: Mutex::new(store),
             actor: os_user(),
         })
+    }
+
+    /// The snapshot store. Never hold the guard across an `.await`.
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave the repository half-written (git objects and
+        // refs are written atomically), so a poisoned lock is still safe to use.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Confine a path named by a user, the model or a tool, and decide whether `tool` may act on
