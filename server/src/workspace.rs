@@ -10,6 +10,7 @@ use std::path::{Component, Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 mod forms;
+mod open;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PathError {

@@ -182,3 +182,16 @@ fn last_seq(line: &[u8], path: &Path) -> Result<u64, AuditError> {
             reason: "the last record is not valid".into(),
         })
 }
+
+impl AuditLog {
+    /// Record `kind`, then run `action` — and only if the record is durably written. This is the
+    /// shape every audited action should take: no record, no action.
+    pub fn record_then<T>(
+        &self,
+        kind: RecordKind,
+        action: impl FnOnce(&RecordId) -> T,
+    ) -> Result<T, AuditError> {
+        let id = self.append(kind)?;
+        Ok(action(&id))
+    }
+}

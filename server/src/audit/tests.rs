@@ -501,3 +501,41 @@ fn replay_detects_altered_snapshot_and_outside_change() {
         Err(ReplayError::UnknownRun(_))
     ));
 }
+
+#[test]
+fn action_runs_only_after_its_record_is_written() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = AuditLog::open(dir.path(), ctx("r")).expect("open");
+    let ran = std::cell::Cell::new(false);
+    let seq = log
+        .record_then(
+            RecordKind::Command {
+                argv: vec!["true".into()],
+                cwd: ".".into(),
+                sandbox: "landlock".into(),
+            },
+            |id| {
+                // The record is already on disk when the action starts.
+                assert_eq!(read_records(log.path()).expect("read").len() as u64, id.seq);
+                ran.set(true);
+                id.seq
+            },
+        )
+        .expect("recorded");
+    assert!(ran.get());
+    assert_eq!(seq, 1);
+    // Make the log unwritable: the action must not run.
+    std::fs::remove_file(log.path()).expect("rm");
+    std::fs::create_dir(log.path()).expect("mkdir");
+    ran.set(false);
+    assert!(
+        log.record_then(
+            RecordKind::RunEnd {
+                status: "ok".into()
+            },
+            |_| ran.set(true)
+        )
+        .is_err()
+    );
+    assert!(!ran.get(), "action ran without an audit record");
+}

@@ -203,3 +203,19 @@ impl Policy {
         Ok(())
     }
 }
+
+impl Policy {
+    /// Prepare text for a provider: redacted with the run's `redactor` unless a trusted layer
+    /// turned redaction off. The count goes into the `model_request` audit record.
+    pub fn outbound(&self, redactor: &mut redact::Redactor, text: &str) -> redact::Redacted {
+        if self.redact.value {
+            redactor.redact(text)
+        } else {
+            redact::Redacted {
+                text: text.to_string(),
+                count: 0,
+                kinds: Default::default(),
+            }
+        }
+    }
+}

@@ -466,3 +466,18 @@ fn malformed_files_on_disk_fail_closed() {
         Decision::Deny(_)
     ));
 }
+
+#[test]
+fn outbound_text_is_redacted_unless_trusted_layer_disables_it() {
+    let seeded = "key = \"AKIAIOSFODNN7EXAMPLE\"";
+    let p = Policy::from_texts(None, None, Some("[policy]\nredact = false\n")).expect("policy");
+    let mut r = redact::Redactor::new();
+    let out = p.outbound(&mut r, seeded);
+    assert!(
+        !out.text.contains("AKIA"),
+        "workspace cannot turn redaction off"
+    );
+    assert_eq!(out.count, 1);
+    let p = Policy::from_texts(Some("[policy]\nredact = false\n"), None, None).expect("policy");
+    assert_eq!(p.outbound(&mut r, seeded).text, seeded);
+}

@@ -329,3 +329,85 @@ fn writing_the_root_itself_is_refused() {
             .is_err()
     );
 }
+
+#[test]
+fn open_beneath_reads_and_writes_inside() {
+    use std::io::{Read, Write};
+    let f = fixture();
+    let rel =
+        f.ws.confine_for_tool("src/new.rs", &policy(), Access::Write)
+            .expect("confine");
+    f.ws.open_beneath(&rel, Access::Write)
+        .expect("open")
+        .write_all(b"fn n() {}\n")
+        .expect("write");
+    let mut s = String::new();
+    f.ws.open_beneath(&rel, Access::Read)
+        .expect("open")
+        .read_to_string(&mut s)
+        .expect("read");
+    assert_eq!(s, "fn n() {}\n");
+}
+
+#[test]
+fn open_beneath_refuses_a_symlink_swapped_in_after_the_check() {
+    let f = fixture();
+    std::fs::create_dir_all(f.ws.root.join("gen")).expect("mkdir");
+    let rel =
+        f.ws.confine("gen/out.txt")
+            .expect("confine while gen/ is a directory");
+    // The race: gen/ is replaced by a symlink to outside between check and use.
+    std::fs::remove_dir(f.ws.root.join("gen")).expect("rmdir");
+    symlink(&f.outside, f.ws.root.join("gen")).expect("symlink");
+    assert!(f.ws.open_beneath(&rel, Access::Write).is_err());
+    assert!(
+        !f.outside.join("out.txt").exists(),
+        "wrote outside the workspace"
+    );
+}
+
+#[test]
+fn open_beneath_refuses_a_final_symlink_swapped_in() {
+    let f = fixture();
+    let rel = f.ws.confine("src/a.rs").expect("confine");
+    std::fs::remove_file(f.ws.root.join("src/a.rs")).expect("rm");
+    symlink(f.outside.join("secret.txt"), f.ws.root.join("src/a.rs")).expect("symlink");
+    for access in [Access::Read, Access::Write] {
+        let r = f.ws.open_beneath(&rel, access);
+        assert!(matches!(r, Err(PathError::Outside(_))), "{r:?}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(f.outside.join("secret.txt")).expect("r"),
+        "s3cret"
+    );
+}
+
+#[test]
+fn open_beneath_refuses_a_hard_link_made_after_the_check() {
+    let f = fixture();
+    let rel =
+        f.ws.confine_for_tool("src/a.rs", &policy(), Access::Write)
+            .expect("confine");
+    let outside_file = f.ws.root.parent().expect("parent").join("victim.txt");
+    std::fs::write(&outside_file, "keep me").expect("w");
+    std::fs::remove_file(f.ws.root.join("src/a.rs")).expect("rm");
+    std::fs::hard_link(&outside_file, f.ws.root.join("src/a.rs")).expect("link");
+    assert!(matches!(
+        f.ws.open_beneath(&rel, Access::Write),
+        Err(PathError::HardLink(..))
+    ));
+    assert_eq!(
+        std::fs::read_to_string(&outside_file).expect("r"),
+        "keep me",
+        "victim truncated"
+    );
+}
+
+#[test]
+fn open_beneath_refuses_escaping_relative_paths() {
+    let f = fixture();
+    for bad in ["../state/x", "/etc/passwd", "src/../../x"] {
+        let r = f.ws.open_beneath(bad, Access::Read);
+        assert!(matches!(r, Err(PathError::Outside(_))), "{bad}: {r:?}");
+    }
+}
