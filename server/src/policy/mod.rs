@@ -5,6 +5,7 @@
 //! A workspace config can never add providers, base URLs, MCP servers or trusted keys.
 
 mod decide;
+pub mod guard;
 mod hash;
 mod layer;
 mod load;
