@@ -145,6 +145,8 @@ pub struct Policy {
     /// Files each layer was read from (absent files are not listed).
     pub files: Vec<(Layer, PathBuf)>,
     providers: toml::Table,
+    /// Trusted layers that defined each provider, most trusted first.
+    provider_layers: std::collections::BTreeMap<String, Vec<Layer>>,
     mcp: toml::Table,
     routing: toml::Table,
     deny_set: decide::DenySet,
@@ -164,6 +166,14 @@ impl Policy {
     /// layer is stripped. Enterprise fields win over user fields of the same provider.
     pub fn providers_table(&self) -> &toml::Table {
         &self.providers
+    }
+
+    /// Layers that contributed fields to provider `name`, most trusted first.
+    pub fn provider_layers(&self, name: &str) -> &[Layer] {
+        self.provider_layers
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// MCP server sections from the enterprise and user layers only.
