@@ -539,3 +539,20 @@ fn action_runs_only_after_its_record_is_written() {
     );
     assert!(!ran.get(), "action ran without an audit record");
 }
+
+#[test]
+fn rewritten_last_record_with_recomputed_hash_is_detected_by_the_head() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let log = sample(dir.path(), 4);
+    let mut l = lines(log.path());
+    let last = l.pop().expect("last");
+    let (body, _) = record::split_hash(&last).expect("split");
+    let forged_body = body.replace("alice@example.com", "mallory@example.com");
+    let hash = sha256_hex(forged_body.as_bytes());
+    let mut forged = forged_body;
+    forged.pop();
+    forged.push_str(&format!(",\"hash\":\"{hash}\"}}"));
+    l.push(forged);
+    write_lines(log.path(), &l);
+    assert_eq!(tampered_at(log.path()), 4);
+}
