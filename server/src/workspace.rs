@@ -9,6 +9,9 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+mod forms;
+mod open;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PathError {
     #[error("path is empty")]
@@ -23,6 +26,12 @@ pub enum PathError {
     NotUtf8(String),
     #[error("path `{0}` uses a form Jingu refuses ({1})")]
     Suspicious(String, &'static str),
+    #[error("path `{0}` is denied by policy: {1}")]
+    Denied(String, String),
+    #[error(
+        "path `{0}` is a file with {1} hard links; writing it could alter a file outside the workspace"
+    )]
+    HardLink(String, u64),
     #[error("cannot resolve `{path}`: {source}")]
     Io {
         path: String,
@@ -66,24 +75,12 @@ impl Workspace {
     }
 
     /// Resolve a path named by a user, the model or a tool to a workspace-relative path with `/`
-    /// separators. Refuses anything that escapes the root (after following symlinks) or names
-    /// `.git/` or `.jingu/`. The file itself need not exist (its parent is resolved instead).
+    /// separators. Refuses anything that escapes the root (after following symlinks), names
+    /// `.git/` or `.jingu/` (any case or look-alike spelling), Jingu's state directory, a dangling
+    /// symlink, or a suspicious form (see `forms::screen`). The file itself need not exist (its
+    /// parent is resolved instead).
     pub fn confine(&self, raw: &str) -> Result<String, PathError> {
-        if raw.is_empty() {
-            return Err(PathError::Empty);
-        }
-        if raw.contains('\0') {
-            return Err(PathError::Nul);
-        }
-        if raw.contains('\\') {
-            return Err(PathError::Suspicious(raw.into(), "backslash separator"));
-        }
-        if raw.chars().any(is_lookalike_separator) {
-            return Err(PathError::Suspicious(
-                raw.into(),
-                "look-alike separator or dot",
-            ));
-        }
+        forms::screen(raw)?;
         let p = Path::new(raw);
         let joined = if p.is_absolute() {
             p.to_path_buf()
@@ -92,38 +89,85 @@ impl Workspace {
         };
         // Lexical check first: `..` may not climb out even through directories that do not exist.
         let lexical = normalize_lexically(&joined).ok_or_else(|| PathError::Outside(raw.into()))?;
-        if !lexical.starts_with(&self.root) {
-            return Err(PathError::Outside(raw.into()));
-        }
-        let resolved = resolve_existing_prefix(&lexical).map_err(|source| PathError::Io {
-            path: raw.into(),
-            source,
+        let lexical_rel = lexical
+            .strip_prefix(&self.root)
+            .map_err(|_| PathError::Outside(raw.into()))?;
+        check_components(raw, lexical_rel)?;
+        let resolved = resolve_existing_prefix(&lexical).map_err(|source| match source.kind() {
+            std::io::ErrorKind::InvalidInput => {
+                PathError::Suspicious(raw.into(), "dangling symlink")
+            }
+            _ => PathError::Io {
+                path: raw.into(),
+                source,
+            },
         })?;
         let rel = resolved
             .strip_prefix(&self.root)
             .map_err(|_| PathError::Outside(raw.into()))?;
+        check_components(raw, rel)?;
         let rel_str = rel
             .to_str()
             .ok_or_else(|| PathError::NotUtf8(raw.into()))?
             .to_string();
-        if let Some(first) = rel.components().next() {
-            match first.as_os_str().to_str() {
-                Some(".git") => {
-                    return Err(PathError::Protected(
-                        raw.into(),
-                        "the user's git repository",
-                    ));
-                }
-                Some(".jingu") => {
-                    return Err(PathError::Protected(raw.into(), "Jingu's configuration"));
-                }
-                _ => {}
-            }
-        }
-        if resolved.starts_with(&self.state_dir) {
+        if self.is_state(&resolved) {
             return Err(PathError::Protected(raw.into(), "Jingu's state"));
         }
         Ok(rel_str)
+    }
+
+    /// [`Workspace::confine`] plus the policy's `deny_paths`, and for writes the hard-link and
+    /// special-file checks: a regular file with more than one link may be the same inode as a file
+    /// outside the workspace, so writing it would alter that file too.
+    pub fn confine_for_tool(
+        &self,
+        raw: &str,
+        policy: &crate::policy::Policy,
+        access: Access,
+    ) -> Result<String, PathError> {
+        let rel = self.confine(raw)?;
+        if rel.is_empty() && access == Access::Write {
+            return Err(PathError::Suspicious(
+                raw.into(),
+                "the workspace root itself",
+            ));
+        }
+        if let Some(reason) = policy.path_denied(&rel) {
+            return Err(PathError::Denied(raw.into(), reason));
+        }
+        let abs = self.abs(&rel);
+        match std::fs::symlink_metadata(&abs) {
+            Ok(meta) => {
+                use std::os::unix::fs::MetadataExt;
+                let ft = meta.file_type();
+                if !(ft.is_file() || ft.is_dir()) {
+                    return Err(PathError::Suspicious(
+                        raw.into(),
+                        "not a regular file or directory",
+                    ));
+                }
+                if access == Access::Write && ft.is_file() && meta.nlink() > 1 {
+                    return Err(PathError::HardLink(raw.into(), meta.nlink()));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(PathError::Io {
+                    path: raw.into(),
+                    source,
+                });
+            }
+        }
+        Ok(rel)
+    }
+
+    /// Is `abs` (canonical) inside Jingu's state directory, however that directory is spelled?
+    fn is_state(&self, abs: &Path) -> bool {
+        abs.starts_with(&self.state_dir)
+            || self
+                .state_dir
+                .canonicalize()
+                .is_ok_and(|canon| abs.starts_with(canon))
     }
 
     /// Absolute path of a workspace-relative path returned by [`Workspace::confine`].
@@ -132,19 +176,26 @@ impl Workspace {
     }
 }
 
-/// Characters that render like `/` or `.` but are not, used to smuggle paths past reviewers.
-fn is_lookalike_separator(c: char) -> bool {
-    matches!(
-        c,
-        '\u{2215}'
-            | '\u{2044}'
-            | '\u{FF0F}'
-            | '\u{29F8}'
-            | '\u{FF0E}'
-            | '\u{2024}'
-            | '\u{FE52}'
-            | '\u{3002}'
-    )
+/// What a tool wants to do with a path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+fn check_components(raw: &str, rel: &Path) -> Result<(), PathError> {
+    for c in rel.components() {
+        let Component::Normal(name) = c else {
+            return Err(PathError::Outside(raw.into()));
+        };
+        let name = name
+            .to_str()
+            .ok_or_else(|| PathError::NotUtf8(raw.into()))?;
+        if let Some(what) = forms::protected_name(name) {
+            return Err(PathError::Protected(raw.into(), what));
+        }
+    }
+    Ok(())
 }
 
 fn normalize_lexically(p: &Path) -> Option<PathBuf> {
@@ -164,6 +215,7 @@ fn normalize_lexically(p: &Path) -> Option<PathBuf> {
 }
 
 /// Canonicalise the longest existing prefix of `p` (following symlinks) and re-append the rest.
+/// A dangling symlink anywhere on the way is an `InvalidInput` error.
 fn resolve_existing_prefix(p: &Path) -> std::io::Result<PathBuf> {
     let mut existing = p.to_path_buf();
     let mut rest = Vec::new();
@@ -177,6 +229,14 @@ fn resolve_existing_prefix(p: &Path) -> std::io::Result<PathBuf> {
                 return Ok(out);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A symlink whose target is missing: writing through it would create the target
+                // wherever it points, so it cannot be treated as a new file here.
+                if existing.symlink_metadata().is_ok() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "dangling symlink",
+                    ));
+                }
                 let name = existing.file_name().map(|n| n.to_os_string());
                 match (name, existing.parent()) {
                     (Some(n), Some(parent)) => {
@@ -208,50 +268,4 @@ fn state_dir_for(root: &Path) -> PathBuf {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ws() -> (tempfile::TempDir, Workspace) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let root = dir.path().canonicalize().expect("canon");
-        std::fs::create_dir_all(root.join("src")).expect("mkdir");
-        std::fs::write(root.join("src/a.rs"), "fn a() {}\n").expect("write");
-        (dir, Workspace::at(root))
-    }
-
-    #[test]
-    fn relative_paths_inside_are_accepted() {
-        let (_d, w) = ws();
-        assert_eq!(w.confine("src/a.rs").expect("ok"), "src/a.rs");
-        assert_eq!(w.confine("./src/../src/new.rs").expect("ok"), "src/new.rs");
-    }
-
-    #[test]
-    fn escapes_are_refused() {
-        let (_d, w) = ws();
-        for bad in [
-            "../x",
-            "src/../../x",
-            "/etc/passwd",
-            ".git/config",
-            ".jingu/config.toml",
-            "a\0b",
-            "src\\a.rs",
-            "src\u{2215}a.rs",
-            "",
-        ] {
-            assert!(w.confine(bad).is_err(), "{bad:?} should be refused");
-        }
-    }
-
-    #[test]
-    fn symlink_out_of_the_workspace_is_refused() {
-        let (_d, w) = ws();
-        let outside = tempfile::tempdir().expect("tempdir");
-        std::os::unix::fs::symlink(outside.path(), w.root.join("link")).expect("symlink");
-        assert!(matches!(
-            w.confine("link/secret"),
-            Err(PathError::Outside(_))
-        ));
-    }
-}
+mod tests;

@@ -1,7 +1,7 @@
 //! Per-tool, per-path decisions. `deny_paths` globs deny every tool on matching paths, and so does
 //! any path inside `.git/` or `.jingu/` (in any letter case: case-insensitive file systems exist).
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::{Policy, Sourced, Tool, ToolDecision};
 
@@ -31,7 +31,8 @@ impl DenySet {
                 forms.push(format!("**/{pat}"));
             }
             for f in forms {
-                b.add(Glob::new(&f)?);
+                // Case-insensitive: `.ENV` is `.env` on case-insensitive file systems.
+                b.add(GlobBuilder::new(&f).case_insensitive(true).build()?);
                 patterns.push(g.value.clone());
             }
         }

@@ -33,7 +33,7 @@ fn default_tool(tool: Tool) -> ToolDecision {
 }
 
 /// Most restrictive (maximum) of the values set by `layers`, per the rule in the module comment.
-fn strictest<T: Ord + Copy + std::fmt::Debug>(
+fn strictest<T: Ord + Copy + serde::Serialize>(
     key: &str,
     default: T,
     layers: &[(Layer, &RawLayer)],
@@ -55,9 +55,12 @@ fn strictest<T: Ord + Copy + std::fmt::Debug>(
         if v > best.value {
             best = Sourced::new(v, Layer::Workspace);
         } else if v < best.value {
+            let show = |x: &T| serde_json::to_string(x).unwrap_or_default();
             warnings.push(format!(
-                "workspace config tries to loosen {key} to {v:?}; ignored (effective {:?} from {})",
-                best.value, best.layer
+                "workspace config tries to loosen {key} to {}; ignored (effective {} from {})",
+                show(&v),
+                show(&best.value),
+                best.layer
             ));
         }
     }
@@ -258,6 +261,7 @@ pub fn merge(
 
     // Trusted layers are listed enterprise first; apply user then enterprise so enterprise wins.
     let mut providers = toml::Table::new();
+    let mut provider_layers = std::collections::BTreeMap::new();
     let mut mcp = toml::Table::new();
     for (l, r) in layers.iter().rev() {
         if *l == Layer::Workspace {
@@ -270,6 +274,12 @@ pub fn merge(
             continue;
         }
         overlay_entries(&mut providers, &r.providers);
+        for name in r.providers.keys() {
+            provider_layers
+                .entry(name.clone())
+                .or_insert_with(Vec::new)
+                .insert(0, *l);
+        }
         overlay_entries(&mut mcp, &r.mcp);
     }
     let mut routing = toml::Table::new();
@@ -299,6 +309,7 @@ pub fn merge(
         warnings,
         files,
         providers,
+        provider_layers,
         mcp,
         routing,
         deny_set,

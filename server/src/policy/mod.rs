@@ -5,6 +5,7 @@
 //! A workspace config can never add providers, base URLs, MCP servers or trusted keys.
 
 mod decide;
+pub mod guard;
 mod hash;
 mod layer;
 mod load;
@@ -144,6 +145,8 @@ pub struct Policy {
     /// Files each layer was read from (absent files are not listed).
     pub files: Vec<(Layer, PathBuf)>,
     providers: toml::Table,
+    /// Trusted layers that defined each provider, most trusted first.
+    provider_layers: std::collections::BTreeMap<String, Vec<Layer>>,
     mcp: toml::Table,
     routing: toml::Table,
     deny_set: decide::DenySet,
@@ -163,6 +166,14 @@ impl Policy {
     /// layer is stripped. Enterprise fields win over user fields of the same provider.
     pub fn providers_table(&self) -> &toml::Table {
         &self.providers
+    }
+
+    /// Layers that contributed fields to provider `name`, most trusted first.
+    pub fn provider_layers(&self, name: &str) -> &[Layer] {
+        self.provider_layers
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// MCP server sections from the enterprise and user layers only.
@@ -201,5 +212,21 @@ impl Policy {
             ));
         }
         Ok(())
+    }
+}
+
+impl Policy {
+    /// Prepare text for a provider: redacted with the run's `redactor` unless a trusted layer
+    /// turned redaction off. The count goes into the `model_request` audit record.
+    pub fn outbound(&self, redactor: &mut redact::Redactor, text: &str) -> redact::Redacted {
+        if self.redact.value {
+            redactor.redact(text)
+        } else {
+            redact::Redacted {
+                text: text.to_string(),
+                count: 0,
+                kinds: Default::default(),
+            }
+        }
     }
 }

@@ -111,11 +111,16 @@ impl Policy {
                 k.layer.as_str(),
             ));
         }
-        for name in self.providers_table().keys() {
+        for (name, table) in self.providers_table() {
+            let layers: Vec<&str> = self
+                .provider_layers(name)
+                .iter()
+                .map(|l| l.as_str())
+                .collect();
             out.push(entry(
                 format!("providers.{name}"),
-                json!(self.providers_table().get(name)),
-                "enterprise/user",
+                json!(table),
+                layers.join("+"),
             ));
         }
         for name in self.mcp_table().keys() {

@@ -466,3 +466,46 @@ fn malformed_files_on_disk_fail_closed() {
         Decision::Deny(_)
     ));
 }
+
+#[test]
+fn outbound_text_is_redacted_unless_trusted_layer_disables_it() {
+    let seeded = "key = \"AKIAIOSFODNN7EXAMPLE\"";
+    let p = Policy::from_texts(None, None, Some("[policy]\nredact = false\n")).expect("policy");
+    let mut r = redact::Redactor::new();
+    let out = p.outbound(&mut r, seeded);
+    assert!(
+        !out.text.contains("AKIA"),
+        "workspace cannot turn redaction off"
+    );
+    assert_eq!(out.count, 1);
+    let p = Policy::from_texts(Some("[policy]\nredact = false\n"), None, None).expect("policy");
+    assert_eq!(p.outbound(&mut r, seeded).text, seeded);
+}
+
+#[test]
+fn provenance_and_warnings_are_precise() {
+    let user = "[providers.qwen]\napi_key_env = \"K\"\n[providers.local]\nkind = \"local\"\n";
+    let ws = "[policy]\nsandbox = \"off\"\n";
+    let p = Policy::from_texts(Some(ENTERPRISE), Some(user), Some(ws)).expect("policy");
+    assert_eq!(p.provider_layers("qwen"), &[Layer::Enterprise, Layer::User]);
+    assert_eq!(p.provider_layers("local"), &[Layer::User]);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("loosen policy.sandbox to \"off\"")
+                && w.contains("\"required\" from enterprise")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn deny_paths_ignore_letter_case() {
+    let p = Policy::from_texts(None, None, None).expect("policy");
+    for bad in [".ENV", "certs/Server.PEM", "keys/ID_RSA"] {
+        assert!(
+            matches!(p.decide(Tool::Read, Some(bad)), Decision::Deny(_)),
+            "{bad}"
+        );
+    }
+}
