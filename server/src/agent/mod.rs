@@ -1,5 +1,129 @@
 //! The agent: turns an instruction into reviewed, snapshotted edits through a tool loop.
+//!
+//! [`ask`] is the entry point shared by `jingu ask` and `jingu.ask`: it routes to the providers the
+//! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
+//! with a [`host::SessionHost`].
 
+pub mod host;
+pub mod prompt;
 pub mod read;
 pub mod run;
 pub mod tools;
+
+use crate::ops::{Frontend, OpsError, Session};
+use crate::policy::Tool;
+use crate::providers::{CancelToken, ProvidersConfig, Router};
+
+pub use run::{AppliedEdit, RunConfig, RunOutcome, StopReason};
+
+#[derive(Debug, Clone, Default)]
+pub struct AskRequest {
+    pub instruction: String,
+    /// A file the instruction is about (as the user named it).
+    pub path: Option<String>,
+    pub symbol: Option<String>,
+    /// 1-based inclusive lines.
+    pub lines: Option<(usize, usize)>,
+    /// Use this provider (it must still be allowed by policy).
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Ops(#[from] OpsError),
+    #[error("no model provider is usable: {0}")]
+    NoProvider(String),
+}
+
+/// The providers this session may use, in routing order. A provider the policy does not allow is
+/// never built, so no request can reach it.
+pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String), AgentError> {
+    let policy = &session.policy;
+    let mut table = toml::Table::new();
+    table.insert(
+        "providers".into(),
+        toml::Value::Table(policy.providers_table().clone()),
+    );
+    table.insert(
+        "routing".into(),
+        toml::Value::Table(policy.routing_table().clone()),
+    );
+    let mut config: ProvidersConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e| AgentError::NoProvider(format!("invalid provider configuration: {e}")))?;
+    config.policy.require_inference_only = policy.require_inference_only.value;
+    if let Some(name) = only {
+        config.routing.default = Some(name.to_string());
+        config.routing.fallback.clear();
+    }
+    let mut refused = Vec::new();
+    let chain: Vec<String> = config
+        .chain()
+        .into_iter()
+        .filter(|name| match policy.check_provider(name) {
+            Ok(()) => true,
+            Err(why) => {
+                refused.push(why);
+                false
+            }
+        })
+        .collect();
+    if chain.is_empty() {
+        return Err(AgentError::NoProvider(refused.join("; ")));
+    }
+    config.routing.default = chain.first().cloned();
+    config.routing.fallback = chain[1..].to_vec();
+    let router = Router::from_config(&config);
+    let label = router
+        .providers()
+        .first()
+        .map(|p| format!("{}/{}", p.name(), p.settings().model))
+        .ok_or_else(|| {
+            AgentError::NoProvider(format!("none of {} could be set up", chain.join(", ")))
+        })?;
+    Ok((router, label))
+}
+
+/// Run the agent on one instruction. Every edit lands in one snapshot run (`outcome.run_id`).
+pub async fn ask<F: Frontend>(
+    session: &Session,
+    fe: &F,
+    req: &AskRequest,
+    cfg: &RunConfig,
+    cancel: CancelToken,
+) -> Result<RunOutcome, AgentError> {
+    let (router, label) = router(session, req.provider.as_deref())?;
+    let run = session.begin_run(None, &req.instruction)?;
+    let mut focus = prompt::Focus {
+        symbol: req.symbol.clone(),
+        lines: req.lines,
+        file: None,
+    };
+    if let Some(raw) = &req.path {
+        let (rel, _) = session.authorize(&run, Tool::Read, raw)?;
+        let text = match fe.buffer_text(&rel) {
+            Some(t) => Some(t),
+            None => crate::syntax::index::read_source(&session.workspace.abs(&rel)).ok(),
+        };
+        focus.file = text.map(|t| (rel, t));
+    }
+    let first = prompt::first_message(&session.workspace.root, &req.instruction, &focus, None);
+    let host = host::SessionHost::new(session, fe, &run, label);
+    let outcome = run::run(
+        &host,
+        &router,
+        run.id.clone(),
+        prompt::SYSTEM.to_string(),
+        first,
+        cfg,
+        cancel,
+    )
+    .await;
+    let status = serde_json::to_value(&outcome.stop)
+        .ok()
+        .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "finished".into());
+    session.end_run(&run, &status);
+    Ok(outcome)
+}

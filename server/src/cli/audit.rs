@@ -43,7 +43,8 @@ pub type OpenSnapshots<'a> = &'a dyn Fn(&Workspace) -> anyhow::Result<Box<dyn Sn
 
 fn workspace() -> anyhow::Result<Workspace> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    Workspace::discover(&cwd).with_context(|| format!("cannot open the workspace at {}", cwd.display()))
+    Workspace::discover(&cwd)
+        .with_context(|| format!("cannot open the workspace at {}", cwd.display()))
 }
 
 /// Verify first: `log` and `replay` refuse to present a tampered log as truth.
@@ -76,7 +77,9 @@ pub fn run(args: Args, open_snapshots: OpenSnapshots<'_>) -> CmdResult {
             }
             Err(VerifyError::Tampered(t)) => {
                 if json {
-                    print_json(&serde_json::json!({"ok": false, "log": path, "first_bad_seq": t.first_bad_seq, "reason": t.reason}))?;
+                    print_json(
+                        &serde_json::json!({"ok": false, "log": path, "first_bad_seq": t.first_bad_seq, "reason": t.reason}),
+                    )?;
                 }
                 bail!("{} ({})", t, path.display())
             }
@@ -118,17 +121,26 @@ pub fn run(args: Args, open_snapshots: OpenSnapshots<'_>) -> CmdResult {
                 print_json(&report)?;
             } else {
                 for f in &report.files {
-                    println!("{:<40} snapshot {}  disk {:?}", f.path, f.final_snapshot, f.disk);
+                    println!(
+                        "{:<40} snapshot {}  disk {:?}",
+                        f.path, f.final_snapshot, f.disk
+                    );
                 }
                 for p in &report.problems {
                     println!("problem: {p}");
                 }
             }
             if !report.ok() {
-                bail!("replay of run {run_id} found {} mismatches", report.problems.len());
+                bail!(
+                    "replay of run {run_id} found {} mismatches",
+                    report.problems.len()
+                );
             }
             if !json {
-                println!("run {run_id}: {} edits replayed, final states match the log", report.edits);
+                println!(
+                    "run {run_id}: {} edits replayed, final states match the log",
+                    report.edits
+                );
             }
             Ok(())
         }

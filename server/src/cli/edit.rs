@@ -88,7 +88,10 @@ pub fn run(args: Args) -> CmdResult {
         .build()
         .context("starting the async runtime")?;
     // The user typed this edit: that is the approval an `ask` policy wants; `deny` still refuses.
-    let outcome = runtime.block_on(session.edit(&AutoApprove, raw, &req, None))?;
+    let run = session.begin_run(None, &format!("jingu edit {raw} {} {}", req.op, req.target))?;
+    let result = runtime.block_on(session.edit(&AutoApprove, &run, raw, &req));
+    session.end_run(&run, if result.is_ok() { "ok" } else { "refused" });
+    let outcome = result?;
     if args.json {
         return print_json(&outcome);
     }

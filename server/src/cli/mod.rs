@@ -1,7 +1,10 @@
 //! The `jingu` command line (DESIGN §2): clap definitions here, one module per command group.
 //! Exit codes: 0 ok, 1 refused or failed (message on stderr), 2 usage error (clap's own).
 
+mod ask;
+mod audit;
 mod edit;
+mod policy;
 mod snapshot;
 mod symbols;
 
@@ -31,12 +34,18 @@ pub enum Command {
         #[arg(long)]
         log_file: Option<std::path::PathBuf>,
     },
+    /// Ask the agent to do something; prints the run id.
+    Ask(ask::Args),
     /// List the symbols of a file.
     Symbols(symbols::Args),
     /// Apply one RealDoc edit (by symbol, line range or keyword), snapshotted.
     Edit(edit::Args),
     /// Inspect snapshots: list, show, diff, scan, gc.
     Snapshot(snapshot::SnapshotArgs),
+    /// Show the effective policy, each value with the layer it came from.
+    Policy(policy::Args),
+    /// Verify, list or replay the tamper-evident audit log.
+    Audit(audit::Args),
     /// Undo one snapshot, a whole agent run, or restore a file (a rollback is itself a snapshot).
     Rollback(snapshot::RollbackArgs),
 }
@@ -51,7 +60,13 @@ pub fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
+        Command::Ask(args) => ask::run(args),
         Command::Symbols(args) => symbols::run(args),
+        Command::Policy(args) => policy::run(args),
+        Command::Audit(args) => audit::run(args, &|ws| {
+            Ok(Box::new(crate::snapshots::Store::open(ws)?)
+                as Box<dyn crate::audit::SnapshotSource>)
+        }),
         Command::Edit(args) => edit::run(args),
         Command::Snapshot(args) => snapshot::run_snapshot(args),
         Command::Rollback(args) => snapshot::run_rollback(args),

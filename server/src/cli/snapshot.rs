@@ -3,7 +3,8 @@
 use anyhow::Context;
 
 use super::{CmdResult, print_json};
-use crate::snapshots::{GcPolicy, ListFilter, Meta, SnapshotId, Store};
+use crate::ops::{AutoApprove, RollbackTarget, Session};
+use crate::snapshots::{GcPolicy, ListFilter, Meta, Store};
 use crate::workspace::Workspace;
 
 #[derive(Debug, clap::Args)]
@@ -170,18 +171,22 @@ pub fn run_snapshot(args: SnapshotArgs) -> CmdResult {
 }
 
 pub fn run_rollback(args: RollbackArgs) -> CmdResult {
-    let (ws, store) = open_store()?;
-    let actor = os_user();
-    let outcome = match (&args.id, &args.run, &args.file, &args.to) {
-        (Some(id), None, None, None) => store.rollback_snapshot(store.resolve(id)?, &actor)?,
-        (None, Some(run), None, None) => store.rollback_run(run, &actor)?,
-        (None, None, Some(file), Some(to)) => {
-            let rel = ws.confine(file)?;
-            let to: SnapshotId = store.resolve(to)?;
-            store.rollback_file(&rel, to, &actor)?
-        }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let session = Session::open(&cwd)?;
+    let target = match (args.id, args.run, args.file, args.to) {
+        (Some(id), None, None, None) => RollbackTarget::Snapshot(id),
+        (None, Some(run), None, None) => RollbackTarget::Run(run),
+        (None, None, Some(path), Some(to)) => RollbackTarget::File { path, to },
         _ => anyhow::bail!("give exactly one of ID, --run RUN_ID, or --file PATH --to ID"),
     };
+    let run = session.begin_run(None, &format!("jingu rollback {target}"))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(session.rollback(&AutoApprove, &run, &target));
+    session.end_run(&run, if result.is_ok() { "ok" } else { "refused" });
+    let outcome = result?;
     if args.json {
         return print_json(&outcome);
     }

@@ -36,9 +36,12 @@ fn parse<T: DeserializeOwned>(arg: Value) -> Result<T> {
 
 /// Workspace-relative path of a document URI.
 fn rel_of(backend: &Backend, uri: &Uri) -> Result<String> {
-    backend
-        .rel_path(uri)
-        .ok_or_else(|| failed(format!("{} is not a file inside the workspace", uri.as_str())))
+    backend.rel_path(uri).ok_or_else(|| {
+        failed(format!(
+            "{} is not a file inside the workspace",
+            uri.as_str()
+        ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -56,7 +59,12 @@ async fn edit_symbol(backend: &Backend, args: EditSymbolArgs) -> Result<Value> {
     let fe = backend.frontend()?;
     let rel = rel_of(backend, &args.uri)?;
     let req = EditRequest::new(Target::Symbol(args.symbol), args.op, args.text);
-    let outcome = session.edit(&fe, &rel, &req, None).await.map_err(|e| failed(e.to_string()))?;
+    let run = session
+        .begin_run(None, &format!("jingu.editSymbol {} {}", req.op, req.target))
+        .map_err(|e| failed(e.to_string()))?;
+    let result = session.edit(&fe, &run, &rel, &req).await;
+    session.end_run(&run, if result.is_ok() { "ok" } else { "refused" });
+    let outcome = result.map_err(|e| failed(e.to_string()))?;
     Ok(json!({"snapshot_id": outcome.snapshot_id, "summary": outcome.summary}))
 }
 
@@ -76,7 +84,10 @@ fn snapshots(backend: &Backend, args: SnapshotsArgs) -> Result<Value> {
         run: args.run_id,
         limit: Some(args.limit.unwrap_or(200)),
     };
-    let list = session.store().list(&filter).map_err(|e| failed(e.to_string()))?;
+    let list = session
+        .store()
+        .list(&filter)
+        .map_err(|e| failed(e.to_string()))?;
     serde_json::to_value(list).map_err(|e| failed(e.to_string()))
 }
 
@@ -93,8 +104,17 @@ async fn rollback(backend: &Backend, args: RollbackArgs) -> Result<Value> {
     let target = match (args.snapshot_id, args.run_id) {
         (Some(id), None) => crate::ops::RollbackTarget::Snapshot(id),
         (None, Some(run)) => crate::ops::RollbackTarget::Run(run),
-        _ => return Err(Error::invalid_params("give exactly one of `snapshot_id` or `run_id`")),
+        _ => {
+            return Err(Error::invalid_params(
+                "give exactly one of `snapshot_id` or `run_id`",
+            ));
+        }
     };
-    let outcome = session.rollback(&fe, &target).await.map_err(|e| failed(e.to_string()))?;
+    let run = session
+        .begin_run(None, &format!("jingu.rollback {target}"))
+        .map_err(|e| failed(e.to_string()))?;
+    let result = session.rollback(&fe, &run, &target).await;
+    session.end_run(&run, if result.is_ok() { "ok" } else { "refused" });
+    let outcome = result.map_err(|e| failed(e.to_string()))?;
     serde_json::to_value(outcome).map_err(|e| failed(e.to_string()))
 }

@@ -49,7 +49,11 @@ impl LspFrontend {
 
     /// Report progress under `token` (already created with the client) until the returned sender
     /// side is dropped with the frontend; the forwarder ends the progress with `done_message`.
-    pub fn with_progress(mut self, token: ProgressToken, title: String) -> (Self, tokio::task::JoinHandle<()>) {
+    pub fn with_progress(
+        mut self,
+        token: ProgressToken,
+        title: String,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<UiEvent>();
         let client = self.client.clone();
         let handle = tokio::spawn(async move {
@@ -71,9 +75,13 @@ impl LspFrontend {
     }
 
     /// Replace an open buffer's whole text (after a rollback wrote the file on disk).
-    pub async fn replace_buffer(&self, rel: &str, new_text: &str) -> Result<bool, String> {
-        let Some(uri) = self.uri(rel) else { return Ok(false) };
-        let Some(old) = self.docs.text(&uri) else { return Ok(false) };
+    async fn replace_buffer(&self, rel: &str, new_text: &str) -> Result<bool, String> {
+        let Some(uri) = self.uri(rel) else {
+            return Ok(false);
+        };
+        let Some(old) = self.docs.text(&uri) else {
+            return Ok(false);
+        };
         if old == new_text {
             return Ok(true);
         }
@@ -82,10 +90,17 @@ impl LspFrontend {
             Position::new(0, 0),
             position::to_position(&rope, old.len(), self.encoding),
         );
-        self.send_edit(uri, range, new_text.to_string(), "Jingu: rollback").await
+        self.send_edit(uri, range, new_text.to_string(), "Jingu: rollback")
+            .await
     }
 
-    async fn send_edit(&self, uri: Uri, range: Range, new_text: String, label: &str) -> Result<bool, String> {
+    async fn send_edit(
+        &self,
+        uri: Uri,
+        range: Range,
+        new_text: String,
+        label: &str,
+    ) -> Result<bool, String> {
         let edit = WorkspaceEdit {
             changes: Some(HashMap::from([(uri, vec![TextEdit { range, new_text }])])),
             ..Default::default()
@@ -109,12 +124,21 @@ impl Frontend for LspFrontend {
         self.docs.text(&self.uri(rel)?)
     }
 
-    async fn apply_to_buffer(&self, rel: &str, old: &str, planned: &Planned) -> Result<bool, String> {
-        let Some(uri) = self.uri(rel) else { return Ok(false) };
+    async fn apply_to_buffer(
+        &self,
+        rel: &str,
+        old: &str,
+        planned: &Planned,
+    ) -> Result<bool, String> {
+        let Some(uri) = self.uri(rel) else {
+            return Ok(false);
+        };
         match self.docs.text(&uri) {
             None => return Ok(false),
             Some(now) if now != old => {
-                return Err("the buffer changed while the edit was being prepared; try again".into());
+                return Err(
+                    "the buffer changed while the edit was being prepared; try again".into(),
+                );
             }
             Some(_) => {}
         }
@@ -123,18 +147,33 @@ impl Frontend for LspFrontend {
             position::to_position(&rope, planned.changed.start, self.encoding),
             position::to_position(&rope, planned.changed.end, self.encoding),
         );
-        self.send_edit(uri, range, planned.inserted.clone(), &format!("Jingu: {}", planned.summary))
-            .await
+        self.send_edit(
+            uri,
+            range,
+            planned.inserted.clone(),
+            &format!("Jingu: {}", planned.summary),
+        )
+        .await
+    }
+
+    async fn sync_buffer(&self, rel: &str, content: &str) -> Result<bool, String> {
+        self.replace_buffer(rel, content).await
     }
 
     async fn approve(&self, approval: &Approval) -> bool {
         let mut detail = approval.detail.clone();
         if detail.len() > MAX_DIFF_IN_PROMPT {
-            let cut = (0..=MAX_DIFF_IN_PROMPT).rev().find(|&i| detail.is_char_boundary(i)).unwrap_or(0);
+            let cut = (0..=MAX_DIFF_IN_PROMPT)
+                .rev()
+                .find(|&i| detail.is_char_boundary(i))
+                .unwrap_or(0);
             detail.truncate(cut);
             detail.push_str("\n… (diff truncated)");
         }
-        let message = format!("Jingu wants to {}: {}\n\n{detail}", approval.tool, approval.summary);
+        let message = format!(
+            "Jingu wants to {}: {}\n\n{detail}",
+            approval.tool, approval.summary
+        );
         let actions = vec![
             MessageActionItem {
                 title: APPLY.into(),

@@ -1,5 +1,6 @@
 //! The LSP server (tower-lsp-server over stdio). Logs never go to stdout: it carries the protocol.
 
+mod ask;
 mod capabilities;
 mod commands;
 mod frontend;

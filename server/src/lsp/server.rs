@@ -14,9 +14,9 @@ use super::commands;
 use super::frontend::LspFrontend;
 use super::symbols::{document_symbols, workspace_symbol};
 use crate::docs::{Document, Documents, Encoding};
+use crate::ops::Session;
 use crate::syntax::Language;
 use crate::syntax::index::Index;
-use crate::ops::Session;
 use crate::workspace::Workspace;
 
 /// Maximum results of one `workspace/symbol` request.
@@ -69,6 +69,14 @@ impl Backend {
             self.encoding(),
             ws.root.clone(),
         ))
+    }
+
+    pub(super) fn client_supports_progress(&self) -> bool {
+        self.client_capabilities
+            .get()
+            .and_then(|c| c.window.as_ref())
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false)
     }
 
     pub(super) fn encoding(&self) -> Encoding {
@@ -193,7 +201,9 @@ impl LanguageServer for Backend {
             })?;
         let ws = Workspace::discover(&root)
             .map_err(|e| Error::invalid_params(format!("workspace {}: {e}", root.display())))?;
-        let session = Session::open_workspace(ws.clone()).map(Arc::new).map_err(|e| e.to_string());
+        let session = Session::open_workspace(ws.clone())
+            .map(Arc::new)
+            .map_err(|e| e.to_string());
         if let Err(e) = &session {
             tracing::error!("{e}");
         }

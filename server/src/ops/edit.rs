@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::error::OpsError;
 use super::frontend::{Approval, Frontend};
-use super::session::Session;
+use super::session::{Run, Session};
+use crate::audit::RecordKind;
 use crate::policy::Tool;
 use crate::realdoc::{self, EditRequest};
 use crate::snapshots::{Change, Meta};
@@ -26,15 +27,15 @@ pub struct EditOutcome {
 }
 
 impl Session {
-    /// Apply one edit to `raw_path` as part of `run_id` (if any).
+    /// Apply one edit to `raw_path` as part of `run`.
     pub async fn edit(
         &self,
         fe: &impl Frontend,
+        run: &Run,
         raw_path: &str,
         req: &EditRequest,
-        run_id: Option<&str>,
     ) -> Result<EditOutcome, OpsError> {
-        let (rel, ask) = self.authorize(raw_path, Tool::Edit)?;
+        let (rel, ask) = self.authorize(run, Tool::Edit, raw_path)?;
         let abs = self.workspace.abs(&rel);
         let buffer = fe.buffer_text(&rel);
         let (old, disk_hash) = match &buffer {
@@ -68,28 +69,39 @@ impl Session {
         }
 
         let meta = Meta {
-            run_id: run_id.map(str::to_string),
-            actor: self.actor.clone(),
+            run_id: Some(run.id.clone()),
+            actor: self.actor(),
             op: req.op.as_str().to_string(),
             target: req.target.to_string(),
             message: summary.clone(),
         };
         let mode = file_mode(&abs);
-        let id = {
+        let (before, id) = {
             let store = self.store();
             store.record_baseline(&rel, old.as_bytes(), &meta)?;
-            store.record(
+            let before = store.head()?.map(|h| h.short()).unwrap_or_default();
+            let id = store.record(
                 &[Change::Write {
                     path: rel.clone(),
                     content: planned.new_text.as_bytes().to_vec(),
                     mode,
                 }],
                 &meta,
-            )?
+            )?;
+            (before, id)
         };
+        // The audit record precedes the write: if it cannot be written, the file is not touched.
+        let audited = run.audit.append(RecordKind::Edit {
+            path: rel.clone(),
+            snapshot_before: before,
+            snapshot_after: id.short(),
+            snapshot_id: id.short(),
+            after_sha256: Some(hex::encode(realdoc::sha256(planned.new_text.as_bytes()))),
+        });
 
-        let written = match &buffer {
-            Some(_) => match fe.apply_to_buffer(&rel, &old, &planned).await {
+        let written = match (&buffer, audited) {
+            (_, Err(e)) => Err(OpsError::from(e)),
+            (Some(_), Ok(_)) => match fe.apply_to_buffer(&rel, &old, &planned).await {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(OpsError::Buffer {
                     path: rel.clone(),
@@ -100,7 +112,7 @@ impl Session {
                     reason,
                 }),
             },
-            None => realdoc::write_atomic(&abs, planned.new_text.as_bytes(), disk_hash)
+            (None, Ok(_)) => realdoc::write_atomic(&abs, planned.new_text.as_bytes(), disk_hash)
                 .map_err(OpsError::from),
         };
         if let Err(e) = written {

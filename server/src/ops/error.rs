@@ -26,6 +26,10 @@ pub enum OpsError {
     Snapshot(#[from] SnapshotError),
     #[error("the editor did not apply the edit to {path}: {reason}")]
     Buffer { path: String, reason: String },
+    #[error(transparent)]
+    Identity(#[from] crate::identity::IdentityError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
     #[error("workspace {path}: {error}")]
     Workspace { path: String, error: std::io::Error },
 }

@@ -32,6 +32,16 @@ pub trait Frontend: Sync {
         async { Ok(false) }
     }
 
+    /// Make an open buffer show `content` after a rollback rewrote its file; `Ok(false)` when the
+    /// file is not open.
+    fn sync_buffer(
+        &self,
+        _rel: &str,
+        _content: &str,
+    ) -> impl Future<Output = Result<bool, String>> + Send {
+        async { Ok(false) }
+    }
+
     /// Ask the user; `false` refuses. Called only where policy says `ask`.
     fn approve(&self, approval: &Approval) -> impl Future<Output = bool> + Send;
 

@@ -5,9 +5,11 @@
 mod edit;
 mod error;
 mod frontend;
+mod rollback;
 mod session;
 
 pub use edit::{EditOutcome, unified_diff};
 pub use error::OpsError;
 pub use frontend::{Approval, AutoApprove, Frontend};
-pub use session::{Session, new_run_id};
+pub use rollback::RollbackTarget;
+pub use session::{Run, Session};

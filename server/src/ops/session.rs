@@ -1,26 +1,35 @@
-//! A session: one workspace with its effective policy, acting identity and snapshot store, opened
-//! once per CLI command or LSP server.
+//! A session: one workspace with its effective policy, verified identity and snapshot store,
+//! opened once per CLI command or LSP server. Actions happen inside a [`Run`], whose audit log
+//! handle stamps every record with the run, the subject and the policy hash.
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use super::error::OpsError;
-use crate::policy::{Decision, Policy, Tool};
+use crate::audit::{AuditContext, AuditLog, RecordKind};
+use crate::identity::Identity;
+use crate::policy::guard::{Guard, Verdict};
+use crate::policy::{Policy, Tool};
 use crate::snapshots::Store;
 use crate::workspace::Workspace;
 
 pub struct Session {
     pub workspace: Workspace,
     pub policy: Policy,
+    pub identity: Identity,
     /// Behind a mutex: git2 repositories are not `Sync`, and sessions are shared by async tasks.
     store: Mutex<Store>,
-    /// Who acts: bound to every snapshot and audit record.
-    pub actor: String,
+}
+
+/// One unit of work (an agent run, or a single CLI/editor command) and its audit handle.
+pub struct Run {
+    pub id: String,
+    pub audit: AuditLog,
 }
 
 impl Session {
-    /// Open the workspace containing `start`. A malformed or badly signed enterprise policy fails
-    /// closed here: no session, so no tool can run.
+    /// Open the workspace containing `start`. A malformed or badly signed enterprise policy, or a
+    /// missing/invalid identity where one is required, fails closed here: no session, no tool.
     pub fn open(start: &Path) -> Result<Self, OpsError> {
         let workspace = Workspace::discover(start).map_err(|error| OpsError::Workspace {
             path: start.display().to_string(),
@@ -31,47 +40,70 @@ impl Session {
 
     pub fn open_workspace(workspace: Workspace) -> Result<Self, OpsError> {
         let policy = Policy::load(&workspace.root)?;
+        let identity = Identity::resolve(&policy.identity)?;
         let store = Store::open(&workspace)?;
         Ok(Self {
             workspace,
             policy,
+            identity,
             store: Mutex::new(store),
-            actor: os_user(),
         })
     }
 
     /// The snapshot store. Never hold the guard across an `.await`.
     pub fn store(&self) -> MutexGuard<'_, Store> {
-        // A panic while holding the lock cannot leave the repository half-written (git objects and
-        // refs are written atomically), so a poisoned lock is still safe to use.
+        // git objects and refs are written atomically, so a lock poisoned by a panic still guards
+        // a consistent repository.
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Confine a path named by a user, the model or a tool, and decide whether `tool` may act on
-    /// it. Returns the workspace-relative path and whether the user must be asked first.
-    pub fn authorize(&self, raw: &str, tool: Tool) -> Result<(String, bool), OpsError> {
-        let rel = self.workspace.confine(raw)?;
-        match self.policy.decide(tool, Some(&rel)) {
-            Decision::Allow => Ok((rel, false)),
-            Decision::Ask => Ok((rel, true)),
-            Decision::Deny(why) => Err(OpsError::Denied(why)),
+    /// Who acts, as recorded in snapshots (`unverified:` marks an OS user without a token).
+    pub fn actor(&self) -> String {
+        if self.identity.verified {
+            self.identity.subject.clone()
+        } else {
+            format!("unverified:{}", self.identity.subject)
         }
     }
-}
 
-/// The OS user, for actions without a verified identity.
-fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        // SAFETY: getuid has no preconditions and cannot fail.
-        .unwrap_or_else(|_| format!("uid:{}", unsafe { libc::getuid() }))
-}
+    /// Start a run: its first audit record says what started it. No record, no run.
+    pub fn begin_run(&self, run_id: Option<String>, instruction: &str) -> Result<Run, OpsError> {
+        let id = run_id.unwrap_or_else(crate::audit::new_run_id);
+        let audit = AuditLog::open(
+            &self.workspace.state_dir,
+            AuditContext {
+                run_id: id.clone(),
+                subject: self.identity.subject.clone(),
+                verified: self.identity.verified,
+                policy_hash: self.policy.hash(),
+            },
+        )?;
+        audit.append(RecordKind::RunStart {
+            instruction: instruction.to_string(),
+        })?;
+        Ok(Run { id, audit })
+    }
 
-/// A new run id: UTC time plus randomness, sortable and unique enough to name a `refs/jingu/runs/`.
-pub fn new_run_id() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    format!("run-{secs:x}-{:06x}", fastrand::u32(..0x100_0000))
+    pub fn end_run(&self, run: &Run, status: &str) {
+        if let Err(e) = run.audit.append(RecordKind::RunEnd {
+            status: status.to_string(),
+        }) {
+            tracing::error!("cannot close run {} in the audit log: {e}", run.id);
+        }
+    }
+
+    /// Confine `raw`, decide by policy and audit the decision. Returns the workspace-relative path
+    /// and whether the user must be asked first.
+    pub fn authorize(&self, run: &Run, tool: Tool, raw: &str) -> Result<(String, bool), OpsError> {
+        let guard = Guard {
+            workspace: &self.workspace,
+            policy: &self.policy,
+            audit: &run.audit,
+        };
+        match guard.check(tool, Some(raw)) {
+            Ok(Verdict::Allow { path }) => Ok((path.unwrap_or_else(|| raw.to_string()), false)),
+            Ok(Verdict::Ask { path }) => Ok((path.unwrap_or_else(|| raw.to_string()), true)),
+            Err(refusal) => Err(OpsError::Denied(refusal.reason)),
+        }
+    }
 }

@@ -85,7 +85,9 @@ pub async fn run(
     argv: &[String],
     cwd_rel: Option<&str>,
 ) -> Result<CommandOutput, SandboxError> {
-    run_with_env(cfg, argv, cwd_rel, std::env::vars()).await
+    // Collected first: `Vars` is not `Send`, and this future must be.
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    run_with_env(cfg, argv, cwd_rel, env).await
 }
 
 /// [`run`] with an explicit parent environment to scrub (the process's own in production).

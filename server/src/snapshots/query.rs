@@ -164,3 +164,11 @@ impl Store {
         })
     }
 }
+
+/// Audit replay reads file states straight from the snapshots it names.
+impl crate::audit::SnapshotSource for Store {
+    fn content_at(&self, id: &str, path: &str) -> Option<Vec<u8>> {
+        let id = self.resolve(id).ok()?;
+        Store::content_at(self, id, path).ok().flatten()
+    }
+}

@@ -56,17 +56,19 @@ impl Store {
                     == Some(run_id)
             })
             .collect();
-        let Some(first) = run_commits.last() else {
+        if run_commits.is_empty() {
             return Err(SnapshotError::UnknownRun(run_id.to_string()));
-        };
-        let before = match first.parent(0) {
-            Ok(p) => p
-                .tree()
-                .map_err(SnapshotError::git("reading pre-run tree"))?,
-            Err(_) => self.empty_tree()?,
-        };
+        }
+        // Each path returns to its content just before the run first touched it: a baseline of
+        // that file may have been recorded mid-run, after the run's first commit.
         let mut targets = BTreeMap::new();
-        for c in &run_commits {
+        for c in run_commits.iter().rev() {
+            let before = match c.parent(0) {
+                Ok(p) => p
+                    .tree()
+                    .map_err(SnapshotError::git("reading pre-run tree"))?,
+                Err(_) => self.empty_tree()?,
+            };
             for path in self.changed_paths(c)? {
                 if !targets.contains_key(&path) {
                     let t = self.blob_in(&before, &path)?;

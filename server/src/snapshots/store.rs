@@ -94,7 +94,10 @@ impl Store {
                 }
             }
         }
+        // A baseline records what was there before the run, so it never belongs to the run:
+        // undoing the run must restore this content, not the state before it.
         let meta = Meta {
+            run_id: None,
             op: "baseline".into(),
             target: path.into(),
             message: if meta.message.is_empty() {
