@@ -38,7 +38,8 @@ pub struct SkillDoc {
 struct FrontMatter {
     name: String,
     description: String,
-    version: Option<String>,
+    /// Authors write `version: 1` or `version: 1.2` as often as quoted strings.
+    version: Option<serde_norway::Value>,
     allowed_tools: Option<ToolList>,
     model: Option<String>,
     license: Option<String>,
@@ -77,10 +78,15 @@ pub fn parse_skill_md(text: &str, folder: &str) -> Result<SkillDoc, SkillError> 
     check_len("description", &description, 1, MAX_DESCRIPTION_CHARS).map_err(&invalid)?;
     let mut metadata = fm.metadata.unwrap_or_default();
     // Public skills keep their version in `metadata`; Jingu's own bundles use the top-level key.
-    let version = match fm.version.or_else(|| metadata.remove("version")) {
-        Some(v) => v.trim().to_string(),
-        None => return Err(invalid("missing `version` (top level or in `metadata`)".into())),
+    let version = match fm.version {
+        Some(serde_norway::Value::String(s)) => s,
+        Some(serde_norway::Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(invalid("`version` must be a string or a number".into())),
+        None => metadata
+            .remove("version")
+            .ok_or_else(|| invalid("missing `version` (top level or in `metadata`)".into()))?,
     };
+    let version = version.trim().to_string();
     check_len("version", &version, 1, MAX_SHORT_FIELD_CHARS).map_err(&invalid)?;
     if let Some(c) = &fm.compatibility {
         check_len("compatibility", c, 1, MAX_COMPATIBILITY_CHARS).map_err(&invalid)?;

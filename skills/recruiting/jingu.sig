@@ -1,0 +1,9 @@
+{
+  "version": 1,
+  "key": "ed25519:c969b85d3f2cd64c02db34a4b9f264eb6ab4d4e35bb9ceef1af32a1466ecbd0e",
+  "manifest_sha256": "0f8a5f71053bdb6d389ea3be80b584a0df98679b10f6820266cd2fcaacf99934",
+  "signature": "56437d70796a84d866591e462188b36e728ecdee7d55b78e8029b9defb353445b85b01351fd3ea757d49cf533b2637cceeb5c5e866f63a10ce486f486e64ce0c",
+  "files": {
+    "SKILL.md": "7598bb636d0e0f64b9ef1fb49ab67973fec5f48448c37859045afea75cd3886e"
+  }
+}
