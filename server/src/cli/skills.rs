@@ -56,9 +56,13 @@ pub fn run(args: Args) -> CmdResult {
         }
         SkillsCommand::Keygen { out } => {
             let key = SecretKey::generate()?;
-            key.write_new(&out)
-                .with_context(|| format!("refusing to overwrite or cannot create {}", out.display()))?;
-            eprintln!("private key written to {} (mode 0600); keep it out of any repository", out.display());
+            key.write_new(&out).with_context(|| {
+                format!("refusing to overwrite or cannot create {}", out.display())
+            })?;
+            eprintln!(
+                "private key written to {} (mode 0600); keep it out of any repository",
+                out.display()
+            );
             println!("{}", key.public());
             Ok(())
         }
@@ -92,7 +96,13 @@ fn list(json: bool) -> CmdResult {
             Trust::Verified { .. } => "verified",
             Trust::Restricted { .. } => "restricted",
         };
-        println!("{:<24} {:<10} {:<9} {}", s.name, trust, s.source.as_str(), s.description);
+        println!(
+            "{:<24} {:<10} {:<9} {}",
+            s.name,
+            trust,
+            s.source.as_str(),
+            s.description
+        );
     }
     for r in &found.refused {
         eprintln!("refused {}: {}", r.dir.display(), r.reason);
@@ -106,7 +116,12 @@ fn verify(path: Option<PathBuf>, json: bool) -> CmdResult {
         Some(p) => vec![p],
         None => {
             let found = skills::discover(&roots, &SkillsPolicy::default());
-            found.skills.into_iter().map(|s| s.dir).chain(found.refused.into_iter().map(|r| r.dir)).collect()
+            found
+                .skills
+                .into_iter()
+                .map(|s| s.dir)
+                .chain(found.refused.into_iter().map(|r| r.dir))
+                .collect()
         }
     };
     let results: Vec<(PathBuf, Result<skills::Verified, skills::SkillError>)> = dirs
@@ -131,7 +146,10 @@ fn verify(path: Option<PathBuf>, json: bool) -> CmdResult {
         }
     }
     if failures > 0 {
-        bail!("{failures} of {} bundle(s) failed verification", results.len());
+        bail!(
+            "{failures} of {} bundle(s) failed verification",
+            results.len()
+        );
     }
     Ok(())
 }

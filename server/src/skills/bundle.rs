@@ -34,12 +34,15 @@ pub fn hash_bundle(dir: &Path) -> Result<FileHashes, SkillError> {
                 reason: format!("file name {rel:?} is not UTF-8 or contains a tab or newline"),
             })?;
             // symlink_metadata: never follow a link, so nothing outside the bundle is read.
-            let meta = fs::symlink_metadata(entry.path()).map_err(|e| SkillError::io(&entry.path(), e))?;
+            let meta =
+                fs::symlink_metadata(entry.path()).map_err(|e| SkillError::io(&entry.path(), e))?;
             let kind = meta.file_type();
             if kind.is_symlink() {
                 return Err(SkillError::BadBundle {
                     dir: dir.to_path_buf(),
-                    reason: format!("`{rel_str}` is a symlink; bundles may contain only regular files"),
+                    reason: format!(
+                        "`{rel_str}` is a symlink; bundles may contain only regular files"
+                    ),
                 });
             }
             if kind.is_dir() {
@@ -58,7 +61,10 @@ pub fn hash_bundle(dir: &Path) -> Result<FileHashes, SkillError> {
             if meta.len() > MAX_FILE_BYTES {
                 return Err(SkillError::BadBundle {
                     dir: dir.to_path_buf(),
-                    reason: format!("`{rel_str}` is {} bytes, the limit is {MAX_FILE_BYTES}", meta.len()),
+                    reason: format!(
+                        "`{rel_str}` is {} bytes, the limit is {MAX_FILE_BYTES}",
+                        meta.len()
+                    ),
                 });
             }
             if out.len() >= MAX_FILES {
@@ -101,7 +107,11 @@ impl BundleDiff {
                 Some(_) => {}
             }
         }
-        d.removed = recorded.keys().filter(|p| !actual.contains_key(*p)).cloned().collect();
+        d.removed = recorded
+            .keys()
+            .filter(|p| !actual.contains_key(*p))
+            .cloned()
+            .collect();
         d
     }
 
@@ -113,7 +123,11 @@ impl BundleDiff {
 impl std::fmt::Display for BundleDiff {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut parts = Vec::new();
-        for (label, list) in [("changed", &self.changed), ("added", &self.added), ("removed", &self.removed)] {
+        for (label, list) in [
+            ("changed", &self.changed),
+            ("added", &self.added),
+            ("removed", &self.removed),
+        ] {
             if !list.is_empty() {
                 parts.push(format!("{label}: {}", list.join(", ")));
             }

@@ -60,7 +60,9 @@ impl SkillRoots {
 
     /// The install's project key, trusted like the binary that ships it.
     pub fn project_key(&self) -> Result<Option<PublicKey>, SkillError> {
-        let Some(dir) = &self.bundled else { return Ok(None) };
+        let Some(dir) = &self.bundled else {
+            return Ok(None);
+        };
         let path = dir.join(PROJECT_KEY_FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => PublicKey::parse(&text).map(Some),
@@ -109,7 +111,9 @@ impl Discovery {
 pub fn discover(roots: &SkillRoots, policy: &SkillsPolicy) -> Discovery {
     let mut found = Discovery::default();
     for (source, root) in roots.ordered() {
-        let Ok(entries) = std::fs::read_dir(root) else { continue };
+        let Ok(entries) = std::fs::read_dir(root) else {
+            continue;
+        };
         let mut dirs: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))

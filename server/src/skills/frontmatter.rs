@@ -68,7 +68,9 @@ pub fn parse_skill_md(text: &str, folder: &str) -> Result<SkillDoc, SkillError> 
         )));
     }
     let (yaml, body) = split_front_matter(text).ok_or_else(|| {
-        invalid("SKILL.md must start with a `---` line and close its front matter with `---`".into())
+        invalid(
+            "SKILL.md must start with a `---` line and close its front matter with `---`".into(),
+        )
     })?;
     let fm: FrontMatter = serde_norway::from_str(yaml)
         .map_err(|e| invalid(format!("front matter is not valid: {e}")))?;
@@ -132,16 +134,21 @@ fn split_front_matter(text: &str) -> Option<(&str, &str)> {
 
 fn validate_name(name: &str, folder: &str) -> Result<(), String> {
     check_len("name", name, 1, MAX_NAME_CHARS)?;
-    let well_formed = name
-        .split('-')
-        .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+    let well_formed = name.split('-').all(|part| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    });
     if !well_formed {
         return Err(format!(
             "name `{name}` must be lowercase letters, digits and single hyphens, not starting or ending with a hyphen"
         ));
     }
     if name != folder {
-        return Err(format!("name `{name}` must equal its folder name `{folder}`"));
+        return Err(format!(
+            "name `{name}` must equal its folder name `{folder}`"
+        ));
     }
     Ok(())
 }
@@ -169,7 +176,8 @@ fn tool_list(list: ToolList) -> Result<Vec<String>, String> {
     for t in &tools {
         let ok = !t.is_empty()
             && t.len() <= MAX_SHORT_FIELD_CHARS
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'*');
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'*');
         if !ok {
             return Err(format!(
                 "allowed-tools entry `{t}` must be a tool name (letters, digits, `_`, `-`, optional `*` wildcard)"

@@ -129,12 +129,20 @@ impl McpHub {
 
     /// Every allowed tool of every connected server, for the model's tool list.
     pub fn tools(&self) -> Vec<McpTool> {
-        self.connections.values().flat_map(|c| c.tools.iter().cloned()).collect()
+        self.connections
+            .values()
+            .flat_map(|c| c.tools.iter().cloned())
+            .collect()
     }
 
     /// Call `mcp__<server>__<tool>` with a JSON object of arguments.
-    pub async fn call(&self, name: &str, arguments: serde_json::Value) -> Result<UntrustedOutput, McpError> {
-        let (server, tool) = split_tool_name(name).ok_or_else(|| McpError::UnknownTool(name.to_string()))?;
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: serde_json::Value,
+    ) -> Result<UntrustedOutput, McpError> {
+        let (server, tool) =
+            split_tool_name(name).ok_or_else(|| McpError::UnknownTool(name.to_string()))?;
         let conn = self
             .connections
             .get(server)
@@ -150,7 +158,9 @@ impl McpHub {
             return Err(McpError::UnknownTool(name.to_string()));
         }
         let serde_json::Value::Object(args) = arguments else {
-            return Err(McpError::BadArguments { name: name.to_string() });
+            return Err(McpError::BadArguments {
+                name: name.to_string(),
+            });
         };
         let params = CallToolRequestParams::new(tool.to_string()).with_arguments(args);
         let after = self.options.call_timeout;
@@ -163,11 +173,14 @@ impl McpHub {
             })?
             .map_err(|e| service_error(server, e))?;
         match response {
-            CallToolResponse::Complete(result) => Ok(UntrustedOutput::from_result(server, tool, result)),
+            CallToolResponse::Complete(result) => {
+                Ok(UntrustedOutput::from_result(server, tool, result))
+            }
             // input_required, tasks and future kinds: Jingu provides no client-side input.
             _ => Err(McpError::Protocol {
                 server: server.to_string(),
-                reason: "the server asked for client input or a task, which Jingu does not provide".into(),
+                reason: "the server asked for client input or a task, which Jingu does not provide"
+                    .into(),
             }),
         }
     }
@@ -175,12 +188,19 @@ impl McpHub {
     /// Close every connection; stdio children are killed when their transport drops.
     pub async fn shutdown(self) {
         for (_, mut conn) in self.connections {
-            let _ = conn.service.close_with_timeout(Duration::from_secs(2)).await;
+            let _ = conn
+                .service
+                .close_with_timeout(Duration::from_secs(2))
+                .await;
         }
     }
 }
 
-async fn connect_one(name: &str, cfg: &McpServerConfig, options: McpOptions) -> Result<Connection, McpError> {
+async fn connect_one(
+    name: &str,
+    cfg: &McpServerConfig,
+    options: McpOptions,
+) -> Result<Connection, McpError> {
     config::validate_server_name(name)?;
     let endpoint = cfg.endpoint(name)?;
     let after = options.connect_timeout;
@@ -253,12 +273,12 @@ async fn connect_one(name: &str, cfg: &McpServerConfig, options: McpOptions) -> 
 fn service_error(server: &str, e: ServiceError) -> McpError {
     let server = server.to_string();
     match e {
-        ServiceError::TransportClosed | ServiceError::TransportSend(_) | ServiceError::Cancelled { .. } => {
-            McpError::ServerGone {
-                server,
-                reason: e.to_string(),
-            }
-        }
+        ServiceError::TransportClosed
+        | ServiceError::TransportSend(_)
+        | ServiceError::Cancelled { .. } => McpError::ServerGone {
+            server,
+            reason: e.to_string(),
+        },
         ServiceError::Timeout { timeout } => McpError::Timeout {
             server,
             operation: "request".into(),

@@ -101,7 +101,11 @@ impl SkillError {
 /// Load the bundle at `dir`: parse SKILL.md, then vet the signature against `policy`.
 /// With `require_signed` anything short of a valid trusted signature is refused with the reason;
 /// otherwise the skill loads [`Trust::Restricted`] and carries that reason.
-pub fn load_skill(dir: &Path, source: SkillSource, policy: &SkillsPolicy) -> Result<Skill, SkillError> {
+pub fn load_skill(
+    dir: &Path,
+    source: SkillSource,
+    policy: &SkillsPolicy,
+) -> Result<Skill, SkillError> {
     let folder = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -120,7 +124,9 @@ pub fn load_skill(dir: &Path, source: SkillSource, policy: &SkillsPolicy) -> Res
     let text = std::fs::read_to_string(&md_path).map_err(|e| SkillError::io(&md_path, e))?;
     let doc = frontmatter::parse_skill_md(&text, folder)?;
     let trust = match verify_bundle(dir, &policy.trusted_keys) {
-        Ok(v) => Trust::Verified { key: v.key.to_string() },
+        Ok(v) => Trust::Verified {
+            key: v.key.to_string(),
+        },
         // A bundle that cannot be read or holds a symlink is never loaded, signed or not.
         Err(e @ (SkillError::Io { .. } | SkillError::BadBundle { .. })) => return Err(e),
         Err(e) if policy.require_signed => {
@@ -129,7 +135,9 @@ pub fn load_skill(dir: &Path, source: SkillSource, policy: &SkillsPolicy) -> Res
                 reason: e.to_string(),
             });
         }
-        Err(e) => Trust::Restricted { reason: e.to_string() },
+        Err(e) => Trust::Restricted {
+            reason: e.to_string(),
+        },
     };
     Ok(Skill {
         name: doc.name,

@@ -6,7 +6,13 @@ use std::collections::BTreeSet;
 use super::{Skill, Trust};
 
 /// Tools a restricted (unsigned or untrusted) skill never gets, whatever the run allows.
-pub const PRIVILEGED_TOOLS: &[&str] = &["run_command", "fetch", "web_fetch", "web_search", "http_request"];
+pub const PRIVILEGED_TOOLS: &[&str] = &[
+    "run_command",
+    "fetch",
+    "web_fetch",
+    "web_search",
+    "http_request",
+];
 /// Prefix of every tool that an MCP server provides.
 pub const MCP_PREFIX: &str = "mcp__";
 
@@ -21,7 +27,9 @@ pub fn effective_tools(run_tools: &[&str], skill: &Skill) -> Vec<String> {
             None => true,
             Some(allowed) => allowed.iter().any(|pattern| tool_matches(pattern, tool)),
         })
-        .filter(|tool| !restricted || !(PRIVILEGED_TOOLS.contains(tool) || tool.starts_with(MCP_PREFIX)))
+        .filter(|tool| {
+            !restricted || !(PRIVILEGED_TOOLS.contains(tool) || tool.starts_with(MCP_PREFIX))
+        })
         .map(|tool| tool.to_string())
         .collect()
 }
@@ -67,23 +75,55 @@ fn stem(word: &str) -> String {
         if let Some(root) = word.strip_suffix(suffix)
             && root.chars().count() >= 3
         {
-            return if suffix == "ies" { format!("{root}y") } else { root.to_string() };
+            return if suffix == "ies" {
+                format!("{root}y")
+            } else {
+                root.to_string()
+            };
         }
     }
     word.to_string()
 }
 
 const STOP_WORDS: &[&str] = &[
-    "the", "and", "for", "with", "this", "that", "from", "into", "use", "when", "what", "your", "you",
-    "are", "our", "all", "any", "can", "how", "its", "not", "but", "please", "make", "file", "files",
-    "workspace", "document", "documents",
+    "the",
+    "and",
+    "for",
+    "with",
+    "this",
+    "that",
+    "from",
+    "into",
+    "use",
+    "when",
+    "what",
+    "your",
+    "you",
+    "are",
+    "our",
+    "all",
+    "any",
+    "can",
+    "how",
+    "its",
+    "not",
+    "but",
+    "please",
+    "make",
+    "file",
+    "files",
+    "workspace",
+    "document",
+    "documents",
 ];
 
 /// The skill's procedure framed for the system prompt. The frame says plainly that the procedure
 /// describes how to work and grants nothing; the closing tag is neutralised inside the body so the
 /// text cannot end the frame early and speak as the system.
 pub fn system_prompt_section(skill: &Skill) -> String {
-    let body = skill.body.replace("</skill-procedure", "<\\/skill-procedure");
+    let body = skill
+        .body
+        .replace("</skill-procedure", "<\\/skill-procedure");
     let trust = match &skill.trust {
         Trust::Verified { key } => format!("signed by trusted key {key}"),
         Trust::Restricted { reason } => format!("RESTRICTED, not trusted: {reason}"),

@@ -32,7 +32,9 @@ impl SkillsPolicy {
     /// Merge the enterprise and user TOML documents (either may be absent).
     pub fn from_layers(enterprise: Option<&str>, user: Option<&str>) -> Result<Self, SkillError> {
         let parse = |text: Option<&str>, which: &str| -> Result<SkillsTable, SkillError> {
-            let Some(t) = text else { return Ok(SkillsTable::default()) };
+            let Some(t) = text else {
+                return Ok(SkillsTable::default());
+            };
             toml::from_str::<Layer>(t)
                 .map(|l| l.skills)
                 .map_err(|e| SkillError::BadKey(format!("{which} config [skills]: {e}")))
@@ -45,15 +47,22 @@ impl SkillsPolicy {
             (None, None) => Vec::new(),
         };
         Ok(SkillsPolicy {
-            require_signed: ent.require_signed.unwrap_or(false) || usr.require_signed.unwrap_or(false),
-            trusted_keys: keys.iter().map(|k| PublicKey::parse(k)).collect::<Result<_, _>>()?,
+            require_signed: ent.require_signed.unwrap_or(false)
+                || usr.require_signed.unwrap_or(false),
+            trusted_keys: keys
+                .iter()
+                .map(|k| PublicKey::parse(k))
+                .collect::<Result<_, _>>()?,
         })
     }
 
     /// Read `$JINGU_POLICY` (or `/etc/jingu/policy.toml`) and `$JINGU_CONFIG` (or
     /// `~/.config/jingu/config.toml`); missing files are empty layers.
     pub fn load_default() -> Result<Self, SkillError> {
-        let enterprise = env_or("JINGU_POLICY", Some(PathBuf::from("/etc/jingu/policy.toml")));
+        let enterprise = env_or(
+            "JINGU_POLICY",
+            Some(PathBuf::from("/etc/jingu/policy.toml")),
+        );
         let user = env_or("JINGU_CONFIG", home_config().map(|d| d.join("config.toml")));
         let e = read_optional(enterprise.as_deref())?;
         let u = read_optional(user.as_deref())?;

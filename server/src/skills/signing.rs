@@ -51,7 +51,8 @@ pub struct SecretKey(SigningKey);
 impl SecretKey {
     pub fn generate() -> Result<Self, SkillError> {
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| SkillError::BadKey(format!("no system randomness: {e}")))?;
+        getrandom::fill(&mut seed)
+            .map_err(|e| SkillError::BadKey(format!("no system randomness: {e}")))?;
         Ok(SecretKey(SigningKey::from_bytes(&seed)))
     }
 
@@ -70,13 +71,19 @@ impl SecretKey {
         }
         let mut f = opts.open(path).map_err(|e| SkillError::io(path, e))?;
         let line = format!("{SECRET_PREFIX}{}\n", hex::encode(self.0.to_bytes()));
-        f.write_all(line.as_bytes()).map_err(|e| SkillError::io(path, e))?;
+        f.write_all(line.as_bytes())
+            .map_err(|e| SkillError::io(path, e))?;
         f.sync_all().map_err(|e| SkillError::io(path, e))
     }
 
     pub fn read(path: &Path) -> Result<Self, SkillError> {
         let text = fs::read_to_string(path).map_err(|e| SkillError::io(path, e))?;
-        let bad = || SkillError::BadKey(format!("{}: expected `{SECRET_PREFIX}<64 hex digits>`", path.display()));
+        let bad = || {
+            SkillError::BadKey(format!(
+                "{}: expected `{SECRET_PREFIX}<64 hex digits>`",
+                path.display()
+            ))
+        };
         let seed: [u8; 32] = text
             .trim()
             .strip_prefix(SECRET_PREFIX)
@@ -137,7 +144,9 @@ pub fn verify_bundle(dir: &Path, trusted: &[PublicKey]) -> Result<Verified, Skil
     let text = match fs::read_to_string(&sig_path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(SkillError::Unsigned { dir: dir.to_path_buf() });
+            return Err(SkillError::Unsigned {
+                dir: dir.to_path_buf(),
+            });
         }
         Err(e) => return Err(SkillError::io(&sig_path, e)),
     };
@@ -145,10 +154,13 @@ pub fn verify_bundle(dir: &Path, trusted: &[PublicKey]) -> Result<Verified, Skil
         dir: dir.to_path_buf(),
         reason,
     };
-    let sig_file: SignatureFile =
-        serde_json::from_str(&text).map_err(|e| bad(format!("{SIGNATURE_FILE} is not valid: {e}")))?;
+    let sig_file: SignatureFile = serde_json::from_str(&text)
+        .map_err(|e| bad(format!("{SIGNATURE_FILE} is not valid: {e}")))?;
     if sig_file.version != 1 {
-        return Err(bad(format!("unsupported signature version {}", sig_file.version)));
+        return Err(bad(format!(
+            "unsupported signature version {}",
+            sig_file.version
+        )));
     }
     let diff = BundleDiff::between(&sig_file.files, &actual);
     if !diff.is_empty() {
@@ -168,7 +180,10 @@ pub fn verify_bundle(dir: &Path, trusted: &[PublicKey]) -> Result<Verified, Skil
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| bad("signature is not 64 bytes of hex".into()))?;
     key.0
-        .verify_strict(&signed_message(&manifest), &Signature::from_bytes(&sig_bytes))
+        .verify_strict(
+            &signed_message(&manifest),
+            &Signature::from_bytes(&sig_bytes),
+        )
         .map_err(|_| bad(format!("the signature does not verify under {key}")))?;
     if !trusted.contains(&key) {
         return Err(SkillError::UntrustedKey {
@@ -176,7 +191,10 @@ pub fn verify_bundle(dir: &Path, trusted: &[PublicKey]) -> Result<Verified, Skil
             key: key.to_string(),
         });
     }
-    Ok(Verified { key, manifest_sha256 })
+    Ok(Verified {
+        key,
+        manifest_sha256,
+    })
 }
 
 fn signed_message(manifest: &str) -> Vec<u8> {

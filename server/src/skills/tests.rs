@@ -11,10 +11,17 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 /// Write `root/<name>/SKILL.md` with the given description and tool list; returns the bundle dir.
-pub(super) fn write_skill(root: &Path, name: &str, description: &str, tools: Option<&str>) -> PathBuf {
+pub(super) fn write_skill(
+    root: &Path,
+    name: &str,
+    description: &str,
+    tools: Option<&str>,
+) -> PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).expect("mkdir");
-    let tools_line = tools.map(|t| format!("allowed-tools: {t}\n")).unwrap_or_default();
+    let tools_line = tools
+        .map(|t| format!("allowed-tools: {t}\n"))
+        .unwrap_or_default();
     let text = format!(
         "---\nname: {name}\ndescription: {description}\nversion: 1.0.0\n{tools_line}---\n# Procedure\n\n1. Do the thing.\n"
     );
@@ -39,9 +46,13 @@ pub(super) fn skill_with(tools: Option<Vec<&str>>, trust: Trust) -> Skill {
 }
 
 pub(super) fn verified() -> Trust {
-    Trust::Verified { key: "ed25519:00".into() }
+    Trust::Verified {
+        key: "ed25519:00".into(),
+    }
 }
 
 pub(super) fn restricted() -> Trust {
-    Trust::Restricted { reason: "unsigned".into() }
+    Trust::Restricted {
+        reason: "unsigned".into(),
+    }
 }

@@ -32,8 +32,13 @@ pub const INHERITED_ENV: &[&str] = &["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR",
 /// Where a server is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint<'a> {
-    Stdio { command: &'a str, args: &'a [String] },
-    Http { url: &'a str },
+    Stdio {
+        command: &'a str,
+        args: &'a [String],
+    },
+    Http {
+        url: &'a str,
+    },
 }
 
 impl McpServerConfig {
@@ -66,7 +71,9 @@ impl McpServerConfig {
 pub fn validate_server_name(name: &str) -> Result<(), McpError> {
     let ok = !name.is_empty()
         && name.len() <= 32
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -81,5 +88,7 @@ pub fn validate_server_name(name: &str) -> Result<(), McpError> {
 pub fn valid_tool_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

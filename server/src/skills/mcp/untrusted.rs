@@ -65,7 +65,11 @@ impl UntrustedOutput {
             self.server,
             self.tool,
             self.is_error,
-            if self.truncated { " truncated=\"true\"" } else { "" },
+            if self.truncated {
+                " truncated=\"true\""
+            } else {
+                ""
+            },
         )
     }
 }

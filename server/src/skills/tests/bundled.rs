@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use crate::skills::discovery::PROJECT_KEY_FILE;
-use crate::skills::{SkillRoots, SkillSource, SkillsPolicy, Trust, discover, select, verify_bundle};
+use crate::skills::{
+    SkillRoots, SkillSource, SkillsPolicy, Trust, discover, select, verify_bundle,
+};
 
 const SHIPPED: [&str; 10] = [
     "cross-border-commerce",
@@ -27,7 +29,10 @@ fn project_policy() -> SkillsPolicy {
         bundled: Some(shipped_root()),
         ..Default::default()
     };
-    let key = roots.project_key().expect("read key").expect("PROJECT_KEY.pub is shipped");
+    let key = roots
+        .project_key()
+        .expect("read key")
+        .expect("PROJECT_KEY.pub is shipped");
     SkillsPolicy {
         require_signed: true,
         trusted_keys: vec![key],
@@ -56,21 +61,43 @@ fn all_ten_load_verified_under_require_signed() {
     let names: Vec<_> = found.skills.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, SHIPPED);
     for skill in &found.skills {
-        assert!(matches!(skill.trust, Trust::Verified { .. }), "{}", skill.name);
+        assert!(
+            matches!(skill.trust, Trust::Verified { .. }),
+            "{}",
+            skill.name
+        );
         assert_eq!(skill.source, SkillSource::Bundled);
-        let tools = skill.allowed_tools.as_ref().expect("shipped skills declare allowed-tools");
+        let tools = skill
+            .allowed_tools
+            .as_ref()
+            .expect("shipped skills declare allowed-tools");
         // Shipped skills name their tools: no wildcards, no MCP tools; only software development
         // asks for run_command (to run tests), which policy and the sandbox still gate.
         assert!(
-            !tools.iter().any(|t| t.contains('*') || t.starts_with("mcp__")),
+            !tools
+                .iter()
+                .any(|t| t.contains('*') || t.starts_with("mcp__")),
             "{}",
             skill.name
         );
         let runs_commands = tools.iter().any(|t| t == "run_command");
-        assert_eq!(runs_commands, skill.name == "software-development", "{}", skill.name);
+        assert_eq!(
+            runs_commands,
+            skill.name == "software-development",
+            "{}",
+            skill.name
+        );
         // A real procedure, not a placeholder.
-        assert!(skill.body.lines().count() >= 30, "{} body is too short", skill.name);
-        assert!(skill.body.contains("edit"), "{} uses RealDoc edits", skill.name);
+        assert!(
+            skill.body.lines().count() >= 30,
+            "{} body is too short",
+            skill.name
+        );
+        assert!(
+            skill.body.contains("edit"),
+            "{} uses RealDoc edits",
+            skill.name
+        );
     }
 }
 
@@ -82,10 +109,24 @@ fn software_development_covers_its_five_procedures_with_symbol_addressed_tools()
     };
     let found = discover(&roots, &project_policy());
     let dev = found.get("software-development").expect("present");
-    for section in ["Code review", "Refactor", "Write tests", "Fix a failing test", "Document an API"] {
+    for section in [
+        "Code review",
+        "Refactor",
+        "Write tests",
+        "Fix a failing test",
+        "Document an API",
+    ] {
         assert!(dev.body.contains(section), "missing section {section}");
     }
-    for tool in ["list_symbols", "read_symbol", "read_lines", "search", "--symbol", "--lines", "--keyword"] {
+    for tool in [
+        "list_symbols",
+        "read_symbol",
+        "read_lines",
+        "search",
+        "--symbol",
+        "--lines",
+        "--keyword",
+    ] {
         assert!(dev.body.contains(tool), "procedure never uses {tool}");
     }
 }
@@ -98,11 +139,26 @@ fn instructions_select_the_matching_shipped_skill() {
     };
     let found = discover(&roots, &project_policy());
     let cases = [
-        ("review this supplier contract and redline the indemnity clause", "legal"),
-        ("reconcile the March ledger CSV against the bank statement", "finance"),
-        ("write a job description and an interview kit for a backend engineer", "recruiting"),
-        ("the parser unit test is failing, find the cause and fix it", "software-development"),
-        ("draft a blog post from my research notes", "knowledge-blogging"),
+        (
+            "review this supplier contract and redline the indemnity clause",
+            "legal",
+        ),
+        (
+            "reconcile the March ledger CSV against the bank statement",
+            "finance",
+        ),
+        (
+            "write a job description and an interview kit for a backend engineer",
+            "recruiting",
+        ),
+        (
+            "the parser unit test is failing, find the cause and fix it",
+            "software-development",
+        ),
+        (
+            "draft a blog post from my research notes",
+            "knowledge-blogging",
+        ),
     ];
     for (instruction, expected) in cases {
         let picked = select(&found.skills, instruction).map(|s| s.name.as_str());

@@ -6,10 +6,16 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::skills::mcp::{McpError, McpHub, McpOptions, McpServerConfig, split_tool_name, tool_name};
+use crate::skills::mcp::{
+    McpError, McpHub, McpOptions, McpServerConfig, split_tool_name, tool_name,
+};
 
 fn fixture() -> String {
-    concat!(env!("CARGO_MANIFEST_DIR"), "/src/skills/testdata/mcp_server.py").to_string()
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/skills/testdata/mcp_server.py"
+    )
+    .to_string()
 }
 
 fn stdio_server(tools: &[&str]) -> McpServerConfig {
@@ -43,7 +49,10 @@ async fn lists_only_allowlisted_tools_with_schemas() {
     let tools = hub.tools();
     let names: Vec<_> = tools.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, vec!["mcp__fixture__echo", "mcp__fixture__add"]);
-    assert_eq!(tools[0].input_schema["properties"]["text"]["type"], "string");
+    assert_eq!(
+        tools[0].input_schema["properties"]["text"]["type"],
+        "string"
+    );
     assert_eq!(tools[0].description, "Echo the text back");
     hub.shutdown().await;
 }
@@ -59,7 +68,10 @@ async fn calls_return_wrapped_untrusted_data() {
     assert!(!out.is_error);
     let framed = out.for_model();
     assert!(framed.starts_with("<untrusted-data source=\"mcp:fixture/echo\""));
-    let hostile = hub.call("mcp__fixture__inject", json!({})).await.expect("call");
+    let hostile = hub
+        .call("mcp__fixture__inject", json!({}))
+        .await
+        .expect("call");
     let framed = hostile.for_model();
     assert_eq!(
         framed.matches("</untrusted-data>").count(),
@@ -78,7 +90,10 @@ async fn tool_off_the_allowlist_is_refused_before_any_request() {
         .await
         .expect_err("refused");
     assert!(matches!(err, McpError::NotAllowed { .. }), "{err}");
-    let err = hub.call("mcp__other__echo", json!({})).await.expect_err("unknown");
+    let err = hub
+        .call("mcp__other__echo", json!({}))
+        .await
+        .expect_err("unknown");
     assert!(matches!(err, McpError::UnknownTool(_)), "{err}");
     let err = hub
         .call("mcp__fixture__echo", json!(["not", "an", "object"]))
@@ -86,14 +101,21 @@ async fn tool_off_the_allowlist_is_refused_before_any_request() {
         .expect_err("bad args");
     assert!(matches!(err, McpError::BadArguments { .. }), "{err}");
     // The server still works after refusals.
-    assert!(hub.call("mcp__fixture__echo", json!({"text": "x"})).await.is_ok());
+    assert!(
+        hub.call("mcp__fixture__echo", json!({"text": "x"}))
+            .await
+            .is_ok()
+    );
     hub.shutdown().await;
 }
 
 #[tokio::test]
 async fn a_timeout_is_a_typed_error() {
     let hub = hub(&["sleep", "echo"]).await;
-    let err = hub.call("mcp__fixture__sleep", json!({})).await.expect_err("timeout");
+    let err = hub
+        .call("mcp__fixture__sleep", json!({}))
+        .await
+        .expect_err("timeout");
     assert!(
         matches!(&err, McpError::Timeout { operation, .. } if operation.contains("sleep")),
         "{err}"
@@ -104,7 +126,10 @@ async fn a_timeout_is_a_typed_error() {
 #[tokio::test]
 async fn a_crash_mid_call_is_a_typed_error_and_later_calls_fail_cleanly() {
     let hub = hub(&["crash", "echo"]).await;
-    let err = hub.call("mcp__fixture__crash", json!({})).await.expect_err("crash");
+    let err = hub
+        .call("mcp__fixture__crash", json!({}))
+        .await
+        .expect_err("crash");
     assert!(matches!(err, McpError::ServerGone { .. }), "{err}");
     let err = hub
         .call("mcp__fixture__echo", json!({"text": "again"}))
@@ -135,17 +160,17 @@ async fn stdio_servers_do_not_inherit_secrets_from_the_environment() {
         .call("mcp__fixture__env", json!({"name": "CARGO_MANIFEST_DIR"}))
         .await
         .expect("call");
-    assert_eq!(leaked.text, "absent", "Jingu's own environment is not passed on");
+    assert_eq!(
+        leaked.text, "absent",
+        "Jingu's own environment is not passed on"
+    );
     hub.shutdown().await;
 }
 
 #[tokio::test]
 async fn bad_configs_and_dead_commands_are_reported_per_server() {
     let mut servers = BTreeMap::from([
-        (
-            "ok".to_string(),
-            stdio_server(&["echo"]),
-        ),
+        ("ok".to_string(), stdio_server(&["echo"])),
         (
             "missing".to_string(),
             McpServerConfig {
@@ -207,9 +232,6 @@ fn tool_names_round_trip() {
     let name = tool_name("github", "search_code");
     assert_eq!(name, "mcp__github__search_code");
     assert_eq!(split_tool_name(&name), Some(("github", "search_code")));
-    assert_eq!(
-        split_tool_name("mcp__a-b__x__y"),
-        Some(("a-b", "x__y"))
-    );
+    assert_eq!(split_tool_name("mcp__a-b__x__y"), Some(("a-b", "x__y")));
     assert_eq!(split_tool_name("run_command"), None);
 }

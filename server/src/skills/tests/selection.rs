@@ -1,7 +1,7 @@
 use super::{restricted, skill_with, verified, write_skill};
 use crate::skills::{
-    SecretKey, SkillRoots, SkillSource, SkillsPolicy, Trust, discover, effective_tools, select, sign_bundle,
-    system_prompt_section,
+    SecretKey, SkillRoots, SkillSource, SkillsPolicy, Trust, discover, effective_tools, select,
+    sign_bundle, system_prompt_section,
 };
 
 const RUN: &[&str] = &[
@@ -15,14 +15,20 @@ const RUN: &[&str] = &[
 
 #[test]
 fn narrowing_is_an_intersection_in_run_order() {
-    let skill = skill_with(Some(vec!["edit", "read_symbol", "delete_everything"]), verified());
+    let skill = skill_with(
+        Some(vec!["edit", "read_symbol", "delete_everything"]),
+        verified(),
+    );
     assert_eq!(effective_tools(RUN, &skill), vec!["read_symbol", "edit"]);
 }
 
 #[test]
 fn a_skill_never_widens_even_when_it_lists_everything() {
     let skill = skill_with(Some(vec!["*", "run_command", "sudo"]), verified());
-    assert_eq!(effective_tools(&["read_symbol"], &skill), vec!["read_symbol"]);
+    assert_eq!(
+        effective_tools(&["read_symbol"], &skill),
+        vec!["read_symbol"]
+    );
     for run in [&RUN[..2], RUN, &[][..]] {
         let eff = effective_tools(run, &skill);
         assert!(
@@ -43,15 +49,24 @@ fn wildcards_match_prefixes_only() {
 
 #[test]
 fn absent_allowed_tools_keeps_the_run_tools_and_empty_list_keeps_none() {
-    assert_eq!(effective_tools(RUN, &skill_with(None, verified())).len(), RUN.len());
+    assert_eq!(
+        effective_tools(RUN, &skill_with(None, verified())).len(),
+        RUN.len()
+    );
     assert!(effective_tools(RUN, &skill_with(Some(vec![]), verified())).is_empty());
 }
 
 #[test]
 fn restricted_skills_lose_commands_network_and_mcp() {
     let expected = vec!["list_symbols", "read_symbol", "edit"];
-    assert_eq!(effective_tools(RUN, &skill_with(Some(vec!["*"]), restricted())), expected);
-    assert_eq!(effective_tools(RUN, &skill_with(None, restricted())), expected);
+    assert_eq!(
+        effective_tools(RUN, &skill_with(Some(vec!["*"]), restricted())),
+        expected
+    );
+    assert_eq!(
+        effective_tools(RUN, &skill_with(None, restricted())),
+        expected
+    );
 }
 
 fn library() -> Vec<crate::skills::Skill> {
@@ -61,11 +76,13 @@ fn library() -> Vec<crate::skills::Skill> {
         "Review contracts clause by clause and redline risky terms such as liability and indemnity.".into();
     let mut finance = skill_with(None, verified());
     finance.name = "finance".into();
-    finance.description = "Reconcile a ledger against bank statements and explain every variance.".into();
+    finance.description =
+        "Reconcile a ledger against bank statements and explain every variance.".into();
     let mut dev = skill_with(None, verified());
     dev.name = "software-development".into();
     dev.description =
-        "Code review, refactoring, writing tests, fixing failing tests and documenting APIs.".into();
+        "Code review, refactoring, writing tests, fixing failing tests and documenting APIs."
+            .into();
     vec![legal, finance, dev]
 }
 
@@ -85,7 +102,11 @@ fn selects_by_description_words_with_simple_stemming() {
         pick("the payment tests are failing, fix them").as_deref(),
         Some("software-development")
     );
-    assert_eq!(pick("write a poem about autumn"), None, "no skill shares enough words");
+    assert_eq!(
+        pick("write a poem about autumn"),
+        None,
+        "no skill shares enough words"
+    );
     assert_eq!(pick("the"), None);
 }
 
@@ -121,7 +142,12 @@ fn discovery_prefers_trusted_sources_and_reports_refusals() {
     let key = SecretKey::generate().expect("key");
     let b = write_skill(&bundled, "legal", "Bundled legal review", None);
     sign_bundle(&b, &key).expect("sign");
-    write_skill(&workspace, "legal", "Shadowing attempt from the repository", None);
+    write_skill(
+        &workspace,
+        "legal",
+        "Shadowing attempt from the repository",
+        None,
+    );
     write_skill(&workspace, "notes", "Workspace notes skill", None);
     std::fs::create_dir_all(workspace.join("broken")).expect("mkdir");
     std::fs::write(workspace.join("broken/SKILL.md"), "no front matter").expect("write");
@@ -135,10 +161,17 @@ fn discovery_prefers_trusted_sources_and_reports_refusals() {
         trusted_keys: vec![key.public()],
     };
     let found = discover(&roots, &policy);
-    let names: Vec<_> = found.skills.iter().map(|s| (s.name.as_str(), s.source)).collect();
+    let names: Vec<_> = found
+        .skills
+        .iter()
+        .map(|s| (s.name.as_str(), s.source))
+        .collect();
     assert_eq!(
         names,
-        vec![("legal", SkillSource::Bundled), ("notes", SkillSource::Workspace)]
+        vec![
+            ("legal", SkillSource::Bundled),
+            ("notes", SkillSource::Workspace)
+        ]
     );
     assert!(found.get("legal").expect("legal").trust.is_verified());
     assert!(matches!(
@@ -146,7 +179,17 @@ fn discovery_prefers_trusted_sources_and_reports_refusals() {
         Trust::Restricted { .. }
     ));
     assert_eq!(found.refused.len(), 2);
-    assert!(found.refused.iter().any(|r| r.reason.contains("duplicate name `legal`")));
-    assert!(found.refused.iter().any(|r| r.reason.contains("front matter")));
+    assert!(
+        found
+            .refused
+            .iter()
+            .any(|r| r.reason.contains("duplicate name `legal`"))
+    );
+    assert!(
+        found
+            .refused
+            .iter()
+            .any(|r| r.reason.contains("front matter"))
+    );
     assert!(found.get("missing").is_err());
 }
