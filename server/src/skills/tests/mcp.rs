@@ -227,6 +227,59 @@ async fn streamable_http_transport_works_end_to_end() {
     let _ = child.wait();
 }
 
+/// Against a server this project did not write: `@modelcontextprotocol/server-filesystem` from npm.
+/// Set-up: `npm install --prefix DIR @modelcontextprotocol/server-filesystem@2026.8.31` and export
+/// `JINGU_TEST_MCP_FILESYSTEM=DIR/node_modules/.bin/mcp-server-filesystem`.
+#[tokio::test]
+async fn third_party_filesystem_server_with_a_denied_tool() {
+    let Some(bin) = std::env::var_os("JINGU_TEST_MCP_FILESYSTEM") else {
+        eprintln!("skipped: JINGU_TEST_MCP_FILESYSTEM is not set");
+        return;
+    };
+    let root = tempfile::tempdir().expect("tempdir");
+    let root_path = root.path().canonicalize().expect("canonical");
+    std::fs::write(root_path.join("notes.txt"), "from the workspace\n").expect("write");
+    let servers = BTreeMap::from([(
+        "fs".to_string(),
+        McpServerConfig {
+            command: Some(bin.to_string_lossy().into_owned()),
+            args: vec![root_path.to_string_lossy().into_owned()],
+            tools: vec!["read_text_file".into(), "list_directory".into()],
+            ..Default::default()
+        },
+    )]);
+    let hub = McpHub::connect(&servers, options()).await;
+    assert!(hub.failures.is_empty(), "{:?}", hub.failures);
+    let names: Vec<_> = hub.tools().into_iter().map(|t| t.name).collect();
+    // In the server's own order; only the two allowlisted tools of its dozen.
+    assert_eq!(
+        names,
+        vec!["mcp__fs__read_text_file", "mcp__fs__list_directory"]
+    );
+    let file = root_path.join("notes.txt").to_string_lossy().into_owned();
+    let out = hub
+        .call("mcp__fs__read_text_file", json!({"path": file}))
+        .await
+        .expect("read");
+    assert!(out.text.contains("from the workspace"), "{}", out.text);
+    let denied = hub
+        .call(
+            "mcp__fs__write_file",
+            json!({"path": file, "content": "overwritten"}),
+        )
+        .await;
+    assert!(
+        matches!(denied, Err(McpError::NotAllowed { .. })),
+        "{denied:?}"
+    );
+    let after = std::fs::read_to_string(root_path.join("notes.txt")).expect("read back");
+    assert_eq!(
+        after, "from the workspace\n",
+        "the denied call never reached the server"
+    );
+    hub.shutdown().await;
+}
+
 #[test]
 fn tool_names_round_trip() {
     let name = tool_name("github", "search_code");
