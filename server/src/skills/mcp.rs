@@ -22,6 +22,9 @@ use serde::Serialize;
 pub use config::{Endpoint, INHERITED_ENV, McpServerConfig};
 pub use untrusted::{MAX_RESULT_BYTES, UntrustedOutput};
 
+/// Tools whose argument schema is larger than this are not offered (it would crowd the prompt).
+pub const MAX_SCHEMA_BYTES: usize = 16 * 1024;
+
 /// Prefix of every MCP tool name; see [`tool_name`].
 pub const TOOL_PREFIX: &str = "mcp__";
 
@@ -255,11 +258,14 @@ async fn connect_one(
     let tools = listed
         .into_iter()
         .filter(|t| config::valid_tool_name(&t.name) && cfg.allows(&t.name))
+        .filter(|t| {
+            serde_json::to_string(&*t.input_schema).is_ok_and(|s| s.len() <= MAX_SCHEMA_BYTES)
+        })
         .map(|t| McpTool {
             name: tool_name(name, &t.name),
             server: name.to_string(),
             tool: t.name.to_string(),
-            description: t.description.as_deref().unwrap_or_default().to_string(),
+            description: untrusted::tool_description(t.description.as_deref().unwrap_or_default()),
             input_schema: serde_json::Value::Object((*t.input_schema).clone()),
         })
         .collect();

@@ -123,10 +123,24 @@ pub fn load_skill(
     }
     let text = std::fs::read_to_string(&md_path).map_err(|e| SkillError::io(&md_path, e))?;
     let doc = frontmatter::parse_skill_md(&text, folder)?;
+    // The SKILL.md text used is the one read above; it must be the signed one, even if the file
+    // changed between that read and the verification's own read.
+    let signed_text =
+        |v: &Verified| v.files.get("SKILL.md") == Some(&bundle::sha256_hex(text.as_bytes()));
     let trust = match verify_bundle(dir, &policy.trusted_keys) {
-        Ok(v) => Trust::Verified {
+        Ok(v) if signed_text(&v) => Trust::Verified {
             key: v.key.to_string(),
         },
+        Ok(_) => {
+            let reason = "SKILL.md changed while it was being verified".to_string();
+            if policy.require_signed {
+                return Err(SkillError::Refused {
+                    name: doc.name,
+                    reason,
+                });
+            }
+            Trust::Restricted { reason }
+        }
         // A bundle that cannot be read or holds a symlink is never loaded, signed or not.
         Err(e @ (SkillError::Io { .. } | SkillError::BadBundle { .. })) => return Err(e),
         Err(e) if policy.require_signed => {

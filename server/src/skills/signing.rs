@@ -134,6 +134,8 @@ pub fn sign_bundle(dir: &Path, key: &SecretKey) -> Result<SignatureFile, SkillEr
 pub struct Verified {
     pub key: PublicKey,
     pub manifest_sha256: String,
+    /// The verified hashes, so a caller can check that bytes it read separately are the signed ones.
+    pub files: FileHashes,
 }
 
 /// Check every file hash, the signature, and that the signer is one of `trusted`.
@@ -194,6 +196,7 @@ pub fn verify_bundle(dir: &Path, trusted: &[PublicKey]) -> Result<Verified, Skil
     Ok(Verified {
         key,
         manifest_sha256,
+        files: actual,
     })
 }
 

@@ -4,6 +4,23 @@
 use rmcp::model::{CallToolResult, ContentBlock};
 use serde::Serialize;
 
+/// Longest tool description passed on to the model.
+pub const MAX_DESCRIPTION_CHARS: usize = 1024;
+
+/// A server's tool description reaches the model's tool list, so it is untrusted text too
+/// ("tool poisoning"): control characters are removed, the length is capped, and it is labelled.
+pub fn tool_description(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_DESCRIPTION_CHARS)
+        .collect();
+    format!(
+        "[external MCP tool; its description is unverified] {}",
+        clean.trim()
+    )
+}
+
 /// Longest result text passed on to the model.
 pub const MAX_RESULT_BYTES: usize = 64 * 1024;
 
