@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod discovery;
 pub mod frontmatter;
 pub mod mcp;
+mod resources;
 pub mod select;
 pub mod settings;
 pub mod signing;
@@ -23,6 +24,7 @@ use serde::Serialize;
 
 pub use bundle::{BundleDiff, SIGNATURE_FILE};
 pub use discovery::{Discovery, SkillRoots, SkillSource, discover};
+pub use resources::RESOURCE_TOOL;
 pub use select::{effective_tools, select, system_prompt_section};
 pub use settings::SkillsPolicy;
 pub use signing::{PublicKey, SecretKey, SignatureFile, Verified, sign_bundle, verify_bundle};
@@ -43,6 +45,9 @@ pub struct Skill {
     pub dir: PathBuf,
     pub source: SkillSource,
     pub trust: Trust,
+    /// Every file's hash as vetted at load time; resources are served only if they still match.
+    #[serde(skip)]
+    pub files: bundle::FileHashes,
 }
 
 /// Whether a skill's bundle is vouched for by a trusted signer.
@@ -85,6 +90,12 @@ pub enum SkillError {
     BadKey(String),
     #[error("skill `{name}` refused: {reason}")]
     Refused { name: String, reason: String },
+    #[error("skill `{skill}`: resource `{path}`: {reason}")]
+    Resource {
+        skill: String,
+        path: String,
+        reason: String,
+    },
     #[error("no skill named `{0}`")]
     NotFound(String),
 }
@@ -127,10 +138,13 @@ pub fn load_skill(
     // changed between that read and the verification's own read.
     let signed_text =
         |v: &Verified| v.files.get("SKILL.md") == Some(&bundle::sha256_hex(text.as_bytes()));
+    let mut verified_files = None;
     let trust = match verify_bundle(dir, &policy.trusted_keys) {
-        Ok(v) if signed_text(&v) => Trust::Verified {
-            key: v.key.to_string(),
-        },
+        Ok(v) if signed_text(&v) => {
+            let key = v.key.to_string();
+            verified_files = Some(v.files);
+            Trust::Verified { key }
+        }
         Ok(_) => {
             let reason = "SKILL.md changed while it was being verified".to_string();
             if policy.require_signed {
@@ -153,6 +167,10 @@ pub fn load_skill(
             reason: e.to_string(),
         },
     };
+    let files = match verified_files {
+        Some(files) => files,
+        None => bundle::hash_bundle(dir)?,
+    };
     Ok(Skill {
         name: doc.name,
         description: doc.description,
@@ -165,5 +183,6 @@ pub fn load_skill(
         dir: dir.to_path_buf(),
         source,
         trust,
+        files,
     })
 }

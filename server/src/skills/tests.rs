@@ -42,6 +42,7 @@ pub(super) fn skill_with(tools: Option<Vec<&str>>, trust: Trust) -> Skill {
         dir: PathBuf::from("/nowhere"),
         source: SkillSource::Workspace,
         trust,
+        files: Default::default(),
     }
 }
 

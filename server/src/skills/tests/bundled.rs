@@ -132,6 +132,29 @@ fn software_development_covers_its_five_procedures_with_symbol_addressed_tools()
 }
 
 #[test]
+fn shipped_resources_are_signed_and_readable() {
+    let roots = SkillRoots {
+        bundled: Some(shipped_root()),
+        ..Default::default()
+    };
+    let found = discover(&roots, &project_policy());
+    for (skill, resource, needle) in [
+        ("legal", "playbook.md", "Limitation of liability"),
+        ("finance", "reconciliation-report-template.md", "Residual"),
+        (
+            "recruiting",
+            "scorecard-template.md",
+            "Overall recommendation",
+        ),
+    ] {
+        let s = found.get(skill).expect("present");
+        assert!(s.body.contains(resource), "{skill} refers to {resource}");
+        let text = s.read_resource(resource).expect("readable");
+        assert!(text.contains(needle), "{skill}/{resource}");
+    }
+}
+
+#[test]
 fn instructions_select_the_matching_shipped_skill() {
     let roots = SkillRoots {
         bundled: Some(shipped_root()),

@@ -250,3 +250,38 @@ fn policy_layers_never_let_the_user_add_keys_the_enterprise_did_not() {
     );
     assert_eq!(p.trusted_keys, vec![b]);
 }
+
+#[test]
+fn resources_are_served_only_while_they_match_the_vetted_bytes() {
+    let (_tmp, dir, key) = signed_bundle();
+    let policy = SkillsPolicy {
+        require_signed: true,
+        trusted_keys: vec![key.public()],
+    };
+    let skill = load_skill(&dir, SkillSource::Bundled, &policy).expect("loads");
+    let listed: Vec<_> = skill.resources().collect();
+    assert_eq!(listed, vec!["templates/.hidden/x", "templates/clause.md"]);
+    assert_eq!(
+        skill.read_resource("templates/clause.md").expect("read"),
+        "Limitation of liability\n"
+    );
+    let prompt = crate::skills::system_prompt_section(&skill);
+    assert!(
+        prompt.contains("templates/clause.md"),
+        "resources are listed for the model"
+    );
+    for outside in ["../../etc/passwd", "/etc/passwd", "SKILL.md", "templates"] {
+        assert!(
+            matches!(
+                skill.read_resource(outside),
+                Err(SkillError::Resource { .. })
+            ),
+            "{outside} must be refused"
+        );
+    }
+    fs::write(dir.join("templates/clause.md"), "Unlimited liability\n").expect("write");
+    assert!(matches!(
+        skill.read_resource("templates/clause.md"),
+        Err(SkillError::Resource { reason, .. }) if reason.contains("changed")
+    ));
+}
