@@ -79,3 +79,8 @@ fn insert_after_method_keeps_blank_line_and_comment_goes_with_symbol() {
     assert!(!out.contains("Start starts it"), "{out}");
     assert!(out.contains("\taddr string\n}\n\nfunc helper"), "{out}");
 }
+
+#[test]
+fn self_replacement_round_trips() {
+    self_replacement_is_identity(Language::Go, GO);
+}

@@ -87,3 +87,19 @@ pub fn matrix(lang: Language, src: &str, cases: &[Case<'_>]) {
         }
     }
 }
+
+/// Replacing every symbol with its own text, sliced from the file as a model would copy it (the
+/// first line without its indentation), must give back the file byte for byte.
+pub fn self_replacement_is_identity(lang: Language, src: &str) {
+    let symbols = crate::syntax::file_symbols(lang, src);
+    assert!(!symbols.symbols.is_empty());
+    for s in &symbols.symbols {
+        let copy = &src[s.range.clone()];
+        let out = edit(src, Some(lang), sym(&s.name_path), Op::Replace, copy);
+        assert_eq!(
+            out, src,
+            "self-replacement of {} changed the file",
+            s.name_path
+        );
+    }
+}

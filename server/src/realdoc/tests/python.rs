@@ -153,3 +153,10 @@ fn keyword_occurrence_selects_the_nth_matching_line() {
         Err(EditError::NoSuchOccurrence { count: 2, .. })
     ));
 }
+
+#[test]
+fn self_replacement_round_trips() {
+    self_replacement_is_identity(Language::Python, PY);
+    let commented = "class A:\n    x = 1\n\n    #\n    # Public methods.\n    #\n    def f(self):\n        return 1\n";
+    self_replacement_is_identity(Language::Python, commented);
+}

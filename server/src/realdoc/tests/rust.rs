@@ -254,3 +254,11 @@ fn symbol_target_needs_a_language() {
         Err(EditError::NoLanguage)
     );
 }
+
+#[test]
+fn self_replacement_round_trips() {
+    self_replacement_is_identity(Language::Rust, RS);
+    let commented =
+        "trait T {\n    // Not a doc comment.\n    #[doc(hidden)]\n    fn f(self) -> i32;\n}\n";
+    self_replacement_is_identity(Language::Rust, commented);
+}
