@@ -72,7 +72,9 @@ fn symbol_edit_latency(quick: bool) {
     let check = plan_parsed(&doc, &req).expect("edit plans");
     assert!(check.new_text.contains("rotate_left"));
     let warm = time(warm_iters, || plan_parsed(&doc, &req).expect("edit"));
-    let cold = time(cold_iters, || plan(&text, Some(Language::Rust), &req).expect("edit"));
+    let cold = time(cold_iters, || {
+        plan(&text, Some(Language::Rust), &req).expect("edit")
+    });
     let baseline = time(cold_iters, || {
         let tree = parse(Language::Rust, &text, None).expect("parse");
         let rewritten: String = text.lines().flat_map(|l| [l, "\n"]).collect();
