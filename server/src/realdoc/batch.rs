@@ -89,6 +89,13 @@ pub fn plan_sequence(
 
 /// Plan every edit, refuse all if any fails, then write all atomically.
 pub fn apply_batch(root: &Path, edits: &[FileEdit]) -> Result<Vec<Applied>, BatchError> {
+    let planned = plan_batch(root, edits)?;
+    commit_batch(&planned)?;
+    Ok(planned)
+}
+
+/// Phase 1: read and plan every file's edits; nothing is written.
+pub fn plan_batch(root: &Path, edits: &[FileEdit]) -> Result<Vec<Applied>, BatchError> {
     let root = root.canonicalize().map_err(|_| BatchError::Path {
         path: root.to_path_buf(),
         reason: "workspace root does not exist",
@@ -124,7 +131,11 @@ pub fn apply_batch(root: &Path, edits: &[FileEdit]) -> Result<Vec<Applied>, Batc
             old_hash,
         });
     }
+    Ok(planned)
+}
 
+/// Phase 2: write every planned file; on any failure restore those already written.
+pub fn commit_batch(planned: &[Applied]) -> Result<(), BatchError> {
     for (i, file) in planned.iter().enumerate() {
         if let Err(source) = write_atomic(&file.path, file.new_text.as_bytes(), Some(file.old_hash))
         {
@@ -142,7 +153,7 @@ pub fn apply_batch(root: &Path, edits: &[FileEdit]) -> Result<Vec<Applied>, Batc
             });
         }
     }
-    Ok(planned)
+    Ok(())
 }
 
 /// Resolve a workspace-relative path, refusing anything that could leave the workspace or reach

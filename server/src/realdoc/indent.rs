@@ -69,7 +69,7 @@ pub fn reindent(text: &str, target: &str, file_style: Style, rebase: Rebase) -> 
     }
     if base.is_empty()
         && !target.is_empty()
-        && first_line_was_trimmed(&lines[first + 1..], target, file_style)
+        && first_line_was_trimmed(&lines[first], &lines[first + 1..], target, file_style)
     {
         // Only the first line lost its indentation (copied from a view of the file): restore it.
         lines[first] = format!("{target}{}", lines[first]);
@@ -95,9 +95,11 @@ fn strip_blank(line: String) -> String {
 }
 
 /// A flush-left first line followed by lines that already carry the destination's absolute
-/// indentation: either the closing line sits exactly at `target`, or every line is at least one
-/// level deeper than `target`.
-fn first_line_was_trimmed(rest: &[String], target: &str, style: Style) -> bool {
+/// indentation (a copy of the file's text from the symbol's first byte): every later line is at
+/// least at `target`, and either the closing line sits exactly at `target`, or every line is one
+/// level deeper than `target`, or the first line does not open a block (a comment, attribute or
+/// decorator, whose siblings below would otherwise be wrongly indented relative to it).
+fn first_line_was_trimmed(first: &str, rest: &[String], target: &str, style: Style) -> bool {
     let body: Vec<&String> = rest.iter().filter(|l| !is_blank(l)).collect();
     let Some(last) = body.last() else {
         return false;
@@ -107,6 +109,11 @@ fn first_line_was_trimmed(rest: &[String], target: &str, style: Style) -> bool {
     }
     let closer = last.trim_start();
     if indent_of(last) == target && closer.starts_with(['}', ')', ']']) {
+        return true;
+    }
+    let head = first.trim_end();
+    let opens_block = head.ends_with(['{', '(', '[', ':', ',', '\\', '=']) || head.ends_with("->");
+    if !opens_block {
         return true;
     }
     let deeper = format!("{target}{}", style.unit());

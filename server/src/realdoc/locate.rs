@@ -16,6 +16,8 @@ pub enum RegionKind {
     Symbol {
         owns_lines: bool,
         kind: SymbolKind,
+        /// A `,` or `;` after the node on its last line (a field's comma), kept on replace.
+        trailer: Option<char>,
     },
     Lines,
 }
@@ -77,8 +79,8 @@ fn symbol_region(text: &str, symbols: &FileSymbols, name: &str) -> Result<Region
         range.end
     };
     let end_of_line = line_end(text, content_end);
-    let owns_lines =
-        is_blank(&text[line0..range.start]) && is_blank(&text[content_end..end_of_line]);
+    let (trailer, suffix_owned) = owned_suffix(&text[content_end..end_of_line]);
+    let owns_lines = is_blank(&text[line0..range.start]) && suffix_owned;
     let indent = indent_of(&text[line0..]).to_string();
     let (start, end) = if owns_lines {
         (line0, end_of_line)
@@ -94,12 +96,26 @@ fn symbol_region(text: &str, symbols: &FileSymbols, name: &str) -> Result<Region
         kind: RegionKind::Symbol {
             owns_lines,
             kind: sym.kind,
+            trailer,
         },
         last_indent: indent_of(last).to_string(),
         indent,
         opens_block: false,
         label: format!("symbol `{}`", sym.name_path),
     })
+}
+
+/// Whether what follows a symbol on its last line still belongs to it: nothing, a separator
+/// (`,`/`;`), and/or a trailing comment. Returns the separator.
+fn owned_suffix(suffix: &str) -> (Option<char>, bool) {
+    let rest = suffix.trim_start();
+    let trailer = rest.chars().next().filter(|c| matches!(c, ',' | ';'));
+    let rest = rest[trailer.map_or(0, char::len_utf8)..].trim();
+    let owned = rest.is_empty()
+        || rest.starts_with("//")
+        || rest.starts_with("/*")
+        || rest.starts_with('#');
+    (trailer, owned)
 }
 
 fn lines_region(text: &str, start: usize, end: usize) -> Result<Region, EditError> {

@@ -29,7 +29,9 @@ mod splice;
 mod validate;
 
 pub use atomic::{Hash, ReadError, WriteError, read_for_edit, sha256, write_atomic};
-pub use batch::{Applied, BatchError, FileEdit, apply_batch, confine, plan_sequence};
+pub use batch::{
+    Applied, BatchError, FileEdit, apply_batch, commit_batch, confine, plan_batch, plan_sequence,
+};
 pub use error::EditError;
 pub use plan::{ParsedFile, Planned, plan, plan_parsed};
 pub use request::{EditRequest, Op, ParseError, Target};

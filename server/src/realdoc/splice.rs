@@ -29,6 +29,19 @@ pub fn splice(
         String::new()
     } else {
         let mut lines = new_lines(text, region, req)?;
+        if let (
+            RegionKind::Symbol {
+                trailer: Some(t), ..
+            },
+            Op::Replace,
+        ) = (region.kind, req.op)
+            && let Some(last) = lines.iter_mut().rev().find(|l| !l.trim().is_empty())
+            && !last.trim_end().ends_with(t)
+        {
+            // `pos: u32` replacing `pos: usize,` keeps the field's comma.
+            last.truncate(last.trim_end().len());
+            last.push(t);
+        }
         if !region.whole_lines()
             && let Some(first) = lines.first_mut()
         {
@@ -128,21 +141,23 @@ fn separation(text: &str, region: &Region, prefer_above: bool) -> Option<usize> 
     }
 }
 
-/// Deleting a symbol also removes the blank lines that separated it, so no double gap or blank line
-/// before a closing brace is left behind.
+/// Deleting a symbol also removes the blank lines that separated it: at the start of a block those
+/// below it, at the end of a block those above it, between siblings those below it. No double gap
+/// or blank line after `{` or before `}` is left behind.
 fn tidy_delete(text: &str, region: &Region) -> Range<usize> {
     let (above, above_start) = blank_lines_before(text, region.start);
-    let (below, below_end) = blank_lines_after(text, region.end);
-    let next_is_closer = below_end >= text.len()
-        || indent_of(&text[below_end..line_end(text, below_end)]).len() < region.indent.len();
-    if above_start == 0 {
-        above_start..below_end
-    } else if above > 0 && below > 0 {
-        region.start..below_end
-    } else if above > 0 && next_is_closer {
-        above_start..region.end
-    } else {
-        region.start..region.end
+    let (_, below_end) = blank_lines_after(text, region.end);
+    let shallower = |line: &str| indent_of(line).len() < region.indent.len();
+    let prev_is_outer = above_start == 0
+        || shallower(&text[super::lines::line_start(text, above_start - 1)..above_start]);
+    let next_is_outer =
+        below_end >= text.len() || shallower(&text[below_end..line_end(text, below_end)]);
+    match (prev_is_outer, next_is_outer) {
+        (true, true) => above_start..below_end,
+        (true, false) => region.start..below_end,
+        (false, true) => above_start..region.end,
+        (false, false) if above > 0 => region.start..below_end,
+        (false, false) => region.start..region.end,
     }
 }
 
