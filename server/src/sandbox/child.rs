@@ -12,8 +12,9 @@ pub struct ChildSetup {
     pub seccomp: Option<BpfProgram>,
     /// An fd the child must keep across exec (bwrap's `--seccomp`), so its CLOEXEC is cleared.
     pub keep_fd: Option<RawFd>,
-    /// Drop every capability (bounding, ambient, effective, permitted, inheritable): a root
-    /// command then can't bypass file permissions, ptrace, or use raw network access.
+    /// Drop every capability (bounding, ambient, effective, permitted, inheritable). Needed for
+    /// root: Landlock lets CAP_SYS_PTRACE holders read `/proc/PID/environ` of processes outside
+    /// the domain (our server's secrets), and CAP_DAC_* / CAP_NET_* widen everything else.
     pub drop_caps: bool,
 }
 

@@ -123,6 +123,7 @@ per_backend!(
     secrets_absent_from_environment,
     parent_environment_unreadable_via_proc,
     cwd_outside_workspace_refused,
+    escape_syscalls_denied,
 );
 
 async fn tcp_connect_to_local_listener_fails(b: Backend) {
@@ -366,7 +367,9 @@ async fn secrets_absent_from_environment(b: Backend) {
 
 async fn parent_environment_unreadable_via_proc(b: Backend) {
     let fx = fixture();
-    harden_current_process().expect("non-dumpable");
+    // Deliberately without `harden_current_process`: the sandbox alone must block this
+    // (Landlock refuses ptrace-class access to processes outside the domain unless the caller
+    // holds CAP_SYS_PTRACE, which the child drops; bwrap hides host pids entirely).
     let me = std::process::id();
     let script = format!("cat /proc/{me}/environ /proc/{me}/cmdline > /dev/null && echo READ");
     let out = run_ok(&config(&fx, b), &sh(&script)).await;
@@ -389,6 +392,31 @@ async fn cwd_outside_workspace_refused(b: Backend) {
     assert!(!fx.outside.join("escaped").exists());
     let ok = run(&cfg, &sh("pwd"), Some("src")).await.expect("src cwd");
     assert!(ok.stdout.text().trim_end().ends_with("/src"));
+}
+
+/// Leaving the process group (to survive the kill), ptrace, new namespaces: each must fail.
+async fn escape_syscalls_denied(b: Backend) {
+    let fx = fixture();
+    let code = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+try:
+    os.setsid(); print("setsid=ok")
+except OSError as e:
+    print("setsid=denied")
+try:
+    os.setpgid(0, 0); print("setpgid=ok")
+except OSError as e:
+    print("setpgid=denied")
+print("ptrace=" + ("ok" if libc.ptrace(0, 0, 0, 0) == 0 else "denied"))
+print("unshare=" + ("ok" if libc.unshare(0x10000000) == 0 else "denied"))
+"#;
+    let out = run_ok(&config(&fx, b), &py(code)).await;
+    assert!(out.status.success(), "{}", out.stderr.text());
+    assert_eq!(
+        out.stdout.text(),
+        "setsid=denied\nsetpgid=denied\nptrace=denied\nunshare=denied\n"
+    );
 }
 
 #[tokio::test]
