@@ -124,6 +124,7 @@ per_backend!(
     parent_environment_unreadable_via_proc,
     cwd_outside_workspace_refused,
     escape_syscalls_denied,
+    new_top_level_entries_follow_backend_semantics,
 );
 
 async fn tcp_connect_to_local_listener_fails(b: Backend) {
@@ -417,6 +418,33 @@ print("unshare=" + ("ok" if libc.unshare(0x10000000) == 0 else "denied"))
         out.stdout.text(),
         "setsid=denied\nsetpgid=denied\nptrace=denied\nunshare=denied\n"
     );
+}
+
+/// bubblewrap protects `.git` with a mount, so the workspace root stays writable; Landlock can
+/// only carve `.git` out by granting the root's entries one by one, so it refuses new root
+/// entries and says so in `warnings`.
+async fn new_top_level_entries_follow_backend_semantics(b: Backend) {
+    let fx = fixture();
+    let out = run_ok(&config(&fx, b), &sh("mkdir target && touch new.txt")).await;
+    match b {
+        Backend::Landlock => {
+            assert!(!out.status.success());
+            assert!(!fx.ws.join("target").exists());
+            assert!(out.warnings.iter().any(|w| w.contains("workspace root")));
+        }
+        _ => {
+            assert!(out.status.success(), "{}", out.stderr.text());
+            assert!(fx.ws.join("target").is_dir() && fx.ws.join("new.txt").is_file());
+            assert!(out.warnings.is_empty());
+        }
+    }
+    // Without carve-outs at the root, Landlock grants the whole workspace.
+    let mut cfg = config(&fx, b);
+    cfg.readonly_paths.clear();
+    cfg.hidden_paths.retain(|p| !p.starts_with(&fx.ws));
+    let out = run_ok(&cfg, &sh("mkdir target2 && touch new2.txt")).await;
+    assert!(out.status.success(), "{}", out.stderr.text());
+    assert!(fx.ws.join("target2").is_dir() && fx.ws.join("new2.txt").is_file());
 }
 
 #[tokio::test]
