@@ -510,6 +510,51 @@ fn backend_selection_follows_capabilities() {
     assert_eq!(select_backend(&off, &ll).expect("off").0, Backend::None);
 }
 
+/// The carve-out arithmetic behind the Landlock backend, checked without running anything.
+#[test]
+fn landlock_grants_carve_out_git_and_hidden_paths() {
+    use ::landlock::{Access, AccessFs, BitFlags};
+    let fx = fixture();
+    std::os::unix::fs::symlink(fx.home.join(".ssh"), fx.ws.join("keys")).expect("symlink");
+    let tmp = fx.outside.clone();
+    let grants = super::landlock::grants(&super::landlock::Plan {
+        workspace: &fx.ws,
+        tmp: &tmp,
+        extra_read: std::slice::from_ref(&fx.home),
+        readonly: &[fx.ws.join(".git")],
+        hidden: &[fx.ws.join(".jingu"), fx.home.join(".ssh")],
+    });
+    let rights = |p: &Path| -> BitFlags<AccessFs> {
+        grants
+            .iter()
+            .filter(|g| g.path == p)
+            .fold(BitFlags::EMPTY, |a, g| a | g.access)
+    };
+    let read = super::landlock::read_rights();
+    // Ancestors of carve-outs get only what every carve-out below them may have.
+    assert_eq!(rights(&fx.ws), BitFlags::from(AccessFs::ReadDir));
+    assert_eq!(rights(&fx.ws.join(".git")), read);
+    assert_eq!(
+        rights(&fx.ws.join(".jingu")),
+        BitFlags::from(AccessFs::ReadDir)
+    );
+    assert!(rights(&fx.ws.join("src")).contains(AccessFs::from_all(::landlock::ABI::V6)));
+    assert!(rights(&fx.ws.join("README")).contains(AccessFs::WriteFile));
+    // Hidden: names listable, contents never readable.
+    assert_eq!(
+        rights(&fx.home.join(".ssh")),
+        BitFlags::from(AccessFs::ReadDir)
+    );
+    assert_eq!(
+        rights(&fx.home.join("notes.txt")),
+        read & AccessFs::from_file(::landlock::ABI::V6)
+    );
+    // Symlinks are never granted: their target could be anything.
+    assert!(grants.iter().all(|g| g.path != fx.ws.join("keys")));
+    assert!(!super::landlock::can_create_in(&fx.ws, &grants));
+    assert!(super::landlock::can_create_in(&fx.ws.join("src"), &grants));
+}
+
 #[test]
 fn secret_names_are_recognised() {
     for s in [
