@@ -7,13 +7,16 @@ use std::os::fd::RawFd;
 
 /// What the child applies to itself, in this order: new session, rlimits, Landlock, seccomp.
 pub struct ChildSetup {
+    /// `cgroup.procs` of the pids cgroup to join first, so every later fork is charged to it.
+    pub cgroup_fd: Option<RawFd>,
     pub rlimits: Vec<(libc::__rlimit_resource_t, libc::rlim_t, libc::rlim_t)>,
     pub landlock_fd: Option<RawFd>,
     pub seccomp: Option<BpfProgram>,
     /// An fd the child must keep across exec (bwrap's `--seccomp`), so its CLOEXEC is cleared.
     pub keep_fd: Option<RawFd>,
-    /// Drop every capability (bounding, ambient, effective, permitted, inheritable): a root
-    /// command then can't bypass file permissions, ptrace, or use raw network access.
+    /// Drop every capability (bounding, ambient, effective, permitted, inheritable). Needed for
+    /// root: Landlock lets CAP_SYS_PTRACE holders read `/proc/PID/environ` of processes outside
+    /// the domain (our server's secrets), and CAP_DAC_* / CAP_NET_* widen everything else.
     pub drop_caps: bool,
 }
 
@@ -49,6 +52,10 @@ impl ChildSetup {
     pub unsafe fn apply(&self) -> io::Result<()> {
         // SAFETY (whole block): plain syscalls on values owned by `self`, which outlives the call.
         unsafe {
+            if let Some(fd) = self.cgroup_fd {
+                let zero = b"0";
+                check(libc::write(fd, zero.as_ptr().cast(), zero.len()) as libc::c_long)?;
+            }
             // Own process group and session: the parent kills the group on timeout.
             check(libc::setsid() as libc::c_long)?;
             for &(res, soft, hard) in &self.rlimits {

@@ -37,8 +37,9 @@ pub struct Limits {
     /// Bytes kept per stream; the rest is drained and discarded (the process is killed once it
     /// has written [`OUTPUT_KILL_FACTOR`] times this much, so `yes` cannot run until the timeout).
     pub max_output_bytes: usize,
-    /// Processes alive at once in the command's tree (enforced by a watchdog because root ignores
-    /// RLIMIT_NPROC and the per-user count is shared with everything else the user runs).
+    /// Processes alive at once in the command's tree. Enforced by the kernel through a throw-away
+    /// pids cgroup when one is writable (typically as root), else RLIMIT_NPROC for non-root users
+    /// (their current count + this), and always by a /proc watchdog that kills the tree.
     pub max_processes: usize,
 }
 

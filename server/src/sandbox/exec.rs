@@ -2,6 +2,7 @@
 
 use super::child::ChildSetup;
 use super::output::{Captured, CommandOutput, KillReason};
+use super::pids_cgroup::PidsCgroup;
 use super::{Backend, Limits, SandboxError, procs};
 use std::ffi::OsString;
 use std::os::unix::process::ExitStatusExt;
@@ -21,6 +22,8 @@ pub struct Spawn<'a> {
     pub limits: &'a Limits,
     pub backend: Backend,
     pub warnings: Vec<String>,
+    /// Kernel-enforced process cap, when a pids cgroup could be created.
+    pub cgroup: Option<PidsCgroup>,
 }
 
 pub async fn spawn_and_wait(s: Spawn<'_>) -> Result<CommandOutput, SandboxError> {
@@ -84,7 +87,12 @@ pub async fn spawn_and_wait(s: Spawn<'_>) -> Result<CommandOutput, SandboxError>
                 guard.kill();
             },
             _ = tick.tick(), if status.is_none() && reason.is_none() => {
-                if procs::tree(pid, pid).len() > s.limits.max_processes {
+                let over = match &s.cgroup {
+                    // The cgroup already refuses the extra forks; a refusal ends the command.
+                    Some(cg) => cg.limit_hit(),
+                    None => procs::tree(pid, pid).len() > s.limits.max_processes,
+                };
+                if over {
                     reason = Some(KillReason::ProcessLimit);
                     guard.kill();
                 }

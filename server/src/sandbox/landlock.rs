@@ -189,3 +189,10 @@ pub fn readable(dir: &Path, grants: &[Grant]) -> bool {
         .iter()
         .any(|g| g.access.contains(AccessFs::Execute) && dir.starts_with(&g.path))
 }
+
+/// True if new entries can be created directly in `dir` (false when a carve-out sits in it).
+pub fn can_create_in(dir: &Path, grants: &[Grant]) -> bool {
+    grants
+        .iter()
+        .any(|g| g.access.contains(AccessFs::MakeReg) && dir.starts_with(&g.path))
+}

@@ -14,6 +14,7 @@ mod error;
 mod exec;
 mod landlock;
 mod output;
+mod pids_cgroup;
 mod probe;
 mod procs;
 mod seccomp;
@@ -109,6 +110,8 @@ pub async fn run_with_env(
     let cwd = resolve_cwd(&workspace, cwd_rel)?;
     let tmp = PrivateTmp::new()?;
     let rlimits = rlimits(&cfg.limits);
+    let cgroup = pids_cgroup::PidsCgroup::create(cfg.limits.max_processes);
+    let cgroup_fd = cgroup.as_ref().map(pids_cgroup::PidsCgroup::join_fd);
 
     match backend {
         Backend::Landlock => {
@@ -120,10 +123,19 @@ pub async fn run_with_env(
                 hidden: &cfg.hidden_paths,
             });
             let ruleset: OwnedFd = landlock::build_ruleset(&grants)?;
+            let mut warnings = warnings;
+            if !landlock::can_create_in(&workspace, &grants) {
+                warnings.push(
+                    "Landlock keeps .git read-only by granting the workspace's entries one by one, \
+                     so new files or directories cannot be created at the workspace root"
+                        .into(),
+                );
+            }
             let env = env::scrubbed_env(parent_env, &cfg.env_allowlist, &tmp.0, |d| {
                 landlock::readable(d, &grants)
             });
             let setup = child::ChildSetup {
+                cgroup_fd,
                 rlimits,
                 landlock_fd: Some(ruleset.as_raw_fd()),
                 seccomp: Some(seccomp::build_filter()?),
@@ -138,6 +150,7 @@ pub async fn run_with_env(
                 limits: &cfg.limits,
                 backend,
                 warnings,
+                cgroup,
             };
             let out = exec::spawn_and_wait(spawn).await;
             drop(ruleset);
@@ -174,6 +187,7 @@ pub async fn run_with_env(
                 |d| bwrap::visible(d, &extra),
             );
             let setup = child::ChildSetup {
+                cgroup_fd,
                 rlimits,
                 landlock_fd: None,
                 seccomp: None,
@@ -189,6 +203,7 @@ pub async fn run_with_env(
                 limits: &cfg.limits,
                 backend,
                 warnings,
+                cgroup,
             };
             let out = exec::spawn_and_wait(spawn).await;
             drop(memfd);
@@ -197,6 +212,7 @@ pub async fn run_with_env(
         Backend::None => {
             let env = env::scrubbed_env(parent_env, &cfg.env_allowlist, &tmp.0, |_| true);
             let setup = child::ChildSetup {
+                cgroup_fd,
                 rlimits,
                 landlock_fd: None,
                 seccomp: None,
@@ -211,6 +227,7 @@ pub async fn run_with_env(
                 limits: &cfg.limits,
                 backend,
                 warnings,
+                cgroup,
             };
             exec::spawn_and_wait(spawn).await
         }

@@ -123,6 +123,8 @@ per_backend!(
     secrets_absent_from_environment,
     parent_environment_unreadable_via_proc,
     cwd_outside_workspace_refused,
+    escape_syscalls_denied,
+    new_top_level_entries_follow_backend_semantics,
 );
 
 async fn tcp_connect_to_local_listener_fails(b: Backend) {
@@ -366,7 +368,9 @@ async fn secrets_absent_from_environment(b: Backend) {
 
 async fn parent_environment_unreadable_via_proc(b: Backend) {
     let fx = fixture();
-    harden_current_process().expect("non-dumpable");
+    // Deliberately without `harden_current_process`: the sandbox alone must block this
+    // (Landlock refuses ptrace-class access to processes outside the domain unless the caller
+    // holds CAP_SYS_PTRACE, which the child drops; bwrap hides host pids entirely).
     let me = std::process::id();
     let script = format!("cat /proc/{me}/environ /proc/{me}/cmdline > /dev/null && echo READ");
     let out = run_ok(&config(&fx, b), &sh(&script)).await;
@@ -389,6 +393,58 @@ async fn cwd_outside_workspace_refused(b: Backend) {
     assert!(!fx.outside.join("escaped").exists());
     let ok = run(&cfg, &sh("pwd"), Some("src")).await.expect("src cwd");
     assert!(ok.stdout.text().trim_end().ends_with("/src"));
+}
+
+/// Leaving the process group (to survive the kill), ptrace, new namespaces: each must fail.
+async fn escape_syscalls_denied(b: Backend) {
+    let fx = fixture();
+    let code = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+try:
+    os.setsid(); print("setsid=ok")
+except OSError as e:
+    print("setsid=denied")
+try:
+    os.setpgid(0, 0); print("setpgid=ok")
+except OSError as e:
+    print("setpgid=denied")
+print("ptrace=" + ("ok" if libc.ptrace(0, 0, 0, 0) == 0 else "denied"))
+print("unshare=" + ("ok" if libc.unshare(0x10000000) == 0 else "denied"))
+"#;
+    let out = run_ok(&config(&fx, b), &py(code)).await;
+    assert!(out.status.success(), "{}", out.stderr.text());
+    assert_eq!(
+        out.stdout.text(),
+        "setsid=denied\nsetpgid=denied\nptrace=denied\nunshare=denied\n"
+    );
+}
+
+/// bubblewrap protects `.git` with a mount, so the workspace root stays writable; Landlock can
+/// only carve `.git` out by granting the root's entries one by one, so it refuses new root
+/// entries and says so in `warnings`.
+async fn new_top_level_entries_follow_backend_semantics(b: Backend) {
+    let fx = fixture();
+    let out = run_ok(&config(&fx, b), &sh("mkdir target && touch new.txt")).await;
+    match b {
+        Backend::Landlock => {
+            assert!(!out.status.success());
+            assert!(!fx.ws.join("target").exists());
+            assert!(out.warnings.iter().any(|w| w.contains("workspace root")));
+        }
+        _ => {
+            assert!(out.status.success(), "{}", out.stderr.text());
+            assert!(fx.ws.join("target").is_dir() && fx.ws.join("new.txt").is_file());
+            assert!(out.warnings.is_empty());
+        }
+    }
+    // Without carve-outs at the root, Landlock grants the whole workspace.
+    let mut cfg = config(&fx, b);
+    cfg.readonly_paths.clear();
+    cfg.hidden_paths.retain(|p| !p.starts_with(&fx.ws));
+    let out = run_ok(&cfg, &sh("mkdir target2 && touch new2.txt")).await;
+    assert!(out.status.success(), "{}", out.stderr.text());
+    assert!(fx.ws.join("target2").is_dir() && fx.ws.join("new2.txt").is_file());
 }
 
 #[tokio::test]
@@ -452,6 +508,51 @@ fn backend_selection_follows_capabilities() {
         ..cfg
     };
     assert_eq!(select_backend(&off, &ll).expect("off").0, Backend::None);
+}
+
+/// The carve-out arithmetic behind the Landlock backend, checked without running anything.
+#[test]
+fn landlock_grants_carve_out_git_and_hidden_paths() {
+    use ::landlock::{Access, AccessFs, BitFlags};
+    let fx = fixture();
+    std::os::unix::fs::symlink(fx.home.join(".ssh"), fx.ws.join("keys")).expect("symlink");
+    let tmp = fx.outside.clone();
+    let grants = super::landlock::grants(&super::landlock::Plan {
+        workspace: &fx.ws,
+        tmp: &tmp,
+        extra_read: std::slice::from_ref(&fx.home),
+        readonly: &[fx.ws.join(".git")],
+        hidden: &[fx.ws.join(".jingu"), fx.home.join(".ssh")],
+    });
+    let rights = |p: &Path| -> BitFlags<AccessFs> {
+        grants
+            .iter()
+            .filter(|g| g.path == p)
+            .fold(BitFlags::EMPTY, |a, g| a | g.access)
+    };
+    let read = super::landlock::read_rights();
+    // Ancestors of carve-outs get only what every carve-out below them may have.
+    assert_eq!(rights(&fx.ws), BitFlags::from(AccessFs::ReadDir));
+    assert_eq!(rights(&fx.ws.join(".git")), read);
+    assert_eq!(
+        rights(&fx.ws.join(".jingu")),
+        BitFlags::from(AccessFs::ReadDir)
+    );
+    assert!(rights(&fx.ws.join("src")).contains(AccessFs::from_all(::landlock::ABI::V6)));
+    assert!(rights(&fx.ws.join("README")).contains(AccessFs::WriteFile));
+    // Hidden: names listable, contents never readable.
+    assert_eq!(
+        rights(&fx.home.join(".ssh")),
+        BitFlags::from(AccessFs::ReadDir)
+    );
+    assert_eq!(
+        rights(&fx.home.join("notes.txt")),
+        read & AccessFs::from_file(::landlock::ABI::V6)
+    );
+    // Symlinks are never granted: their target could be anything.
+    assert!(grants.iter().all(|g| g.path != fx.ws.join("keys")));
+    assert!(!super::landlock::can_create_in(&fx.ws, &grants));
+    assert!(super::landlock::can_create_in(&fx.ws.join("src"), &grants));
 }
 
 #[test]
