@@ -306,3 +306,47 @@ fn without_yes_and_without_a_terminal_edits_are_not_approved() {
         "the model is told"
     );
 }
+
+#[test]
+fn a_named_skill_puts_its_procedure_in_the_system_prompt_and_narrows_tools() {
+    let mut fx = Fixture::new(&[("a.py", "def f():\n    return 1\n")]);
+    fx.serve(&json!([{"content": "Reviewed: f is fine."}]), "");
+    let out = fx.jingu(&[
+        "ask",
+        "review a.py",
+        "--skill",
+        "software-development",
+        "--yes",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let req = &fx.requests()[0]["body"];
+    let system = req["messages"][0]["content"].as_str().unwrap_or_default();
+    assert!(system.contains("software-development"), "{system}");
+    let offered: Vec<&str> = req["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    assert!(
+        !offered.is_empty()
+            && offered.iter().all(|t| [
+                "list_symbols",
+                "read_symbol",
+                "read_lines",
+                "search",
+                "edit",
+                "run_command"
+            ]
+            .contains(t)),
+        "{offered:?}"
+    );
+
+    let unknown = fx.jingu(&["ask", "anything", "--skill", "no-such-skill", "--yes"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no-such-skill"),
+        "{}",
+        stderr(&unknown)
+    );
+}

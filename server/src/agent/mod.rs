@@ -13,6 +13,7 @@ pub mod tools;
 use crate::ops::{Frontend, OpsError, Session};
 use crate::policy::Tool;
 use crate::providers::{CancelToken, ProvidersConfig, Router};
+use crate::skills;
 
 pub use run::{AppliedEdit, RunConfig, RunOutcome, StopReason};
 
@@ -26,6 +27,8 @@ pub struct AskRequest {
     pub lines: Option<(usize, usize)>,
     /// Use this provider (it must still be allowed by policy).
     pub provider: Option<String>,
+    /// Follow this skill's procedure; without it a skill is chosen by matching its description.
+    pub skill: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,8 @@ pub enum AgentError {
     Ops(#[from] OpsError),
     #[error("no model provider is usable: {0}")]
     NoProvider(String),
+    #[error(transparent)]
+    Skill(#[from] crate::skills::SkillError),
 }
 
 /// The providers this session may use, in routing order. A provider the policy does not allow is
@@ -85,6 +90,20 @@ pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String),
     Ok((router, label))
 }
 
+/// The skill the user named, or the best match for the instruction among verified skills.
+fn choose_skill(session: &Session, req: &AskRequest) -> Result<Option<skills::Skill>, AgentError> {
+    let roots = skills::SkillRoots::standard(Some(&session.workspace.root));
+    let mut policy = skills::SkillsPolicy::from_policy(&session.policy)?;
+    if let Some(key) = roots.project_key()? {
+        policy = policy.with_install_key(key);
+    }
+    let found = skills::discover(&roots, &policy);
+    match &req.skill {
+        Some(name) => Ok(Some(found.get(name)?.clone())),
+        None => Ok(skills::select(&found.skills, &req.instruction).cloned()),
+    }
+}
+
 /// Run the agent on one instruction. Every edit lands in one snapshot run (`outcome.run_id`).
 pub async fn ask<F: Frontend>(
     session: &Session,
@@ -108,18 +127,20 @@ pub async fn ask<F: Frontend>(
         };
         focus.file = text.map(|t| (rel, t));
     }
+    let skill = choose_skill(session, req)?;
+    let mut cfg = cfg.clone();
+    let mut system = prompt::SYSTEM.to_string();
+    if let Some(skill) = &skill {
+        // A skill narrows the run's tools, never widens them.
+        let allowed = skills::effective_tools(&cfg.tools, skill);
+        cfg.tools.retain(|t| allowed.iter().any(|a| a == t));
+        system.push_str("\n\n");
+        system.push_str(&skills::system_prompt_section(skill));
+        fe.progress(&format!("following skill `{}`", skill.name));
+    }
     let first = prompt::first_message(&session.workspace.root, &req.instruction, &focus, None);
     let host = host::SessionHost::new(session, fe, &run, label);
-    let outcome = run::run(
-        &host,
-        &router,
-        run.id.clone(),
-        prompt::SYSTEM.to_string(),
-        first,
-        cfg,
-        cancel,
-    )
-    .await;
+    let outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
     let status = serde_json::to_value(&outcome.stop)
         .ok()
         .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))

@@ -27,6 +27,9 @@ pub struct Args {
     /// Use this provider (it must be allowed by policy).
     #[arg(long)]
     pub provider: Option<String>,
+    /// Follow this skill (see `jingu skills list`); default: the best match, if any.
+    #[arg(long)]
+    pub skill: Option<String>,
     /// Approve what policy says to ask about (never what it denies).
     #[arg(long)]
     pub yes: bool,
@@ -113,6 +116,7 @@ pub fn run(args: Args) -> CmdResult {
         symbol: args.symbol.clone(),
         lines,
         provider: args.provider.clone(),
+        skill: args.skill.clone(),
     };
     let fe = Terminal {
         yes: args.yes,

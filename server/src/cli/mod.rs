@@ -5,6 +5,7 @@ mod ask;
 mod audit;
 mod edit;
 mod policy;
+mod skills;
 mod snapshot;
 mod symbols;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Edit(edit::Args),
     /// Inspect snapshots: list, show, diff, scan, gc.
     Snapshot(snapshot::SnapshotArgs),
+    /// List, verify, sign Skills bundles, or make a signing key.
+    Skills(skills::Args),
     /// Show the effective policy, each value with the layer it came from.
     Policy(policy::Args),
     /// Verify, list or replay the tamper-evident audit log.
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Ask(args) => ask::run(args),
         Command::Symbols(args) => symbols::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Skills(args) => skills::run(args),
         Command::Audit(args) => audit::run(args, &|ws| {
             Ok(Box::new(crate::snapshots::Store::open(ws)?)
                 as Box<dyn crate::audit::SnapshotSource>)

@@ -21,6 +21,7 @@ pub struct AskArgs {
     symbol: Option<String>,
     range: Option<Range>,
     provider: Option<String>,
+    skill: Option<String>,
 }
 
 /// Cancels the run when the request is dropped (cancelled by the client or the server shutting down).
@@ -55,6 +56,7 @@ pub async fn ask(backend: &Backend, args: AskArgs) -> Result<Value> {
             )
         }),
         provider: args.provider,
+        skill: args.skill,
     };
     let mut forwarder = None;
     if backend.client_supports_progress() {

@@ -98,3 +98,18 @@ fn read_optional(path: Option<&Path>) -> Result<Option<String>, SkillError> {
         Err(e) => Err(SkillError::io(p, e)),
     }
 }
+
+impl SkillsPolicy {
+    /// The `[skills]` values of the merged, layered policy (the workspace layer cannot add keys).
+    pub fn from_policy(policy: &crate::policy::Policy) -> Result<Self, SkillError> {
+        Ok(SkillsPolicy {
+            require_signed: policy.skills.require_signed.value,
+            trusted_keys: policy
+                .skills
+                .trusted_keys
+                .iter()
+                .map(|k| PublicKey::parse(&k.value))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
