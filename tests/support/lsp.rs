@@ -24,11 +24,27 @@ pub struct LspClient {
 }
 
 impl LspClient {
+    /// Send a request without waiting; returns its id (see [`LspClient::wait_response`]).
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
     pub fn start(workspace: &Path, envs: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jingu"));
         cmd.arg("lsp")
             .current_dir(workspace)
             .env("JINGU_STATE_DIR", workspace.join("..").join("state"))
+            .env(
+                "JINGU_POLICY",
+                workspace.join("..").join("no-enterprise-policy.toml"),
+            )
+            .env(
+                "JINGU_CONFIG",
+                workspace.join("..").join("no-user-config.toml"),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -83,6 +99,17 @@ impl LspClient {
     }
 
     pub fn wait_response(&mut self, id: i64) -> Result<Value, Value> {
+        if let Some(pos) = self
+            .notifications
+            .iter()
+            .position(|m| m.get("method").is_none() && m.get("id") == Some(&json!(id)))
+        {
+            let msg = self.notifications.remove(pos);
+            return match msg.get("error") {
+                Some(err) => Err(err.clone()),
+                None => Ok(msg.get("result").cloned().unwrap_or(Value::Null)),
+            };
+        }
         let deadline = Instant::now() + TIMEOUT;
         loop {
             let msg = self.recv(deadline);
@@ -126,6 +153,21 @@ impl LspClient {
             self.send(&json!({"jsonrpc": "2.0", "id": id, "result": answer}));
         }
         self.notifications.push(msg);
+    }
+
+    /// Handle whatever arrives within `wait` (answering server requests), then return.
+    pub fn pump(&mut self, wait: Duration) {
+        let deadline = Instant::now() + wait;
+        while let Ok(msg) = self
+            .incoming
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if msg.get("method").is_some() {
+                self.handle_incoming(msg);
+            } else {
+                self.notifications.push(msg);
+            }
+        }
     }
 
     /// Wait until a notification with `method` arrives (or panic after the timeout).
