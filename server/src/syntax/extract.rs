@@ -12,14 +12,43 @@ const WRAPPERS: &[&str] = &[
     "decorated_definition",
     "export_statement",
     "template_declaration",
+    "ambient_declaration",
 ];
 
-/// Single-declarator declarations whose extent is the symbol's (`const f = () => {}`).
-const DECLARATIONS: &[&str] = &["lexical_declaration", "variable_declaration"];
+/// Declarations whose extent is the symbol's when they declare only it (`const f = () => {}`,
+/// Go `type T struct{}`, a Python class attribute's statement).
+const DECLARATIONS: &[&str] = &[
+    "lexical_declaration",
+    "variable_declaration",
+    "type_declaration",
+    "const_declaration",
+    "var_declaration",
+    "expression_statement",
+];
 
-/// Leading siblings that document a definition.
-fn is_leading_trivia(kind: &str) -> bool {
-    kind.contains("comment") || kind == "attribute_item" || kind == "decorator"
+/// Leading siblings that document a definition. Inner doc comments (`//!`, `/*!`) document the
+/// enclosing item instead.
+fn is_leading_trivia(node: Node, src: &[u8]) -> bool {
+    let kind = node.kind();
+    if kind.contains("comment") {
+        let text = &src[node.start_byte()..node.end_byte().min(node.start_byte() + 3)];
+        return text != b"//!" && text != b"/*!";
+    }
+    matches!(
+        kind,
+        "attribute_item" | "decorator" | "annotation" | "marker_annotation"
+    )
+}
+
+/// Last row a node occupies: a node ending at column 0 (a line comment with its newline) ends on
+/// the previous row.
+fn last_row(node: Node) -> usize {
+    let end = node.end_position();
+    if end.column == 0 && end.row > node.start_position().row {
+        end.row - 1
+    } else {
+        end.row
+    }
 }
 
 struct Raw {
@@ -29,6 +58,8 @@ struct Raw {
     qualifier: Vec<String>,
     decl: Range<usize>,
     range: Range<usize>,
+    /// 0-based first and last rows of `range`.
+    rows: (usize, usize),
     body: Option<Range<usize>>,
     name_range: Range<usize>,
 }
@@ -81,9 +112,12 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             continue;
         };
         let name_str = if kind == SymbolKind::Impl {
+            // `impl<'a> Parser<'a>` is `impl Parser`: generic arguments of the type would make
+            // paths depend on lifetimes; the trait keeps them (`From<u8>` vs `From<u16>`).
+            let ty = name_str.split('<').next().unwrap_or_default().trim_end();
             match trait_ {
-                Some(t) => format!("impl {} for {}", node_text(t), name_str),
-                None => format!("impl {name_str}"),
+                Some(t) => format!("impl {} for {ty}", node_text(t)),
+                None => format!("impl {ty}"),
             }
         } else {
             name_str
@@ -97,13 +131,14 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             continue;
         }
         let decl = node.byte_range();
-        let range = extent(node);
+        let (range, rows) = extent(node, src);
         raws.push(Raw {
             kind,
             name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
             qualifier,
             decl,
             range,
+            rows,
             body: body.map(|b| b.byte_range()),
             name_range,
         });
@@ -173,8 +208,8 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             path.push_str(&format!("[{n}]"));
             *n += 1;
         }
-        let start_line = super::line_of(text, raw.range.start);
-        let end_line = super::line_of(text, raw.range.end.saturating_sub(1).max(raw.range.start));
+        // Rows come from the tree: scanning the text per symbol would be quadratic in big files.
+        let (start_line, end_line) = (raw.rows.0 + 1, raw.rows.1 + 1);
         symbols.push(Symbol {
             name: raw.name.clone(),
             name_path: path,
@@ -195,9 +230,10 @@ fn strictly_contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
     outer.start <= inner.start && inner.end <= outer.end && outer != inner
 }
 
-/// The full extent of a definition: climb wrappers, then absorb adjacent leading comments and
-/// attributes (not trailing comments of a previous statement).
-fn extent(node: Node) -> Range<usize> {
+/// The full extent of a definition and its rows: climb wrappers, then absorb adjacent leading
+/// comments and attributes (not trailing comments of a previous statement, nor ones separated by a
+/// blank line).
+fn extent(node: Node, src: &[u8]) -> (Range<usize>, (usize, usize)) {
     let mut top = node;
     while let Some(parent) = top.parent() {
         let k = parent.kind();
@@ -211,13 +247,13 @@ fn extent(node: Node) -> Range<usize> {
     let mut start_row = top.start_position().row;
     let mut prev = top.prev_sibling();
     while let Some(p) = prev {
-        if !is_leading_trivia(p.kind()) || p.end_position().row + 1 < start_row {
+        if !is_leading_trivia(p, src) || last_row(p) + 1 < start_row {
             break;
         }
         // A comment sharing its first line with earlier code documents that code, not this one.
         if let Some(before) = p.prev_sibling()
-            && before.end_position().row == p.start_position().row
-            && !is_leading_trivia(before.kind())
+            && last_row(before) == p.start_position().row
+            && !is_leading_trivia(before, src)
         {
             break;
         }
@@ -225,5 +261,5 @@ fn extent(node: Node) -> Range<usize> {
         start_row = p.start_position().row;
         prev = p.prev_sibling();
     }
-    start..top.end_byte()
+    (start..top.end_byte(), (start_row, last_row(top)))
 }

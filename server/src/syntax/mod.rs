@@ -9,6 +9,10 @@
 mod extract;
 pub mod index;
 mod language;
+mod names;
+mod source;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
