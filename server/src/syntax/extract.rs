@@ -24,7 +24,19 @@ const DECLARATIONS: &[&str] = &[
     "const_declaration",
     "var_declaration",
     "expression_statement",
+    "field_declaration",
+    "constant_declaration",
 ];
+
+/// Whether `child` is the only named child of its kind in `parent` (`int a;` but not `int a, b;`).
+fn sole_of_kind(parent: Node, child: Node) -> bool {
+    let mut cursor = parent.walk();
+    parent
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == child.kind())
+        .count()
+        == 1
+}
 
 /// Leading siblings that document a definition. Inner doc comments (`//!`, `/*!`) document the
 /// enclosing item instead.
@@ -164,8 +176,9 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             stack.pop();
         }
         let parent = stack.last().copied();
+        // Functions inside a type, or qualified by one (`Foo::bar`, Go receivers), are methods.
         let kind = if raw.kind == SymbolKind::Function
-            && parent.is_some_and(|p| kinds[p].is_container())
+            && (parent.is_some_and(|p| kinds[p].is_container()) || !raw.qualifier.is_empty())
         {
             SymbolKind::Method
         } else {
@@ -186,25 +199,32 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             seg
         })
         .collect();
-    let mut sibling_counts: HashMap<(Option<usize>, &str), usize> = HashMap::new();
-    for (i, seg) in segments.iter().enumerate() {
-        *sibling_counts
-            .entry((parents[i], seg.as_str()))
-            .or_default() += 1;
+    // Unsuffixed full paths: a name path repeated anywhere in the file (overloads, `#[cfg]`
+    // twins, a C++ declaration and its out-of-line definition) gets `[N]` on every occurrence.
+    let mut plain: Vec<String> = Vec::with_capacity(raws.len());
+    for i in 0..raws.len() {
+        let p = match parents[i] {
+            Some(p) => format!("{}/{}", plain[p], segments[i]),
+            None => segments[i].clone(),
+        };
+        plain.push(p);
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for p in &plain {
+        *counts.entry(p.as_str()).or_default() += 1;
     }
 
-    // Pass 2: final name paths (parents precede children), `[N]` on repeated siblings.
-    let mut next_suffix: HashMap<(Option<usize>, &str), usize> = HashMap::new();
+    // Final name paths (parents precede children).
+    let mut next_suffix: HashMap<&str, usize> = HashMap::new();
     let mut symbols: Vec<Symbol> = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
         let parent = parents[i];
-        let key = (parent, segments[i].as_str());
         let mut path = match parent {
             Some(p) => format!("{}/{}", symbols[p].name_path, segments[i]),
             None => segments[i].clone(),
         };
-        if sibling_counts.get(&key).copied().unwrap_or(1) > 1 {
-            let n = next_suffix.entry(key).or_default();
+        if counts.get(plain[i].as_str()).copied().unwrap_or(1) > 1 {
+            let n = next_suffix.entry(plain[i].as_str()).or_default();
             path.push_str(&format!("[{n}]"));
             *n += 1;
         }
@@ -237,7 +257,7 @@ fn extent(node: Node, src: &[u8]) -> (Range<usize>, (usize, usize)) {
     let mut top = node;
     while let Some(parent) = top.parent() {
         let k = parent.kind();
-        if WRAPPERS.contains(&k) || (DECLARATIONS.contains(&k) && parent.named_child_count() == 1) {
+        if WRAPPERS.contains(&k) || (DECLARATIONS.contains(&k) && sole_of_kind(parent, top)) {
             top = parent;
         } else {
             break;

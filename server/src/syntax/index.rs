@@ -136,6 +136,13 @@ impl Index {
         self.read().files.len()
     }
 
+    /// Workspace-relative paths of the indexed files, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.read().files.keys().cloned().collect();
+        paths.sort();
+        paths
+    }
+
     /// Re-index one file from in-memory text (an editor buffer). Files of unsupported languages
     /// are ignored.
     pub fn update_file(&self, rel_path: &str, text: &str) {
