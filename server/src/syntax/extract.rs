@@ -81,7 +81,7 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
     let names = query.capture_names();
     let src = text.as_bytes();
     let mut raws: Vec<Raw> = Vec::new();
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
 
     let mut cursor = QueryCursor::new();
     let mut matches = cursor.matches(query, tree.root_node(), src);
@@ -137,8 +137,9 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
         if let Some(r) = receiver {
             qualifier = vec![node_text(r)];
         }
-        let key = (node.start_byte(), node.end_byte());
-        // Two patterns may match one node (a TS method also matches a field pattern): keep the first.
+        // Two patterns may match one node (a TS method also matches a field pattern): keep the
+        // first. One declaration may name several symbols (`int w, h;`): keep each name.
+        let key = (node.start_byte(), node.end_byte(), name_range.start);
         if !seen.insert(key) {
             continue;
         }
@@ -177,9 +178,13 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
         }
         let parent = stack.last().copied();
         // Functions inside a type, or qualified by one (`Foo::bar`, Go receivers), are methods.
-        let kind = if raw.kind == SymbolKind::Function
-            && (parent.is_some_and(|p| kinds[p].is_container()) || !raw.qualifier.is_empty())
+        let in_type = parent.is_some_and(|p| kinds[p].is_container());
+        let kind = if matches!(raw.kind, SymbolKind::Function | SymbolKind::Method)
+            && language == Language::Cpp
+            && is_constructor_name(raw, parent.map(|p| raws[p].name.as_str()))
         {
+            SymbolKind::Constructor
+        } else if raw.kind == SymbolKind::Function && (in_type || !raw.qualifier.is_empty()) {
             SymbolKind::Method
         } else {
             raw.kind
@@ -244,6 +249,12 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
         });
     }
     symbols
+}
+
+/// A C++ member named like its class, in the class (`Foo();`) or out of line (`Foo::Foo()`).
+fn is_constructor_name(raw: &Raw, parent_name: Option<&str>) -> bool {
+    let class = raw.qualifier.last().map(String::as_str).or(parent_name);
+    class.is_some_and(|c| c.split('<').next() == Some(raw.name.as_str()))
 }
 
 fn strictly_contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {

@@ -56,6 +56,8 @@ impl Tables {
 #[derive(Debug)]
 pub struct Index {
     root: PathBuf,
+    /// `root` with symlinks resolved, to keep refreshes inside the workspace.
+    real_root: Option<PathBuf>,
     tables: RwLock<Tables>,
     stats: BuildStats,
 }
@@ -118,6 +120,7 @@ impl Index {
         stats.elapsed = started.elapsed();
         Index {
             root: root.to_path_buf(),
+            real_root: root.canonicalize().ok(),
             tables: RwLock::new(tables),
             stats,
         }
@@ -157,11 +160,22 @@ impl Index {
     /// or its path leaves the workspace.
     pub fn refresh_from_disk(&self, rel_path: &str) {
         let rel = normalize(rel_path);
-        let outcome = inside_root(&rel).then(|| index_one(&self.root, &self.root.join(&rel)));
+        let path = self.root.join(&rel);
+        let outcome = (inside_root(&rel) && self.resolves_inside(&path))
+            .then(|| index_one(&self.root, &path));
         match outcome.flatten() {
             Some(Outcome::Parsed(_, symbols, _)) => self.write().put(rel, Arc::new(symbols)),
             _ => self.remove_file(&rel),
         }
+    }
+
+    /// Whether `path` exists and, symlinks resolved, is still under the root (the walk never
+    /// follows symlinks, so a refresh must not either).
+    fn resolves_inside(&self, path: &Path) -> bool {
+        let (Some(real_root), Ok(real)) = (&self.real_root, path.canonicalize()) else {
+            return false;
+        };
+        real.starts_with(real_root)
     }
 
     pub fn remove_file(&self, rel_path: &str) {

@@ -47,6 +47,7 @@ fn name_paths_kinds_and_lines() {
             ("point/y", "field", 8, 8),
             ("size_t2", "type", 11, 13),
             ("size_t2/w", "field", 12, 12),
+            ("size_t2/h", "field", 12, 12),
             ("color", "enum", 15, 15),
             ("color/RED", "variant", 15, 15),
             ("color/GREEN", "variant", 15, 15),

@@ -179,6 +179,13 @@ fn refresh_refuses_paths_outside_the_workspace() {
     let abs = outer.path().join("secret.rs");
     index.refresh_from_disk(&abs.to_string_lossy());
     assert!(index.lookup("secret_outside").is_empty());
+
+    // A symlink inside the workspace pointing out of it: neither walked nor refreshed.
+    std::os::unix::fs::symlink(&abs, outer.path().join("ws/link.rs")).expect("symlink");
+    let index = Index::build(&outer.path().join("ws"));
+    assert!(index.file("link.rs").is_none());
+    index.refresh_from_disk("link.rs");
+    assert!(index.lookup("secret_outside").is_empty());
     assert_eq!(index.file_count(), 1);
 }
 
