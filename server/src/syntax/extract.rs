@@ -5,63 +5,7 @@ use std::ops::Range;
 
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
-use super::{Language, Symbol, SymbolKind};
-
-/// Nodes that wrap a definition and belong to its extent (decorators, `export`, `template<>`).
-const WRAPPERS: &[&str] = &[
-    "decorated_definition",
-    "export_statement",
-    "template_declaration",
-    "ambient_declaration",
-];
-
-/// Declarations whose extent is the symbol's when they declare only it (`const f = () => {}`,
-/// Go `type T struct{}`, a Python class attribute's statement).
-const DECLARATIONS: &[&str] = &[
-    "lexical_declaration",
-    "variable_declaration",
-    "type_declaration",
-    "const_declaration",
-    "var_declaration",
-    "expression_statement",
-    "field_declaration",
-    "constant_declaration",
-];
-
-/// Whether `child` is the only named child of its kind in `parent` (`int a;` but not `int a, b;`).
-fn sole_of_kind(parent: Node, child: Node) -> bool {
-    let mut cursor = parent.walk();
-    parent
-        .named_children(&mut cursor)
-        .filter(|c| c.kind() == child.kind())
-        .count()
-        == 1
-}
-
-/// Leading siblings that document a definition. Inner doc comments (`//!`, `/*!`) document the
-/// enclosing item instead.
-fn is_leading_trivia(node: Node, src: &[u8]) -> bool {
-    let kind = node.kind();
-    if kind.contains("comment") {
-        let text = &src[node.start_byte()..node.end_byte().min(node.start_byte() + 3)];
-        return text != b"//!" && text != b"/*!";
-    }
-    matches!(
-        kind,
-        "attribute_item" | "decorator" | "annotation" | "marker_annotation"
-    )
-}
-
-/// Last row a node occupies: a node ending at column 0 (a line comment with its newline) ends on
-/// the previous row.
-fn last_row(node: Node) -> usize {
-    let end = node.end_position();
-    if end.column == 0 && end.row > node.start_position().row {
-        end.row - 1
-    } else {
-        end.row
-    }
-}
+use super::{Language, Symbol, SymbolKind, extent};
 
 struct Raw {
     kind: SymbolKind,
@@ -69,6 +13,8 @@ struct Raw {
     /// Extra path segments before the name (Go receiver, C++ qualifier).
     qualifier: Vec<String>,
     decl: Range<usize>,
+    /// Grammar kind of the definition node, to find it again in the extent walk.
+    kind_id: u16,
     range: Range<usize>,
     /// 0-based first and last rows of `range`.
     rows: (usize, usize),
@@ -143,18 +89,27 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
         if !seen.insert(key) {
             continue;
         }
-        let decl = node.byte_range();
-        let (range, rows) = extent(node, src);
         raws.push(Raw {
             kind,
             name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
             qualifier,
-            decl,
-            range,
-            rows,
+            decl: node.byte_range(),
+            kind_id: node.kind_id(),
+            // Filled in by one walk below: `Node::parent`/`prev_sibling` rescan siblings, which is
+            // quadratic in files with thousands of items.
+            range: node.byte_range(),
+            rows: (node.start_position().row, node.end_position().row),
             body: body.map(|b| b.byte_range()),
             name_range,
         });
+    }
+
+    let extents = extent::extents(tree, src, raws.iter().map(|r| (r.decl.clone(), r.kind_id)));
+    for raw in &mut raws {
+        if let Some((range, rows)) = extents.get(&(raw.decl.start, raw.decl.end, raw.kind_id)) {
+            raw.range = range.clone();
+            raw.rows = *rows;
+        }
     }
 
     // Parents before children: by start, then by larger extent first.
@@ -259,38 +214,4 @@ fn is_constructor_name(raw: &Raw, parent_name: Option<&str>) -> bool {
 
 fn strictly_contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
     outer.start <= inner.start && inner.end <= outer.end && outer != inner
-}
-
-/// The full extent of a definition and its rows: climb wrappers, then absorb adjacent leading
-/// comments and attributes (not trailing comments of a previous statement, nor ones separated by a
-/// blank line).
-fn extent(node: Node, src: &[u8]) -> (Range<usize>, (usize, usize)) {
-    let mut top = node;
-    while let Some(parent) = top.parent() {
-        let k = parent.kind();
-        if WRAPPERS.contains(&k) || (DECLARATIONS.contains(&k) && sole_of_kind(parent, top)) {
-            top = parent;
-        } else {
-            break;
-        }
-    }
-    let mut start = top.start_byte();
-    let mut start_row = top.start_position().row;
-    let mut prev = top.prev_sibling();
-    while let Some(p) = prev {
-        if !is_leading_trivia(p, src) || last_row(p) + 1 < start_row {
-            break;
-        }
-        // A comment sharing its first line with earlier code documents that code, not this one.
-        if let Some(before) = p.prev_sibling()
-            && last_row(before) == p.start_position().row
-            && !is_leading_trivia(before, src)
-        {
-            break;
-        }
-        start = p.start_byte();
-        start_row = p.start_position().row;
-        prev = p.prev_sibling();
-    }
-    (start..top.end_byte(), (start_row, last_row(top)))
 }

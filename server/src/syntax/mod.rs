@@ -6,6 +6,7 @@
 //! under their receiver or qualifier (`Server/Start`, `Foo/bar`). When a name path occurs more than
 //! once in a file (overloads, `#[cfg]` twins), every occurrence gets a 0-based `[N]` suffix.
 
+mod extent;
 mod extract;
 pub mod index;
 mod language;
