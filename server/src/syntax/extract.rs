@@ -7,6 +7,13 @@ use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
 use super::{Language, Symbol, SymbolKind, extent};
 
+/// How deep below a file or a type/module body definitions may start: enough for `export const
+/// f = () => {}`, nested `#ifdef`s and `if TYPE_CHECKING:` blocks; deeper ones are in the body of
+/// a definition found on the way.
+const CONTAINER_DEPTH: u32 = 5;
+/// The same inside a function body, for local functions and classes in statements.
+const BODY_DEPTH: u32 = 6;
+
 struct Raw {
     kind: SymbolKind,
     name: String,
@@ -29,81 +36,95 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
     let mut raws: Vec<Raw> = Vec::new();
     let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
 
+    // The query runs on a shallow window of the root, then again on the body of each definition
+    // found: matching every node of big files (deep expression trees) costs far more than parsing.
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(query, tree.root_node(), src);
-    while let Some(m) = matches.next() {
-        let mut def: Option<(Node, SymbolKind)> = None;
-        let mut name: Option<Node> = None;
-        let mut qualified: Option<Node> = None;
-        let mut body: Option<Node> = None;
-        let mut trait_: Option<Node> = None;
-        let mut receiver: Option<Node> = None;
-        for cap in m.captures() {
-            let cname = names[cap.index as usize];
-            match cname {
-                "name" => name = Some(cap.node),
-                "qualified_name" => qualified = Some(cap.node),
-                "body" => body = Some(cap.node),
-                "trait" => trait_ = Some(cap.node),
-                "receiver" => receiver = Some(cap.node),
-                other => {
-                    if let Some(k) = other
-                        .strip_prefix("definition.")
-                        .and_then(SymbolKind::from_capture)
-                    {
-                        def = Some((cap.node, k));
+    let mut regions: Vec<(Node, u32)> = vec![(tree.root_node(), CONTAINER_DEPTH)];
+    while let Some((region, depth)) = regions.pop() {
+        cursor.set_max_start_depth(Some(depth));
+        let mut matches = cursor.matches(query, region, src);
+        while let Some(m) = matches.next() {
+            let mut def: Option<(Node, SymbolKind)> = None;
+            let mut name: Option<Node> = None;
+            let mut qualified: Option<Node> = None;
+            let mut body: Option<Node> = None;
+            let mut trait_: Option<Node> = None;
+            let mut receiver: Option<Node> = None;
+            for cap in m.captures() {
+                let cname = names[cap.index as usize];
+                match cname {
+                    "name" => name = Some(cap.node),
+                    "qualified_name" => qualified = Some(cap.node),
+                    "body" => body = Some(cap.node),
+                    "trait" => trait_ = Some(cap.node),
+                    "receiver" => receiver = Some(cap.node),
+                    other => {
+                        if let Some(k) = other
+                            .strip_prefix("definition.")
+                            .and_then(SymbolKind::from_capture)
+                        {
+                            def = Some((cap.node, k));
+                        }
                     }
                 }
             }
-        }
-        let Some((node, kind)) = def else { continue };
-        let node_text = |n: Node| n.utf8_text(src).unwrap_or_default().to_string();
-        let (name_str, name_range, mut qualifier) = if let Some(q) = qualified {
-            // `ns::Foo::bar` → qualifier [ns, Foo], name `bar`.
-            let full = node_text(q);
-            let mut parts: Vec<String> = full.split("::").map(|s| s.trim().to_string()).collect();
-            let last = parts.pop().unwrap_or_default();
-            (last, q.byte_range(), parts)
-        } else if let Some(n) = name {
-            (node_text(n), n.byte_range(), Vec::new())
-        } else {
-            continue;
-        };
-        let name_str = if kind == SymbolKind::Impl {
-            // `impl<'a> Parser<'a>` is `impl Parser`: generic arguments of the type would make
-            // paths depend on lifetimes; the trait keeps them (`From<u8>` vs `From<u16>`).
-            let ty = name_str.split('<').next().unwrap_or_default().trim_end();
-            match trait_ {
-                Some(t) => format!("impl {} for {ty}", node_text(t)),
-                None => format!("impl {ty}"),
+            let Some((node, kind)) = def else { continue };
+            let node_text = |n: Node| n.utf8_text(src).unwrap_or_default().to_string();
+            let (name_str, name_range, mut qualifier) = if let Some(q) = qualified {
+                // `ns::Foo::bar` → qualifier [ns, Foo], name `bar`.
+                let full = node_text(q);
+                let mut parts: Vec<String> =
+                    full.split("::").map(|s| s.trim().to_string()).collect();
+                let last = parts.pop().unwrap_or_default();
+                (last, q.byte_range(), parts)
+            } else if let Some(n) = name {
+                (node_text(n), n.byte_range(), Vec::new())
+            } else {
+                continue;
+            };
+            let name_str = if kind == SymbolKind::Impl {
+                // `impl<'a> Parser<'a>` is `impl Parser`: generic arguments of the type would make
+                // paths depend on lifetimes; the trait keeps them (`From<u8>` vs `From<u16>`).
+                let ty = name_str.split('<').next().unwrap_or_default().trim_end();
+                match trait_ {
+                    Some(t) => format!("impl {} for {ty}", node_text(t)),
+                    None => format!("impl {ty}"),
+                }
+            } else {
+                name_str
+            };
+            if let Some(r) = receiver {
+                qualifier = vec![node_text(r)];
             }
-        } else {
-            name_str
-        };
-        if let Some(r) = receiver {
-            qualifier = vec![node_text(r)];
+            // Two patterns may match one node (a TS method also matches a field pattern): keep the
+            // first. One declaration may name several symbols (`int w, h;`): keep each name.
+            let key = (node.start_byte(), node.end_byte(), name_range.start);
+            if !seen.insert(key) {
+                continue;
+            }
+            raws.push(Raw {
+                kind,
+                name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
+                qualifier,
+                decl: node.byte_range(),
+                kind_id: node.kind_id(),
+                // Filled in by one walk below: `Node::parent`/`prev_sibling` rescan siblings, which is
+                // quadratic in files with thousands of items.
+                range: node.byte_range(),
+                rows: (node.start_position().row, node.end_position().row),
+                body: body.map(|b| b.byte_range()),
+                name_range,
+            });
+            if let Some(b) = body {
+                let depth = if kind.is_callable() {
+                    BODY_DEPTH
+                } else {
+                    CONTAINER_DEPTH
+                };
+                regions.push((b, depth));
+            }
         }
-        // Two patterns may match one node (a TS method also matches a field pattern): keep the
-        // first. One declaration may name several symbols (`int w, h;`): keep each name.
-        let key = (node.start_byte(), node.end_byte(), name_range.start);
-        if !seen.insert(key) {
-            continue;
-        }
-        raws.push(Raw {
-            kind,
-            name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
-            qualifier,
-            decl: node.byte_range(),
-            kind_id: node.kind_id(),
-            // Filled in by one walk below: `Node::parent`/`prev_sibling` rescan siblings, which is
-            // quadratic in files with thousands of items.
-            range: node.byte_range(),
-            rows: (node.start_position().row, node.end_position().row),
-            body: body.map(|b| b.byte_range()),
-            name_range,
-        });
     }
-
     let extents = extent::extents(tree, src, raws.iter().map(|r| (r.decl.clone(), r.kind_id)));
     for raw in &mut raws {
         if let Some((range, rows)) = extents.get(&(raw.decl.start, raw.decl.end, raw.kind_id)) {

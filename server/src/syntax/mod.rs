@@ -92,6 +92,11 @@ impl SymbolKind {
         }
     }
 
+    /// Kinds whose body is code rather than declarations.
+    fn is_callable(self) -> bool {
+        matches!(self, Self::Function | Self::Method | Self::Constructor)
+    }
+
     /// Kinds whose nested functions are methods.
     fn is_container(self) -> bool {
         matches!(
