@@ -105,7 +105,11 @@ pub(crate) fn compose_message(meta: &Meta) -> String {
     let mut msg = String::new();
     let summary = one_line(&meta.message);
     if summary.is_empty() {
-        msg.push_str(&format!("{} {}", one_line(&meta.op), one_line(&meta.target)));
+        msg.push_str(&format!(
+            "{} {}",
+            one_line(&meta.op),
+            one_line(&meta.target)
+        ));
     } else {
         msg.push_str(&summary);
     }

@@ -16,7 +16,11 @@ impl Store {
                 break;
             }
             let info = self.info(&commit)?;
-            if filter.run.as_ref().is_some_and(|r| info.run_id.as_ref() != Some(r)) {
+            if filter
+                .run
+                .as_ref()
+                .is_some_and(|r| info.run_id.as_ref() != Some(r))
+            {
                 continue;
             }
             if let Some(p) = &filter.path {
@@ -126,7 +130,10 @@ impl Store {
             .tree()
             .map_err(SnapshotError::git("reading snapshot tree"))?;
         let parent_tree = match commit.parent(0) {
-            Ok(p) => Some(p.tree().map_err(SnapshotError::git("reading parent tree"))?),
+            Ok(p) => Some(
+                p.tree()
+                    .map_err(SnapshotError::git("reading parent tree"))?,
+            ),
             Err(_) => None,
         };
         self.repo

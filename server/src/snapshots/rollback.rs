@@ -8,9 +8,13 @@
 use std::collections::BTreeMap;
 
 use super::atomic::{atomic_write, durable_remove};
-use super::model::{Change, Meta, RollbackOutcome, SnapshotId};
+use super::gc::GC_BASE_OP;
+use super::model::{Change, Meta, RollbackOutcome, SnapshotId, parse_trailers};
 use super::paths::{check_rel, unix_mode};
 use super::{SnapshotError, Store};
+
+/// Snapshot kinds that record pre-existing content rather than a change to undo.
+const NOT_EDITS: [&str; 2] = ["baseline", GC_BASE_OP];
 
 /// Desired final state of one path: content and git mode, or absent.
 type Target = Option<(Vec<u8>, i32)>;
@@ -24,8 +28,20 @@ impl Store {
     ) -> Result<RollbackOutcome, SnapshotError> {
         let _guard = self.lock()?;
         let commit = self.commit(id)?;
+        let op = parse_trailers(commit.message().unwrap_or_default()).op;
+        if NOT_EDITS.contains(&op.as_str()) {
+            return Err(SnapshotError::NotUndoable {
+                id: id.short(),
+                reason: format!(
+                    "it is a `{op}` record of content that already existed, not an edit; \
+                     use `jingu rollback --file PATH --to ID` to restore a file to it"
+                ),
+            });
+        }
         let before = match commit.parent(0) {
-            Ok(p) => p.tree().map_err(SnapshotError::git("reading parent tree"))?,
+            Ok(p) => p
+                .tree()
+                .map_err(SnapshotError::git("reading parent tree"))?,
             Err(_) => self.empty_tree()?,
         };
         let mut targets = BTreeMap::new();
@@ -38,23 +54,29 @@ impl Store {
     }
 
     /// Undo a whole agent run: every path it touched returns to its content before the run began.
-    pub fn rollback_run(&self, run_id: &str, actor: &str) -> Result<RollbackOutcome, SnapshotError> {
+    pub fn rollback_run(
+        &self,
+        run_id: &str,
+        actor: &str,
+    ) -> Result<RollbackOutcome, SnapshotError> {
         let _guard = self.lock()?;
         let chain = self.chain()?;
         let run_commits: Vec<_> = chain
             .iter()
             .filter(|c| {
-                super::model::parse_trailers(c.message().unwrap_or_default())
-                    .run_id
-                    .as_deref()
-                    == Some(run_id)
+                let t = parse_trailers(c.message().unwrap_or_default());
+                // Baselines record what existed before the run's edits: they are the state to
+                // return to, not part of what is undone.
+                t.run_id.as_deref() == Some(run_id) && !NOT_EDITS.contains(&t.op.as_str())
             })
             .collect();
         let Some(first) = run_commits.last() else {
             return Err(SnapshotError::UnknownRun(run_id.to_string()));
         };
         let before = match first.parent(0) {
-            Ok(p) => p.tree().map_err(SnapshotError::git("reading pre-run tree"))?,
+            Ok(p) => p
+                .tree()
+                .map_err(SnapshotError::git("reading pre-run tree"))?,
             Err(_) => self.empty_tree()?,
         };
         let mut targets = BTreeMap::new();
@@ -185,13 +207,10 @@ impl Store {
 
     /// Absolute path after `Workspace::confine`, so a symlink planted since cannot redirect a write.
     fn confined_abs(&self, path: &str) -> Result<std::path::PathBuf, SnapshotError> {
-        let rel = self
-            .ws
-            .confine(path)
-            .map_err(|e| SnapshotError::BadPath {
-                path: path.to_string(),
-                reason: e.to_string(),
-            })?;
+        let rel = self.ws.confine(path).map_err(|e| SnapshotError::BadPath {
+            path: path.to_string(),
+            reason: e.to_string(),
+        })?;
         Ok(self.ws.abs(&rel))
     }
 }
@@ -237,9 +256,7 @@ fn merge_user_edit(
     let result = git2::merge_file(&b, &o, &t, None)
         .map_err(SnapshotError::git(format!("merging `{path}`")))?;
     if !result.is_automergeable() {
-        return Err(conflict(
-            "your changes overlap the lines being rolled back",
-        ));
+        return Err(conflict("your changes overlap the lines being rolled back"));
     }
     Ok(result.content().to_vec())
 }

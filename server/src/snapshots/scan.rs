@@ -96,7 +96,8 @@ impl Store {
             Some(c) => c.tree().map_err(SnapshotError::git("reading head tree"))?,
             None => self.empty_tree()?,
         };
-        let mut new_entries: HashMap<String, CacheEntry> = HashMap::with_capacity(found.files.len());
+        let mut new_entries: HashMap<String, CacheEntry> =
+            HashMap::with_capacity(found.files.len());
         let mut builder = git2::build::TreeUpdateBuilder::new();
         let mut touched = false;
         for seen in found.files {
@@ -107,7 +108,11 @@ impl Store {
                         new_entries.insert(path, *e);
                     }
                 }
-                Seen::Changed { path, mut entry, bytes } => {
+                Seen::Changed {
+                    path,
+                    mut entry,
+                    bytes,
+                } => {
                     report.files_hashed += 1;
                     touched = true;
                     let bytes = match bytes {
@@ -197,9 +202,7 @@ impl Store {
     fn cache_matches(&self, cache: &StatCache, head: Option<Oid>) -> bool {
         match (cache.commit, head) {
             (None, None) => true,
-            (Some(c), Some(h)) => {
-                c == h || self.repo.graph_descendant_of(h, c).unwrap_or(false)
-            }
+            (Some(c), Some(h)) => c == h || self.repo.graph_descendant_of(h, c).unwrap_or(false),
             _ => false,
         }
     }
