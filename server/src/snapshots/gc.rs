@@ -153,14 +153,14 @@ impl Store {
     /// Keep the stat cache valid across the rewrite so the next scan is not a full re-hash.
     fn remap_statcache(&self, mapping: &HashMap<Oid, Oid>) -> Result<(), SnapshotError> {
         let path = self.ws.state_dir.join("statcache");
-        if let Ok(Some(cache)) = statcache::load(&path) {
-            if let Some(new) = cache.commit.and_then(|c| mapping.get(&c)) {
-                let cache = StatCache {
-                    commit: Some(*new),
-                    entries: cache.entries,
-                };
-                statcache::save(&path, &cache)?;
-            }
+        if let Ok(Some(cache)) = statcache::load(&path)
+            && let Some(new) = cache.commit.and_then(|c| mapping.get(&c))
+        {
+            let cache = StatCache {
+                commit: Some(*new),
+                entries: cache.entries,
+            };
+            statcache::save(&path, &cache)?;
         }
         Ok(())
     }

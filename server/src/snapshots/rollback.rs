@@ -82,9 +82,9 @@ impl Store {
         let mut targets = BTreeMap::new();
         for c in &run_commits {
             for path in self.changed_paths(c)? {
-                if !targets.contains_key(&path) {
-                    let t = self.blob_in(&before, &path)?;
-                    targets.insert(path, t);
+                if let std::collections::btree_map::Entry::Vacant(slot) = targets.entry(path) {
+                    let t = self.blob_in(&before, slot.key())?;
+                    slot.insert(t);
                 }
             }
         }

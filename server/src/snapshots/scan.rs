@@ -223,8 +223,8 @@ impl Store {
             .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)))
             .filter_entry(move |e| {
                 let name = e.file_name();
-                !(name == ".git" || (e.depth() == 1 && name == ".jingu"))
-                    && !e.path().starts_with(&state_dir)
+                let internal = name == ".git" || (e.depth() == 1 && name == ".jingu");
+                !internal && !e.path().starts_with(&state_dir)
             });
         let sink = Arc::new(Mutex::new(Found::default()));
         let mut builder = VisitorBuilder {

@@ -85,12 +85,11 @@ impl Store {
         let _guard = self.lock()?;
         let oid = Oid::hash_object(git2::ObjectType::Blob, original)
             .map_err(SnapshotError::git("hashing baseline"))?;
-        if let Some(tree) = self.head_tree()? {
-            if let Ok(entry) = tree.get_path(std::path::Path::new(path)) {
-                if entry.id() == oid {
-                    return Ok(None);
-                }
-            }
+        if let Some(tree) = self.head_tree()?
+            && let Ok(entry) = tree.get_path(std::path::Path::new(path))
+            && entry.id() == oid
+        {
+            return Ok(None);
         }
         let meta = Meta {
             op: "baseline".into(),
