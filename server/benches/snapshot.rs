@@ -128,8 +128,11 @@ fn bench_size(n: usize) -> Result {
     let git_time = median(
         (0..3)
             .map(|k| {
-                std::fs::write(ws.root.join(path_of((k * 104_729) % n)), format!("// {k}\n"))
-                    .expect("change");
+                std::fs::write(
+                    ws.root.join(path_of((k * 104_729) % n)),
+                    format!("// {k}\n"),
+                )
+                .expect("change");
                 let t = Instant::now();
                 git(&git_dir, &ws.root, &["add", "-A"]);
                 git(&git_dir, &ws.root, &["commit", "-q", "-m", "one change"]);

@@ -12,6 +12,7 @@ use git2::Oid;
 use ignore::{DirEntry, ParallelVisitor, ParallelVisitorBuilder, WalkState};
 use serde::Serialize;
 
+use super::atomic::TEMP_MARKER;
 use super::model::{Meta, SnapshotId};
 use super::paths::git_mode;
 use super::statcache::{self, CacheEntry, StatCache};
@@ -223,7 +224,10 @@ impl Store {
             .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)))
             .filter_entry(move |e| {
                 let name = e.file_name();
-                let internal = name == ".git" || (e.depth() == 1 && name == ".jingu");
+                // Temp files of an interrupted atomic write are not workspace content.
+                let internal = name == ".git"
+                    || (e.depth() == 1 && name == ".jingu")
+                    || name.to_string_lossy().contains(TEMP_MARKER);
                 !internal && !e.path().starts_with(&state_dir)
             });
         let sink = Arc::new(Mutex::new(Found::default()));
@@ -403,7 +407,9 @@ fn ignored_entries(root: &Path, found: &Found) -> Vec<String> {
             } else {
                 format!("{dir}/{name}")
             };
-            let internal = name == ".git" || (dir.is_empty() && name == ".jingu");
+            let internal = name == ".git"
+                || (dir.is_empty() && name == ".jingu")
+                || name.contains(TEMP_MARKER);
             if !internal && !seen.contains(rel.as_str()) {
                 out.push(rel);
             }

@@ -88,6 +88,11 @@ fn ignored_oversized_and_internal_paths_are_skipped_and_reported() {
     put(&f.ws.root, "src/main.rs", "fn main() {}\n");
     put(&f.ws.root, ".jingu/config.toml", "x = 1\n");
     put(&f.ws.root, ".git/config", "[core]\n");
+    put(
+        &f.ws.root,
+        "src/.main.rs.jingu-tmp-1-2",
+        "torn write left by a crash\n",
+    );
     let big = std::fs::File::create(f.ws.root.join("big.bin")).expect("big");
     big.set_len(MAX_FILE_SIZE + 1).expect("sparse file");
     let r = f.store.scan_workspace(&scan_meta()).expect("scan");
