@@ -166,3 +166,26 @@ fn corrupt_cache_on_disk_means_a_full_rescan_not_a_failure() {
         Some(&b"b\n"[..])
     );
 }
+
+#[test]
+fn nested_ignore_files_follow_git_precedence() {
+    let f = fixture();
+    put(&f.ws.root, ".gitignore", "*.log\n");
+    put(&f.ws.root, "sub/.gitignore", "!keep.log\nsecret/\n");
+    put(&f.ws.root, "sub/keep.log", "kept\n");
+    put(&f.ws.root, "sub/drop.log", "dropped\n");
+    put(&f.ws.root, "sub/secret/key", "k\n");
+    put(&f.ws.root, "top.log", "dropped\n");
+    let r = f.store.scan_workspace(&meta("scan", "ws")).expect("scan");
+    assert_eq!(r.ignored, ["sub/drop.log", "sub/secret", "top.log"]);
+    let id = f
+        .store
+        .resolve(r.snapshot_id.as_deref().expect("id"))
+        .expect("id");
+    let kept = f.store.content_at(id, "sub/keep.log").expect("content");
+    assert_eq!(
+        kept.as_deref(),
+        Some(&b"kept\n"[..]),
+        "deeper `!` re-includes"
+    );
+}
