@@ -200,8 +200,15 @@ pub(crate) fn classify(
     ]
     .iter()
     .any(|w| lower.contains(w));
+    // Gemini answers a bad key with 400 INVALID_ARGUMENT rather than 401.
+    let bad_key = lower.contains("api key not valid") || lower.contains("api_key_invalid");
     match status {
         401 | 403 => ProviderError::Auth {
+            provider,
+            status,
+            detail,
+        },
+        400 if bad_key => ProviderError::Auth {
             provider,
             status,
             detail,
