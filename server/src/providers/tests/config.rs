@@ -47,6 +47,11 @@ deny_paths = [".env"]
     assert_eq!(r.key_source, KeySource::File(key));
     assert_eq!(r.data_use, DataUse::InferenceOnly);
     assert!(r.inference_only);
+    let debug = format!("{r:?}");
+    assert!(
+        !debug.contains("sk-file-key"),
+        "Debug must not show the key: {debug}"
+    );
     assert_eq!(r.read_timeout.as_millis(), 5000);
     assert_eq!(cfg.chain(), ["qwen", "kimi", "local"]);
     Provider::new(r).expect("usable: key present, declared inference-only");
