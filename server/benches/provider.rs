@@ -86,12 +86,12 @@ impl RawClient {
             let n = self.sock.read(&mut tmp).await.expect("read");
             assert!(n > 0, "server closed");
             self.buf.extend_from_slice(&tmp[..n]);
-            if first.is_none() && find(&self.buf, b"\"Hello\"").is_some() {
-                if let Some(i) = find(&self.buf, b"\"Hello\"") {
-                    if find(&self.buf[i..], b"\n\n").is_some() {
-                        first = Some(start.elapsed());
-                    }
-                }
+            // The first event is complete once its terminating blank line has arrived.
+            if first.is_none()
+                && find(&self.buf, b"\"Hello\"")
+                    .is_some_and(|i| find(&self.buf[i..], b"\n\n").is_some())
+            {
+                first = Some(start.elapsed());
             }
             if self.buf.ends_with(b"0\r\n\r\n") {
                 return first.expect("first event before the end");
