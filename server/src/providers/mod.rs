@@ -11,7 +11,7 @@ pub mod cancel;
 pub mod config;
 pub mod error;
 mod gemini;
-mod http;
+pub(crate) mod http;
 mod openai;
 pub mod presets;
 mod provider;

@@ -121,3 +121,21 @@ async fn a_bad_key_error_body_becomes_auth() {
         .expect_err("bad key");
     assert!(matches!(err, ProviderError::Auth { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_per_minute_quota_429_is_a_rate_limit_retried_after_the_body_delay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let limited = r#"[{"error":{"code":429,"message":"You exceeded your current quota, please check your plan. Quota exceeded for metric: generate_content_free_tier_requests","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"0s"}]}}]"#;
+    let ok = sse(&[(
+        "",
+        r#"{"candidates":[{"content":{"parts":[{"text":"hi"}]},"finishReason":"STOP"}]}"#,
+    )]);
+    let server = Server::start(vec![Reply::error(429, limited), Reply::sse(vec![ok])]).await;
+    let provider = Provider::new(server.provider("gemini", KEY, &dir)).expect("provider");
+    let resp = provider
+        .complete(&request(), &CancelToken::new())
+        .await
+        .expect("retried");
+    assert_eq!(resp.text, "hi");
+    assert_eq!(server.requests().len(), 2);
+}

@@ -81,3 +81,16 @@ fn finish_reasons_normalise_across_vendors() {
         FinishReason::Other("brand_new".into())
     );
 }
+
+#[test]
+fn gemini_retry_delay_is_read_from_the_error_body() {
+    use crate::providers::http::retry_delay_in_body;
+    let body = r#"[{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"37s"}]}}]"#;
+    assert_eq!(retry_delay_in_body(body), Some(Duration::from_secs(37)));
+    assert_eq!(
+        retry_delay_in_body(r#"{"retryDelay":"0.5s"}"#),
+        Some(Duration::from_millis(500))
+    );
+    assert_eq!(retry_delay_in_body(r#"{"retryDelay":"soon"}"#), None);
+    assert_eq!(retry_delay_in_body("{}"), None);
+}
