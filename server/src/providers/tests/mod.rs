@@ -1,6 +1,7 @@
 mod anthropic;
 mod config;
 mod gemini;
+mod local;
 mod openai;
 mod robustness;
 mod server;
