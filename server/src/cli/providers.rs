@@ -139,6 +139,8 @@ struct CheckRow {
     name: String,
     ok: bool,
     model: Option<String>,
+    /// In-process model load time (local provider only).
+    load_ms: Option<f64>,
     /// Request sent → response headers received.
     latency_ms: Option<f64>,
     time_to_first_token_ms: Option<f64>,
@@ -187,6 +189,7 @@ impl CheckRow {
             name: name.to_owned(),
             ok: false,
             model,
+            load_ms: None,
             latency_ms: None,
             time_to_first_token_ms: None,
             total_ms: None,
@@ -231,11 +234,18 @@ async fn check_one(provider: &Provider) -> CheckRow {
         }
     }
     let total = start.elapsed();
-    let generating = first.map(|f| total.saturating_sub(f).as_secs_f64());
+    let load = provider.local_load_time();
+    // The local model hands over its reply whole, so its rate is measured over the run minus the
+    // load; remote rates over the time after the first token.
+    let generating = match load {
+        Some(l) => Some(total.saturating_sub(l).as_secs_f64()),
+        None => first.map(|f| total.saturating_sub(f).as_secs_f64()),
+    };
     CheckRow {
         name: name.to_owned(),
         ok: true,
         model,
+        load_ms: load.map(ms),
         latency_ms: Some(ms(latency)),
         time_to_first_token_ms: first.map(ms),
         total_ms: Some(ms(total)),
@@ -243,7 +253,12 @@ async fn check_one(provider: &Provider) -> CheckRow {
         output_tokens: usage.map(|u| u.output_tokens),
         tokens_per_second: match (usage, generating) {
             (Some(u), Some(secs)) if secs > 0.0 && u.output_tokens > 1 => {
-                Some(((u.output_tokens - 1) as f64 / secs * 10.0).round() / 10.0)
+                let counted = if load.is_some() {
+                    u.output_tokens
+                } else {
+                    u.output_tokens - 1
+                };
+                Some((counted as f64 / secs * 10.0).round() / 10.0)
             }
             _ => None,
         },
@@ -260,9 +275,10 @@ fn print_check(r: &CheckRow) {
     let opt = |v: Option<f64>, unit: &str| v.map_or("-".to_owned(), |v| format!("{v}{unit}"));
     let tok = |v: Option<u64>| v.map_or("-".to_owned(), |v| v.to_string());
     println!(
-        "{:<10} ok  model={} latency={} ttft={} total={} tokens in/out={}/{} tok/s={} reply={:?}",
+        "{:<10} ok  model={} load={} latency={} ttft={} total={} tokens in/out={}/{} tok/s={} reply={:?}",
         r.name,
         r.model.as_deref().unwrap_or("-"),
+        opt(r.load_ms, "ms"),
         opt(r.latency_ms, "ms"),
         opt(r.time_to_first_token_ms, "ms"),
         opt(r.total_ms, "ms"),
