@@ -131,8 +131,10 @@ fn us(d: Duration) -> f64 {
 fn main() {
     let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
     let rounds = if quick { 300 } else { 3000 };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread for client, server and hyper's connection task: on a shared 2-core machine a
+    // multi-thread runtime's cross-thread wake-ups dominate the tail and measure the scheduler,
+    // not the provider stack.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
