@@ -77,7 +77,11 @@ fn jingu_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let bin = profile_dir.join("jingu");
-    assert!(bin.exists(), "build the binary first: cargo build --release (looked for {})", bin.display());
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release (looked for {})",
+        bin.display()
+    );
     bin
 }
 
@@ -123,9 +127,15 @@ fn main() {
         json!({"processId": null, "rootUri": format!("file://{}", root.display()), "capabilities": {}}),
     );
     s.notify("initialized", json!({}));
-    s.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": big}}));
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": big}}),
+    );
     s.notify("textDocument/didOpen", json!({"textDocument": {"uri": tiny, "languageId": "rust", "version": 1, "text": "fn a() {}\n"}}));
-    let (first, _) = s.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
+    let (first, _) = s.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
     let top = first["result"].as_array().map_or(0, Vec::len);
     assert_eq!(top, 1000, "500 structs + 500 impls");
 
@@ -144,19 +154,38 @@ fn main() {
                                                      "end": {"line": line, "character": 17}}, "text": "1"}]}),
             );
         }
-        let (_, t) = s.request("textDocument/documentSymbol", json!({"textDocument": {"uri": uri}}));
+        let (_, t) = s.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
         storm.push(t);
-        let (_, b) = s.request("textDocument/documentSymbol", json!({"textDocument": {"uri": tiny}}));
+        let (_, b) = s.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": tiny}}),
+        );
         baseline.push(b);
     }
     storm.sort();
     baseline.sort();
     let (p50, p99) = (percentile(&storm, 0.5), percentile(&storm, 0.99));
     let (b50, b99) = (percentile(&baseline, 0.5), percentile(&baseline, 0.99));
-    println!("lsp storm: {rounds} rounds of 20 incremental changes + documentSymbol on a {lines}-line file");
-    println!("  documentSymbol after storm  p50 {:>8.3} ms  p99 {:>8.3} ms  (target p99 <= 10 ms)", ms(p50), ms(p99));
-    println!("  baseline (1-line document)  p50 {:>8.3} ms  p99 {:>8.3} ms", ms(b50), ms(b99));
-    println!("  ratio p99 storm / baseline: {:.1}x", ms(p99) / ms(b99).max(1e-6));
+    println!(
+        "lsp storm: {rounds} rounds of 20 incremental changes + documentSymbol on a {lines}-line file"
+    );
+    println!(
+        "  documentSymbol after storm  p50 {:>8.3} ms  p99 {:>8.3} ms  (target p99 <= 10 ms)",
+        ms(p50),
+        ms(p99)
+    );
+    println!(
+        "  baseline (1-line document)  p50 {:>8.3} ms  p99 {:>8.3} ms",
+        ms(b50),
+        ms(b99)
+    );
+    println!(
+        "  ratio p99 storm / baseline: {:.1}x",
+        ms(p99) / ms(b99).max(1e-6)
+    );
     s.request("shutdown", Value::Null);
     s.notify("exit", Value::Null);
     let _ = s.child.wait();

@@ -5,6 +5,7 @@ mod ask;
 mod audit;
 mod edit;
 mod policy;
+mod providers;
 mod skills;
 mod snapshot;
 mod symbols;
@@ -45,6 +46,8 @@ pub enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// List, verify, sign Skills bundles, or make a signing key.
     Skills(skills::Args),
+    /// List and check model providers.
+    Providers(providers::Args),
     /// Show the effective policy, each value with the layer it came from.
     Policy(policy::Args),
     /// Verify, list or replay the tamper-evident audit log.
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Ask(args) => ask::run(args),
         Command::Symbols(args) => symbols::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Providers(args) => providers::run(args),
         Command::Skills(args) => skills::run(args),
         Command::Audit(args) => audit::run(args, &|ws| {
             Ok(Box::new(crate::snapshots::Store::open(ws)?)

@@ -1,8 +1,7 @@
 //! `jingu providers list [--json]` and `jingu providers check [NAME] [--json]`.
 //!
-//! Config comes from [`crate::providers::load_user_config`] (`$JINGU_CONFIG` or
-//! `~/.config/jingu/config.toml`) until the layered policy loader owns it. Keys are never printed:
-//! `list` says only whether one is present and where it is looked up.
+//! Config comes from the trusted policy layers (enterprise, user), exactly as the agent routes.
+//! Keys are never printed: `list` says only whether one is present and where it is looked up.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +12,6 @@ use serde::Serialize;
 use super::{CmdResult, print_json};
 use crate::providers::{
     CancelToken, ChatRequest, Event, KeySource, Message, Provider, ProvidersConfig,
-    load_user_config,
 };
 
 #[derive(Debug, clap::Args)]
@@ -39,7 +37,12 @@ pub enum ProvidersCommand {
 }
 
 pub fn run(args: Args) -> CmdResult {
-    let config = load_user_config().context("loading the user config")?;
+    // The same merged, policy-governed configuration the agent routes with.
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let workspace =
+        crate::workspace::Workspace::discover(&cwd).context("cannot find the workspace")?;
+    let policy = crate::policy::Policy::load(&workspace.root)?;
+    let config = crate::agent::providers_config(&policy)?;
     match args.command {
         ProvidersCommand::List { json } => list(&config, json),
         ProvidersCommand::Check { name, json } => {
