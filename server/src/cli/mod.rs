@@ -3,6 +3,7 @@
 
 mod ask;
 mod audit;
+mod doctor;
 mod edit;
 mod policy;
 mod providers;
@@ -48,6 +49,8 @@ pub enum Command {
     Skills(skills::Args),
     /// List and check model providers.
     Providers(providers::Args),
+    /// Check the set-up: workspace, policy, identity, providers, sandbox, local model.
+    Doctor(doctor::Args),
     /// Show the effective policy, each value with the layer it came from.
     Policy(policy::Args),
     /// Verify, list or replay the tamper-evident audit log.
@@ -69,6 +72,7 @@ pub fn main() -> ExitCode {
         Command::Ask(args) => ask::run(args),
         Command::Symbols(args) => symbols::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Providers(args) => providers::run(args),
         Command::Skills(args) => skills::run(args),
         Command::Audit(args) => audit::run(args, &|ws| {
