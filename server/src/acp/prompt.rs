@@ -1,0 +1,94 @@
+//! `session/prompt`: one agent run for one user message, streamed as `session/update`s.
+
+use std::sync::Arc;
+
+use agent_client_protocol::Client;
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{
+    ContentBlock, PromptRequest, PromptResponse, StopReason as AcpStop, ToolCallStatus,
+};
+
+use super::error::AcpError;
+use super::frontend::AcpFrontend;
+use super::session::{AcpSession, Turn};
+use crate::agent::{self, AskRequest, RunConfig, StopReason};
+
+/// Clears the session's in-flight marker however the prompt ends.
+struct Active<'a>(&'a AcpSession);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.finish_prompt();
+    }
+}
+
+/// The user's text: text blocks verbatim, links to resources named so the model can read them.
+pub fn prompt_text(blocks: &[ContentBlock]) -> String {
+    let mut out = Vec::new();
+    for block in blocks {
+        match block {
+            ContentBlock::Text(t) => out.push(t.text.clone()),
+            ContentBlock::ResourceLink(l) => out.push(format!("(attached: {})", l.uri)),
+            _ => {}
+        }
+    }
+    out.join("\n")
+}
+
+pub async fn run(
+    acp: Arc<AcpSession>,
+    req: PromptRequest,
+    cx: ConnectionTo<Client>,
+    client_fs: bool,
+) -> Result<PromptResponse, AcpError> {
+    let text = prompt_text(&req.prompt);
+    if text.trim().is_empty() {
+        return Err(AcpError::EmptyPrompt);
+    }
+    let cancel = acp.start_prompt()?;
+    let _active = Active(&acp);
+    let session = acp.open()?;
+    let fe = AcpFrontend::new(
+        cx,
+        acp.id.clone(),
+        acp.root.clone(),
+        acp.mode(),
+        client_fs,
+        cancel.clone(),
+    );
+    let ask = AskRequest {
+        instruction: acp.instruction(&text),
+        ..Default::default()
+    };
+    let outcome = agent::ask(&session, &fe, &ask, &RunConfig::default(), cancel).await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            fe.finish(ToolCallStatus::Failed);
+            return Err(e.into());
+        }
+    };
+    let cancelled = matches!(outcome.stop, StopReason::Cancelled);
+    fe.finish(if cancelled {
+        ToolCallStatus::Failed
+    } else {
+        ToolCallStatus::Completed
+    });
+    // The summary reaches the client only if the model did not already stream it.
+    if fe.streamed().trim() != outcome.summary.trim() && !cancelled {
+        fe.message(&format!("\n{}", outcome.summary));
+    }
+    acp.record(Turn {
+        user: text,
+        agent: outcome.summary.clone(),
+        run_id: Some(outcome.run_id.clone()),
+    });
+    let stop = match outcome.stop {
+        StopReason::Finished | StopReason::ModelError(_) => AcpStop::EndTurn,
+        StopReason::StepLimit => AcpStop::MaxTurnRequests,
+        StopReason::TokenBudget => AcpStop::MaxTokens,
+        StopReason::Cancelled => AcpStop::Cancelled,
+        StopReason::Refused(_) => AcpStop::Refusal,
+    };
+    Ok(PromptResponse::new(stop))
+}
