@@ -75,7 +75,7 @@ pub async fn run(
         ToolCallStatus::Completed
     });
     // The summary reaches the client only if the model did not already stream it.
-    if fe.streamed().trim() != outcome.summary.trim() && !cancelled {
+    if !fe.streamed().trim_end().ends_with(outcome.summary.trim()) && !cancelled {
         fe.message(&format!("\n{}", outcome.summary));
     }
     acp.record(Turn {
