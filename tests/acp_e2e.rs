@@ -241,7 +241,7 @@ fn cancel_stops_a_stalled_model_stream() {
     fx.serve(&json!([{"stall": true}]), "");
     let out = drive(&fx, "cancel", &[]);
     assert_eq!(out["cancelSent"], true, "{out}");
-    assert_eq!(out["prompt"]["stopReason"], "cancelled");
+    assert_eq!(out["prompt"]["stopReason"], "cancelled", "{out}");
     assert_eq!(fx.read("src/lib.rs"), LIB_RS);
 }
 
@@ -255,6 +255,33 @@ fn read_only_mode_denies_edits_without_asking() {
     assert_eq!(fx.read("src/lib.rs"), LIB_RS);
     let mode = updates(&out, "current_mode_update");
     assert_eq!(mode[0]["currentModeId"], "read-only");
+    assert!(
+        tool_results(&fx, 1).contains("denied"),
+        "{}",
+        tool_results(&fx, 1)
+    );
+}
+
+#[test]
+fn auto_mode_applies_asked_edits_but_never_a_denied_one() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "");
+    let out = drive(&fx, "auto", &[]);
+    assert!(
+        out["permissions"].as_array().expect("p").is_empty(),
+        "{out}"
+    );
+    assert!(fx.read("src/lib.rs").contains("pub fn add("));
+
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "[policy]\ntools = { edit = \"deny\" }\n");
+    let out = drive(&fx, "auto", &[]);
+    assert!(
+        out["permissions"].as_array().expect("p").is_empty(),
+        "{out}"
+    );
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
     assert!(
         tool_results(&fx, 1).contains("denied"),
         "{}",

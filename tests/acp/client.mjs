@@ -3,7 +3,8 @@
 //
 //   node client.mjs SCENARIO        (env: JINGU_BIN, ACP_CWD, ACP_BUFFER_FILE, ACP_BUFFER_TEXT)
 //
-// Scenarios: edit (allow, then reload the session), reject, cancel, mode (read-only), bad (errors).
+// Scenarios: edit (allow, then reload the session), reject, cancel, mode (read-only), auto,
+// bad (errors).
 import { spawn } from "node:child_process";
 import { Readable, Writable } from "node:stream";
 import * as acp from "@agentclientprotocol/sdk";
@@ -81,8 +82,9 @@ await app.connectWith(stream, async (ctx) => {
   out.session = session;
   const sessionId = session.sessionId;
   if (scenario === "reject") permissionAnswer = "reject-once";
-  if (scenario === "mode") {
-    await ctx.request("session/set_mode", { sessionId, modeId: "read-only" });
+  if (scenario === "mode" || scenario === "auto") {
+    const modeId = scenario === "mode" ? "read-only" : "auto";
+    await ctx.request("session/set_mode", { sessionId, modeId });
   }
   if (scenario === "cancel") {
     let sent = false;

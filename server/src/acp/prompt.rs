@@ -60,7 +60,7 @@ pub async fn run(
         instruction: acp.instruction(&text),
         ..Default::default()
     };
-    let outcome = agent::ask(&session, &fe, &ask, &RunConfig::default(), cancel).await;
+    let outcome = agent::ask(&session, &fe, &ask, &RunConfig::default(), cancel.clone()).await;
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -68,7 +68,9 @@ pub async fn run(
             return Err(e.into());
         }
     };
-    let cancelled = matches!(outcome.stop, StopReason::Cancelled);
+    // ACP requires `cancelled` after `session/cancel`, also when the cancellation reached the
+    // provider mid-request and surfaced as a model error.
+    let cancelled = cancel.is_cancelled() || matches!(outcome.stop, StopReason::Cancelled);
     fe.finish(if cancelled {
         ToolCallStatus::Failed
     } else {
@@ -84,6 +86,7 @@ pub async fn run(
         run_id: Some(outcome.run_id.clone()),
     });
     let stop = match outcome.stop {
+        _ if cancelled => AcpStop::Cancelled,
         StopReason::Finished | StopReason::ModelError(_) => AcpStop::EndTurn,
         StopReason::StepLimit => AcpStop::MaxTurnRequests,
         StopReason::TokenBudget => AcpStop::MaxTokens,
