@@ -246,6 +246,19 @@ fn cancel_stops_a_stalled_model_stream() {
 }
 
 #[test]
+fn cancel_while_asking_refuses_the_edit_and_ends_cancelled() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "");
+    let out = drive(&fx, "cancel-ask", &[]);
+    assert_eq!(out["permissions"].as_array().expect("p").len(), 1);
+    assert_eq!(out["prompt"]["stopReason"], "cancelled", "{out}");
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    // The run stopped: the model was never asked for a second turn.
+    assert_eq!(fx.requests().len(), 1);
+}
+
+#[test]
 fn read_only_mode_denies_edits_without_asking() {
     require_client!();
     let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);

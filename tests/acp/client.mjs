@@ -3,8 +3,8 @@
 //
 //   node client.mjs SCENARIO        (env: JINGU_BIN, ACP_CWD, ACP_BUFFER_FILE, ACP_BUFFER_TEXT)
 //
-// Scenarios: edit (allow, then reload the session), reject, cancel, mode (read-only), auto,
-// bad (errors).
+// Scenarios: edit (allow, then reload the session), reject, cancel (mid-stream), cancel-ask
+// (while a permission question is open), mode (read-only), auto, bad (errors).
 import { spawn } from "node:child_process";
 import { Readable, Writable } from "node:stream";
 import * as acp from "@agentclientprotocol/sdk";
@@ -22,6 +22,7 @@ if (process.env.ACP_BUFFER_FILE) {
   buffers.set(process.env.ACP_BUFFER_FILE, process.env.ACP_BUFFER_TEXT ?? "");
 }
 let permissionAnswer = "allow-once";
+let clientContext = null;
 
 async function rpcError(promise) {
   try {
@@ -40,7 +41,11 @@ const app = acp
   })
   .onRequest("session/request_permission", async ({ params }) => {
     out.permissions.push(params);
-    if (permissionAnswer === "cancelled") return { outcome: { outcome: "cancelled" } };
+    if (permissionAnswer === "cancelled") {
+      // What an editor does when the user presses Stop while a question is open.
+      await clientContext.notify("session/cancel", { sessionId: params.sessionId });
+      return { outcome: { outcome: "cancelled" } };
+    }
     return { outcome: { outcome: "selected", optionId: permissionAnswer } };
   })
   .onRequest("fs/read_text_file", async ({ params }) => {
@@ -55,6 +60,7 @@ const app = acp
   });
 
 await app.connectWith(stream, async (ctx) => {
+  clientContext = ctx;
   out.init = await ctx.request("initialize", {
     protocolVersion: acp.PROTOCOL_VERSION,
     clientCapabilities: { fs: { readTextFile: buffers.size > 0, writeTextFile: buffers.size > 0 } },
@@ -82,6 +88,7 @@ await app.connectWith(stream, async (ctx) => {
   out.session = session;
   const sessionId = session.sessionId;
   if (scenario === "reject") permissionAnswer = "reject-once";
+  if (scenario === "cancel-ask") permissionAnswer = "cancelled";
   if (scenario === "mode" || scenario === "auto") {
     const modeId = scenario === "mode" ? "read-only" : "auto";
     await ctx.request("session/set_mode", { sessionId, modeId });
