@@ -144,20 +144,25 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
     assert_eq!(done[0]["locations"][0]["path"], abs.as_str());
     assert_eq!(done[0]["locations"][0]["line"], 2);
 
-    // Streamed model text, the file on disk, and a snapshot of it.
+    // Streamed model text and the file on disk.
     let said = text_of(&updates(&out, "agent_message_chunk"));
     assert!(said.contains("Renamed old_name to add."), "{said}");
     assert!(fx.read("src/lib.rs").contains("pub fn add("));
-    let snaps = fx.jingu(&["snapshot", "list", "--json"]);
-    let snaps: Value = serde_json::from_slice(&snaps.stdout).expect("snapshot json");
-    assert!(
-        snaps
-            .as_array()
-            .expect("array")
-            .iter()
-            .any(|s| s.to_string().contains("src/lib.rs") || s.to_string().contains("old_name")),
-        "{snaps}"
+    // Audited like every other path, and the whole prompt rolls back as one run.
+    let verify = fx.jingu(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", scripted::stderr(&verify));
+    let run_id = out["prompt"]["_meta"]["jingu"]["runId"]
+        .as_str()
+        .expect("run id in _meta");
+    assert_eq!(
+        out["prompt"]["_meta"]["jingu"]["edits"][0]["path"],
+        "src/lib.rs"
     );
+    let log = scripted::stdout(&fx.jingu(&["audit", "log", "--json"]));
+    assert!(log.contains(run_id) && log.contains("src/lib.rs"), "{log}");
+    let back = fx.jingu(&["rollback", "--run", run_id]);
+    assert!(back.status.success(), "{}", scripted::stderr(&back));
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
 
     // session/load replays the conversation.
     let replay = out["replay"].as_array().expect("replay");

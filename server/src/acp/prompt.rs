@@ -93,5 +93,16 @@ pub async fn run(
         StopReason::Cancelled => AcpStop::Cancelled,
         StopReason::Refused(_) => AcpStop::Refusal,
     };
-    Ok(PromptResponse::new(stop))
+    // Jingu's own result rides in `_meta`: the run to roll back and the snapshot of each edit.
+    let edits: Vec<serde_json::Value> = outcome
+        .edits
+        .iter()
+        .map(|e| serde_json::json!({"path": e.path, "snapshotId": e.snapshot_id}))
+        .collect();
+    let mut meta = serde_json::Map::new();
+    meta.insert(
+        "jingu".into(),
+        serde_json::json!({"runId": outcome.run_id, "edits": edits}),
+    );
+    Ok(PromptResponse::new(stop).meta(meta))
 }
