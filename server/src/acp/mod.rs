@@ -91,6 +91,13 @@ pub async fn serve(
         )
         .on_receive_request(
             async move |req: NewSessionRequest, responder, _cx| {
+                if !req.mcp_servers.is_empty() {
+                    // MCP servers come from policy (`[mcp]`), never from the client.
+                    tracing::warn!(
+                        "ignoring {} client-provided MCP server(s); configure them in policy",
+                        req.mcp_servers.len()
+                    );
+                }
                 let made = s2
                     .sessions
                     .create(&req.cwd)
