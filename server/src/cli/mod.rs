@@ -1,6 +1,7 @@
 //! The `jingu` command line (DESIGN §2): clap definitions here, one module per command group.
 //! Exit codes: 0 ok, 1 refused or failed (message on stderr), 2 usage error (clap's own).
 
+mod acp;
 mod ask;
 mod audit;
 mod doctor;
@@ -37,6 +38,8 @@ pub enum Command {
         #[arg(long)]
         log_file: Option<std::path::PathBuf>,
     },
+    /// Serve the Agent Client Protocol over stdio (Zed, JetBrains AI Assistant, agent plugins).
+    Acp(acp::Args),
     /// Ask the agent to do something; prints the run id.
     Ask(ask::Args),
     /// List the symbols of a file.
@@ -64,11 +67,12 @@ pub type CmdResult = anyhow::Result<()>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Lsp { .. }) {
+    if !matches!(cli.command, Command::Lsp { .. } | Command::Acp(_)) {
         init_cli_logging();
     }
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
+        Command::Acp(args) => acp::run(args),
         Command::Ask(args) => ask::run(args),
         Command::Symbols(args) => symbols::run(args),
         Command::Policy(args) => policy::run(args),
