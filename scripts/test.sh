@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
+# The ACP end-to-end tests drive `jingu acp` with the reference TypeScript SDK.
+npm ci --prefix tests/acp --no-audit --no-fund --loglevel=error
+
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --workspace --locked
