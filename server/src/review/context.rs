@@ -74,9 +74,13 @@ fn units_of(file: &ChangedFile) -> Vec<Unit> {
     for h in &file.hunks {
         let a = h.new_start.clamp(1, line_count);
         let b = (h.new_start + h.new_lines.saturating_sub(1)).clamp(a, line_count);
-        let sym = new_syms.as_ref().and_then(|s| innermost(s, a, b));
-        let unit = match sym {
-            Some(s) => Unit {
+        let syms = new_syms
+            .as_ref()
+            .map(|s| touched(s, a, b))
+            .unwrap_or_default();
+        let mut found: Vec<Unit> = syms
+            .into_iter()
+            .map(|s| Unit {
                 path: file.path.clone(),
                 name_path: Some(s.name_path.clone()),
                 name: Some(s.name.clone()),
@@ -89,39 +93,54 @@ fn units_of(file: &ChangedFile) -> Vec<Unit> {
                     .map(|o| file.old_text[o.range.clone()].to_string()),
                 new_text: file.new_text[s.range.clone()].to_string(),
                 callers: Vec::new(),
-            },
-            None => {
-                let start = a.saturating_sub(FRAGMENT_CONTEXT).max(1);
-                let end = (b + FRAGMENT_CONTEXT).min(line_count);
-                let old_a = h.old_start.saturating_sub(FRAGMENT_CONTEXT).max(1);
-                let old_b = h.old_start + h.old_lines + FRAGMENT_CONTEXT;
-                Unit {
-                    path: file.path.clone(),
-                    name_path: None,
-                    name: None,
-                    kind: "fragment",
-                    start_line: start,
-                    end_line: end,
-                    old_text: Some(lines(&file.old_text, old_a, old_b)),
-                    new_text: lines(&file.new_text, start, end),
-                    callers: Vec::new(),
+            })
+            .collect();
+        if found.is_empty() {
+            let start = a.saturating_sub(FRAGMENT_CONTEXT).max(1);
+            let end = (b + FRAGMENT_CONTEXT).min(line_count);
+            let old_a = h.old_start.saturating_sub(FRAGMENT_CONTEXT).max(1);
+            let old_b = h.old_start + h.old_lines + FRAGMENT_CONTEXT;
+            found.push(Unit {
+                path: file.path.clone(),
+                name_path: None,
+                name: None,
+                kind: "fragment",
+                start_line: start,
+                end_line: end,
+                old_text: Some(lines(&file.old_text, old_a, old_b)),
+                new_text: lines(&file.new_text, start, end),
+                callers: Vec::new(),
+            });
+        }
+        for unit in found {
+            // Several hunks in one symbol make one unit; overlapping fragments merge.
+            match out.iter_mut().find(|u| {
+                u.name_path == unit.name_path
+                    && (unit.name_path.is_some() || unit.start_line <= u.end_line + 1)
+            }) {
+                Some(u) if u.name_path.is_none() => {
+                    u.end_line = u.end_line.max(unit.end_line);
+                    u.new_text = lines(&file.new_text, u.start_line, u.end_line);
                 }
+                Some(_) => {}
+                None => out.push(unit),
             }
-        };
-        // Several hunks in one symbol make one unit; overlapping fragments merge.
-        match out.iter_mut().find(|u| {
-            u.name_path == unit.name_path
-                && (unit.name_path.is_some() || unit.start_line <= u.end_line + 1)
-        }) {
-            Some(u) if u.name_path.is_none() => {
-                u.end_line = u.end_line.max(unit.end_line);
-                u.new_text = lines(&file.new_text, u.start_line, u.end_line);
-            }
-            Some(_) => {}
-            None => out.push(unit),
         }
     }
     out
+}
+
+/// The symbols a change on lines `a..=b` belongs to: the smallest one containing all of it, else
+/// the outermost ones it overlaps (an added function with blank lines before it).
+fn touched(syms: &FileSymbols, a: usize, b: usize) -> Vec<&Symbol> {
+    if let Some(s) = innermost(syms, a, b) {
+        return vec![s];
+    }
+    let overlaps = |s: &Symbol| s.start_line <= b && s.end_line >= a;
+    syms.symbols
+        .iter()
+        .filter(|s| overlaps(s) && !s.parent.is_some_and(|p| overlaps(&syms.symbols[p])))
+        .collect()
 }
 
 /// The smallest symbol containing lines `a..=b`.
@@ -178,7 +197,7 @@ fn find_callers(root: &Path, names: &BTreeSet<String>) -> Hits {
                 let sig = innermost(syms, n, n)
                     .map(|s| signature(&text, s))
                     .unwrap_or_else(|| "top level".into());
-                found.push((rel.clone(), n, format!("in {sig}: {}", line.trim())));
+                found.push((rel.clone(), n, format!("in `{sig}`: {}", line.trim())));
             }
         }
     }

@@ -168,7 +168,7 @@ fn hunks_map_to_the_innermost_symbol_with_callers() {
     assert!(u.old_text.as_deref().is_some_and(|t| t.contains("1")));
     assert_eq!(
         u.callers,
-        vec!["run.rs:2: in fn run(p: &P) -> u32 {: p.parse()"]
+        vec!["run.rs:2: in `fn run(p: &P) -> u32 {`: p.parse()"]
     );
     let prompt = context::render(&ctx);
     assert!(prompt.contains("    4|         2"), "{prompt}");
