@@ -5,6 +5,7 @@ mod ask;
 mod audit;
 mod edit;
 mod policy;
+mod review;
 mod skills;
 mod snapshot;
 mod symbols;
@@ -51,6 +52,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Undo one snapshot, a whole agent run, or restore a file (a rollback is itself a snapshot).
     Rollback(snapshot::RollbackArgs),
+    /// Review the working-tree diff against a base revision.
+    Review(review::Args),
 }
 
 /// Errors a command reports before exiting with status 1.
@@ -64,6 +67,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
         Command::Ask(args) => ask::run(args),
+        Command::Review(args) => review::run(args),
         Command::Symbols(args) => symbols::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Skills(args) => skills::run(args),
