@@ -393,3 +393,46 @@ fn lsp_review_publishes_diagnostics_and_applies_a_quick_fix_through_realdoc() {
     );
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn secrets_in_reviewed_code_are_redacted_and_the_request_is_audited() {
+    let secret = "AKIAIOSFODNN7EXAMPLE";
+    let mut fx = Fixture::new(&[("keys.py", "def key():\n    return None\n")]);
+    git(&fx.root, &["init", "-q"]);
+    git(&fx.root, &["add", "-A"]);
+    git(&fx.root, &["commit", "-qm", "base"]);
+    std::fs::write(
+        fx.root.join("keys.py"),
+        format!("def key():\n    return \"{secret}\"\n"),
+    )
+    .expect("write");
+    fx.serve(
+        &json!([{"tool_calls": [{"name": "report_findings", "arguments": {"findings": [
+            {"file": "keys.py", "start_line": 2, "end_line": 2, "severity": "error",
+             "category": "security", "message": "hard-coded credential"}]}}]}]),
+        "",
+    );
+    let out = fx.jingu(&["review", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON report");
+    assert_eq!(report["findings"][0]["category"], "security", "{report:#}");
+    let log = std::fs::read_to_string(&fx.log).expect("request log");
+    assert!(log.contains("def key()"), "the changed symbol was sent");
+    assert!(!log.contains(secret), "the secret left the machine: {log}");
+
+    let audit: Value =
+        serde_json::from_str(&stdout(&fx.jingu(&["audit", "log", "--json"]))).expect("audit JSON");
+    let request = audit
+        .as_array()
+        .and_then(|records| {
+            records
+                .iter()
+                .find(|r| r.to_string().contains("model_request"))
+        })
+        .unwrap_or_else(|| panic!("no model_request record: {audit:#}"));
+    assert!(
+        request.to_string().contains("\"redactions\":1"),
+        "the redaction is counted: {request}"
+    );
+    let verify = fx.jingu(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", stderr(&verify));
+}
