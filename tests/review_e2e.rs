@@ -291,6 +291,20 @@ fn lsp_review_publishes_diagnostics_and_applies_a_quick_fix_through_realdoc() {
     let result = exec(&mut c, "jingu.review", json!({"uri": uri})).expect("jingu.review");
     assert_eq!(result["findings"], 2, "{result}");
     assert_eq!(result["dropped"], 3, "{result}");
+    let progress: Vec<&Value> = c
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "$/progress")
+        .collect();
+    assert!(
+        progress
+            .iter()
+            .any(|p| p["params"]["value"]["kind"] == "begin")
+            && progress
+                .iter()
+                .any(|p| p["params"]["value"]["kind"] == "end"),
+        "the review reports progress: {progress:?}"
+    );
 
     let diags = diagnostics(&mut c, &uri);
     assert_eq!(diags.len(), 2, "{diags:?}");
@@ -435,4 +449,25 @@ fn secrets_in_reviewed_code_are_redacted_and_the_request_is_audited() {
     );
     let verify = fx.jingu(&["audit", "verify"]);
     assert!(verify.status.success(), "{}", stderr(&verify));
+}
+
+#[test]
+fn a_bad_base_or_a_missing_repository_is_a_clear_error_and_no_request() {
+    let fx = fixture();
+    let out = fx.jingu(&["review", "--base", "no-such-rev"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("cannot resolve base revision `no-such-rev`"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_dir_all(fx.root.join(".git")).expect("rm .git");
+    let out = fx.jingu(&["review"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("is not inside a git repository"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(fx.requests().is_empty(), "nothing was sent to the model");
 }

@@ -3,6 +3,8 @@
 //! `ops` (Lines target: snapshotted, audited, rollbackable). A diagnostic disappears as soon as
 //! the code under it changes; findings below or above an edit follow their lines.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -15,6 +17,8 @@ use crate::providers::CancelToken;
 use crate::realdoc::{EditRequest, Op, Target};
 use crate::review::position::line_span_bytes;
 use crate::review::{ReviewOptions, Severity, Validated};
+
+static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 pub const APPLY_COMMAND: &str = "jingu.applySuggestion";
 const APPLY_TITLE: &str = "Apply suggestion";
@@ -99,7 +103,24 @@ pub struct ApplyArgs {
 /// (replacing earlier ones), and return counts.
 pub async fn review(backend: &Backend, args: ReviewArgs) -> Result<Value> {
     let session = backend.session()?;
-    let fe = backend.frontend()?;
+    let mut fe = backend.frontend()?;
+    let mut forwarder = None;
+    if backend.client_supports_progress() {
+        let token = ProgressToken::String(format!(
+            "jingu-review-{}",
+            NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)
+        ));
+        if backend
+            .client
+            .create_work_done_progress(token.clone())
+            .await
+            .is_ok()
+        {
+            let (with, handle) = fe.with_progress(token, "Jingu review".into());
+            fe = with;
+            forwarder = Some(handle);
+        }
+    }
     let only = match &args.uri {
         Some(uri) => Some(backend.rel_path(uri).ok_or_else(|| {
             failed(format!(
@@ -114,9 +135,14 @@ pub async fn review(backend: &Backend, args: ReviewArgs) -> Result<Value> {
         only,
         provider: args.provider,
     };
-    let outcome = crate::review::review(&session, &fe, &opts, &CancelToken::new())
-        .await
-        .map_err(|e| failed(e.to_string()))?;
+    let outcome = crate::review::review(&session, &fe, &opts, &CancelToken::new()).await;
+    // The progress ends when the forwarder sees the frontend (its sender) dropped.
+    drop(fe);
+    let fe = backend.frontend()?;
+    if let Some(h) = forwarder {
+        let _ = h.await;
+    }
+    let outcome = outcome.map_err(|e| failed(e.to_string()))?;
     let enc = backend.encoding();
     let mut touched: Vec<Uri> = outcome.files.iter().filter_map(|rel| fe.uri(rel)).collect();
     if args.uri.is_none() {

@@ -229,3 +229,18 @@ fn sarif_and_rdjson_carry_the_fix_in_their_own_conventions() {
     );
     assert!(d["suggestions"][0]["text"].is_string());
 }
+
+#[test]
+fn text_output_colours_the_diff_only_for_a_terminal() {
+    let o = outcome();
+    let plain = super::format::text(&o, false);
+    assert!(
+        plain.contains("src/main.rs:2: warning [bug] x is unused"),
+        "{plain}"
+    );
+    assert!(plain.contains("-    let s = \"é😀\"; x"), "{plain}");
+    assert!(!plain.contains('\x1b'));
+    let tty = super::format::text(&o, true);
+    assert!(tty.contains("\x1b[31m-    let s"), "{tty}");
+    assert!(tty.contains("\x1b[1;33mwarning\x1b[0m"), "{tty}");
+}
