@@ -145,9 +145,11 @@ pub async fn review(backend: &Backend, args: ReviewArgs) -> Result<Value> {
     let outcome = outcome.map_err(|e| failed(e.to_string()))?;
     let enc = backend.encoding();
     let mut touched: Vec<Uri> = outcome.files.iter().filter_map(|rel| fe.uri(rel)).collect();
-    if args.uri.is_none() {
+    match &args.uri {
+        // A file with no changes left still gets its earlier findings cleared.
+        Some(uri) => touched.push(uri.clone()),
         // A whole-workspace review replaces every earlier one.
-        touched.extend(backend.reviews.by_uri.iter().map(|e| e.key().clone()));
+        None => touched.extend(backend.reviews.by_uri.iter().map(|e| e.key().clone())),
     }
     for uri in &touched {
         backend.reviews.by_uri.remove(uri);
