@@ -51,13 +51,27 @@ fn git(root: &Path, args: &[&str]) {
 
 /// A workspace whose base commit has BASE_LIB and APP, with LIB in the working tree.
 fn fixture() -> Fixture {
+    fixture_with(&script())
+}
+
+fn fixture_with(turns: &Value) -> Fixture {
     let mut fx = Fixture::new(&[("lib.py", BASE_LIB), ("app.py", APP)]);
     git(&fx.root, &["init", "-q"]);
     git(&fx.root, &["add", "-A"]);
     git(&fx.root, &["commit", "-qm", "base"]);
     std::fs::write(fx.root.join("lib.py"), LIB).expect("write");
-    fx.serve(&script(), "");
+    fx.serve(turns, "");
     fx
+}
+
+/// The review prompt of a logged request.
+fn user_message(request: &Value) -> String {
+    request["body"]["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["role"] == "user"))
+        .and_then(|m| m["content"].as_str())
+        .expect("user message")
+        .to_string()
 }
 
 /// Every file under `.git`, with its content: the review must leave the repository untouched.
@@ -122,12 +136,7 @@ fn review_reports_validated_findings_drops_invalid_ones_and_sends_only_symbols()
     assert_eq!(requests.len(), 1);
     let body = requests[0]["body"].to_string();
     assert!(body.contains("report_findings"), "the tool is offered");
-    let prompt = requests[0]["body"]["messages"]
-        .as_array()
-        .and_then(|m| m.iter().find(|m| m["role"] == "user"))
-        .and_then(|m| m["content"].as_str())
-        .expect("user message")
-        .to_string();
+    let prompt = user_message(&requests[0]);
     assert!(
         prompt.contains("    3|     for i in range(len(items) - 1):"),
         "{prompt}"
@@ -470,4 +479,47 @@ fn a_bad_base_or_a_missing_repository_is_a_clear_error_and_no_request() {
         stderr(&out)
     );
     assert!(fx.requests().is_empty(), "nothing was sent to the model");
+}
+
+#[test]
+fn lsp_review_reads_the_editor_buffer_not_the_disk() {
+    let mut turns = script();
+    turns[0]["expect"] = json!("def extra");
+    let fx = fixture_with(&turns);
+    let env = fx.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut c = LspClient::start(&fx.root, &env);
+    c.initialize(&fx.root, &["utf-8", "utf-16"]);
+    let uri = file_uri(&fx.root.join("lib.py"));
+    // Unsaved: the buffer keeps total as committed and adds `extra`; the disk has LIB.
+    let buffer = format!("{BASE_LIB}\n\ndef extra():\n    return total([1])\n");
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": buffer}}),
+    );
+    let result = exec(&mut c, "jingu.review", json!({"uri": uri})).expect("jingu.review");
+    let prompt = user_message(&fx.requests()[0]);
+    assert!(prompt.contains("function `extra`"), "{prompt}");
+    assert!(
+        !prompt.contains("range(len(items)"),
+        "the disk text was reviewed: {prompt}"
+    );
+    // In the buffer, lines 3-4 already read as the suggested fix: the finding is shown without a
+    // quick fix (there is nothing to change).
+    assert_eq!(result["findings"], 2, "{result}");
+    assert_eq!(result["dropped"], 3, "{result}");
+    // UTF-8 was negotiated: ranges are in bytes.
+    let diags = diagnostics(&mut c, &uri);
+    assert_eq!(
+        diags[0]["range"]["end"],
+        json!({"line": 3, "character": 14})
+    );
+    let actions = c
+        .request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": diags[0]["range"],
+                   "context": {"diagnostics": [diags[0]]}}),
+        )
+        .expect("codeAction");
+    assert_eq!(actions, json!([]), "no fix, no quick fix");
 }
