@@ -14,6 +14,7 @@ pub mod ops;
 pub mod policy;
 pub mod providers;
 pub mod realdoc;
+pub mod review;
 pub mod sandbox;
 pub mod skills;
 pub mod snapshots;

@@ -8,6 +8,7 @@ mod doctor;
 mod edit;
 mod policy;
 mod providers;
+mod review;
 mod skills;
 mod snapshot;
 mod symbols;
@@ -60,6 +61,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Undo one snapshot, a whole agent run, or restore a file (a rollback is itself a snapshot).
     Rollback(snapshot::RollbackArgs),
+    /// Review the working-tree diff against a base revision.
+    Review(review::Args),
 }
 
 /// Errors a command reports before exiting with status 1.
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
         Command::Acp(args) => acp::run(args),
         Command::Ask(args) => ask::run(args),
+        Command::Review(args) => review::run(args),
         Command::Symbols(args) => symbols::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Doctor(args) => doctor::run(args),

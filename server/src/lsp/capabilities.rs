@@ -11,6 +11,7 @@ pub const COMMANDS: &[&str] = &[
     "jingu.review",
     "jingu.snapshots",
     "jingu.rollback",
+    "jingu.applySuggestion",
 ];
 
 pub fn server_capabilities(enc: Encoding) -> ServerCapabilities {
@@ -30,6 +31,10 @@ pub fn server_capabilities(enc: Encoding) -> ServerCapabilities {
             },
         )),
         document_symbol_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+            ..Default::default()
+        })),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: COMMANDS.iter().map(|c| c.to_string()).collect(),

@@ -18,6 +18,10 @@ pub async fn execute(backend: &Backend, params: ExecuteCommandParams) -> Result<
         "jingu.snapshots" => snapshots(backend, parse(arg)?)?,
         "jingu.rollback" => rollback(backend, parse(arg)?).await?,
         "jingu.ask" => super::ask::ask(backend, parse(arg)?).await?,
+        "jingu.review" => super::review::review(backend, parse(arg)?).await?,
+        super::review::APPLY_COMMAND => {
+            super::review::apply_suggestion(backend, parse(arg)?).await?
+        }
         other => {
             return Err(Error::invalid_params(format!(
                 "unknown command `{other}` (known: {})",

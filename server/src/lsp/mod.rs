@@ -4,6 +4,7 @@ mod ask;
 mod capabilities;
 mod commands;
 mod frontend;
+mod review;
 mod server;
 mod symbols;
 mod transport;

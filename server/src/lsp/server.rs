@@ -33,6 +33,8 @@ pub struct Backend {
     pub(super) client_capabilities: OnceLock<ClientCapabilities>,
     /// Open documents changed since the index last saw them (flushed lazily on workspace/symbol).
     dirty: DashSet<Uri>,
+    /// Review findings shown as diagnostics (`jingu.review`).
+    pub(super) reviews: super::review::Reviews,
 }
 
 impl Backend {
@@ -46,6 +48,7 @@ impl Backend {
             index: OnceCell::new(),
             client_capabilities: OnceLock::new(),
             dirty: DashSet::new(),
+            reviews: Default::default(),
         }
     }
 
@@ -271,6 +274,7 @@ impl LanguageServer for Backend {
                     .await;
             }
             Some(Ok(())) => {
+                super::review::did_change(self, &uri, &params.content_changes).await;
                 self.dirty.insert(uri);
             }
         }
@@ -350,6 +354,10 @@ impl LanguageServer for Backend {
             })
             .collect();
         Ok(Some(WorkspaceSymbolResponse::Nested(symbols)))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        Ok(Some(super::review::code_actions(self, &params)))
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
