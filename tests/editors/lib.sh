@@ -13,6 +13,9 @@ fixture_start() {
   FX_WS="$FX/ws"
   FX_LOG="$FX/requests.jsonl"
   cp -r "$EDITORS_TESTS/fixtures/ws" "$FX_WS"
+  # A git checkout, like a real project: editors (eglot's project.el) find the root through it.
+  git -C "$FX_WS" init -q && git -C "$FX_WS" add -A \
+    && git -C "$FX_WS" -c user.name=fixture -c user.email=fixture@invalid commit -qm fixture
   python3 "$REPO_ROOT/tests/support/model_server.py" "$script" --port-file "$FX/port" --log "$FX_LOG" \
     >/dev/null 2>&1 &
   FX_SERVER_PID=$!
