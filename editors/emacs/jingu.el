@@ -141,10 +141,13 @@
 (defun jingu-rollback (target)
   "Roll back TARGET: a snapshot id, \"run\" (the last run) or empty (the last edit)."
   (interactive (list (read-string "Roll back (snapshot id, \"run\", empty = last edit): ")))
-  (let* ((snapshots (and (member target '("" "run" nil)) (jingu-exec "jingu.snapshots" nil)))
+  (let* ((snapshots (and (member target '("" "run" nil))
+                         ;; Per-file `baseline' snapshots anchor history; they are not edits.
+                         (cl-remove "baseline" (jingu-exec "jingu.snapshots" nil)
+                                    :key (lambda (s) (plist-get s :op)) :test #'equal)))
          (latest (and snapshots
                       (if (> (length snapshots) 0) (aref snapshots 0)
-                        (user-error "Jingu: there are no snapshots"))))
+                        (user-error "Jingu: there is no edit to roll back"))))
          (arg (cond ((equal target "run") (list :run_id (plist-get latest :run_id)))
                     ((member target '("" nil)) (list :snapshot_id (plist-get latest :id)))
                     (t (list :snapshot_id target)))))

@@ -11,10 +11,10 @@ local function test(name, fn)
   local ok, err = xpcall(fn, debug.traceback)
   if ok then
     passed = passed + 1
-    io.stdout:write('ok - nvim: ' .. name .. '\n')
+    io.stdout:write('\nok - nvim: ' .. name .. '\n')
   else
     failed = failed + 1
-    io.stdout:write('not ok - nvim: ' .. name .. '\n  ' .. tostring(err):gsub('\n', '\n  ') .. '\n')
+    io.stdout:write('\nnot ok - nvim: ' .. name .. '\n  ' .. tostring(err):gsub('\n', '\n  ') .. '\n')
   end
 end
 local function check(cond, msg)
@@ -41,6 +41,27 @@ vim.ui.select = function(items, opts, on_choice)
   end
   on_choice(nil)
 end
+
+test('args: rollback picks the newest edit or run and skips baselines', function()
+  local args = require('jingu.args')
+  local list = {
+    { id = 'c3', op = 'rollback', run_id = vim.NIL },
+    { id = 'b2', op = 'replace', run_id = 'r1' },
+    { id = 'a1', op = 'baseline', run_id = vim.NIL },
+  }
+  eq(args.rollback({}, list), { snapshot_id = 'c3' })
+  eq(args.rollback({ 'run' }, list), { run_id = 'r1' })
+  eq(args.rollback({ 'run', 'r7' }, list), { run_id = 'r7' })
+  eq(args.rollback({ 'ab12' }, list), { snapshot_id = 'ab12' })
+  eq({ args.rollback({}, { list[3] }) }, { nil, 'there is no edit to roll back' })
+  eq(args.ask('x', 'file:///a', 'greet', nil), { instruction = 'x', uri = 'file:///a', symbol = 'greet' })
+  local r = { start = { line = 1, character = 0 }, ['end'] = { line = 2, character = 3 } }
+  eq(args.ask('x', 'file:///a', 'greet', r), { instruction = 'x', uri = 'file:///a', range = r })
+  local items = args.snapshot_items({ { id = 'b2', time = 't', actor = 'me', op = 'replace', target = 'symbol', run_id = 'r1', paths = { 'a.rs', 'b.rs' } } }, '/ws')
+  eq(#items, 2)
+  eq(items[2].filename, '/ws/b.rs')
+  eq(items[1].text, 'b2 t me replace symbol run r1')
+end)
 
 local jingu = require('jingu')
 vim.g.jingu_server_path = bin
@@ -197,5 +218,5 @@ test('the client shuts down cleanly', function()
   check(vim.wait(10000, function() return c:is_stopped() end, 20), 'client stopped')
 end)
 
-io.stdout:write(('nvim: %d passed, %d failed\n'):format(passed, failed))
+io.stdout:write(('\nnvim: %d passed, %d failed\n'):format(passed, failed))
 os.exit(failed == 0 and 0 or 1)

@@ -41,6 +41,8 @@ end
 --- there is nothing to roll back.
 function M.rollback(fargs, snapshots)
   local a, b = fargs[1], fargs[2]
+  -- Per-file `baseline` snapshots only anchor history; they are not edits to undo.
+  snapshots = vim.tbl_filter(function(s) return s.op ~= 'baseline' end, snapshots or {})
   if a == 'run' then
     if b then
       return { run_id = b }
@@ -50,14 +52,14 @@ function M.rollback(fargs, snapshots)
         return { run_id = s.run_id }
       end
     end
-    return nil, 'no snapshot belongs to a run'
+    return nil, 'no edit belongs to a run'
   end
   if a then
     return { snapshot_id = a }
   end
-  local newest = (snapshots or {})[1]
+  local newest = snapshots[1]
   if not newest then
-    return nil, 'there are no snapshots'
+    return nil, 'there is no edit to roll back'
   end
   return { snapshot_id = newest.id }
 end
