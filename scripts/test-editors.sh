@@ -5,6 +5,7 @@
 #   vscode-package  typecheck, esbuild bundle, vsce package → editors/vscode/dist/jingu.vsix
 #   nvim            headless Neovim + editors/nvim
 #   emacs           emacs --batch + eglot + editors/emacs/jingu.el
+#   jetbrains       the LSP4IJ template's JSON and file mappings, checked with `jingu symbols`
 #   vscode          the .vsix in code-server 4.100.3, driven by playwright-core + chromium
 # and prints `editors: N passed, M failed` (N, M count test cases). Exit status 1 on any failure.
 # Env: JINGU_BIN (default target/debug/jingu, built if missing), JINGU_EDITORS_ONLY="nvim emacs".
@@ -24,7 +25,7 @@ export NVIM EMACS CODE_SERVER CHROMIUM
 
 passed=0
 failed=0
-only="${JINGU_EDITORS_ONLY:-vscode-unit vscode-package nvim emacs vscode}"
+only="${JINGU_EDITORS_ONLY:-vscode-unit vscode-package nvim emacs jetbrains vscode}"
 logdir="$(mktemp -d "${TMPDIR:-/tmp}/jingu-editors-logs.XXXXXX")"
 
 # run NAME CMD...: the command prints `ok - ` / `not ok - ` lines (TAP-like) or is one case.
@@ -52,6 +53,7 @@ run vscode-unit    bash -c 'cd editors/vscode && npm test --silent'
 run vscode-package bash -c 'cd editors/vscode && npm run --silent package'
 run nvim           tests/editors/nvim/run.sh
 run emacs          tests/editors/emacs/run.sh
+run jetbrains      python3 tests/editors/jetbrains/check_template.py "$JINGU_BIN"
 run vscode         tests/editors/vscode/run.sh
 
 echo "logs in $logdir; total $(( $(date +%s) - start ))s"

@@ -28,7 +28,7 @@
 (defcustom jingu-major-modes
   '(rust-mode rust-ts-mode python-mode python-ts-mode js-mode js-ts-mode typescript-mode
     typescript-ts-mode tsx-ts-mode go-mode go-ts-mode java-mode java-ts-mode c-mode c-ts-mode
-    c++-mode c++-ts-mode csharp-mode ruby-mode lua-mode sh-mode bash-ts-mode)
+    c++-mode c++-ts-mode)
   "Major modes whose buffers `jingu-eglot-setup' connects to Jingu."
   :type '(repeat symbol))
 

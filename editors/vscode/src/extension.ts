@@ -15,7 +15,7 @@ import { askArgs, LspDocumentSymbol, rollbackArgs, Snapshot, snapshotItem, statu
 import { env, findServer } from './server';
 import { SnapshotDiffProvider, SnapshotsProvider } from './snapshots';
 
-const LANGUAGES = ['rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp', 'csharp', 'ruby', 'lua', 'shellscript'];
+const LANGUAGES = ['rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp'];
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;

@@ -3,7 +3,7 @@ local M = {}
 
 M.filetypes = {
   'rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact',
-  'go', 'java', 'c', 'cpp', 'cs', 'ruby', 'lua', 'sh', 'bash',
+  'go', 'java', 'c', 'cpp',
 }
 
 M.root_markers = { '.jingu', '.git', 'Cargo.toml', 'package.json', 'pyproject.toml', 'go.mod' }
