@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Jingu's whole test suite: formatting, lints, unit + end-to-end tests, quick benchmarks.
+# Jingu's whole test suite (what CI runs): set-up, formatting, lints, unit and end-to-end tests,
+# a real run against the local model, the editors against the real server, quick benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-JINGU_SETUP_NO_INSTALL=1 ./scripts/setup.sh
+./scripts/setup.sh
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+./scripts/check-local-model.sh
+if [ -x scripts/test-editors.sh ]; then ./scripts/test-editors.sh; fi
+./scripts/bench.sh

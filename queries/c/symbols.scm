@@ -7,4 +7,6 @@
 (type_definition declarator: (type_identifier) @name) @definition.type
 (preproc_function_def name: (identifier) @name) @definition.macro
 (preproc_def name: (identifier) @name) @definition.macro
-(field_declaration_list (field_declaration declarator: (field_identifier) @name) @definition.field)
+(field_declaration_list (field_declaration declarator: [(field_identifier) @name (array_declarator declarator: (field_identifier) @name) (pointer_declarator declarator: (field_identifier) @name)]) @definition.field)
+(enumerator name: (identifier) @name) @definition.variant
+(declaration declarator: (function_declarator declarator: (identifier) @name)) @definition.function

@@ -3,6 +3,7 @@
 //! Data flows one way: editor → [`lsp`] → [`agent`] → [`realdoc`] → disk and [`snapshots`],
 //! with [`policy`] deciding, [`audit`] recording, and [`syntax`] reading structure.
 
+pub mod acp;
 pub mod agent;
 pub mod audit;
 pub mod cli;

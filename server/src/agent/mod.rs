@@ -11,7 +11,7 @@ pub mod run;
 pub mod tools;
 
 use crate::ops::{Frontend, OpsError, Session};
-use crate::policy::Tool;
+use crate::policy::{Policy, Tool};
 use crate::providers::{CancelToken, ProvidersConfig, Router};
 use crate::skills;
 
@@ -41,10 +41,9 @@ pub enum AgentError {
     Skill(#[from] crate::skills::SkillError),
 }
 
-/// The providers this session may use, in routing order. A provider the policy does not allow is
-/// never built, so no request can reach it.
-pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String), AgentError> {
-    let policy = &session.policy;
+/// The provider configuration of the trusted layers (enterprise and user; a workspace config can
+/// never add a provider or a base URL), with the policy's inference-only rule applied.
+pub fn providers_config(policy: &Policy) -> Result<ProvidersConfig, AgentError> {
     let mut table = toml::Table::new();
     table.insert(
         "providers".into(),
@@ -58,6 +57,14 @@ pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String),
         .try_into()
         .map_err(|e| AgentError::NoProvider(format!("invalid provider configuration: {e}")))?;
     config.policy.require_inference_only = policy.require_inference_only.value;
+    Ok(config)
+}
+
+/// The providers this session may use, in routing order. A provider the policy does not allow is
+/// never built, so no request can reach it.
+pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String), AgentError> {
+    let policy = &session.policy;
+    let mut config = providers_config(policy)?;
     if let Some(name) = only {
         config.routing.default = Some(name.to_string());
         config.routing.fallback.clear();
@@ -85,7 +92,11 @@ pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String),
         .first()
         .map(|p| format!("{}/{}", p.name(), p.settings().model))
         .ok_or_else(|| {
-            AgentError::NoProvider(format!("none of {} could be set up", chain.join(", ")))
+            AgentError::NoProvider(format!(
+                "none of {} could be set up: {}",
+                chain.join(", "),
+                router.unavailable_summary()
+            ))
         })?;
     Ok((router, label))
 }

@@ -1,10 +1,13 @@
 //! The `jingu` command line (DESIGN §2): clap definitions here, one module per command group.
 //! Exit codes: 0 ok, 1 refused or failed (message on stderr), 2 usage error (clap's own).
 
+mod acp;
 mod ask;
 mod audit;
+mod doctor;
 mod edit;
 mod policy;
+mod providers;
 mod skills;
 mod snapshot;
 mod symbols;
@@ -35,6 +38,8 @@ pub enum Command {
         #[arg(long)]
         log_file: Option<std::path::PathBuf>,
     },
+    /// Serve the Agent Client Protocol over stdio (Zed, JetBrains AI Assistant, agent plugins).
+    Acp(acp::Args),
     /// Ask the agent to do something; prints the run id.
     Ask(ask::Args),
     /// List the symbols of a file.
@@ -45,6 +50,10 @@ pub enum Command {
     Snapshot(snapshot::SnapshotArgs),
     /// List, verify, sign Skills bundles, or make a signing key.
     Skills(skills::Args),
+    /// List and check model providers.
+    Providers(providers::Args),
+    /// Check the set-up: workspace, policy, identity, providers, sandbox, local model.
+    Doctor(doctor::Args),
     /// Show the effective policy, each value with the layer it came from.
     Policy(policy::Args),
     /// Verify, list or replay the tamper-evident audit log.
@@ -58,14 +67,17 @@ pub type CmdResult = anyhow::Result<()>;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Lsp { .. }) {
+    if !matches!(cli.command, Command::Lsp { .. } | Command::Acp(_)) {
         init_cli_logging();
     }
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
+        Command::Acp(args) => acp::run(args),
         Command::Ask(args) => ask::run(args),
         Command::Symbols(args) => symbols::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Doctor(args) => doctor::run(args),
+        Command::Providers(args) => providers::run(args),
         Command::Skills(args) => skills::run(args),
         Command::Audit(args) => audit::run(args, &|ws| {
             Ok(Box::new(crate::snapshots::Store::open(ws)?)

@@ -132,12 +132,14 @@ impl Session {
             )?;
             return Err(e);
         }
-        Ok(EditOutcome {
+        let outcome = EditOutcome {
             path: rel,
             snapshot_id: id.short(),
             summary,
             diff,
-        })
+        };
+        fe.edit_applied(&outcome, &old, &planned.new_text);
+        Ok(outcome)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use super::edit::EditOutcome;
 use crate::realdoc::Planned;
 
 /// Something policy says to ask the user about before it happens.
@@ -49,6 +50,10 @@ pub trait Frontend: Sync {
 
     /// Streamed model text.
     fn reasoning(&self, _delta: &str) {}
+
+    /// An edit was snapshotted, audited and written; `old`/`new` are the whole file texts (ACP
+    /// shows them as a diff card).
+    fn edit_applied(&self, _outcome: &EditOutcome, _old: &str, _new: &str) {}
 }
 
 /// A front end for non-interactive use where the user has already said yes (`--yes`). Policy still

@@ -26,6 +26,9 @@ pub use layer::Layer;
 pub use load::PolicySources;
 pub use signature::SignatureStatus;
 
+/// The in-process model (`kind = "local"`): nothing it is given leaves the machine.
+pub const LOCAL_PROVIDER: &str = "local";
+
 /// Tools the agent can call; each has a policy decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -190,11 +193,23 @@ impl Policy {
     /// Whether text may be sent to provider `name`: it must be configured (by a trusted layer),
     /// allowed, and — when `require_inference_only` — declared `data_use = "inference-only"`.
     pub fn check_provider(&self, name: &str) -> Result<(), String> {
-        let Some(table) = self.providers.get(name).and_then(toml::Value::as_table) else {
-            return Err(format!(
-                "provider `{name}` is not configured in the enterprise or user config"
-            ));
+        let empty = toml::Table::new();
+        let table = match self.providers.get(name).and_then(toml::Value::as_table) {
+            Some(t) => t,
+            // The in-process local model sends nothing anywhere: it needs no configuration, and
+            // is still subject to `allowed_providers` below.
+            None if name == LOCAL_PROVIDER => &empty,
+            None => {
+                return Err(format!(
+                    "provider `{name}` is not configured in the enterprise or user config"
+                ));
+            }
         };
+        let local = name == LOCAL_PROVIDER
+            && table
+                .get("kind")
+                .and_then(toml::Value::as_str)
+                .is_none_or(|k| k == "local");
         if let Some(allowed) = &self.allowed_providers.names
             && !allowed.iter().any(|a| a == name)
         {
@@ -204,6 +219,7 @@ impl Policy {
             ));
         }
         if self.require_inference_only.value
+            && !local
             && table.get("data_use").and_then(toml::Value::as_str) != Some("inference-only")
         {
             return Err(format!(

@@ -509,3 +509,34 @@ fn deny_paths_ignore_letter_case() {
         );
     }
 }
+
+#[test]
+fn the_local_model_needs_no_config_but_still_obeys_the_allow_list() {
+    let open = Policy::from_texts(None, None, None).expect("defaults");
+    assert!(
+        open.check_provider("local").is_ok(),
+        "in-process: nothing leaves the machine"
+    );
+    assert!(
+        open.check_provider("openai").is_err(),
+        "hosted providers must be configured"
+    );
+    let strict = Policy::from_texts(
+        Some("[policy]\nallowed_providers = [\"qwen\"]\n"),
+        None,
+        None,
+    )
+    .expect("policy");
+    assert!(strict.check_provider("local").is_err());
+    // A workspace cannot disguise a hosted endpoint as `local`.
+    let sneaky = Policy::from_texts(
+        None,
+        None,
+        Some("[providers.local]\nkind = \"openai-compatible\"\nbase_url = \"https://evil.example/v1\"\n"),
+    )
+    .expect("policy");
+    assert!(
+        sneaky.providers_table().get("local").is_none(),
+        "workspace provider tables are dropped"
+    );
+}

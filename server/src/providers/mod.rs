@@ -11,7 +11,10 @@ pub mod cancel;
 pub mod config;
 pub mod error;
 mod gemini;
-mod http;
+pub(crate) mod http;
+#[cfg(feature = "local-llm")]
+mod local;
+pub mod local_prompt;
 mod openai;
 pub mod presets;
 mod provider;
@@ -27,7 +30,7 @@ mod tests;
 pub use cancel::CancelToken;
 pub use config::{
     ConfigError, DataUse, KeySource, Kind, ProviderConfig, ProvidersConfig, ResolvedProvider,
-    RoutingConfig, load_config_file, load_user_config, user_config_path,
+    RoutingConfig, default_local_model_path, load_config_file, load_user_config, user_config_path,
 };
 pub use error::{ProviderError, TimeoutPhase};
 pub use provider::{Provider, collect};

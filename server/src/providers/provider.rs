@@ -17,6 +17,8 @@ use super::{anthropic, gemini, openai};
 pub struct Provider {
     cfg: Arc<ResolvedProvider>,
     client: reqwest::Client,
+    #[cfg(feature = "local-llm")]
+    local: Option<Arc<super::local::LocalModel>>,
 }
 
 impl Provider {
@@ -26,6 +28,7 @@ impl Provider {
             provider: cfg.name.clone(),
             detail,
         };
+        #[cfg(not(feature = "local-llm"))]
         if cfg.kind == Kind::Local {
             return Err(refuse(
                 "the in-process local model needs a build with the `local-llm` feature; \
@@ -49,9 +52,19 @@ impl Provider {
             ));
         }
         let client = http::build_client(&cfg)?;
+        #[cfg(feature = "local-llm")]
+        let local = (cfg.kind == Kind::Local).then(|| {
+            Arc::new(super::local::LocalModel::new(
+                cfg.model_path
+                    .clone()
+                    .unwrap_or_else(super::config::default_local_model_path),
+            ))
+        });
         Ok(Self {
             cfg: Arc::new(cfg),
             client,
+            #[cfg(feature = "local-llm")]
+            local,
         })
     }
 
@@ -61,6 +74,15 @@ impl Provider {
 
     pub fn settings(&self) -> &ResolvedProvider {
         &self.cfg
+    }
+
+    /// How long the in-process model took to load (local provider, after its first request).
+    pub fn local_load_time(&self) -> Option<std::time::Duration> {
+        #[cfg(feature = "local-llm")]
+        if let Some(local) = &self.local {
+            return local.load_time();
+        }
+        None
     }
 
     /// Send `req` and stream the answer. Errors before the first byte of the body (bad key, 429
@@ -91,9 +113,13 @@ impl Provider {
                 Box::<gemini::GeminiDecoder>::default(),
             ),
             Kind::Local => {
+                #[cfg(feature = "local-llm")]
+                if let Some(local) = &self.local {
+                    return super::local::stream(local, cfg, req, cancel).await;
+                }
                 return Err(ProviderError::Config {
                     provider: cfg.name.clone(),
-                    detail: "local model not built in".into(),
+                    detail: "local model not built in (feature `local-llm`)".into(),
                 });
             }
         };

@@ -46,6 +46,15 @@ impl Router {
         router
     }
 
+    /// Why the members that could not be built were left out, one per line.
+    pub fn unavailable_summary(&self) -> String {
+        self.unavailable
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     pub fn providers(&self) -> &[Provider] {
         &self.chain
     }

@@ -147,6 +147,7 @@ impl Driver {
                 return Some(Ok(event));
             }
             if self.finished {
+                self.drain().await;
                 return None;
             }
             let next = tokio::select! {
@@ -185,6 +186,22 @@ impl Driver {
                 return self.fail(err);
             }
         }
+    }
+
+    /// After the terminator, read what little is left of the body (normally just the end of the
+    /// chunked encoding) so the connection goes back to the pool instead of being closed: a new
+    /// TLS handshake per request costs far more. Bounded in time and events; errors are moot.
+    async fn drain(&mut self) {
+        let drain = async {
+            for _ in 0..16 {
+                match self.sse.next().await {
+                    Some(Ok(_)) => {}
+                    _ => break,
+                }
+            }
+        };
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(50), drain).await;
+        self.sse = Box::pin(futures_util::stream::empty());
     }
 
     /// End the stream with `err`; dropping `sse` here releases the connection immediately.

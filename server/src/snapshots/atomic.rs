@@ -6,6 +6,9 @@ use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
+/// Marks the temp files of in-flight writes (scans skip them).
+pub(crate) const TEMP_MARKER: &str = ".jingu-tmp-";
+
 /// Write `bytes` to `path` via a temp file in the same directory, fsync, rename, fsync the directory.
 /// `mode` (unix permission bits) applies when given; otherwise an existing file keeps its permissions.
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
@@ -24,7 +27,7 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8], mode: Option<u32>) -> std:
         },
     };
     let tmp = dir.join(format!(
-        ".{}.jingu-tmp-{}-{}",
+        ".{}{TEMP_MARKER}{}-{}",
         name.to_string_lossy(),
         std::process::id(),
         fastrand::u64(..)

@@ -36,6 +36,8 @@ pub enum SnapshotError {
          Save or revert your change, or snapshot it first (`jingu snapshot` scan), then retry"
     )]
     Conflict { path: String, detail: String },
+    #[error("snapshot {id} cannot be rolled back: {reason}")]
+    NotUndoable { id: String, reason: String },
     #[error("stat cache `{path}` is corrupt: {reason}")]
     CorruptCache { path: String, reason: String },
 }

@@ -7,9 +7,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use git2::{Oid, Tree};
 use serde::Serialize;
 
+use super::model::{Meta, SnapshotId, compose_message};
 use super::statcache::{self, StatCache};
 use super::store::{HEAD_REF, RUN_REF_PREFIX};
 use super::{SnapshotError, Store};
+
+/// The op of the root commit gc leaves behind: the full state just before the kept history.
+pub(crate) const GC_BASE_OP: &str = "gc-base";
 
 #[derive(Debug, Clone, Copy)]
 pub struct GcPolicy {
@@ -41,7 +45,7 @@ impl Store {
             .iter()
             .enumerate()
             .filter(|(i, c)| {
-                *i < policy.keep_count || *i < policy.floor || c.time().seconds() >= cutoff
+                *i < policy.keep_count || *i < policy.floor || c.time().seconds() > cutoff
             })
             .map(|(i, _)| i + 1)
             .max()
@@ -53,7 +57,7 @@ impl Store {
             pruned_objects: 0,
         };
         if report.removed > 0 {
-            let mapping = self.rewrite(&chain[..keep])?;
+            let mapping = self.rewrite(&chain[..keep], &chain[keep])?;
             self.remap_runs(&mapping)?;
             self.remap_statcache(&mapping)?;
         }
@@ -61,10 +65,42 @@ impl Store {
         Ok(report)
     }
 
-    /// Re-create `kept` (newest first) with its oldest commit as the new root.
-    fn rewrite(&self, kept: &[git2::Commit<'_>]) -> Result<HashMap<Oid, Oid>, SnapshotError> {
+    /// Re-create `kept` (newest first) on a new root holding `base`'s tree, so every kept
+    /// snapshot still diffs (and rolls back) against the right parent state.
+    fn rewrite(
+        &self,
+        kept: &[git2::Commit<'_>],
+        base: &git2::Commit<'_>,
+    ) -> Result<HashMap<Oid, Oid>, SnapshotError> {
         let mut mapping = HashMap::new();
-        let mut parent: Option<git2::Commit<'_>> = None;
+        let base_meta = Meta {
+            run_id: None,
+            actor: "jingu".into(),
+            op: GC_BASE_OP.into(),
+            target: "history".into(),
+            message: format!(
+                "state of the workspace before pruned history (last pruned snapshot {})",
+                SnapshotId(base.id())
+            ),
+        };
+        let sig = base.committer();
+        let base_tree = base.tree().map_err(SnapshotError::git("reading tree"))?;
+        let root = self
+            .repo
+            .commit(
+                None,
+                &sig,
+                &sig,
+                &compose_message(&base_meta),
+                &base_tree,
+                &[],
+            )
+            .map_err(SnapshotError::git("writing gc base"))?;
+        let mut parent: Option<git2::Commit<'_>> = Some(
+            self.repo
+                .find_commit(root)
+                .map_err(SnapshotError::git("reading gc base"))?,
+        );
         for old in kept.iter().rev() {
             let tree = old.tree().map_err(SnapshotError::git("reading tree"))?;
             let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
@@ -117,14 +153,14 @@ impl Store {
     /// Keep the stat cache valid across the rewrite so the next scan is not a full re-hash.
     fn remap_statcache(&self, mapping: &HashMap<Oid, Oid>) -> Result<(), SnapshotError> {
         let path = self.ws.state_dir.join("statcache");
-        if let Ok(Some(cache)) = statcache::load(&path) {
-            if let Some(new) = cache.commit.and_then(|c| mapping.get(&c)) {
-                let cache = StatCache {
-                    commit: Some(*new),
-                    entries: cache.entries,
-                };
-                statcache::save(&path, &cache)?;
-            }
+        if let Ok(Some(cache)) = statcache::load(&path)
+            && let Some(new) = cache.commit.and_then(|c| mapping.get(&c))
+        {
+            let cache = StatCache {
+                commit: Some(*new),
+                entries: cache.entries,
+            };
+            statcache::save(&path, &cache)?;
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ mod rollback;
 mod scan;
 mod statcache;
 mod store;
+mod walk;
 
 #[cfg(test)]
 mod tests;
@@ -26,7 +27,7 @@ pub use gc::{GcPolicy, GcReport};
 pub use model::{
     Change, ListFilter, Meta, RollbackOutcome, SnapshotDetail, SnapshotId, SnapshotInfo,
 };
-pub use scan::{ScanReport, Skipped};
+pub use scan::{MAX_FILE_SIZE, ScanReport, Skipped};
 pub use store::Store;
 
 /// Unix permission bits of a workspace file, or 0o644 if it does not exist.

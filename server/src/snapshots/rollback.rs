@@ -8,9 +8,13 @@
 use std::collections::BTreeMap;
 
 use super::atomic::{atomic_write, durable_remove};
-use super::model::{Change, Meta, RollbackOutcome, SnapshotId};
+use super::gc::GC_BASE_OP;
+use super::model::{Change, Meta, RollbackOutcome, SnapshotId, parse_trailers};
 use super::paths::{check_rel, unix_mode};
 use super::{SnapshotError, Store};
+
+/// Snapshot kinds that record pre-existing content rather than a change to undo.
+const NOT_EDITS: [&str; 2] = ["baseline", GC_BASE_OP];
 
 /// Desired final state of one path: content and git mode, or absent.
 type Target = Option<(Vec<u8>, i32)>;
@@ -24,6 +28,16 @@ impl Store {
     ) -> Result<RollbackOutcome, SnapshotError> {
         let _guard = self.lock()?;
         let commit = self.commit(id)?;
+        let op = parse_trailers(commit.message().unwrap_or_default()).op;
+        if NOT_EDITS.contains(&op.as_str()) {
+            return Err(SnapshotError::NotUndoable {
+                id: id.short(),
+                reason: format!(
+                    "it is a `{op}` record of content that already existed, not an edit; \
+                     use `jingu rollback --file PATH --to ID` to restore a file to it"
+                ),
+            });
+        }
         let before = match commit.parent(0) {
             Ok(p) => p
                 .tree()
@@ -50,10 +64,10 @@ impl Store {
         let run_commits: Vec<_> = chain
             .iter()
             .filter(|c| {
-                super::model::parse_trailers(c.message().unwrap_or_default())
-                    .run_id
-                    .as_deref()
-                    == Some(run_id)
+                let t = parse_trailers(c.message().unwrap_or_default());
+                // Baselines record what existed before the run's edits: they are the state to
+                // return to, not part of what is undone.
+                t.run_id.as_deref() == Some(run_id) && !NOT_EDITS.contains(&t.op.as_str())
             })
             .collect();
         if run_commits.is_empty() {

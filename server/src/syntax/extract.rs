@@ -5,22 +5,14 @@ use std::ops::Range;
 
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
-use super::{Language, Symbol, SymbolKind};
+use super::{Language, Symbol, SymbolKind, extent};
 
-/// Nodes that wrap a definition and belong to its extent (decorators, `export`, `template<>`).
-const WRAPPERS: &[&str] = &[
-    "decorated_definition",
-    "export_statement",
-    "template_declaration",
-];
-
-/// Single-declarator declarations whose extent is the symbol's (`const f = () => {}`).
-const DECLARATIONS: &[&str] = &["lexical_declaration", "variable_declaration"];
-
-/// Leading siblings that document a definition.
-fn is_leading_trivia(kind: &str) -> bool {
-    kind.contains("comment") || kind == "attribute_item" || kind == "decorator"
-}
+/// How deep below a file or a type/module body definitions may start: enough for `export const
+/// f = () => {}`, nested `#ifdef`s and `if TYPE_CHECKING:` blocks; deeper ones are in the body of
+/// a definition found on the way.
+const CONTAINER_DEPTH: u32 = 5;
+/// The same inside a function body, for local functions and classes in statements.
+const BODY_DEPTH: u32 = 6;
 
 struct Raw {
     kind: SymbolKind,
@@ -28,7 +20,11 @@ struct Raw {
     /// Extra path segments before the name (Go receiver, C++ qualifier).
     qualifier: Vec<String>,
     decl: Range<usize>,
+    /// Grammar kind of the definition node, to find it again in the extent walk.
+    kind_id: u16,
     range: Range<usize>,
+    /// 0-based first and last rows of `range`.
+    rows: (usize, usize),
     body: Option<Range<usize>>,
     name_range: Range<usize>,
 }
@@ -38,75 +34,103 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
     let names = query.capture_names();
     let src = text.as_bytes();
     let mut raws: Vec<Raw> = Vec::new();
-    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
 
+    // The query runs on a shallow window of the root, then again on the body of each definition
+    // found: matching every node of big files (deep expression trees) costs far more than parsing.
     let mut cursor = QueryCursor::new();
-    let mut matches = cursor.matches(query, tree.root_node(), src);
-    while let Some(m) = matches.next() {
-        let mut def: Option<(Node, SymbolKind)> = None;
-        let mut name: Option<Node> = None;
-        let mut qualified: Option<Node> = None;
-        let mut body: Option<Node> = None;
-        let mut trait_: Option<Node> = None;
-        let mut receiver: Option<Node> = None;
-        for cap in m.captures() {
-            let cname = names[cap.index as usize];
-            match cname {
-                "name" => name = Some(cap.node),
-                "qualified_name" => qualified = Some(cap.node),
-                "body" => body = Some(cap.node),
-                "trait" => trait_ = Some(cap.node),
-                "receiver" => receiver = Some(cap.node),
-                other => {
-                    if let Some(k) = other
-                        .strip_prefix("definition.")
-                        .and_then(SymbolKind::from_capture)
-                    {
-                        def = Some((cap.node, k));
+    let mut regions: Vec<(Node, u32)> = vec![(tree.root_node(), CONTAINER_DEPTH)];
+    while let Some((region, depth)) = regions.pop() {
+        cursor.set_max_start_depth(Some(depth));
+        let mut matches = cursor.matches(query, region, src);
+        while let Some(m) = matches.next() {
+            let mut def: Option<(Node, SymbolKind)> = None;
+            let mut name: Option<Node> = None;
+            let mut qualified: Option<Node> = None;
+            let mut body: Option<Node> = None;
+            let mut trait_: Option<Node> = None;
+            let mut receiver: Option<Node> = None;
+            for cap in m.captures() {
+                let cname = names[cap.index as usize];
+                match cname {
+                    "name" => name = Some(cap.node),
+                    "qualified_name" => qualified = Some(cap.node),
+                    "body" => body = Some(cap.node),
+                    "trait" => trait_ = Some(cap.node),
+                    "receiver" => receiver = Some(cap.node),
+                    other => {
+                        if let Some(k) = other
+                            .strip_prefix("definition.")
+                            .and_then(SymbolKind::from_capture)
+                        {
+                            def = Some((cap.node, k));
+                        }
                     }
                 }
             }
-        }
-        let Some((node, kind)) = def else { continue };
-        let node_text = |n: Node| n.utf8_text(src).unwrap_or_default().to_string();
-        let (name_str, name_range, mut qualifier) = if let Some(q) = qualified {
-            // `ns::Foo::bar` → qualifier [ns, Foo], name `bar`.
-            let full = node_text(q);
-            let mut parts: Vec<String> = full.split("::").map(|s| s.trim().to_string()).collect();
-            let last = parts.pop().unwrap_or_default();
-            (last, q.byte_range(), parts)
-        } else if let Some(n) = name {
-            (node_text(n), n.byte_range(), Vec::new())
-        } else {
-            continue;
-        };
-        let name_str = if kind == SymbolKind::Impl {
-            match trait_ {
-                Some(t) => format!("impl {} for {}", node_text(t), name_str),
-                None => format!("impl {name_str}"),
+            let Some((node, kind)) = def else { continue };
+            let node_text = |n: Node| n.utf8_text(src).unwrap_or_default().to_string();
+            let (name_str, name_range, mut qualifier) = if let Some(q) = qualified {
+                // `ns::Foo::bar` → qualifier [ns, Foo], name `bar`.
+                let full = node_text(q);
+                let mut parts: Vec<String> =
+                    full.split("::").map(|s| s.trim().to_string()).collect();
+                let last = parts.pop().unwrap_or_default();
+                (last, q.byte_range(), parts)
+            } else if let Some(n) = name {
+                (node_text(n), n.byte_range(), Vec::new())
+            } else {
+                continue;
+            };
+            let name_str = if kind == SymbolKind::Impl {
+                // `impl<'a> Parser<'a>` is `impl Parser`: generic arguments of the type would make
+                // paths depend on lifetimes; the trait keeps them (`From<u8>` vs `From<u16>`).
+                let ty = name_str.split('<').next().unwrap_or_default().trim_end();
+                match trait_ {
+                    Some(t) => format!("impl {} for {ty}", node_text(t)),
+                    None => format!("impl {ty}"),
+                }
+            } else {
+                name_str
+            };
+            if let Some(r) = receiver {
+                qualifier = vec![node_text(r)];
             }
-        } else {
-            name_str
-        };
-        if let Some(r) = receiver {
-            qualifier = vec![node_text(r)];
+            // Two patterns may match one node (a TS method also matches a field pattern): keep the
+            // first. One declaration may name several symbols (`int w, h;`): keep each name.
+            let key = (node.start_byte(), node.end_byte(), name_range.start);
+            if !seen.insert(key) {
+                continue;
+            }
+            raws.push(Raw {
+                kind,
+                name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
+                qualifier,
+                decl: node.byte_range(),
+                kind_id: node.kind_id(),
+                // Filled in by one walk below: `Node::parent`/`prev_sibling` rescan siblings, which is
+                // quadratic in files with thousands of items.
+                range: node.byte_range(),
+                rows: (node.start_position().row, node.end_position().row),
+                body: body.map(|b| b.byte_range()),
+                name_range,
+            });
+            if let Some(b) = body {
+                let depth = if kind.is_callable() {
+                    BODY_DEPTH
+                } else {
+                    CONTAINER_DEPTH
+                };
+                regions.push((b, depth));
+            }
         }
-        let key = (node.start_byte(), node.end_byte());
-        // Two patterns may match one node (a TS method also matches a field pattern): keep the first.
-        if !seen.insert(key) {
-            continue;
+    }
+    let extents = extent::extents(tree, src, raws.iter().map(|r| (r.decl.clone(), r.kind_id)));
+    for raw in &mut raws {
+        if let Some((range, rows)) = extents.get(&(raw.decl.start, raw.decl.end, raw.kind_id)) {
+            raw.range = range.clone();
+            raw.rows = *rows;
         }
-        let decl = node.byte_range();
-        let range = extent(node);
-        raws.push(Raw {
-            kind,
-            name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
-            qualifier,
-            decl,
-            range,
-            body: body.map(|b| b.byte_range()),
-            name_range,
-        });
     }
 
     // Parents before children: by start, then by larger extent first.
@@ -129,9 +153,14 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             stack.pop();
         }
         let parent = stack.last().copied();
-        let kind = if raw.kind == SymbolKind::Function
-            && parent.is_some_and(|p| kinds[p].is_container())
+        // Functions inside a type, or qualified by one (`Foo::bar`, Go receivers), are methods.
+        let in_type = parent.is_some_and(|p| kinds[p].is_container());
+        let kind = if matches!(raw.kind, SymbolKind::Function | SymbolKind::Method)
+            && language == Language::Cpp
+            && is_constructor_name(raw, parent.map(|p| raws[p].name.as_str()))
         {
+            SymbolKind::Constructor
+        } else if raw.kind == SymbolKind::Function && (in_type || !raw.qualifier.is_empty()) {
             SymbolKind::Method
         } else {
             raw.kind
@@ -151,30 +180,37 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             seg
         })
         .collect();
-    let mut sibling_counts: HashMap<(Option<usize>, &str), usize> = HashMap::new();
-    for (i, seg) in segments.iter().enumerate() {
-        *sibling_counts
-            .entry((parents[i], seg.as_str()))
-            .or_default() += 1;
+    // Unsuffixed full paths: a name path repeated anywhere in the file (overloads, `#[cfg]`
+    // twins, a C++ declaration and its out-of-line definition) gets `[N]` on every occurrence.
+    let mut plain: Vec<String> = Vec::with_capacity(raws.len());
+    for i in 0..raws.len() {
+        let p = match parents[i] {
+            Some(p) => format!("{}/{}", plain[p], segments[i]),
+            None => segments[i].clone(),
+        };
+        plain.push(p);
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for p in &plain {
+        *counts.entry(p.as_str()).or_default() += 1;
     }
 
-    // Pass 2: final name paths (parents precede children), `[N]` on repeated siblings.
-    let mut next_suffix: HashMap<(Option<usize>, &str), usize> = HashMap::new();
+    // Final name paths (parents precede children).
+    let mut next_suffix: HashMap<&str, usize> = HashMap::new();
     let mut symbols: Vec<Symbol> = Vec::with_capacity(raws.len());
     for (i, raw) in raws.iter().enumerate() {
         let parent = parents[i];
-        let key = (parent, segments[i].as_str());
         let mut path = match parent {
             Some(p) => format!("{}/{}", symbols[p].name_path, segments[i]),
             None => segments[i].clone(),
         };
-        if sibling_counts.get(&key).copied().unwrap_or(1) > 1 {
-            let n = next_suffix.entry(key).or_default();
+        if counts.get(plain[i].as_str()).copied().unwrap_or(1) > 1 {
+            let n = next_suffix.entry(plain[i].as_str()).or_default();
             path.push_str(&format!("[{n}]"));
             *n += 1;
         }
-        let start_line = super::line_of(text, raw.range.start);
-        let end_line = super::line_of(text, raw.range.end.saturating_sub(1).max(raw.range.start));
+        // Rows come from the tree: scanning the text per symbol would be quadratic in big files.
+        let (start_line, end_line) = (raw.rows.0 + 1, raw.rows.1 + 1);
         symbols.push(Symbol {
             name: raw.name.clone(),
             name_path: path,
@@ -191,39 +227,12 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
     symbols
 }
 
-fn strictly_contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
-    outer.start <= inner.start && inner.end <= outer.end && outer != inner
+/// A C++ member named like its class, in the class (`Foo();`) or out of line (`Foo::Foo()`).
+fn is_constructor_name(raw: &Raw, parent_name: Option<&str>) -> bool {
+    let class = raw.qualifier.last().map(String::as_str).or(parent_name);
+    class.is_some_and(|c| c.split('<').next() == Some(raw.name.as_str()))
 }
 
-/// The full extent of a definition: climb wrappers, then absorb adjacent leading comments and
-/// attributes (not trailing comments of a previous statement).
-fn extent(node: Node) -> Range<usize> {
-    let mut top = node;
-    while let Some(parent) = top.parent() {
-        let k = parent.kind();
-        if WRAPPERS.contains(&k) || (DECLARATIONS.contains(&k) && parent.named_child_count() == 1) {
-            top = parent;
-        } else {
-            break;
-        }
-    }
-    let mut start = top.start_byte();
-    let mut start_row = top.start_position().row;
-    let mut prev = top.prev_sibling();
-    while let Some(p) = prev {
-        if !is_leading_trivia(p.kind()) || p.end_position().row + 1 < start_row {
-            break;
-        }
-        // A comment sharing its first line with earlier code documents that code, not this one.
-        if let Some(before) = p.prev_sibling()
-            && before.end_position().row == p.start_position().row
-            && !is_leading_trivia(before.kind())
-        {
-            break;
-        }
-        start = p.start_byte();
-        start_row = p.start_position().row;
-        prev = p.prev_sibling();
-    }
-    start..top.end_byte()
+fn strictly_contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end && outer != inner
 }

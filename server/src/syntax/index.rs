@@ -1,99 +1,308 @@
-//! Workspace symbol index.
-
-use std::path::Path;
-
-use anyhow::{Context, bail};
-
-/// Files larger than this are not parsed (generated code, minified bundles, data).
-pub const MAX_SOURCE_BYTES: u64 = 4 * 1024 * 1024;
-
-/// Read a source file for parsing: refuses oversized, binary (NUL bytes) and non-UTF-8 files with
-/// a message naming the file.
-pub fn read_source(path: &Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(path).with_context(|| format!("{}", path.display()))?;
-    if meta.len() > MAX_SOURCE_BYTES {
-        bail!(
-            "{}: {} bytes is over the {} byte limit for source files",
-            path.display(),
-            meta.len(),
-            MAX_SOURCE_BYTES
-        );
-    }
-    let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-    if bytes.contains(&0) {
-        bail!("{}: binary file (contains NUL bytes)", path.display());
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: not valid UTF-8 (first bad byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })
-}
+//! Workspace symbol index: every supported source file under a root, parsed on all cores, with
+//! hash lookups by name path and simple name. Shared by the LSP server behind an `Arc`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::path::{Component, Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
-use super::{FileSymbols, Language, Symbol};
+use ignore::{WalkBuilder, WalkState};
 
-/// Interim index (replaced by the parallel, hash-indexed one on the `syntax` branch).
+use super::names::NameTables;
+use super::{FileSymbols, Language, Symbol, file_symbols};
+
+pub use super::source::{MAX_SOURCE_BYTES, SourceError, read_source};
+
+/// Directories never indexed, whatever the ignore files say.
+const SKIP_DIRS: &[&str] = &[".git", ".jingu", "target", "node_modules"];
+
+/// What [`Index::build`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Source files parsed and indexed.
+    pub files: usize,
+    /// Bytes of those files.
+    pub bytes: u64,
+    /// Symbols extracted from them.
+    pub symbols: usize,
+    /// Files of a supported language left out: binary, oversized, not UTF-8 or unreadable.
+    pub skipped: usize,
+    pub elapsed: Duration,
+}
+
 #[derive(Debug, Default)]
+struct Tables {
+    files: HashMap<String, Arc<FileSymbols>>,
+    names: NameTables,
+}
+
+impl Tables {
+    fn put(&mut self, rel: String, symbols: Arc<FileSymbols>) {
+        self.take(&rel);
+        let key: Arc<str> = Arc::from(rel.as_str());
+        self.names.insert(&key, &symbols);
+        self.files.insert(rel, symbols);
+    }
+
+    fn take(&mut self, rel: &str) {
+        if let Some(old) = self.files.remove(rel) {
+            self.names.remove(rel, &old);
+        }
+    }
+}
+
+/// The symbols of a workspace. Paths are workspace-relative with `/` separators.
+#[derive(Debug)]
 pub struct Index {
-    root: std::path::PathBuf,
-    files: RwLock<HashMap<String, Arc<FileSymbols>>>,
+    root: PathBuf,
+    /// `root` with symlinks resolved, to keep refreshes inside the workspace.
+    real_root: Option<PathBuf>,
+    tables: RwLock<Tables>,
+    stats: BuildStats,
+}
+
+enum Outcome {
+    Parsed(String, FileSymbols, u64),
+    Skipped,
 }
 
 impl Index {
+    /// Index every supported file under `root`, honouring `.gitignore`/`.ignore` files (even
+    /// outside a git repository) and visiting hidden files, but never `.git/`, `.jingu/`,
+    /// `target/` or `node_modules/`.
     pub fn build(root: &Path) -> Index {
-        let index = Index {
-            root: root.to_path_buf(),
-            files: RwLock::default(),
-        };
-        for entry in ignore::WalkBuilder::new(root).build().flatten() {
-            if let Ok(rel) = entry.path().strip_prefix(root)
-                && let Some(rel) = rel.to_str()
-            {
-                index.refresh_from_disk(rel);
+        let started = Instant::now();
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let walker = WalkBuilder::new(root)
+            .hidden(false)
+            .require_git(false)
+            .threads(threads)
+            .filter_entry(|e| !SKIP_DIRS.iter().any(|d| e.file_name() == *d))
+            .build_parallel();
+        let mut tables = Tables::default();
+        let mut stats = BuildStats::default();
+        let (tx, rx) = mpsc::channel::<Outcome>();
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                walker.run(|| {
+                    let tx = tx.clone();
+                    Box::new(move |entry| {
+                        let Ok(entry) = entry else {
+                            return WalkState::Continue;
+                        };
+                        if !entry.file_type().is_some_and(|t| t.is_file()) {
+                            return WalkState::Continue;
+                        }
+                        if let Some(outcome) = index_one(root, entry.path()) {
+                            // The receiver outlives the walk; a send error means it is gone.
+                            if tx.send(outcome).is_err() {
+                                return WalkState::Quit;
+                            }
+                        }
+                        WalkState::Continue
+                    })
+                });
+            });
+            // Merge while the walkers parse.
+            for outcome in rx {
+                match outcome {
+                    Outcome::Parsed(rel, symbols, bytes) => {
+                        stats.files += 1;
+                        stats.bytes += bytes;
+                        stats.symbols += symbols.symbols.len();
+                        tables.put(rel, Arc::new(symbols));
+                    }
+                    Outcome::Skipped => stats.skipped += 1,
+                }
             }
+        });
+        stats.elapsed = started.elapsed();
+        Index {
+            root: root.to_path_buf(),
+            real_root: root.canonicalize().ok(),
+            tables: RwLock::new(tables),
+            stats,
         }
-        index
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn build_stats(&self) -> BuildStats {
+        self.stats
+    }
+
+    /// Number of files currently indexed.
+    pub fn file_count(&self) -> usize {
+        self.read().files.len()
+    }
+
+    /// Workspace-relative paths of the indexed files, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.read().files.keys().cloned().collect();
+        paths.sort();
+        paths
+    }
+
+    /// Re-index one file from in-memory text (an editor buffer). Files of unsupported languages
+    /// are ignored.
     pub fn update_file(&self, rel_path: &str, text: &str) {
-        let Some(lang) = Language::from_path(Path::new(rel_path)) else {
+        let Some(language) = Language::from_path(Path::new(rel_path)) else {
             return;
         };
-        let file = Arc::new(super::file_symbols(lang, text));
-        if let Ok(mut files) = self.files.write() {
-            files.insert(rel_path.to_string(), file);
+        let symbols = Arc::new(file_symbols(language, text));
+        self.write().put(normalize(rel_path), symbols);
+    }
+
+    /// Re-index one file from disk; drops it from the index when it is gone, is not source text,
+    /// or its path leaves the workspace.
+    pub fn refresh_from_disk(&self, rel_path: &str) {
+        let rel = normalize(rel_path);
+        let path = self.root.join(&rel);
+        let outcome = (inside_root(&rel) && self.resolves_inside(&path))
+            .then(|| index_one(&self.root, &path));
+        match outcome.flatten() {
+            Some(Outcome::Parsed(_, symbols, _)) => self.write().put(rel, Arc::new(symbols)),
+            _ => self.remove_file(&rel),
         }
     }
 
-    pub fn refresh_from_disk(&self, rel_path: &str) {
-        match read_source(&self.root.join(rel_path)) {
-            Ok(text) => self.update_file(rel_path, &text),
-            Err(_) => self.remove_file(rel_path),
-        }
+    /// Whether `path` exists and, symlinks resolved, is still under the root (the walk never
+    /// follows symlinks, so a refresh must not either).
+    fn resolves_inside(&self, path: &Path) -> bool {
+        let (Some(real_root), Ok(real)) = (&self.real_root, path.canonicalize()) else {
+            return false;
+        };
+        real.starts_with(real_root)
     }
 
     pub fn remove_file(&self, rel_path: &str) {
-        if let Ok(mut files) = self.files.write() {
-            files.remove(rel_path);
-        }
+        self.write().take(&normalize(rel_path));
     }
 
-    pub fn search(&self, query: &str, limit: usize) -> Vec<(String, Symbol)> {
-        let q = query.to_lowercase();
-        let Ok(files) = self.files.read() else {
-            return Vec::new();
-        };
-        files
-            .iter()
-            .flat_map(|(p, f)| f.symbols.iter().map(move |s| (p, s)))
-            .filter(|(_, s)| s.name.to_lowercase().contains(&q))
-            .take(limit)
-            .map(|(p, s)| (p.clone(), s.clone()))
-            .collect()
+    pub fn file(&self, rel_path: &str) -> Option<Arc<FileSymbols>> {
+        self.read().files.get(&normalize(rel_path)).cloned()
     }
+
+    /// Symbols whose name path is `name_path` or ends with it (`Parser/parse` also finds
+    /// `mod/Parser/parse`, and a simple name finds every definition of that name), ignoring `[N]`
+    /// overload suffixes unless the query names one. Exact matches first, then by file and position.
+    pub fn lookup(&self, name_path: &str) -> Vec<(String, Symbol)> {
+        let tables = self.read();
+        let resolve = |file: &Arc<str>, path: &str| {
+            let symbol = tables.files.get(&**file)?.get(path)?;
+            Some((file.to_string(), symbol.clone()))
+        };
+        let by_position = |a: &(String, Symbol), b: &(String, Symbol)| {
+            a.0.cmp(&b.0).then(a.1.range.start.cmp(&b.1.range.start))
+        };
+        let mut exact: Vec<(String, Symbol)> = tables
+            .names
+            .files_with_path(name_path)
+            .iter()
+            .filter_map(|f| resolve(f, name_path))
+            .collect();
+        exact.sort_by(by_position);
+        let last = name_path.rsplit('/').next().unwrap_or(name_path);
+        let mut suffixed: Vec<(String, Symbol)> = tables
+            .names
+            .defs_named(strip_suffix(last))
+            .filter(|(_, path)| path.as_str() != name_path && path_ends_with(path, name_path))
+            .filter_map(|(f, path)| resolve(f, path))
+            .collect();
+        suffixed.sort_by(by_position);
+        exact.extend(suffixed);
+        exact
+    }
+
+    /// Workspace symbol search: case-insensitive match on simple names, exact then prefix then
+    /// substring then fuzzy (in-order subsequence) matches, at most `limit` results.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<(String, Symbol)> {
+        let tables = self.read();
+        let mut out = Vec::new();
+        for name in tables.names.matching_names(query) {
+            let mut defs: Vec<_> = tables.names.defs_named(name).collect();
+            defs.sort();
+            for (file, path) in defs {
+                if out.len() >= limit {
+                    return out;
+                }
+                if let Some(symbol) = tables.files.get(&**file).and_then(|f| f.get(path)) {
+                    out.push((file.to_string(), symbol.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Tables> {
+        // A panic while holding the lock leaves consistent maps (every update is one `put`/`take`).
+        self.tables.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Tables> {
+        self.tables.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Parse one file if it is of a supported language; `Skipped` when it is not source text.
+fn index_one(root: &Path, path: &Path) -> Option<Outcome> {
+    let language = Language::from_path(path)?;
+    let rel = rel_path(root, path)?;
+    match read_source(path) {
+        Ok(text) => {
+            let bytes = text.len() as u64;
+            Some(Outcome::Parsed(rel, file_symbols(language, &text), bytes))
+        }
+        Err(e) => {
+            tracing::debug!("not indexed: {e}");
+            Some(Outcome::Skipped)
+        }
+    }
+}
+
+fn rel_path(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let parts: Vec<&str> = rel
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    Some(parts.join("/"))
+}
+
+/// `./a//b` → `a/b`, so editor-supplied paths hit the same keys as walked ones.
+fn normalize(rel: &str) -> String {
+    rel.split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// A normalized relative path that cannot name anything outside the root.
+fn inside_root(rel: &str) -> bool {
+    !rel.is_empty()
+        && Path::new(rel)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// `foo[2]` → `foo`.
+fn strip_suffix(segment: &str) -> &str {
+    match segment.rfind('[') {
+        Some(i) if segment.ends_with(']') => &segment[..i],
+        _ => segment,
+    }
+}
+
+/// Whether `path`'s trailing segments equal `query`'s (ignoring `[N]` on `path`'s last segment
+/// unless `query` names one).
+fn path_ends_with(path: &str, query: &str) -> bool {
+    let candidates = [path, strip_suffix(path)];
+    candidates.iter().any(|p| {
+        *p == query
+            || p.strip_suffix(query)
+                .is_some_and(|head| head.ends_with('/'))
+    })
 }

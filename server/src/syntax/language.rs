@@ -84,7 +84,7 @@ impl Language {
     }
 
     /// Folder under `queries/` holding this language's queries (TSX shares TypeScript's).
-    fn query_dir(self) -> &'static str {
+    pub(super) fn query_dir(self) -> &'static str {
         match self {
             Self::Tsx => "typescript",
             other => other.name(),
@@ -105,7 +105,7 @@ impl Language {
         }
     }
 
-    fn builtin_query(self) -> &'static str {
+    pub(super) fn builtin_query(self) -> &'static str {
         match self {
             Self::Rust => include_str!("../../../queries/rust/symbols.scm"),
             Self::Python => include_str!("../../../queries/python/symbols.scm"),

@@ -6,9 +6,14 @@
 //! under their receiver or qualifier (`Server/Start`, `Foo/bar`). When a name path occurs more than
 //! once in a file (overloads, `#[cfg]` twins), every occurrence gets a 0-based `[N]` suffix.
 
+mod extent;
 mod extract;
 pub mod index;
 mod language;
+mod names;
+mod source;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -85,6 +90,11 @@ impl SymbolKind {
             Self::Type => "type",
             Self::Macro => "macro",
         }
+    }
+
+    /// Kinds whose body is code rather than declarations.
+    fn is_callable(self) -> bool {
+        matches!(self, Self::Function | Self::Method | Self::Constructor)
     }
 
     /// Kinds whose nested functions are methods.

@@ -1,0 +1,196 @@
+//! LSP latency under a storm of incremental changes: the real `jingu lsp` binary over stdio.
+//!
+//! A 5,000-line Rust document is opened; then, repeatedly, a burst of 20 single-character
+//! `didChange` edits is sent followed by one `textDocument/documentSymbol` request, whose latency is
+//! measured. The baseline, measured in the same run on the same server, is the round trip of a
+//! request the server answers without parsing (`documentSymbol` on a one-line document), so the
+//! ratio shows what incremental parsing and extraction add to protocol overhead.
+//! Target: p99 ≤ 10 ms. `JINGU_BENCH_QUICK=1` runs fewer rounds.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    next_id: i64,
+}
+
+impl Server {
+    fn send(&mut self, msg: &Value) {
+        let body = serde_json::to_vec(msg).expect("json");
+        write!(self.stdin, "Content-Length: {}\r\n\r\n", body.len()).expect("write");
+        self.stdin.write_all(&body).expect("write");
+        self.stdin.flush().expect("flush");
+    }
+
+    fn read(&mut self) -> Value {
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            self.stdout.read_line(&mut line).expect("read header");
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some(v) = line.strip_prefix("Content-Length:") {
+                len = v.trim().parse().expect("length");
+            }
+        }
+        let mut body = vec![0; len];
+        self.stdout.read_exact(&mut body).expect("body");
+        serde_json::from_slice(&body).expect("json body")
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> (Value, Duration) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let start = Instant::now();
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let msg = self.read();
+            if msg.get("id") == Some(&json!(id)) && msg.get("method").is_none() {
+                return (msg, start.elapsed());
+            }
+            if let (Some(rid), Some(_)) = (msg.get("id"), msg.get("method")) {
+                let rid = rid.clone();
+                self.send(&json!({"jsonrpc": "2.0", "id": rid, "result": null}));
+            }
+        }
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+}
+
+fn jingu_binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("JINGU_BIN") {
+        return PathBuf::from(p);
+    }
+    // target/<profile>/deps/lsp-HASH → target/<profile>/jingu
+    let exe = std::env::current_exe().expect("current exe");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = profile_dir.join("jingu");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release (looked for {})",
+        bin.display()
+    );
+    bin
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let rounds = if quick { 60 } else { 400 };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().canonicalize().expect("canon");
+    let mut big = String::new();
+    for i in 0..500 {
+        big.push_str(&format!(
+            "/// Item {i}.\npub struct S{i} {{ a: u32 }}\n\nimpl S{i} {{\n    pub fn get(&self) -> u32 {{\n        self.a + {i}\n    }}\n}}\n\n"
+        ));
+    }
+    let lines = big.lines().count();
+    let mut child = Command::new(jingu_binary())
+        .arg("lsp")
+        .current_dir(&root)
+        .env("JINGU_STATE_DIR", root.join("state"))
+        .env("JINGU_LOG", "error")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn jingu lsp");
+    let stdin = child.stdin.take().expect("stdin");
+    let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut s = Server {
+        child,
+        stdin,
+        stdout,
+        next_id: 1,
+    };
+    let uri = format!("file://{}/big.rs", root.display());
+    let tiny = format!("file://{}/tiny.rs", root.display());
+    s.request(
+        "initialize",
+        json!({"processId": null, "rootUri": format!("file://{}", root.display()), "capabilities": {}}),
+    );
+    s.notify("initialized", json!({}));
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": big}}),
+    );
+    s.notify("textDocument/didOpen", json!({"textDocument": {"uri": tiny, "languageId": "rust", "version": 1, "text": "fn a() {}\n"}}));
+    let (first, _) = s.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let top = first["result"].as_array().map_or(0, Vec::len);
+    assert_eq!(top, 1000, "500 structs + 500 impls");
+
+    let mut storm = Vec::with_capacity(rounds);
+    let mut baseline = Vec::with_capacity(rounds);
+    let mut version = 1;
+    for r in 0..rounds {
+        for k in 0..20 {
+            version += 1;
+            // Type into a method body somewhere in the file: `self.a + N` → `self.a + NN…`.
+            let line = 5 + 10 * ((r * 20 + k) % 500);
+            s.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version},
+                       "contentChanges": [{"range": {"start": {"line": line, "character": 17},
+                                                     "end": {"line": line, "character": 17}}, "text": "1"}]}),
+            );
+        }
+        let (_, t) = s.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        storm.push(t);
+        let (_, b) = s.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": tiny}}),
+        );
+        baseline.push(b);
+    }
+    storm.sort();
+    baseline.sort();
+    let (p50, p99) = (percentile(&storm, 0.5), percentile(&storm, 0.99));
+    let (b50, b99) = (percentile(&baseline, 0.5), percentile(&baseline, 0.99));
+    println!(
+        "lsp storm: {rounds} rounds of 20 incremental changes + documentSymbol on a {lines}-line file"
+    );
+    println!(
+        "  documentSymbol after storm  p50 {:>8.3} ms  p99 {:>8.3} ms  (target p99 <= 10 ms)",
+        ms(p50),
+        ms(p99)
+    );
+    println!(
+        "  baseline (1-line document)  p50 {:>8.3} ms  p99 {:>8.3} ms",
+        ms(b50),
+        ms(b99)
+    );
+    println!(
+        "  ratio p99 storm / baseline: {:.1}x",
+        ms(p99) / ms(b99).max(1e-6)
+    );
+    s.request("shutdown", Value::Null);
+    s.notify("exit", Value::Null);
+    let _ = s.child.wait();
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

@@ -1,0 +1,330 @@
+//! End-to-end: `jingu acp` driven by a client written by someone else — the reference ACP
+//! TypeScript SDK (`@agentclientprotocol/sdk`, tests/acp/client.mjs) — against the scripted model
+//! server. Needs `node` and `npm ci --prefix tests/acp`; without them each test prints why and
+//! skips.
+
+#[path = "support/scripted.rs"]
+mod scripted;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use scripted::Fixture;
+use serde_json::{Value, json};
+
+const LIB_RS: &str = "/// Adds.\npub fn old_name(a: i32, b: i32) -> i32 {\n    a + b\n}\n\npub fn other() -> i32 {\n    7\n}\n";
+const NEW_FN: &str = "/// Adds.\npub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}";
+
+fn client_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/acp")
+}
+
+/// Why the SDK client cannot run here, if it cannot.
+fn missing_client() -> Option<String> {
+    if Command::new("node").arg("--version").output().is_err() {
+        return Some("node is not installed".into());
+    }
+    let sdk = client_dir().join("node_modules/@agentclientprotocol/sdk/package.json");
+    if !sdk.exists() {
+        return Some("the ACP SDK is not installed: run `npm ci --prefix tests/acp`".into());
+    }
+    None
+}
+
+macro_rules! require_client {
+    () => {
+        if let Some(why) = missing_client() {
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+}
+
+/// Run one scenario of client.mjs against `jingu acp` in `fx`'s workspace.
+fn drive(fx: &Fixture, scenario: &str, extra_env: &[(&str, String)]) -> Value {
+    let mut cmd = Command::new("node");
+    cmd.arg(client_dir().join("client.mjs"))
+        .arg(scenario)
+        .current_dir(client_dir())
+        .env("JINGU_BIN", env!("CARGO_BIN_EXE_jingu"))
+        .env("ACP_CWD", &fx.root);
+    for (k, v) in fx.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "client failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("client output {stdout}: {e}"))
+}
+
+fn edit_script() -> Value {
+    json!([
+        {"content": "Renaming.", "tool_calls": [{"name": "edit", "arguments":
+            {"path": "src/lib.rs", "symbol": "old_name", "op": "replace", "text": NEW_FN}}]},
+        {"content": "Renamed old_name to add."}
+    ])
+}
+
+fn updates<'a>(out: &'a Value, kind: &str) -> Vec<&'a Value> {
+    out["updates"]
+        .as_array()
+        .expect("updates")
+        .iter()
+        .filter(|u| u["sessionUpdate"] == kind)
+        .collect()
+}
+
+fn text_of(updates: &[&Value]) -> String {
+    updates
+        .iter()
+        .filter_map(|u| u["content"]["text"].as_str())
+        .collect()
+}
+
+/// The tool results the model saw in request `turn`.
+fn tool_results(fx: &Fixture, turn: usize) -> String {
+    fx.requests()[turn]["body"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .filter_map(|m| m["content"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "");
+    let out = drive(&fx, "edit", &[]);
+
+    assert_eq!(out["init"]["protocolVersion"], 1);
+    assert_eq!(out["init"]["agentCapabilities"]["loadSession"], true);
+    assert_eq!(out["session"]["modes"]["currentModeId"], "ask");
+    assert_eq!(out["prompt"]["stopReason"], "end_turn");
+
+    // Policy says ask for edits: one permission request, allow once / reject once only.
+    let perms = out["permissions"].as_array().expect("permissions");
+    assert_eq!(perms.len(), 1, "{perms:?}");
+    let ids: Vec<&str> = perms[0]["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["optionId"].as_str())
+        .collect();
+    assert_eq!(ids, ["allow-once", "reject-once"]);
+    assert_eq!(perms[0]["toolCall"]["kind"], "edit");
+
+    // The edit card ends completed with the diff and the location of the change.
+    let done: Vec<&Value> = updates(&out, "tool_call_update")
+        .into_iter()
+        .filter(|u| u["status"] == "completed")
+        .collect();
+    assert_eq!(done.len(), 1, "{:?}", out["updates"]);
+    let diff = &done[0]["content"][0];
+    assert_eq!(diff["type"], "diff");
+    let abs = fx.root.join("src/lib.rs").display().to_string();
+    assert_eq!(diff["path"], abs.as_str());
+    assert_eq!(diff["oldText"], LIB_RS);
+    assert!(
+        diff["newText"]
+            .as_str()
+            .expect("newText")
+            .contains("pub fn add(")
+    );
+    assert_eq!(done[0]["locations"][0]["path"], abs.as_str());
+    assert_eq!(done[0]["locations"][0]["line"], 2);
+
+    // Streamed model text and the file on disk.
+    let said = text_of(&updates(&out, "agent_message_chunk"));
+    assert!(said.contains("Renamed old_name to add."), "{said}");
+    assert!(fx.read("src/lib.rs").contains("pub fn add("));
+    // Audited like every other path, and the whole prompt rolls back as one run.
+    let verify = fx.jingu(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", scripted::stderr(&verify));
+    let run_id = out["prompt"]["_meta"]["jingu"]["runId"]
+        .as_str()
+        .expect("run id in _meta");
+    assert_eq!(
+        out["prompt"]["_meta"]["jingu"]["edits"][0]["path"],
+        "src/lib.rs"
+    );
+    let log = scripted::stdout(&fx.jingu(&["audit", "log", "--json"]));
+    assert!(log.contains(run_id) && log.contains("src/lib.rs"), "{log}");
+    let back = fx.jingu(&["rollback", "--run", run_id]);
+    assert!(back.status.success(), "{}", scripted::stderr(&back));
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+
+    // session/load replays the conversation.
+    let replay = out["replay"].as_array().expect("replay");
+    assert_eq!(replay[0]["sessionUpdate"], "user_message_chunk");
+    assert_eq!(replay[0]["content"]["text"], "rename old_name to add");
+    assert_eq!(replay[1]["sessionUpdate"], "agent_message_chunk");
+    assert!(
+        replay[1]["content"]["text"]
+            .as_str()
+            .expect("text")
+            .contains("Renamed")
+    );
+    assert_eq!(out["load"]["modes"]["currentModeId"], "ask");
+}
+
+#[test]
+fn edits_go_through_the_clients_unsaved_buffer() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "[policy]\ntools = { edit = \"allow\" }\n");
+    let abs = fx.root.join("src/lib.rs").display().to_string();
+    let unsaved = format!("{LIB_RS}\npub fn unsaved() {{}}\n");
+    let out = drive(
+        &fx,
+        "edit",
+        &[
+            ("ACP_BUFFER_FILE", abs.clone()),
+            ("ACP_BUFFER_TEXT", unsaved),
+        ],
+    );
+    // Allowed by policy: no question, one completed edit card.
+    assert!(out["permissions"].as_array().expect("p").is_empty());
+    let writes = out["writes"].as_array().expect("writes");
+    assert_eq!(writes.len(), 1, "{out}");
+    assert_eq!(writes[0]["path"], abs.as_str());
+    let written = writes[0]["content"].as_str().expect("content");
+    assert!(written.ends_with("pub fn unsaved() {}\n"), "{written}");
+    assert!(written.contains("pub fn add("));
+    // The client wrote its buffer; the file on disk is untouched.
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    let cards = updates(&out, "tool_call");
+    let card = cards
+        .iter()
+        .find(|c| c["status"] == "completed")
+        .expect("completed edit card");
+    assert_eq!(card["kind"], "edit");
+    assert_eq!(card["content"][0]["type"], "diff");
+    assert!(
+        card["content"][0]["oldText"]
+            .as_str()
+            .expect("old")
+            .ends_with("pub fn unsaved() {}\n")
+    );
+}
+
+#[test]
+fn rejected_permission_leaves_the_file_and_tells_the_model() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "");
+    let out = drive(&fx, "reject", &[]);
+    assert_eq!(out["permissions"].as_array().expect("p").len(), 1);
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    let failed = updates(&out, "tool_call_update")
+        .into_iter()
+        .filter(|u| u["status"] == "failed")
+        .count();
+    assert_eq!(failed, 1, "{:?}", out["updates"]);
+    assert!(
+        tool_results(&fx, 1).contains("rejected"),
+        "{}",
+        tool_results(&fx, 1)
+    );
+    assert_eq!(out["prompt"]["stopReason"], "end_turn");
+}
+
+#[test]
+fn cancel_stops_a_stalled_model_stream() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&json!([{"stall": true}]), "");
+    let out = drive(&fx, "cancel", &[]);
+    assert_eq!(out["cancelSent"], true, "{out}");
+    assert_eq!(out["prompt"]["stopReason"], "cancelled", "{out}");
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+}
+
+#[test]
+fn cancel_while_asking_refuses_the_edit_and_ends_cancelled() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "");
+    let out = drive(&fx, "cancel-ask", &[]);
+    assert_eq!(out["permissions"].as_array().expect("p").len(), 1);
+    assert_eq!(out["prompt"]["stopReason"], "cancelled", "{out}");
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    // The run stopped: the model was never asked for a second turn.
+    assert_eq!(fx.requests().len(), 1);
+}
+
+#[test]
+fn read_only_mode_denies_edits_without_asking() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "[policy]\ntools = { edit = \"allow\" }\n");
+    let out = drive(&fx, "mode", &[]);
+    assert!(out["permissions"].as_array().expect("p").is_empty());
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    let mode = updates(&out, "current_mode_update");
+    assert_eq!(mode[0]["currentModeId"], "read-only");
+    assert!(
+        tool_results(&fx, 1).contains("denied"),
+        "{}",
+        tool_results(&fx, 1)
+    );
+}
+
+#[test]
+fn auto_mode_applies_asked_edits_but_never_a_denied_one() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "");
+    let out = drive(&fx, "auto", &[]);
+    assert!(
+        out["permissions"].as_array().expect("p").is_empty(),
+        "{out}"
+    );
+    assert!(fx.read("src/lib.rs").contains("pub fn add("));
+
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "[policy]\ntools = { edit = \"deny\" }\n");
+    let out = drive(&fx, "auto", &[]);
+    assert!(
+        out["permissions"].as_array().expect("p").is_empty(),
+        "{out}"
+    );
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    assert!(
+        tool_results(&fx, 1).contains("denied"),
+        "{}",
+        tool_results(&fx, 1)
+    );
+}
+
+#[test]
+fn bad_input_gets_json_rpc_errors_and_the_server_lives() {
+    require_client!();
+    let fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let out = drive(&fx, "bad", &[]);
+    let e = &out["errors"];
+    assert_eq!(e["unknownMethod"]["code"], -32601, "{e}");
+    assert_eq!(e["malformed"]["code"], -32602, "{e}");
+    assert_eq!(e["relativeCwd"]["code"], -32602, "{e}");
+    assert_eq!(e["noSession"]["code"], -32002, "{e}");
+    assert!(
+        e["noSession"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("unknown session `sess-missing`")
+    );
+    assert_eq!(e["loadMissing"]["code"], -32002, "{e}");
+    assert_eq!(e["badMode"]["code"], -32602, "{e}");
+    assert_eq!(e["emptyPrompt"]["code"], -32602, "{e}");
+    assert!(out["alive"].as_str().expect("alive").starts_with("sess-"));
+}
