@@ -1,0 +1,183 @@
+// Jingu for VS Code: starts `jingu lsp` through vscode-languageclient and adds commands over the
+// server's workspace/executeCommand contract (DESIGN §3). Edits arrive as workspace/applyEdit,
+// confirmations as window/showMessageRequest (Apply/Reject) and progress as $/progress, all
+// handled by the language client's standard UI.
+import * as vscode from 'vscode';
+import {
+  DocumentSymbolRequest,
+  ExecuteCommandRequest,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { askArgs, LspDocumentSymbol, rollbackArgs, Snapshot, snapshotItem, statusText, symbolAt } from './logic';
+import { env, findServer } from './server';
+import { SnapshotDiffProvider, SnapshotsProvider } from './snapshots';
+
+const LANGUAGES = ['rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp'];
+
+let client: LanguageClient | undefined;
+let status: vscode.StatusBarItem;
+const output = vscode.window.createOutputChannel('Jingu');
+
+/** What the extension exposes to other extensions and to its end-to-end test. */
+export interface JinguApi {
+  client(): LanguageClient | undefined;
+  exec<T>(command: string, arg: object, token?: vscode.CancellationToken): Promise<T>;
+}
+
+function requireClient(): LanguageClient {
+  if (!client || !client.isRunning()) throw new Error('the jingu language server is not running (see the Jingu output)');
+  return client;
+}
+
+async function exec<T>(command: string, arg: object, token?: vscode.CancellationToken): Promise<T> {
+  return requireClient().sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] }, token) as Promise<T>;
+}
+
+function updateStatus(): void {
+  const exp = client?.initializeResult?.capabilities.experimental as { jingu?: { provider?: string; identity?: string } } | undefined;
+  const provider = vscode.workspace.getConfiguration('jingu').get<string>('provider') || exp?.jingu?.provider;
+  status.text = statusText({ provider, identity: exp?.jingu?.identity });
+  const version = client?.initializeResult?.serverInfo?.version;
+  status.tooltip = client?.isRunning() ? `jingu ${version ?? ''} is running — click for snapshots` : 'jingu is not running';
+  status.show();
+}
+
+async function startClient(): Promise<void> {
+  const bin = findServer();
+  if (!bin) {
+    const setting = vscode.workspace.getConfiguration('jingu').get<string>('serverPath');
+    status.text = '$(warning) Jingu';
+    status.show();
+    void vscode.window.showErrorMessage(`Jingu: cannot find the jingu binary "${setting}" (set jingu.serverPath).`);
+    return;
+  }
+  const run = { command: bin, args: ['lsp'], transport: TransportKind.stdio, options: { env: env() } };
+  const serverOptions: ServerOptions = { run, debug: run };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: LANGUAGES.map((language) => ({ scheme: 'file', language })),
+    outputChannel: output,
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*') },
+  };
+  client = new LanguageClient('jingu', 'Jingu', serverOptions, clientOptions);
+  await client.start();
+  updateStatus();
+}
+
+async function symbolUnderCursor(editor: vscode.TextEditor): Promise<string | undefined> {
+  const c = requireClient();
+  const symbols = (await c.sendRequest(DocumentSymbolRequest.type, {
+    textDocument: { uri: c.code2ProtocolConverter.asUri(editor.document.uri) },
+  })) as LspDocumentSymbol[] | null;
+  return symbolAt(symbols, editor.selection.active.line);
+}
+
+async function ask(instruction?: string): Promise<unknown> {
+  const editor = vscode.window.activeTextEditor;
+  const text = instruction ?? (await vscode.window.showInputBox({ title: 'Jingu: Ask', prompt: 'What should Jingu do?', ignoreFocusOut: true }));
+  if (!text || !text.trim()) return undefined;
+  const c = requireClient();
+  const inWorkspace = editor && editor.document.uri.scheme === 'file';
+  const arg = askArgs(text, {
+    uri: inWorkspace ? c.code2ProtocolConverter.asUri(editor.document.uri) : undefined,
+    selection: inWorkspace ? c.code2ProtocolConverter.asRange(editor.selection) : undefined,
+    symbol: inWorkspace && editor.selection.isEmpty ? await symbolUnderCursor(editor) : undefined,
+    provider: vscode.workspace.getConfiguration('jingu').get<string>('provider'),
+  });
+  // Cancelling this notification sends $/cancelRequest, which stops the run within one model chunk.
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Jingu: running', cancellable: true },
+    (_p, token) => exec<{ run_id: string; edits: { uri: string }[]; summary?: string }>('jingu.ask', arg, token),
+  );
+  void vscode.window.showInformationMessage(`Jingu: ${result.summary ?? 'done'} (${result.edits.length} edit${result.edits.length === 1 ? '' : 's'}, run ${result.run_id})`);
+  return result;
+}
+
+async function rollback(kind: 'edit' | 'run', snapshots: SnapshotsProvider): Promise<unknown> {
+  const list = await snapshots.refresh();
+  const arg = rollbackArgs(kind, list);
+  if (typeof arg === 'string') {
+    void vscode.window.showWarningMessage(`Jingu: ${arg}.`);
+    return undefined;
+  }
+  const result = await exec('jingu.rollback', arg);
+  await snapshots.refresh();
+  void vscode.window.showInformationMessage(`Jingu: rolled back ${'run_id' in arg ? `run ${arg.run_id}` : `snapshot ${arg.snapshot_id}`}.`);
+  return result;
+}
+
+/** Run a command handler, reporting failures instead of throwing into VS Code. */
+function guarded<A extends unknown[]>(f: (...a: A) => Promise<unknown>): (...a: A) => Promise<unknown> {
+  return async (...a: A) => {
+    try {
+      return await f(...a);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      output.appendLine(`error: ${msg}`);
+      void vscode.window.showErrorMessage(`Jingu: ${msg}`);
+      return undefined;
+    }
+  };
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<JinguApi> {
+  status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
+  status.name = 'Jingu';
+  status.command = 'jingu.cmd.showSnapshots';
+  status.text = '$(hubot) Jingu';
+  status.show();
+
+  const snapshots = new SnapshotsProvider(async () => (client?.isRunning() ? exec<Snapshot[]>('jingu.snapshots', {}) : []));
+  context.subscriptions.push(
+    status,
+    output,
+    vscode.window.registerTreeDataProvider('jingu.snapshots', snapshots),
+    vscode.workspace.registerTextDocumentContentProvider('jingu-snapshot', new SnapshotDiffProvider(findServer)),
+    vscode.commands.registerCommand('jingu.cmd.ask', guarded(async (instruction?: string) => {
+      const r = await ask(typeof instruction === 'string' ? instruction : undefined);
+      await snapshots.refresh();
+      return r;
+    })),
+    vscode.commands.registerCommand('jingu.cmd.review', guarded(async () => {
+      const uri = vscode.window.activeTextEditor?.document.uri;
+      return exec('jingu.review', uri && client ? { uri: client.code2ProtocolConverter.asUri(uri) } : {});
+    })),
+    vscode.commands.registerCommand('jingu.cmd.rollbackLastEdit', guarded(() => rollback('edit', snapshots))),
+    vscode.commands.registerCommand('jingu.cmd.rollbackLastRun', guarded(() => rollback('run', snapshots))),
+    vscode.commands.registerCommand('jingu.cmd.showSnapshots', guarded(async () => {
+      await vscode.commands.executeCommand('jingu.snapshots.focus');
+      return snapshots.refresh();
+    })),
+    vscode.commands.registerCommand('jingu.cmd.refreshSnapshots', guarded(() => snapshots.refresh())),
+    vscode.commands.registerCommand('jingu.cmd.rollbackSnapshot', guarded(async (item?: { snapshot: Snapshot }) => {
+      if (!item) return undefined;
+      const r = await exec('jingu.rollback', { snapshot_id: item.snapshot.id });
+      await snapshots.refresh();
+      return r;
+    })),
+    vscode.commands.registerCommand('jingu.cmd.openSnapshotDiff', guarded(async (s: Snapshot) => {
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(snapshotItem(s, Date.now()).diffUri));
+      await vscode.window.showTextDocument(await vscode.languages.setTextDocumentLanguage(doc, 'diff'), { preview: true });
+    })),
+    vscode.commands.registerCommand('jingu.cmd.restartServer', guarded(async () => {
+      await client?.stop();
+      await startClient();
+    })),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('jingu.provider')) updateStatus();
+    }),
+  );
+  try {
+    await startClient();
+  } catch (e) {
+    output.appendLine(`jingu lsp failed to start: ${e instanceof Error ? e.message : String(e)}`);
+    status.text = '$(warning) Jingu';
+  }
+  return { client: () => client, exec };
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop();
+}

@@ -1,0 +1,185 @@
+// End-to-end test of editors/vscode in a real code-server (VS Code 1.100.3), driven headless by
+// playwright-core with Debian's chromium, against the real `jingu lsp` and the scripted model.
+// Env: CS_URL (code-server base URL), FX_WS, FX_LOG, CHROMIUM, JINGU_VSCODE_DIR (for node_modules).
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+
+const require = createRequire(`${process.env.JINGU_VSCODE_DIR}/package.json`);
+const { chromium } = require('playwright-core');
+
+const ws = process.env.FX_WS;
+const original = readFileSync(`${ws}/src/lib.rs`, 'utf8');
+let passed = 0;
+let failed = 0;
+let stop = false;
+
+/** Steps depend on each other (one editor session): after a failure the rest are reported failed. */
+async function step(name, fn) {
+  if (stop) {
+    failed++;
+    console.log(`not ok - vscode: ${name}\n  skipped after an earlier failure`);
+    return;
+  }
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - vscode: ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - vscode: ${name}\n  ${String(e && e.stack ? e.stack : e).split('\n').join('\n  ')}`);
+    if (!fn.soft) stop = true;
+  }
+}
+/** A step whose failure does not invalidate the session (an assertion on content, not state). */
+const soft = (fn) => Object.assign(fn, { soft: true });
+
+function check(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-dev-shm-usage'],
+});
+const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+page.setDefaultTimeout(30_000);
+
+/** Run a command from the command palette by its title. */
+async function palette(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+/** The text of the active editor, from its rendered lines (the fixture fits on one screen). */
+async function editorText() {
+  const lines = await page.locator('.editor-group-container.active .monaco-editor .view-lines .view-line').evaluateAll((els) =>
+    els.map((e) => ({ top: parseFloat(e.style.top || '0'), text: e.textContent || '' })).sort((a, b) => a.top - b.top).map((l) => l.text));
+  // The last rendered line is empty when the text ends with a newline.
+  return lines.join('\n').replace(/\u00a0/g, ' ');
+}
+
+async function waitForEditorText(pred, what, timeout = 60_000) {
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await editorText();
+    if (pred(last)) return last;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`editor never showed ${what}; last text:\n${last}`);
+}
+
+async function waitFor(pred, what, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  while (!pred()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(100);
+  }
+}
+
+async function openFile(rel) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(rel);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: rel.split('/').pop() }).first().waitFor();
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: rel.split('/').pop() }).waitFor();
+}
+
+try {
+  await step('code-server loads the workspace and the extension activates', async () => {
+    await page.goto(`${process.env.CS_URL}/?folder=${encodeURIComponent(ws)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    // The status bar item exists only once activate() ran (onStartupFinished).
+    await page.locator('.statusbar-item', { hasText: 'Jingu' }).first().waitFor({ timeout: 90_000 });
+  });
+
+  await step('opening a Rust file shows it in the editor', async () => {
+    await openFile('src/lib.rs');
+    await waitForEditorText((t) => t.includes('pub fn greet'), 'greet');
+  });
+
+  await step('Go to Symbol in Editor lists the symbols from jingu lsp', async () => {
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
+    await page.keyboard.press('Control+Shift+O');
+    const rows = page.locator('.quick-input-list .monaco-list-row');
+    for (const name of ['greet', 'Counter', 'bump', 'tail']) {
+      await rows.filter({ hasText: name }).first().waitFor({ timeout: 60_000 });
+    }
+    await page.keyboard.press('Escape');
+  });
+
+  await step('Jingu: Show snapshots opens the Snapshots view', async () => {
+    await palette('Jingu: Show snapshots');
+    await page.locator('.part.sidebar .title-label', { hasText: /snapshots/i }).first().waitFor();
+    await page.locator('.part.sidebar', { hasText: 'No snapshots yet' }).first().waitFor();
+  });
+
+  await step('Jingu: Ask on the symbol under the cursor asks Apply/Reject and edits the buffer', async () => {
+    await askThroughScriptedModel();
+  });
+
+  await step('the ask changed exactly greet (doc comment and body), nothing else', soft(async () => {
+    const expected = original.replace(
+      '/// Greets in French: « bonjour ».\npub fn greet(name: &str) -> String {\n    format!("bonjour {name}")\n}\n',
+      '/// Greets informally: « salut ».\npub fn greet(name: &str) -> String {\n    format!("salut {name} 👋")\n}\n');
+    const text = await editorText();
+    check(text === expected, `editor text:\n${text}\nexpected:\n${expected}`);
+    check(readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'disk untouched: the open buffer was edited');
+  }));
+
+  await step('the Snapshots view lists the edit and a click shows its diff', async () => {
+    await palette('Jingu: Show snapshots');
+    const row = page.locator('.monaco-list-row', { hasText: 'replace symbol' }).first();
+    await row.waitFor();
+    await row.click();
+    await page.locator('.tab.active', { hasText: '.diff' }).waitFor();
+    await waitForEditorText((t) => t.includes('+    format!("salut {name} 👋")'), 'the snapshot diff');
+  });
+
+  await step('saving, then Jingu: Rollback last run restores the buffer and the file', async () => {
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
+    await page.keyboard.press('Control+S');
+    await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8').includes('salut {name}'), 'the save');
+    await palette('Jingu: Rollback last run');
+    await waitForEditorText((t) => t === original, 'the original text');
+    await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'the original file on disk');
+  });
+} finally {
+  if (failed) await page.screenshot({ path: `${process.env.FX}/vscode-failure.png` }).catch(() => {});
+  await browser.close();
+}
+
+/**
+ * "Jingu: Ask" through the scripted model server (fixtures/ask-greet.json): the cursor sits in
+ * greet, the model replaces greet, the server asks for confirmation through
+ * window/showMessageRequest (a notification with Apply/Reject) and edits the open buffer through
+ * workspace/applyEdit.
+ */
+async function askThroughScriptedModel() {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').fill(':5');
+  await page.keyboard.press('Enter');
+  await palette('Jingu: Ask');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill('make greet informal');
+  await page.keyboard.press('Enter');
+  const toast = page.locator('.notification-toast', { hasText: 'Jingu wants to edit' });
+  await toast.waitFor({ timeout: 60_000 });
+  await toast.getByRole('button', { name: 'Apply' }).click();
+  await waitForEditorText((t) => t.includes('format!("salut {name} 👋")'), 'the edited greet');
+  const log = readFileSync(process.env.FX_LOG, 'utf8');
+  check(log.includes('greet'), 'the model was told about greet');
+  await page.locator('.notification-toast', { hasText: 'greet now says salut' }).waitFor({ timeout: 30_000 });
+}
+
+console.log(`vscode: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
