@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export JINGU_BENCH_QUICK="${JINGU_BENCH_QUICK-1}"
 cargo build --release --locked --bin jingu   # the LSP bench drives the real binary
-for b in index edit snapshot provider sandbox lsp; do
+for b in index edit context snapshot provider sandbox lsp; do
   echo "== bench $b"
   cargo bench --locked --bench "$b"
 done
