@@ -128,7 +128,7 @@ pub fn run_snapshot(args: SnapshotArgs) -> CmdResult {
         }
         SnapshotCommand::Scan { json } => {
             let meta = Meta {
-                actor: os_user(),
+                actor: crate::identity::os_user::name(),
                 op: "scan".into(),
                 target: "workspace".into(),
                 message: "changes found in the workspace".into(),
@@ -207,14 +207,4 @@ fn open_store() -> anyhow::Result<(Workspace, Store)> {
     let ws = Workspace::discover(&cwd).context("cannot find the workspace")?;
     let store = Store::open(&ws)?;
     Ok((ws, store))
-}
-
-/// The local OS user, the actor of commands run by hand.
-fn os_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| {
-            // SAFETY: getuid has no preconditions and cannot fail.
-            format!("uid:{}", unsafe { libc::getuid() })
-        })
 }

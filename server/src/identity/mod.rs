@@ -5,7 +5,7 @@
 //! but fails verification is always an error, never a silent fallback to the OS user.
 
 mod jwt;
-mod os_user;
+pub mod os_user;
 
 #[cfg(test)]
 mod tests;

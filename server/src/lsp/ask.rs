@@ -2,12 +2,10 @@
 //! `$/cancelRequest` (which drops this request's future) cancels it cleanly at the next model
 //! chunk instead of tearing it down mid-edit; applied edits stay snapshotted and rollbackable.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::Result;
-use tower_lsp_server::ls_types::{ProgressToken, Range, Uri};
+use tower_lsp_server::ls_types::{Range, Uri};
 
 use super::server::{Backend, failed};
 use crate::agent::{self, AskRequest, RunConfig};
@@ -33,14 +31,11 @@ impl Drop for CancelOnDrop {
     }
 }
 
-static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
-
 pub async fn ask(backend: &Backend, args: AskArgs) -> Result<Value> {
     if args.instruction.trim().is_empty() {
         return Err(failed("the instruction is empty"));
     }
     let session = backend.session()?;
-    let mut fe = backend.frontend()?;
     let path = args.uri.as_ref().and_then(|u| backend.rel_path(u));
     if args.uri.is_some() && path.is_none() {
         return Err(failed("the document is not a file inside the workspace"));
@@ -58,23 +53,7 @@ pub async fn ask(backend: &Backend, args: AskArgs) -> Result<Value> {
         provider: args.provider,
         skill: args.skill,
     };
-    let mut forwarder = None;
-    if backend.client_supports_progress() {
-        let token = ProgressToken::String(format!(
-            "jingu-{}",
-            NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)
-        ));
-        if backend
-            .client
-            .create_work_done_progress(token.clone())
-            .await
-            .is_ok()
-        {
-            let (with, handle) = fe.with_progress(token, "Jingu".into());
-            fe = with;
-            forwarder = Some(handle);
-        }
-    }
+    let (fe, forwarder) = backend.frontend_with_progress("Jingu").await?;
     let cancel = CancelToken::new();
     let guard = CancelOnDrop(cancel.clone());
     let task = tokio::spawn(async move {

@@ -3,8 +3,6 @@
 //! `ops` (Lines target: snapshotted, audited, rollbackable). A diagnostic disappears as soon as
 //! the code under it changes; findings below or above an edit follow their lines.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -17,8 +15,6 @@ use crate::providers::CancelToken;
 use crate::realdoc::{EditRequest, Op, Target};
 use crate::review::position::line_span_bytes;
 use crate::review::{ReviewOptions, Severity, Validated};
-
-static NEXT_TOKEN: AtomicU64 = AtomicU64::new(1);
 
 pub const APPLY_COMMAND: &str = "jingu.applySuggestion";
 const APPLY_TITLE: &str = "Apply suggestion";
@@ -103,24 +99,7 @@ pub struct ApplyArgs {
 /// (replacing earlier ones), and return counts.
 pub async fn review(backend: &Backend, args: ReviewArgs) -> Result<Value> {
     let session = backend.session()?;
-    let mut fe = backend.frontend()?;
-    let mut forwarder = None;
-    if backend.client_supports_progress() {
-        let token = ProgressToken::String(format!(
-            "jingu-review-{}",
-            NEXT_TOKEN.fetch_add(1, Ordering::Relaxed)
-        ));
-        if backend
-            .client
-            .create_work_done_progress(token.clone())
-            .await
-            .is_ok()
-        {
-            let (with, handle) = fe.with_progress(token, "Jingu review".into());
-            fe = with;
-            forwarder = Some(handle);
-        }
-    }
+    let (fe, forwarder) = backend.frontend_with_progress("Jingu review").await?;
     let only = match &args.uri {
         Some(uri) => Some(backend.rel_path(uri).ok_or_else(|| {
             failed(format!(

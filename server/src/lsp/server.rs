@@ -74,6 +74,32 @@ impl Backend {
         ))
     }
 
+    /// A frontend whose progress shows in the editor under a new work-done token titled `title`
+    /// (when the client supports it). Await the returned handle after dropping the frontend: it
+    /// ends the progress.
+    pub(super) async fn frontend_with_progress(
+        &self,
+        title: &str,
+    ) -> Result<(LspFrontend, Option<tokio::task::JoinHandle<()>>)> {
+        static NEXT_TOKEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let fe = self.frontend()?;
+        if !self.client_supports_progress() {
+            return Ok((fe, None));
+        }
+        let n = NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = ProgressToken::String(format!("jingu-{n}"));
+        if self
+            .client
+            .create_work_done_progress(token.clone())
+            .await
+            .is_err()
+        {
+            return Ok((fe, None));
+        }
+        let (fe, handle) = fe.with_progress(token, title.to_string());
+        Ok((fe, Some(handle)))
+    }
+
     pub(super) fn client_supports_progress(&self) -> bool {
         self.client_capabilities
             .get()
