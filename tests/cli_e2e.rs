@@ -58,3 +58,24 @@ fn symbols_refuses_unsupported_binary_and_missing_files() {
     let usage = jingu(&["symbols"]);
     assert_eq!(usage.status.code(), Some(2), "usage errors exit 2");
 }
+
+#[test]
+fn a_closed_stdout_pipe_ends_output_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("many.py");
+    let text: String = (0..5000)
+        .map(|i| format!("def function_number_{i}():\n    pass\n"))
+        .collect();
+    std::fs::write(&file, text).expect("write");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jingu"))
+        .args(["symbols", file.to_str().expect("utf-8")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take()); // like `| head` exiting early
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{err}");
+}

@@ -114,6 +114,16 @@ pub fn init_cli_logging() {
 /// Print a value as one JSON document on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> CmdResult {
     let text = serde_json::to_string_pretty(value)?;
-    println!("{text}");
-    Ok(())
+    emit(&text)
+}
+
+/// Write one line to stdout. A closed pipe (`jingu symbols … | head`) ends output quietly instead
+/// of panicking as `println!` does.
+pub fn emit(line: &str) -> CmdResult {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}") {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }

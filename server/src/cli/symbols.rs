@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::{CmdResult, print_json};
+use super::{CmdResult, emit, print_json};
 use crate::syntax::{self, Language};
 
 #[derive(Debug, clap::Args)]
@@ -29,13 +29,13 @@ pub fn run(args: Args) -> CmdResult {
         return print_json(&records);
     }
     for s in &file.symbols {
-        println!(
+        emit(&format!(
             "{:>5}-{:<5} {:<11} {}",
             s.start_line,
             s.end_line,
             s.kind.as_str(),
             s.name_path
-        );
+        ))?;
     }
     Ok(())
 }
