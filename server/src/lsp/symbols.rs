@@ -38,15 +38,26 @@ fn range_of(rope: &Rope, r: &std::ops::Range<usize>, enc: Encoding) -> Range {
 /// The hierarchical outline of one document. `detail` carries the name path, which is what
 /// `jingu.editSymbol` and the agent address symbols by.
 pub fn document_symbols(file: &FileSymbols, rope: &Rope, enc: Encoding) -> Vec<DocumentSymbol> {
+    // Children lists built once: scanning all symbols per parent is quadratic on big files.
+    let mut roots = Vec::new();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); file.symbols.len()];
+    for (i, s) in file.symbols.iter().enumerate() {
+        match s.parent {
+            Some(p) => children[p].push(i),
+            None => roots.push(i),
+        }
+    }
     fn build(
         file: &FileSymbols,
-        parent: Option<usize>,
+        ids: &[usize],
+        children: &[Vec<usize>],
         rope: &Rope,
         enc: Encoding,
     ) -> Vec<DocumentSymbol> {
-        file.children(parent)
-            .map(|(i, s)| {
-                let children = build(file, Some(i), rope, enc);
+        ids.iter()
+            .map(|&i| {
+                let s = &file.symbols[i];
+                let kids = build(file, &children[i], children, rope, enc);
                 #[allow(deprecated)] // `deprecated` is a required field of the struct literal.
                 DocumentSymbol {
                     name: s.name.clone(),
@@ -56,12 +67,12 @@ pub fn document_symbols(file: &FileSymbols, rope: &Rope, enc: Encoding) -> Vec<D
                     deprecated: None,
                     range: range_of(rope, &s.range, enc),
                     selection_range: range_of(rope, &s.name_range, enc),
-                    children: (!children.is_empty()).then_some(children),
+                    children: (!kids.is_empty()).then_some(kids),
                 }
             })
             .collect()
     }
-    build(file, None, rope, enc)
+    build(file, &roots, &children, rope, enc)
 }
 
 /// A workspace symbol located by lines (exact columns need the file's text, which the index does
