@@ -4,19 +4,17 @@
 //! content, so the batch still lands entirely or not at all.
 
 use std::collections::HashSet;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
 use crate::syntax::Language;
+use crate::workspace::Workspace;
 
 use super::atomic::{Hash, ReadError, WriteError, read_for_edit, sha256, write_atomic};
 use super::error::EditError;
 use super::plan::{ParsedFile, Planned, plan, plan_parsed};
 use super::request::EditRequest;
-
-/// Directories an edit may never reach, whoever asks (DESIGN §5 invariant 4).
-const FORBIDDEN_COMPONENTS: &[&str] = &[".git", ".jingu"];
 
 /// The edits for one file, applied in order (each planned against the previous one's result).
 #[derive(Debug, Clone)]
@@ -42,7 +40,7 @@ pub struct Applied {
 #[derive(Debug, Error)]
 pub enum BatchError {
     #[error("{path}: {reason}")]
-    Path { path: PathBuf, reason: &'static str },
+    Path { path: PathBuf, reason: String },
     #[error("{path} appears twice in the batch; put all its edits in one FileEdit")]
     DuplicatePath { path: PathBuf },
     #[error(transparent)]
@@ -98,7 +96,7 @@ pub fn apply_batch(root: &Path, edits: &[FileEdit]) -> Result<Vec<Applied>, Batc
 pub fn plan_batch(root: &Path, edits: &[FileEdit]) -> Result<Vec<Applied>, BatchError> {
     let root = root.canonicalize().map_err(|_| BatchError::Path {
         path: root.to_path_buf(),
-        reason: "workspace root does not exist",
+        reason: "workspace root does not exist".into(),
     })?;
     let mut seen = HashSet::new();
     let mut planned: Vec<Applied> = Vec::with_capacity(edits.len());
@@ -156,42 +154,26 @@ pub fn commit_batch(planned: &[Applied]) -> Result<(), BatchError> {
     Ok(())
 }
 
-/// Resolve a workspace-relative path, refusing anything that could leave the workspace or reach
-/// Jingu's or git's own state: absolute paths, `..`, `.git/`, `.jingu/`, and symlinks pointing out.
+/// Resolve a workspace-relative path through the workspace's own confinement (symlinks followed;
+/// `..` escapes, `.git/`, `.jingu/`, Jingu's state, look-alike and Windows-style paths refused):
+/// one rule for every path that reaches the disk. The file must exist: a batch edits files.
 pub fn confine(root: &Path, rel: &Path) -> Result<PathBuf, BatchError> {
-    let refuse = |reason| BatchError::Path {
+    let refuse = |reason: String| BatchError::Path {
         path: rel.to_path_buf(),
         reason,
     };
-    for comp in rel.components() {
-        match comp {
-            Component::Normal(name) => {
-                if FORBIDDEN_COMPONENTS.iter().any(|f| name == *f) {
-                    return Err(refuse("edits to .git/ and .jingu/ are never allowed"));
-                }
-            }
-            Component::CurDir => {}
-            _ => {
-                return Err(refuse(
-                    "path must be relative to the workspace, without `..`",
-                ));
-            }
-        }
+    if rel.is_absolute() {
+        return Err(refuse("path must be relative to the workspace".into()));
     }
-    let full = root
-        .join(rel)
-        .canonicalize()
-        .map_err(|_| refuse("file does not exist"))?;
-    if !full.starts_with(root) {
-        return Err(refuse("path resolves outside the workspace"));
-    }
-    // A symlink inside the workspace may still point into .git/.
-    let inside = full.strip_prefix(root).unwrap_or(&full);
-    if inside
-        .components()
-        .any(|c| FORBIDDEN_COMPONENTS.iter().any(|f| c.as_os_str() == *f))
-    {
-        return Err(refuse("edits to .git/ and .jingu/ are never allowed"));
+    let raw = rel
+        .to_str()
+        .ok_or_else(|| refuse("path is not valid UTF-8".into()))?;
+    let inside = Workspace::at(root.to_path_buf())
+        .confine(raw)
+        .map_err(|e| refuse(e.to_string()))?;
+    let full = root.join(inside);
+    if !full.is_file() {
+        return Err(refuse("file does not exist".into()));
     }
     Ok(full)
 }
