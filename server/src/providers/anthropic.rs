@@ -25,9 +25,7 @@ pub(crate) fn headers(cfg: &ResolvedProvider) -> Result<HeaderMap, String> {
         HeaderValue::from_static(API_VERSION),
     );
     if let Some(key) = &cfg.key {
-        let mut v = HeaderValue::from_str(key.expose())
-            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
-        v.set_sensitive(true);
+        let v = key.header_value("")?;
         h.insert(HeaderName::from_static("x-api-key"), v);
     }
     Ok(h)

@@ -24,9 +24,7 @@ pub(crate) fn headers(cfg: &ResolvedProvider) -> Result<HeaderMap, String> {
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     // The key goes in a header, never in the URL, so it cannot surface in a URL-bearing error.
     if let Some(key) = &cfg.key {
-        let mut v = HeaderValue::from_str(key.expose())
-            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
-        v.set_sensitive(true);
+        let v = key.header_value("")?;
         h.insert(HeaderName::from_static("x-goog-api-key"), v);
     }
     Ok(h)

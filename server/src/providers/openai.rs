@@ -24,9 +24,7 @@ pub(crate) fn headers(cfg: &ResolvedProvider) -> Result<HeaderMap, String> {
         HeaderValue::from_static("text/event-stream"),
     );
     if let Some(key) = &cfg.key {
-        let mut v = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
-        v.set_sensitive(true);
+        let v = key.header_value("Bearer ")?;
         h.insert(AUTHORIZATION, v);
     }
     Ok(h)

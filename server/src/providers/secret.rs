@@ -17,6 +17,18 @@ impl ApiKey {
         &self.0
     }
 
+    /// The key as a header value (`prefix` + key, e.g. `Bearer `), marked sensitive so HTTP
+    /// tooling never logs it: the one way a key becomes a header for every wire format.
+    pub(crate) fn header_value(
+        &self,
+        prefix: &str,
+    ) -> Result<reqwest::header::HeaderValue, String> {
+        let mut v = reqwest::header::HeaderValue::from_str(&format!("{prefix}{}", self.0))
+            .map_err(|_| "the API key contains characters not allowed in a header".to_owned())?;
+        v.set_sensitive(true);
+        Ok(v)
+    }
+
     /// Replace every occurrence of the key (and of any 8+ character prefix that a vendor might print
     /// in a "key sk-abc…xyz is invalid" message) with a marker.
     pub fn redact(&self, text: &str) -> String {
