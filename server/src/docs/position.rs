@@ -78,6 +78,46 @@ pub fn to_position(rope: &Rope, byte: usize, enc: Encoding) -> Position {
     Position::new(line as u32, character as u32)
 }
 
+/// LSP positions of many byte offsets (each clamped to the document), in one forward scan from the
+/// line of the smallest: an outline converts thousands, and [`to_position`] costs several rope
+/// lookups each.
+pub fn to_positions(rope: &Rope, offsets: &[usize], enc: Encoding) -> Vec<Position> {
+    let len = rope.len_bytes();
+    let mut order: Vec<usize> = (0..offsets.len()).collect();
+    order.sort_unstable_by_key(|&i| offsets[i]);
+    let mut out = vec![Position::default(); offsets.len()];
+    let Some(&first) = order.first() else {
+        return out;
+    };
+    let mut line = rope.byte_to_line(offsets[first].min(len));
+    let mut at = rope.line_to_byte(line);
+    let mut column = 0usize;
+    let mut bytes = rope.bytes_at(at).peekable();
+    for i in order {
+        let target = offsets[i].min(len);
+        while at < target {
+            let Some(b) = bytes.next() else { break };
+            at += 1;
+            match b {
+                b'\n' => (line, column) = (line + 1, 0),
+                // A lone CR ends a line; in CRLF the LF does.
+                b'\r' if bytes.peek() != Some(&b'\n') => (line, column) = (line + 1, 0),
+                // UTF-8 continuation bytes add nothing in UTF-16; a 4-byte sequence is a surrogate pair.
+                _ => {
+                    column += match enc {
+                        Encoding::Utf8 => 1,
+                        Encoding::Utf16 if b & 0xC0 == 0x80 => 0,
+                        Encoding::Utf16 if b >= 0xF0 => 2,
+                        Encoding::Utf16 => 1,
+                    }
+                }
+            }
+        }
+        out[i] = Position::new(line as u32, column as u32);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +160,38 @@ mod tests {
         assert_eq!(to_byte(&rope, Position::new(0, 99), Encoding::Utf16), Ok(2));
         assert_eq!(to_byte(&rope, Position::new(1, 2), Encoding::Utf16), Ok(6));
         assert!(to_byte(&rope, Position::new(5, 0), Encoding::Utf16).is_err());
+    }
+
+    #[test]
+    fn batch_conversion_agrees_with_one_by_one() {
+        let text = "fn a() {}\r\nlet s = \"é𝄞\";\rx\n\n  z\u{2028}w\r\n";
+        let rope = Rope::from_str(text);
+        let mut offsets: Vec<usize> = (0..=text.len() + 3)
+            .filter(|&b| b > text.len() || text.is_char_boundary(b))
+            .collect();
+        offsets.reverse(); // any order
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            let batch = to_positions(&rope, &offsets, enc);
+            let single: Vec<Position> = offsets
+                .iter()
+                .map(|&b| to_position(&rope, b, enc))
+                .collect();
+            assert_eq!(batch, single, "{enc:?}");
+        }
+        assert!(to_positions(&rope, &[], Encoding::Utf16).is_empty());
+    }
+
+    #[test]
+    fn lines_end_only_where_lsp_says() {
+        // LSP: "\n", "\r\n" and "\r"; U+2028 and NEL are ordinary characters.
+        let rope = Rope::from_str("a\u{2028}b\u{85}c\rd\r\ne\n");
+        assert_eq!(rope.len_lines(), 4);
+        let c = "a\u{2028}b\u{85}".len();
+        assert_eq!(to_position(&rope, c, Encoding::Utf16), Position::new(0, 4));
+        assert_eq!(
+            to_byte(&rope, Position::new(1, 0), Encoding::Utf16),
+            Ok(c + 2)
+        );
     }
 
     #[test]

@@ -38,18 +38,146 @@ fn sole_of_kind(siblings: &[Node], child: Node) -> bool {
         == 1
 }
 
+const COMMENT: u8 = 1;
+const ATTRIBUTE: u8 = 2;
+const WRAPPER: u8 = 4;
+const DECLARATION: u8 = 8;
+
+/// What the extent rules make of a node kind.
+fn classify(kind: &str) -> u8 {
+    let mut class = 0;
+    if kind.contains("comment") {
+        class |= COMMENT;
+    }
+    if matches!(
+        kind,
+        "attribute_item" | "decorator" | "annotation" | "marker_annotation"
+    ) {
+        class |= ATTRIBUTE;
+    }
+    if WRAPPERS.contains(&kind) {
+        class |= WRAPPER;
+    }
+    if DECLARATIONS.contains(&kind) {
+        class |= DECLARATION;
+    }
+    class
+}
+
 /// Leading siblings that document a definition. Inner doc comments (`//!`, `/*!`) document the
 /// enclosing item instead.
-fn is_leading_trivia(node: Node, src: &[u8]) -> bool {
-    let kind = node.kind();
-    if kind.contains("comment") {
+fn is_trivia_of_class(class: u8, node: Node, src: &[u8]) -> bool {
+    if class & COMMENT != 0 {
         let text = &src[node.start_byte()..node.end_byte().min(node.start_byte() + 3)];
         return text != b"//!" && text != b"/*!";
     }
-    matches!(
-        kind,
-        "attribute_item" | "decorator" | "annotation" | "marker_annotation"
-    )
+    class & ATTRIBUTE != 0
+}
+
+fn is_leading_trivia(node: Node, src: &[u8]) -> bool {
+    is_trivia_of_class(classify(node.kind()), node, src)
+}
+
+/// [`classify`] for every kind of one grammar, by kind id: the extraction walk asks at every node.
+#[derive(Debug)]
+pub(super) struct KindTable {
+    class: Vec<u8>,
+}
+
+impl KindTable {
+    pub(super) fn new(grammar: &tree_sitter::Language) -> Self {
+        let class = (0..grammar.node_kind_count())
+            .map(|id| grammar.node_kind_for_id(id as u16).map_or(0, classify))
+            .collect();
+        Self { class }
+    }
+
+    fn of(&self, node: Node) -> u8 {
+        // ERROR's id is past the grammar's kinds.
+        self.class
+            .get(usize::from(node.kind_id()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// One node on the extraction walk's path, with what precedes it among its siblings.
+pub(super) struct Level<'t> {
+    pub(super) node: Node<'t>,
+    /// Consecutive leading-trivia siblings right before `node`, in order.
+    trivia: Vec<Node<'t>>,
+    /// The sibling before `trivia`, when it is not trivia.
+    before: Option<Node<'t>>,
+}
+
+impl<'t> Level<'t> {
+    /// The first child of its parent.
+    pub(super) fn first(node: Node<'t>) -> Self {
+        Self {
+            node,
+            trivia: Vec::new(),
+            before: None,
+        }
+    }
+
+    /// Move on to `next`, the following sibling of `node`.
+    pub(super) fn advance(&mut self, next: Node<'t>, table: &KindTable, src: &[u8]) {
+        let done = std::mem::replace(&mut self.node, next);
+        if is_trivia_of_class(table.of(done), done, src) {
+            self.trivia.push(done);
+        } else {
+            self.trivia.clear();
+            self.before = Some(done);
+        }
+    }
+}
+
+/// Extent of the definition at the end of `path` (the walk's path down from its region root), by
+/// the same rules as [`extents`]; `None` when it would climb into the region root, whose siblings
+/// the walk has not seen.
+pub(super) fn extent_on_path(
+    path: &[Level],
+    table: &KindTable,
+) -> Option<(Range<usize>, (usize, usize))> {
+    let mut level = path.len().checked_sub(1)?;
+    while level > 0 {
+        let parent = path[level - 1].node;
+        let class = table.of(parent);
+        let climb = class & WRAPPER != 0
+            || (class & DECLARATION != 0 && {
+                let mut cursor = parent.walk();
+                let siblings: Vec<Node> = parent.children(&mut cursor).collect();
+                sole_of_kind(&siblings, path[level].node)
+            });
+        if !climb {
+            break;
+        }
+        level -= 1;
+    }
+    if level == 0 {
+        return None;
+    }
+    let Level {
+        node: top,
+        trivia,
+        before,
+    } = &path[level];
+    let mut start = top.start_byte();
+    let mut start_row = top.start_position().row;
+    for (i, p) in trivia.iter().enumerate().rev() {
+        if last_row(*p) + 1 < start_row {
+            break;
+        }
+        // A comment sharing its first line with earlier code documents that code.
+        if let (0, Some(before)) = (i, before)
+            && last_row(*before) == p.start_position().row
+        {
+            break;
+        }
+        start = p.start_byte();
+        start_row = p.start_position().row;
+    }
+    Some((start..top.end_byte(), (start_row, last_row(*top))))
 }
 
 /// Last row a node occupies: a node ending at column 0 (a line comment with its newline) ends on

@@ -1,6 +1,8 @@
 //! Turn a tree and the language's symbols query into [`Symbol`]s with name paths.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::FxHashSet;
 use std::ops::Range;
 
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
@@ -30,106 +32,121 @@ struct Raw {
 }
 
 pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
-    let query = language.symbols_query();
+    let symbols_query = language.symbols_query();
+    let query = &symbols_query.query;
     let names = query.capture_names();
     let src = text.as_bytes();
     let mut raws: Vec<Raw> = Vec::new();
-    let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
+    let mut seen: FxHashSet<(usize, usize, usize)> = FxHashSet::default();
 
-    // The query runs on a shallow window of the root, then again on the body of each definition
-    // found: matching every node of big files (deep expression trees) costs far more than parsing.
+    // Definitions are looked for in a shallow window of the root, then again in the body of each
+    // definition found: matching every node of big files (deep expression trees) costs far more
+    // than parsing. The walk is by hand; the query runs only on nodes a pattern can be rooted at,
+    // and extents come from the sibling context the walk keeps on its path.
     let mut cursor = QueryCursor::new();
+    cursor.set_max_start_depth(Some(0));
     let mut regions: Vec<(Node, u32)> = vec![(tree.root_node(), CONTAINER_DEPTH)];
+    // Bodies queued as regions of their own and not yet reached by the walk that found them, which
+    // skips them (their own walk goes at least as deep). Rarely more than two.
+    let mut queued: Vec<usize> = Vec::new();
+    // Definitions matched but not yet reached (a pattern rooted above its definition), next last.
+    let mut awaiting: Vec<(Node, usize)> = Vec::new();
+    // Definitions whose extent the walks could not see: left to the full extent walk.
+    let mut leftovers: Vec<usize> = Vec::new();
+    let mut path: Vec<extent::Level> = Vec::new();
     while let Some((region, depth)) = regions.pop() {
-        cursor.set_max_start_depth(Some(depth));
-        let mut matches = cursor.matches(query, region, src);
-        while let Some(m) = matches.next() {
-            let mut def: Option<(Node, SymbolKind)> = None;
-            let mut name: Option<Node> = None;
-            let mut qualified: Option<Node> = None;
-            let mut body: Option<Node> = None;
-            let mut trait_: Option<Node> = None;
-            let mut receiver: Option<Node> = None;
-            for cap in m.captures() {
-                let cname = names[cap.index as usize];
-                match cname {
-                    "name" => name = Some(cap.node),
-                    "qualified_name" => qualified = Some(cap.node),
-                    "body" => body = Some(cap.node),
-                    "trait" => trait_ = Some(cap.node),
-                    "receiver" => receiver = Some(cap.node),
-                    other => {
-                        if let Some(k) = other
-                            .strip_prefix("definition.")
-                            .and_then(SymbolKind::from_capture)
-                        {
-                            def = Some((cap.node, k));
+        queued.clear();
+        path.clear();
+        path.push(extent::Level::first(region));
+        let mut walk = region.walk();
+        'walk: loop {
+            let node = walk.node();
+            let level = path.len() - 1;
+            let skip = (level > 0)
+                .then(|| queued.iter().position(|&id| id == node.id()))
+                .flatten();
+            if let Some(i) = skip {
+                queued.swap_remove(i);
+            } else {
+                if symbols_query.may_match_at(node) {
+                    let mut matches = cursor.matches(query, node, src);
+                    while let Some(m) = matches.next() {
+                        let Some((raw, def, body)) = raw_of_match(m, names, src) else {
+                            continue;
+                        };
+                        // Two patterns may match one node (a TS method also matches a field
+                        // pattern): keep the first. One declaration may name several symbols
+                        // (`int w, h;`): keep each name.
+                        if !seen.insert((raw.decl.start, raw.decl.end, raw.name_range.start)) {
+                            continue;
                         }
+                        if let Some(b) = body {
+                            let depth = if raw.kind.is_callable() {
+                                BODY_DEPTH
+                            } else {
+                                CONTAINER_DEPTH
+                            };
+                            regions.push((b, depth));
+                            queued.push(b.id());
+                        }
+                        awaiting.push((def, raws.len()));
+                        raws.push(raw);
                     }
+                    // Pre-order: by start, and an enclosing node before the nodes it holds.
+                    awaiting.sort_unstable_by(|(a, _), (b, _)| {
+                        b.start_byte()
+                            .cmp(&a.start_byte())
+                            .then(a.end_byte().cmp(&b.end_byte()))
+                    });
+                }
+                while let Some(&(def, i)) = awaiting.last() {
+                    if def.id() == node.id() {
+                        match extent::extent_on_path(&path, &symbols_query.kinds) {
+                            Some((range, rows)) => (raws[i].range, raws[i].rows) = (range, rows),
+                            None => leftovers.push(i),
+                        }
+                    } else if def.start_byte() < node.start_byte() {
+                        leftovers.push(i); // passed without reaching it (too deep, or skipped)
+                    } else {
+                        break;
+                    }
+                    awaiting.pop();
+                }
+                if level < depth as usize && walk.goto_first_child() {
+                    path.push(extent::Level::first(walk.node()));
+                    continue;
                 }
             }
-            let Some((node, kind)) = def else { continue };
-            let node_text = |n: Node| n.utf8_text(src).unwrap_or_default().to_string();
-            let (name_str, name_range, mut qualifier) = if let Some(q) = qualified {
-                // `ns::Foo::bar` → qualifier [ns, Foo], name `bar`.
-                let full = node_text(q);
-                let mut parts: Vec<String> =
-                    full.split("::").map(|s| s.trim().to_string()).collect();
-                let last = parts.pop().unwrap_or_default();
-                (last, q.byte_range(), parts)
-            } else if let Some(n) = name {
-                (node_text(n), n.byte_range(), Vec::new())
-            } else {
-                continue;
-            };
-            let name_str = if kind == SymbolKind::Impl {
-                // `impl<'a> Parser<'a>` is `impl Parser`: generic arguments of the type would make
-                // paths depend on lifetimes; the trait keeps them (`From<u8>` vs `From<u16>`).
-                let ty = name_str.split('<').next().unwrap_or_default().trim_end();
-                match trait_ {
-                    Some(t) => format!("impl {} for {ty}", node_text(t)),
-                    None => format!("impl {ty}"),
+            loop {
+                if path.len() == 1 {
+                    break 'walk;
                 }
-            } else {
-                name_str
-            };
-            if let Some(r) = receiver {
-                qualifier = vec![node_text(r)];
-            }
-            // Two patterns may match one node (a TS method also matches a field pattern): keep the
-            // first. One declaration may name several symbols (`int w, h;`): keep each name.
-            let key = (node.start_byte(), node.end_byte(), name_range.start);
-            if !seen.insert(key) {
-                continue;
-            }
-            raws.push(Raw {
-                kind,
-                name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
-                qualifier,
-                decl: node.byte_range(),
-                kind_id: node.kind_id(),
-                // Filled in by one walk below: `Node::parent`/`prev_sibling` rescan siblings, which is
-                // quadratic in files with thousands of items.
-                range: node.byte_range(),
-                rows: (node.start_position().row, node.end_position().row),
-                body: body.map(|b| b.byte_range()),
-                name_range,
-            });
-            if let Some(b) = body {
-                let depth = if kind.is_callable() {
-                    BODY_DEPTH
-                } else {
-                    CONTAINER_DEPTH
-                };
-                regions.push((b, depth));
+                if walk.goto_next_sibling() {
+                    if let Some(top) = path.last_mut() {
+                        top.advance(walk.node(), &symbols_query.kinds, src);
+                    }
+                    break;
+                }
+                walk.goto_parent();
+                path.pop();
             }
         }
+        leftovers.extend(awaiting.drain(..).map(|(_, i)| i));
     }
-    let extents = extent::extents(tree, src, raws.iter().map(|r| (r.decl.clone(), r.kind_id)));
-    for raw in &mut raws {
-        if let Some((range, rows)) = extents.get(&(raw.decl.start, raw.decl.end, raw.kind_id)) {
-            raw.range = range.clone();
-            raw.rows = *rows;
+    if !leftovers.is_empty() {
+        let extents = extent::extents(
+            tree,
+            src,
+            leftovers
+                .iter()
+                .map(|&i| (raws[i].decl.clone(), raws[i].kind_id)),
+        );
+        for &i in &leftovers {
+            let raw = &mut raws[i];
+            if let Some((range, rows)) = extents.get(&(raw.decl.start, raw.decl.end, raw.kind_id)) {
+                raw.range = range.clone();
+                raw.rows = *rows;
+            }
         }
     }
 
@@ -225,6 +242,77 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
         });
     }
     symbols
+}
+
+/// The definition a query match describes, its node and its body node.
+fn raw_of_match<'t>(
+    m: &tree_sitter::QueryMatch<'_, 't>,
+    names: &[&str],
+    src: &[u8],
+) -> Option<(Raw, Node<'t>, Option<Node<'t>>)> {
+    let mut def: Option<(Node, SymbolKind)> = None;
+    let mut name: Option<Node> = None;
+    let mut qualified: Option<Node> = None;
+    let mut body: Option<Node> = None;
+    let mut trait_: Option<Node> = None;
+    let mut receiver: Option<Node> = None;
+    for cap in m.captures() {
+        match names[cap.index as usize] {
+            "name" => name = Some(cap.node),
+            "qualified_name" => qualified = Some(cap.node),
+            "body" => body = Some(cap.node),
+            "trait" => trait_ = Some(cap.node),
+            "receiver" => receiver = Some(cap.node),
+            other => {
+                if let Some(k) = other
+                    .strip_prefix("definition.")
+                    .and_then(SymbolKind::from_capture)
+                {
+                    def = Some((cap.node, k));
+                }
+            }
+        }
+    }
+    let (node, kind) = def?;
+    let node_text = |n: Node| n.utf8_text(src).unwrap_or_default().to_string();
+    let (name_str, name_range, mut qualifier) = if let Some(q) = qualified {
+        // `ns::Foo::bar` → qualifier [ns, Foo], name `bar`.
+        let full = node_text(q);
+        let mut parts: Vec<String> = full.split("::").map(|s| s.trim().to_string()).collect();
+        let last = parts.pop().unwrap_or_default();
+        (last, q.byte_range(), parts)
+    } else {
+        let n = name?;
+        (node_text(n), n.byte_range(), Vec::new())
+    };
+    let name_str = if kind == SymbolKind::Impl {
+        // `impl<'a> Parser<'a>` is `impl Parser`: generic arguments of the type would make paths
+        // depend on lifetimes; the trait keeps them (`From<u8>` vs `From<u16>`).
+        let ty = name_str.split('<').next().unwrap_or_default().trim_end();
+        match trait_ {
+            Some(t) => format!("impl {} for {ty}", node_text(t)),
+            None => format!("impl {ty}"),
+        }
+    } else {
+        name_str
+    };
+    if let Some(r) = receiver {
+        qualifier = vec![node_text(r)];
+    }
+    let raw = Raw {
+        kind,
+        name: name_str.split_whitespace().collect::<Vec<_>>().join(" "),
+        qualifier,
+        decl: node.byte_range(),
+        kind_id: node.kind_id(),
+        // Filled in by one walk afterwards: `Node::parent`/`prev_sibling` rescan siblings, which
+        // is quadratic in files with thousands of items.
+        range: node.byte_range(),
+        rows: (node.start_position().row, node.end_position().row),
+        body: body.map(|b| b.byte_range()),
+        name_range,
+    };
+    Some((raw, node, body))
 }
 
 /// A C++ member named like its class, in the class (`Foo();`) or out of line (`Foo::Foo()`).

@@ -120,18 +120,19 @@ impl Language {
 
     /// The compiled symbols query: the installed `queries/<lang>/symbols.scm` when present and valid,
     /// else the copy compiled into the binary. Compiled once per process.
-    pub fn symbols_query(self) -> &'static Query {
-        static QUERIES: [OnceLock<Query>; ALL.len()] = [const { OnceLock::new() }; ALL.len()];
+    pub fn symbols_query(self) -> &'static SymbolsQuery {
+        static QUERIES: [OnceLock<SymbolsQuery>; ALL.len()] =
+            [const { OnceLock::new() }; ALL.len()];
         let slot = &QUERIES[ALL.iter().position(|l| *l == self).unwrap_or(0)];
         slot.get_or_init(|| self.load_query())
     }
 
-    fn load_query(self) -> Query {
+    fn load_query(self) -> SymbolsQuery {
         let grammar = self.grammar();
         if let Some(dir) = installed_queries_dir() {
             let path = dir.join(self.query_dir()).join("symbols.scm");
             if let Ok(text) = std::fs::read_to_string(&path) {
-                match Query::new(&grammar, &text) {
+                match SymbolsQuery::new(&grammar, &text) {
                     Ok(q) => return q,
                     Err(e) => {
                         tracing::warn!("ignoring {}: {e}; using the built-in query", path.display())
@@ -140,9 +141,81 @@ impl Language {
             }
         }
         // The built-in queries are tested for every language, so this cannot fail in a release.
-        Query::new(&grammar, self.builtin_query())
+        SymbolsQuery::new(&grammar, self.builtin_query())
             .unwrap_or_else(|e| panic!("built-in {} query is invalid: {e}", self.name()))
     }
+}
+
+/// A compiled symbols query and the node kinds its patterns are rooted at. Extraction walks the
+/// tree itself and runs the query only on nodes of those kinds: a query cursor pays for pattern
+/// bookkeeping at every node it visits, which cost as much as parsing.
+#[derive(Debug)]
+pub struct SymbolsQuery {
+    pub query: Query,
+    /// Indexed by kind id: whether some pattern can be rooted at a node of that kind.
+    roots: Vec<bool>,
+    /// Some pattern is rooted at `(_)`, a supertype or an alternation: every node is a candidate.
+    any_root: bool,
+    /// Some pattern is rooted at `(ERROR)`.
+    error_root: bool,
+    pub(super) kinds: super::extent::KindTable,
+}
+
+impl SymbolsQuery {
+    pub fn new(
+        grammar: &tree_sitter::Language,
+        source: &str,
+    ) -> Result<Self, tree_sitter::QueryError> {
+        let query = Query::new(grammar, source)?;
+        let mut roots = vec![false; grammar.node_kind_count()];
+        let (mut any_root, mut error_root) = (false, false);
+        for pattern in 0..query.pattern_count() {
+            let text = source
+                .get(query.start_byte_for_pattern(pattern)..)
+                .unwrap_or("");
+            match pattern_root(text) {
+                Some("ERROR") => error_root = true,
+                Some(kind) if !kind.starts_with('_') => {
+                    // Aliases give one kind name several ids: mark them all.
+                    for (id, root) in roots.iter_mut().enumerate() {
+                        *root |= grammar.node_kind_for_id(id as u16) == Some(kind);
+                    }
+                }
+                _ => any_root = true,
+            }
+        }
+        Ok(Self {
+            query,
+            roots,
+            any_root,
+            error_root,
+            kinds: super::extent::KindTable::new(grammar),
+        })
+    }
+
+    /// Whether a pattern of the query may match with `node` as its root.
+    pub fn may_match_at(&self, node: tree_sitter::Node) -> bool {
+        // ERROR's kind id is past the grammar's kinds.
+        match self.roots.get(usize::from(node.kind_id())) {
+            Some(&root) => root || self.any_root,
+            None => self.any_root || (self.error_root && node.is_error()),
+        }
+    }
+}
+
+/// The node kind a pattern's text starts with (`(function_item name: …)` → `function_item`);
+/// `None` for anything else (alternations, strings), which callers treat as "any node".
+fn pattern_root(pattern: &str) -> Option<&str> {
+    let rest = pattern.trim_start().strip_prefix('(')?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let kind = &rest[..end];
+    // `(expression/identifier)` names a supertype first: treat as any.
+    if kind.is_empty() || rest[end..].starts_with('/') {
+        return None;
+    }
+    Some(kind)
 }
 
 /// Where installed query files live: `$JINGU_QUERIES`, else `queries/` or `share/jingu/queries`

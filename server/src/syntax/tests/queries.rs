@@ -33,3 +33,31 @@ fn installed_queries_match_the_builtin_ones() {
         assert_eq!(text, language.builtin_query(), "{}", path.display());
     }
 }
+
+#[test]
+fn the_query_runs_only_where_a_pattern_can_be_rooted() {
+    use crate::syntax::{Language, language::SymbolsQuery};
+    let grammar = Language::Rust.grammar();
+    let text = "struct S { a: u32 }\nfn f() {}\n";
+    let tree = crate::syntax::parse(Language::Rust, text, None).expect("parse");
+    let root = tree.root_node();
+    let (strukt, func) = (root.child(0).expect("struct"), root.child(1).expect("fn"));
+
+    let q = SymbolsQuery::new(
+        &grammar,
+        "; comment\n(function_item name: (identifier) @name) @definition.function",
+    )
+    .expect("query");
+    assert!(q.may_match_at(func));
+    assert!(!q.may_match_at(strukt) && !q.may_match_at(root));
+
+    // Alternations, wildcards and supertypes root anywhere: every node stays a candidate.
+    for any in [
+        "[(function_item) (struct_item)] @definition.function",
+        "(_ name: (identifier) @name) @definition.function",
+        "((function_item name: (identifier) @name) @definition.function)",
+    ] {
+        let q = SymbolsQuery::new(&grammar, any).expect("query");
+        assert!(q.may_match_at(strukt) && q.may_match_at(root), "{any}");
+    }
+}
