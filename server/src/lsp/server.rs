@@ -176,8 +176,16 @@ impl Backend {
         let uris: Vec<Uri> = self.dirty.iter().map(|u| u.clone()).collect();
         for uri in uris {
             self.dirty.remove(&uri);
-            if let (Some(rel), Some(text)) = (self.rel_path(&uri), self.docs.text(&uri)) {
-                index.update_file(&rel, &text);
+            // The mirror's symbols: parsed incrementally from its previous tree, and computed once
+            // for both the outline and the index.
+            let Some(rel) = self.rel_path(&uri) else {
+                continue;
+            };
+            match self.docs.with(&uri, |doc| doc.symbols()) {
+                Some(Some(symbols)) => index.put_symbols(&rel, symbols),
+                // Too big to parse (or not source): like an oversized file on disk, not indexed.
+                Some(None) => index.remove_file(&rel),
+                None => {}
             }
         }
     }

@@ -156,6 +156,14 @@ impl Index {
         self.write().put(normalize(rel_path), symbols);
     }
 
+    /// Replace one file's symbols with ones already extracted, e.g. by the document mirror, which
+    /// re-parses incrementally. Files of unsupported languages are ignored.
+    pub fn put_symbols(&self, rel_path: &str, symbols: Arc<FileSymbols>) {
+        if Language::from_path(Path::new(rel_path)).is_some() {
+            self.write().put(normalize(rel_path), symbols);
+        }
+    }
+
     /// Re-index one file from disk; drops it from the index when it is gone, is not source text,
     /// or its path leaves the workspace.
     pub fn refresh_from_disk(&self, rel_path: &str) {
