@@ -2,9 +2,8 @@
 //! sandboxed command) and snapshot it. A parallel, gitignore-aware walk `lstat`s each file and
 //! reads only those whose stat differs from the persisted [`statcache`](super::statcache) (see `walk`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use git2::Oid;
@@ -12,7 +11,7 @@ use serde::Serialize;
 
 use super::model::{Meta, SnapshotId};
 use super::paths::git_mode;
-use super::statcache::{self, CacheEntry, StatCache};
+use super::statcache::{self, StatCache};
 use super::walk::{self, Seen};
 use super::{SnapshotError, Store};
 
@@ -63,8 +62,7 @@ impl Store {
         };
         let baseline = old.entries.is_empty() && old.commit.is_none();
         let scan_start = now_ns();
-        let old_entries = Arc::new(old.entries);
-        let found = walk::walk(&self.ws.root, &self.ws.state_dir, &old_entries);
+        let found = walk::walk(&self.ws.root, &self.ws.state_dir, &old.entries);
         let mut report = ScanReport {
             baseline,
             ..ScanReport::default()
@@ -77,74 +75,96 @@ impl Store {
             Some(c) => c.tree().map_err(SnapshotError::git("reading head tree"))?,
             None => self.empty_tree()?,
         };
-        let mut new_entries: HashMap<String, CacheEntry> =
-            HashMap::with_capacity(found.files.len());
+        // The old cache is updated in place: an unchanged workspace costs no map rebuild.
+        let old_count = old.entries.len();
+        let mut entries = old.entries;
+        // Old entries the walk accounted for; any others are files that are gone.
+        let mut accounted = 0usize;
         let mut builder = git2::build::TreeUpdateBuilder::new();
         let mut touched = false;
-        for seen in found.files {
+        for seen in &found.files {
             report.files_seen += 1;
-            match seen {
-                Seen::Same(path) => {
-                    if let Some(e) = old_entries.get(&path) {
-                        new_entries.insert(path, *e);
-                    }
+            let (path, mut entry, bytes) = match seen {
+                Seen::Same(_) => {
+                    accounted += 1;
+                    continue;
                 }
-                Seen::Changed {
-                    path,
-                    mut entry,
-                    bytes,
-                } => {
-                    report.files_hashed += 1;
-                    touched = true;
-                    let bytes = match bytes {
-                        Some(b) => b,
-                        None => match std::fs::read(self.ws.abs(&path)) {
-                            Ok(b) => b,
-                            Err(e) => {
-                                report.skipped.push(Skipped {
-                                    path,
-                                    reason: format!("unreadable: {e}"),
-                                });
-                                continue;
-                            }
-                        },
-                    };
-                    entry.oid = self
-                        .repo
-                        .blob(&bytes)
-                        .map_err(SnapshotError::git(format!("storing `{path}`")))?;
-                    let mode = git_mode(entry.mode);
-                    let prior = base
-                        .get_path(Path::new(&path))
-                        .ok()
-                        .map(|e| (e.id(), e.filemode()));
-                    if prior != Some((entry.oid, i32::from(mode))) {
-                        builder.upsert(path.as_str(), entry.oid, mode);
-                        if !baseline {
-                            match prior {
-                                Some(_) => report.modified.push(path.clone()),
-                                None => report.created.push(path.clone()),
-                            }
-                        }
+                Seen::Changed { path, entry, bytes } => (path, *entry, bytes),
+            };
+            report.files_hashed += 1;
+            touched = true;
+            if entries.contains_key(path) {
+                accounted += 1;
+            }
+            let read;
+            let bytes = match bytes {
+                Some(b) => b,
+                None => match std::fs::read(self.ws.abs(path)) {
+                    Ok(b) => {
+                        read = b;
+                        &read
                     }
-                    if entry.mtime_ns >= scan_start - RACY_WINDOW_NS {
-                        entry.mtime_ns = 0; // re-check next time
+                    Err(e) => {
+                        entries.remove(path);
+                        report.skipped.push(Skipped {
+                            path: path.clone(),
+                            reason: format!("unreadable: {e}"),
+                        });
+                        continue;
                     }
-                    new_entries.insert(path, entry);
+                },
+            };
+            entry.oid = self
+                .repo
+                .blob(bytes)
+                .map_err(SnapshotError::git(format!("storing `{path}`")))?;
+            let mode = git_mode(entry.mode);
+            let prior = base
+                .get_path(Path::new(path))
+                .ok()
+                .map(|e| (e.id(), e.filemode()));
+            if prior != Some((entry.oid, i32::from(mode))) {
+                builder.upsert(path.as_str(), entry.oid, mode);
+                if !baseline {
+                    match prior {
+                        Some(_) => report.modified.push(path.clone()),
+                        None => report.created.push(path.clone()),
+                    }
                 }
             }
+            if entry.mtime_ns >= scan_start - RACY_WINDOW_NS {
+                entry.mtime_ns = 0; // re-check next time
+            }
+            entries.insert(path.clone(), entry);
         }
-        let skipped: HashSet<&str> = report.skipped.iter().map(|s| s.path.as_str()).collect();
-        let mut gone: Vec<&String> = old_entries
-            .keys()
-            .filter(|p| !new_entries.contains_key(*p) && !skipped.contains(p.as_str()))
-            .collect();
-        gone.sort();
-        for path in gone {
-            touched = true;
-            if base.get_path(Path::new(path)).is_ok() {
-                builder.remove(path.as_str());
-                report.deleted.push(path.clone());
+        // Skipped files leave the cache but not the snapshot (they may come back readable).
+        for s in &report.skipped {
+            if entries.remove(&s.path).is_some() {
+                accounted += 1;
+                touched = true;
+            }
+        }
+        if accounted < old_count {
+            let walked: HashSet<&str> = found
+                .files
+                .iter()
+                .map(|s| match s {
+                    Seen::Same(p) | Seen::Changed { path: p, .. } => p.as_str(),
+                })
+                .collect();
+            let mut gone: Vec<String> = entries
+                .keys()
+                .filter(|p| !walked.contains(p.as_str()))
+                .cloned()
+                .collect();
+            gone.sort();
+            for path in gone {
+                touched = true;
+                entries.remove(&path);
+                if base.get_path(Path::new(&path)).is_ok() {
+                    builder.remove(path.as_str());
+                    report.deleted.push(path);
+                }
             }
         }
         report.created.sort();
@@ -169,13 +189,7 @@ impl Store {
             commit = Some(id.0);
         }
         if touched || baseline || commit != old.commit {
-            statcache::save(
-                &cache_path,
-                &StatCache {
-                    commit,
-                    entries: new_entries,
-                },
-            )?;
+            statcache::save(&cache_path, &StatCache { commit, entries })?;
         }
         Ok(report)
     }

@@ -37,11 +37,15 @@ impl CacheEntry {
     }
 }
 
+/// Path → entry. Looked up once per file of the workspace on every scan: foldhash (seeded per
+/// process, so file names cannot be chosen to collide) instead of SipHash.
+pub(crate) type Entries = HashMap<String, CacheEntry, foldhash::fast::RandomState>;
+
 #[derive(Debug, Default)]
 pub(crate) struct StatCache {
     /// The snapshot the cache was saved against; `None` for a fresh cache.
     pub commit: Option<Oid>,
-    pub entries: HashMap<String, CacheEntry>,
+    pub entries: Entries,
 }
 
 pub(crate) fn load(path: &Path) -> Result<Option<StatCache>, SnapshotError> {
@@ -105,7 +109,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<StatCache, &'static str> {
     if count > (bytes.len() / (ENTRY_FIXED + 2)) as u64 {
         return Err("entry count exceeds file size");
     }
-    let mut entries = HashMap::with_capacity(count as usize);
+    let mut entries = Entries::with_capacity_and_hasher(count as usize, Default::default());
     for _ in 0..count {
         let len = usize::from(r.u16()?);
         let path = std::str::from_utf8(r.take(len)?).map_err(|_| "path is not UTF-8")?;

@@ -3,7 +3,6 @@
 //! to its directory and reading only files whose stat differs from the cache. Ignored entries are
 //! seen where they are pruned, so they are reported without a second pass.
 
-use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,7 +14,7 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::atomic::TEMP_MARKER;
 use super::scan::{MAX_FILE_SIZE, Skipped};
-use super::statcache::CacheEntry;
+use super::statcache::{CacheEntry, Entries};
 
 /// Changed files at most this big keep their bytes from the walk; bigger ones are re-read.
 const KEEP_BYTES: u64 = 1024 * 1024;
@@ -41,14 +40,14 @@ type Rules = Vec<Arc<Gitignore>>;
 struct Shared<'a> {
     root: &'a Path,
     state_dir: &'a Path,
-    cache: &'a HashMap<String, CacheEntry>,
+    cache: &'a Entries,
     queue: Mutex<Vec<(String, Rules)>>,
     /// Directories queued or being read; the walk is over when it reaches zero.
     pending: AtomicUsize,
     out: Mutex<Found>,
 }
 
-pub(crate) fn walk(root: &Path, state_dir: &Path, cache: &HashMap<String, CacheEntry>) -> Found {
+pub(crate) fn walk(root: &Path, state_dir: &Path, cache: &Entries) -> Found {
     let mut base: Rules = Vec::new();
     let (global, _) = Gitignore::global();
     if !global.is_empty() {

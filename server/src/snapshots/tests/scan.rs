@@ -189,3 +189,33 @@ fn nested_ignore_files_follow_git_precedence() {
         "deeper `!` re-includes"
     );
 }
+
+#[test]
+fn a_file_grown_past_the_limit_is_skipped_not_deleted() {
+    let f = fixture();
+    put(&f.ws.root, "a.txt", "a\n");
+    put(&f.ws.root, "b.txt", "b\n");
+    f.store.scan_workspace(&scan_meta()).expect("baseline");
+
+    let grown = std::fs::OpenOptions::new()
+        .write(true)
+        .open(f.ws.root.join("a.txt"))
+        .expect("open");
+    grown.set_len(MAX_FILE_SIZE + 1).expect("grow");
+    let r = f.store.scan_workspace(&scan_meta()).expect("scan");
+    assert_eq!(r.deleted, Vec::<String>::new());
+    assert_eq!(r.skipped[0].path, "a.txt");
+
+    std::fs::remove_file(f.ws.root.join("b.txt")).expect("rm");
+    let r = f.store.scan_workspace(&scan_meta()).expect("scan");
+    assert_eq!(
+        r.deleted,
+        ["b.txt"],
+        "a skipped file is not taken for a deleted one"
+    );
+
+    put(&f.ws.root, "a.txt", "back\n");
+    let r = f.store.scan_workspace(&scan_meta()).expect("scan");
+    assert_eq!(r.modified, ["a.txt"]);
+    assert!(r.skipped.is_empty() && r.deleted.is_empty());
+}
