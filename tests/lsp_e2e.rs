@@ -128,6 +128,52 @@ fn document_symbols_follow_incremental_changes() {
 }
 
 #[test]
+fn a_big_outline_arrives_whole_and_in_order_with_other_responses() {
+    // Big outlines are serialized by the handler and spliced in by the transport.
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&format!(
+            "/// S{i}\nstruct S{i} {{ a: u8 }}\nimpl S{i} {{ fn get(&self) {{}} }}\n"
+        ));
+    }
+    let fx = workspace(&[("big.rs", &text), ("small.rs", "fn one() {}\n")]);
+    let mut c = LspClient::start(&fx.root, &[]);
+    c.initialize(&fx.root, &["utf-16"]);
+    let big = file_uri(&fx.root.join("big.rs"));
+    let small = file_uri(&fx.root.join("small.rs"));
+    for (uri, text) in [(&big, text.as_str()), (&small, "fn one() {}\n")] {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "rust", "version": 1, "text": text}}),
+        );
+    }
+    for round in 0..3 {
+        let syms = c
+            .request(
+                "textDocument/documentSymbol",
+                json!({"textDocument": {"uri": big}}),
+            )
+            .expect("big outline");
+        let paths = names(&syms);
+        assert_eq!(paths.len(), 1200, "round {round}");
+        assert_eq!(paths[..4], ["S0", "S0/a", "impl S0", "impl S0/get"]);
+        assert_eq!(
+            syms[598]["range"]["start"]["line"], 897,
+            "from its doc comment"
+        );
+        assert_eq!(syms[599]["range"]["start"]["line"], 899);
+        let one = c
+            .request(
+                "textDocument/documentSymbol",
+                json!({"textDocument": {"uri": small}}),
+            )
+            .expect("small outline");
+        assert_eq!(names(&one), ["one"]);
+    }
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+#[test]
 fn utf8_is_negotiated_when_offered() {
     let fx = workspace(&[]);
     let mut c = LspClient::start(&fx.root, &[]);

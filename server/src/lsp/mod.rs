@@ -4,6 +4,7 @@ mod ask;
 mod capabilities;
 mod commands;
 mod frontend;
+mod prebuilt;
 mod review;
 mod server;
 mod symbols;
@@ -23,8 +24,10 @@ pub fn run_stdio(log_file: Option<&Path>) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        let (service, socket) = LspService::new(Backend::new);
-        let (input, output) = transport::guard(tokio::io::stdin(), tokio::io::stdout());
+        let prebuilt = std::sync::Arc::new(prebuilt::Prebuilt::default());
+        let for_backend = prebuilt.clone();
+        let (service, socket) = LspService::new(move |client| Backend::new(client, for_backend));
+        let (input, output) = transport::guard(tokio::io::stdin(), tokio::io::stdout(), prebuilt);
         Server::new(input, output, socket).serve(service).await;
     });
     // The stdin reader sits in a blocking read that never returns after `exit`; don't wait for it.

@@ -12,6 +12,7 @@ use tower_lsp_server::{Client, LanguageServer};
 
 use super::commands;
 use super::frontend::LspFrontend;
+use super::prebuilt::Prebuilt;
 use super::symbols::{document_symbols, workspace_symbol};
 use crate::docs::{Document, Documents, Encoding};
 use crate::ops::Session;
@@ -35,10 +36,12 @@ pub struct Backend {
     dirty: DashSet<Uri>,
     /// Review findings shown as diagnostics (`jingu.review`).
     pub(super) reviews: super::review::Reviews,
+    /// Big results serialized here, spliced in by the transport.
+    prebuilt: Arc<Prebuilt>,
 }
 
 impl Backend {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, prebuilt: Arc<Prebuilt>) -> Self {
         Self {
             client,
             docs: Arc::new(Documents::default()),
@@ -49,6 +52,7 @@ impl Backend {
             client_capabilities: OnceLock::new(),
             dirty: DashSet::new(),
             reviews: Default::default(),
+            prebuilt,
         }
     }
 
@@ -362,9 +366,7 @@ impl LanguageServer for Backend {
                 .map(|file| document_symbols(&file, &doc.rope, enc))
         });
         match result {
-            Some(symbols) => Ok(Some(DocumentSymbolResponse::Nested(
-                symbols.unwrap_or_default(),
-            ))),
+            Some(symbols) => Ok(Some(self.prebuilt.outline(symbols.unwrap_or_default()))),
             None => Err(Error::invalid_params(format!(
                 "document {} is not open",
                 uri.as_str()

@@ -3,12 +3,16 @@
 //! frame would kill the server. Here frames are checked first: well-formed JSON goes through to the
 //! server, anything else gets a JSON-RPC parse error (-32700) and the session continues.
 
+use std::sync::Arc;
+
 use serde_json::json;
 use tokio::io::{
     AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader,
     DuplexStream,
 };
 use tokio::sync::mpsc;
+
+use super::prebuilt::Prebuilt;
 
 /// Frames larger than this are refused (and skipped) rather than buffered.
 const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
@@ -106,7 +110,7 @@ fn encode(body: &[u8]) -> Vec<u8> {
 
 /// Wire `input`/`output` (the process's stdin/stdout) to a server through the guard. Returns the
 /// streams the server should read from and write to.
-pub fn guard<I, O>(input: I, output: O) -> (DuplexStream, DuplexStream)
+pub fn guard<I, O>(input: I, output: O, prebuilt: Arc<Prebuilt>) -> (DuplexStream, DuplexStream)
 where
     I: AsyncRead + Unpin + Send + 'static,
     O: AsyncWrite + Unpin + Send + 'static,
@@ -143,6 +147,7 @@ where
             tokio::select! {
                 frame = read_frame(&mut from_server, false) => match frame {
                     Ok(Frame::Body(body)) => {
+                        let body = prebuilt.splice(&body).unwrap_or(body);
                         if output.write_all(&encode(&body)).await.is_err() { break; }
                     }
                     Ok(Frame::Bad(why)) => tracing::error!("server produced a bad frame: {why}"),
