@@ -26,6 +26,8 @@ pub struct Document {
     tree: Option<Tree>,
     /// Symbols for `symbols_version`, invalidated by any change.
     symbols: Option<Arc<FileSymbols>>,
+    /// Top-level items' symbols from the last extraction, reused for unchanged items.
+    extracted: syntax::ExtractCache,
 }
 
 impl Document {
@@ -36,6 +38,7 @@ impl Document {
             language,
             tree: None,
             symbols: None,
+            extracted: syntax::ExtractCache::default(),
         }
     }
 
@@ -92,7 +95,7 @@ impl Document {
         }
         let text = self.rope.to_string();
         let tree = syntax::parse(language, &text, self.tree.as_ref())?;
-        let symbols = syntax::extract(language, &text, &tree);
+        let symbols = syntax::extract_incremental(language, &text, &tree, &mut self.extracted);
         let file = Arc::new(FileSymbols::new(
             language,
             symbols,

@@ -120,6 +120,15 @@ impl<'t> Level<'t> {
         }
     }
 
+    /// Where the text `node`'s extent can depend on begins: the last non-trivia sibling before it,
+    /// else the first trivia, else `node` itself.
+    pub(super) fn context_start(&self) -> usize {
+        self.before
+            .or_else(|| self.trivia.first().copied())
+            .unwrap_or(self.node)
+            .start_byte()
+    }
+
     /// Move on to `next`, the following sibling of `node`.
     pub(super) fn advance(&mut self, next: Node<'t>, table: &KindTable, src: &[u8]) {
         let done = std::mem::replace(&mut self.node, next);

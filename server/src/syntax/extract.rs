@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashSet;
+use std::hash::{BuildHasher, Hasher};
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
@@ -16,6 +18,7 @@ const CONTAINER_DEPTH: u32 = 5;
 /// The same inside a function body, for local functions and classes in statements.
 const BODY_DEPTH: u32 = 6;
 
+#[derive(Clone)]
 struct Raw {
     kind: SymbolKind,
     name: String,
@@ -31,9 +34,103 @@ struct Raw {
     name_range: Range<usize>,
 }
 
+impl Raw {
+    /// The same definition in an item moved from byte `from` (row `from_row`) to `to` (`to_row`).
+    fn shifted(&self, from: usize, to: usize, from_row: usize, to_row: usize) -> Raw {
+        // Leading comments lie before `from`: add before subtracting.
+        let byte = |b: usize| b + to - from;
+        let bytes = |r: &Range<usize>| byte(r.start)..byte(r.end);
+        let row = |r: usize| r + to_row - from_row;
+        Raw {
+            decl: bytes(&self.decl),
+            range: bytes(&self.range),
+            rows: (row(self.rows.0), row(self.rows.1)),
+            body: self.body.as_ref().map(bytes),
+            name_range: bytes(&self.name_range),
+            ..self.clone()
+        }
+    }
+}
+
 pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
+    extract_with(language, text, tree, None)
+}
+
+/// [`extract`] for a document extracted before: top-level items unchanged since `cache` was
+/// filled take their symbols from it, and `cache` is refilled for the next time.
+pub fn extract_incremental(
+    language: Language,
+    text: &str,
+    tree: &Tree,
+    cache: &mut ExtractCache,
+) -> Vec<Symbol> {
+    extract_with(language, text, tree, Some(cache))
+}
+
+/// The definitions of a document's top-level items, by content. An item with the same text,
+/// preceded by the same text back to the last code before it (its extent takes in leading
+/// comments, which depend on that), parses to the same subtree at the top level and so has the
+/// same definitions, shifted. Items with syntax errors are not kept: error recovery depends on more.
+#[derive(Default)]
+pub struct ExtractCache {
+    /// Seeded per cache: item text cannot be chosen to collide.
+    hasher: foldhash::quality::RandomState,
+    /// Patterns rooted at the file node match its items too: their output depends on its kind
+    /// (an ERROR root after a bad edit matches none of them).
+    root_kind: u16,
+    items: FxHashMap<u64, CachedItem>,
+}
+
+impl std::fmt::Debug for ExtractCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExtractCache")
+            .field("items", &self.items.len())
+            .finish()
+    }
+}
+
+struct CachedItem {
+    start: usize,
+    row: usize,
+    len: usize,
+    /// In the coordinates of `start` and `row`.
+    raws: Vec<Raw>,
+}
+
+impl ExtractCache {
+    fn key(&self, item: Node, context_start: usize, src: &[u8]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write_u16(item.kind_id());
+        h.write_usize(item.descendant_count());
+        h.write_usize(item.start_byte() - context_start);
+        h.write(&src[context_start..item.end_byte()]);
+        h.finish()
+    }
+}
+
+/// A top-level item seen by this extraction, for the next one.
+struct ItemSeen {
+    key: u64,
+    start: usize,
+    end: usize,
+    row: usize,
+}
+
+fn extract_with(
+    language: Language,
+    text: &str,
+    tree: &Tree,
+    cache: Option<&mut ExtractCache>,
+) -> Vec<Symbol> {
     let symbols_query = language.symbols_query();
     let query = &symbols_query.query;
+    let mut cache = cache;
+    if let Some(c) = cache.as_deref_mut()
+        && c.root_kind != tree.root_node().kind_id()
+    {
+        c.items.clear();
+        c.root_kind = tree.root_node().kind_id();
+    }
     let names = query.capture_names();
     let src = text.as_bytes();
     let mut raws: Vec<Raw> = Vec::new();
@@ -54,6 +151,8 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
     // Definitions whose extent the walks could not see: left to the full extent walk.
     let mut leftovers: Vec<usize> = Vec::new();
     let mut path: Vec<extent::Level> = Vec::new();
+    let root_id = tree.root_node().id();
+    let mut items: Vec<ItemSeen> = Vec::new();
     while let Some((region, depth)) = regions.pop() {
         queued.clear();
         path.clear();
@@ -65,9 +164,37 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             let skip = (level > 0)
                 .then(|| queued.iter().position(|&id| id == node.id()))
                 .flatten();
+            // A top-level item: seen for the cache, and maybe taken from it.
+            let mut reused = false;
+            if let Some(cache) = cache.as_deref()
+                && level == 1
+                && region.id() == root_id
+                && !node.has_error()
+            {
+                let item = ItemSeen {
+                    key: cache.key(node, path[1].context_start(), src),
+                    start: node.start_byte(),
+                    end: node.end_byte(),
+                    row: node.start_position().row,
+                };
+                if let Some(hit) = cache.items.get(&item.key)
+                    && hit.len == item.end - item.start
+                {
+                    reuse(
+                        hit,
+                        &item,
+                        &mut raws,
+                        &mut seen,
+                        &mut awaiting,
+                        &mut leftovers,
+                    );
+                    reused = true;
+                }
+                items.push(item);
+            }
             if let Some(i) = skip {
                 queued.swap_remove(i);
-            } else {
+            } else if !reused {
                 if symbols_query.may_match_at(node) {
                     let mut matches = cursor.matches(query, node, src);
                     while let Some(m) = matches.next() {
@@ -157,6 +284,9 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
             .cmp(&b.decl.start)
             .then(b.decl.end.cmp(&a.decl.end))
     });
+    if let Some(cache) = cache {
+        refill(cache, items, &raws);
+    }
 
     // Pass 1: nesting by containment, kinds, and each symbol's own path segment.
     let mut parents: Vec<Option<usize>> = Vec::with_capacity(raws.len());
@@ -242,6 +372,71 @@ pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
         });
     }
     symbols
+}
+
+/// Take a cached item's definitions, shifted to where the item is now. Definitions inside it that
+/// a pattern rooted at the file already matched this time get their extents from the cache.
+fn reuse(
+    hit: &CachedItem,
+    item: &ItemSeen,
+    raws: &mut Vec<Raw>,
+    seen: &mut FxHashSet<(usize, usize, usize)>,
+    awaiting: &mut Vec<(Node, usize)>,
+    leftovers: &mut Vec<usize>,
+) {
+    let shifted: Vec<Raw> = hit
+        .raws
+        .iter()
+        .map(|r| r.shifted(hit.start, item.start, hit.row, item.row))
+        .collect();
+    while let Some(&(def, i)) = awaiting.last() {
+        if def.start_byte() >= item.end {
+            break;
+        }
+        awaiting.pop();
+        let key = (raws[i].decl.clone(), raws[i].name_range.start);
+        let cached = (def.start_byte() >= item.start)
+            .then(|| {
+                shifted
+                    .iter()
+                    .find(|r| (r.decl.clone(), r.name_range.start) == key)
+            })
+            .flatten();
+        match cached {
+            Some(r) => (raws[i].range, raws[i].rows) = (r.range.clone(), r.rows),
+            None => leftovers.push(i),
+        }
+    }
+    for raw in shifted {
+        if seen.insert((raw.decl.start, raw.decl.end, raw.name_range.start)) {
+            raws.push(raw);
+        }
+    }
+}
+
+/// The cache for the next extraction: each top-level item seen with the definitions inside it
+/// (`raws` sorted by start). Extents reaching before an item (its leading comments) are covered
+/// by the item's key.
+fn refill(cache: &mut ExtractCache, items: Vec<ItemSeen>, raws: &[Raw]) {
+    cache.items.clear();
+    for item in items {
+        let first = raws.partition_point(|r| r.decl.start < item.start);
+        let count = raws[first..].partition_point(|r| r.decl.start < item.end);
+        let inside = raws[first..first + count]
+            .iter()
+            .filter(|r| r.decl.end <= item.end)
+            .cloned()
+            .collect();
+        cache.items.insert(
+            item.key,
+            CachedItem {
+                start: item.start,
+                row: item.row,
+                len: item.end - item.start,
+                raws: inside,
+            },
+        );
+    }
 }
 
 /// The definition a query match describes, its node and its body node.

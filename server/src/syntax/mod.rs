@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-pub use extract::extract;
+pub use extract::{ExtractCache, extract, extract_incremental};
 pub use language::{ALL as ALL_LANGUAGES, Language, installed_queries_dir};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]

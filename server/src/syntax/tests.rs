@@ -4,6 +4,7 @@
 mod c;
 mod cpp;
 mod go;
+mod incremental;
 mod index;
 mod java;
 mod javascript;

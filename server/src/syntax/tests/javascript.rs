@@ -4,7 +4,7 @@
 use super::{assert_symbols, range_text, sym};
 use crate::syntax::{Language, file_symbols};
 
-const SRC: &str = r#"import React from "react";
+pub(super) const SRC: &str = r#"import React from "react";
 
 /** Adds. */
 export function add(a, b) {

@@ -4,7 +4,7 @@
 use super::{assert_symbols, range_text, sym};
 use crate::syntax::{Language, file_symbols};
 
-const SRC: &str = r#"import { x } from "./x";
+pub(super) const SRC: &str = r#"import { x } from "./x";
 
 /** Config for things. */
 export interface Config {
