@@ -131,8 +131,9 @@ impl Backend {
             .index
             .get_or_init(|| async move {
                 // Off the async runtime: the walk parses on every core.
-                let root = ws.root.clone();
-                let index = tokio::task::spawn_blocking(move || Index::build(&root)).await;
+                let (root, saved) = (ws.root.clone(), ws.state_dir.join("symbols"));
+                let index =
+                    tokio::task::spawn_blocking(move || Index::build_saved(&root, &saved)).await;
                 Arc::new(index.unwrap_or_else(|e| {
                     tracing::error!("workspace indexing failed: {e}");
                     Index::build(&ws.state_dir.join("nonexistent"))

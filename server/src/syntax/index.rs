@@ -5,11 +5,12 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use ignore::{WalkBuilder, WalkState};
 
 use super::names::NameTables;
+use super::saved::{self, Saved, Stat};
 use super::{FileSymbols, Language, Symbol, file_symbols};
 
 pub use super::source::{MAX_SOURCE_BYTES, SourceError, read_source};
@@ -28,6 +29,8 @@ pub struct BuildStats {
     pub symbols: usize,
     /// Files of a supported language left out: binary, oversized, not UTF-8 or unreadable.
     pub skipped: usize,
+    /// Files whose symbols came from the saved index (unchanged since it was saved), not a parse.
+    pub reused: usize,
     pub elapsed: Duration,
 }
 
@@ -63,16 +66,42 @@ pub struct Index {
 }
 
 enum Outcome {
-    Parsed(String, FileSymbols, u64),
+    Parsed {
+        rel: String,
+        symbols: Arc<FileSymbols>,
+        bytes: u64,
+        /// Stat before the read; `None` when too recent to vouch for the content next time.
+        stat: Option<Stat>,
+        reused: bool,
+    },
     Skipped,
 }
+
+/// A file modified this close to the build may change again within one timestamp tick, unseen by
+/// its stat: it is not saved as unchanged.
+const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
 impl Index {
     /// Index every supported file under `root`, honouring `.gitignore`/`.ignore` files (even
     /// outside a git repository) and visiting hidden files, but never `.git/`, `.jingu/`,
     /// `target/` or `node_modules/`.
     pub fn build(root: &Path) -> Index {
+        Self::build_inner(root, None)
+    }
+
+    /// [`Index::build`], taking the symbols of files unchanged since the last session (same
+    /// mtime, size and inode) from the index saved at `saved`, and saving this one there.
+    pub fn build_saved(root: &Path, saved: &Path) -> Index {
+        Self::build_inner(root, Some(saved))
+    }
+
+    fn build_inner(root: &Path, saved_path: Option<&Path>) -> Index {
         let started = Instant::now();
+        let saved = saved_path.map(saved::load).unwrap_or_default();
+        let racy_after = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i64)
+            - RACY_WINDOW_NS;
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let walker = WalkBuilder::new(root)
             .hidden(false)
@@ -82,6 +111,8 @@ impl Index {
             .build_parallel();
         let mut tables = Tables::default();
         let mut stats = BuildStats::default();
+        let mut file_stats: HashMap<String, Stat> = HashMap::new();
+        let saved = &saved;
         let (tx, rx) = mpsc::channel::<Outcome>();
         std::thread::scope(|scope| {
             scope.spawn(move || {
@@ -94,7 +125,12 @@ impl Index {
                         if !entry.file_type().is_some_and(|t| t.is_file()) {
                             return WalkState::Continue;
                         }
-                        if let Some(outcome) = index_one(root, entry.path()) {
+                        let meta = entry.metadata().ok();
+                        let known = meta.as_ref().and_then(|m| {
+                            let stat = Stat::of(m);
+                            (stat.mtime_ns < racy_after).then_some(stat)
+                        });
+                        if let Some(outcome) = index_one(root, entry.path(), known, saved) {
                             // The receiver outlives the walk; a send error means it is gone.
                             if tx.send(outcome).is_err() {
                                 return WalkState::Quit;
@@ -107,16 +143,40 @@ impl Index {
             // Merge while the walkers parse.
             for outcome in rx {
                 match outcome {
-                    Outcome::Parsed(rel, symbols, bytes) => {
+                    Outcome::Parsed {
+                        rel,
+                        symbols,
+                        bytes,
+                        stat,
+                        reused,
+                    } => {
                         stats.files += 1;
                         stats.bytes += bytes;
                         stats.symbols += symbols.symbols.len();
-                        tables.put(rel, Arc::new(symbols));
+                        stats.reused += usize::from(reused);
+                        if let Some(stat) = stat {
+                            file_stats.insert(rel.clone(), stat);
+                        }
+                        tables.put(rel, symbols);
                     }
                     Outcome::Skipped => stats.skipped += 1,
                 }
             }
         });
+        if let Some(path) = saved_path
+            && (stats.reused != saved.len() || stats.reused != stats.files)
+        {
+            let files: Vec<(&str, Stat, &FileSymbols)> = tables
+                .files
+                .iter()
+                .filter_map(|(rel, symbols)| {
+                    Some((rel.as_str(), *file_stats.get(rel)?, &**symbols))
+                })
+                .collect();
+            if let Err(e) = saved::save(path, files.into_iter()) {
+                tracing::warn!("could not save the index to {}: {e}", path.display());
+            }
+        }
         stats.elapsed = started.elapsed();
         Index {
             root: root.to_path_buf(),
@@ -170,9 +230,9 @@ impl Index {
         let rel = normalize(rel_path);
         let path = self.root.join(&rel);
         let outcome = (inside_root(&rel) && self.resolves_inside(&path))
-            .then(|| index_one(&self.root, &path));
+            .then(|| index_one(&self.root, &path, None, &Saved::new()));
         match outcome.flatten() {
-            Some(Outcome::Parsed(_, symbols, _)) => self.write().put(rel, Arc::new(symbols)),
+            Some(Outcome::Parsed { symbols, .. }) => self.write().put(rel, symbols),
             _ => self.remove_file(&rel),
         }
     }
@@ -255,14 +315,33 @@ impl Index {
     }
 }
 
-/// Parse one file if it is of a supported language; `Skipped` when it is not source text.
-fn index_one(root: &Path, path: &Path) -> Option<Outcome> {
+/// Parse one file if it is of a supported language; `Skipped` when it is not source text. With a
+/// `stat` that matches the saved index, the saved symbols are taken instead.
+fn index_one(root: &Path, path: &Path, stat: Option<Stat>, saved: &Saved) -> Option<Outcome> {
     let language = Language::from_path(path)?;
     let rel = rel_path(root, path)?;
+    if let (Some(stat), Some((saved_stat, symbols))) = (stat, saved.get(&rel))
+        && stat == *saved_stat
+        && symbols.language == language
+    {
+        return Some(Outcome::Parsed {
+            rel,
+            symbols: symbols.clone(),
+            bytes: stat.size,
+            stat: Some(stat),
+            reused: true,
+        });
+    }
     match read_source(path) {
         Ok(text) => {
             let bytes = text.len() as u64;
-            Some(Outcome::Parsed(rel, file_symbols(language, &text), bytes))
+            Some(Outcome::Parsed {
+                rel,
+                symbols: Arc::new(file_symbols(language, &text)),
+                bytes,
+                stat,
+                reused: false,
+            })
         }
         Err(e) => {
             tracing::debug!("not indexed: {e}");

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use sha2::Digest;
 use tree_sitter::Query;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -159,6 +160,8 @@ pub struct SymbolsQuery {
     /// Some pattern is rooted at `(ERROR)`.
     error_root: bool,
     pub(super) kinds: super::extent::KindTable,
+    /// SHA-256 of the query text: saved indexes are only valid for the queries that made them.
+    pub(super) source_digest: [u8; 32],
 }
 
 impl SymbolsQuery {
@@ -190,6 +193,7 @@ impl SymbolsQuery {
             any_root,
             error_root,
             kinds: super::extent::KindTable::new(grammar),
+            source_digest: sha2::Sha256::digest(source).into(),
         })
     }
 

@@ -11,6 +11,7 @@ mod extract;
 pub mod index;
 mod language;
 mod names;
+mod saved;
 mod source;
 #[cfg(test)]
 mod tests;
@@ -47,6 +48,26 @@ pub enum SymbolKind {
 }
 
 impl SymbolKind {
+    pub const ALL: [SymbolKind; 17] = [
+        Self::Function,
+        Self::Method,
+        Self::Constructor,
+        Self::Class,
+        Self::Struct,
+        Self::Enum,
+        Self::Variant,
+        Self::Interface,
+        Self::Trait,
+        Self::Impl,
+        Self::Module,
+        Self::Namespace,
+        Self::Constant,
+        Self::Variable,
+        Self::Field,
+        Self::Type,
+        Self::Macro,
+    ];
+
     pub fn from_capture(suffix: &str) -> Option<Self> {
         Some(match suffix {
             "function" => Self::Function,

@@ -229,3 +229,47 @@ fn index_is_shareable_across_threads() {
     assert_eq!(index.lookup("f3_49").len(), 1);
     assert!(index.lookup("f3_48").is_empty());
 }
+
+#[test]
+fn a_saved_index_is_reused_only_for_unchanged_files() {
+    let dir = workspace();
+    let state = tempfile::tempdir().expect("state");
+    let saved = state.path().join("symbols");
+    let root = dir.path();
+    let first = Index::build_saved(root, &saved);
+    assert_eq!(first.build_stats().reused, 0);
+    assert!(saved.is_file(), "saved for the next session");
+
+    // Files written just now are too recent to vouch for: age them past the racy window.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for rel in first.paths() {
+        let f = fs::File::options()
+            .write(true)
+            .open(root.join(&rel))
+            .expect("open");
+        f.set_modified(old).expect("set mtime");
+    }
+    let settled = Index::build_saved(root, &saved);
+    let second = Index::build_saved(root, &saved);
+    assert_eq!(settled.build_stats().files, second.build_stats().files);
+    assert_eq!(second.build_stats().reused, second.build_stats().files);
+    assert_eq!(second.paths(), first.paths());
+    for rel in first.paths() {
+        assert_eq!(
+            second.file(&rel).expect("file").symbols,
+            first.file(&rel).expect("file").symbols
+        );
+    }
+
+    // A changed file is parsed again (its size and mtime changed), the others still reused.
+    write(root, "src/lexer.rs", b"pub fn lex() {}\n");
+    let third = Index::build_saved(root, &saved);
+    assert_eq!(third.build_stats().reused, second.build_stats().files - 1);
+    assert!(third.lookup("lex").len() == 1 && third.lookup("tokenize").is_empty());
+
+    // A damaged saved index is ignored, not trusted.
+    fs::write(&saved, b"JGSI garbage").expect("corrupt");
+    let fourth = Index::build_saved(root, &saved);
+    assert_eq!(fourth.build_stats().reused, 0);
+    assert_eq!(fourth.paths(), third.paths());
+}
