@@ -1,8 +1,8 @@
 //! LSP latency under a storm of incremental changes: the real `jingu lsp` binary over stdio.
 //!
-//! A 5,000-line Rust document is opened; then, repeatedly, a burst of 20 single-character
-//! `didChange` edits is sent followed by one `textDocument/documentSymbol` request, whose latency is
-//! measured. The baseline, measured in the same run on the same server, is the round trip of a
+//! A 4,500-line Rust document is opened; then, repeatedly, a burst of 20 single-character
+//! `didChange` edits is sent followed by one `textDocument/documentSymbol` and one
+//! `textDocument/codeAction` request, whose latencies are measured. The baseline, measured in the same run on the same server, is the round trip of a
 //! request the server answers without parsing (`documentSymbol` on a one-line document), so the
 //! ratio shows what incremental parsing and extraction add to protocol overhead.
 //! Target: p99 ≤ 10 ms. `JINGU_BENCH_QUICK=1` runs fewer rounds.
@@ -147,6 +147,7 @@ fn main() {
     assert_eq!(top, 1000, "500 structs + 500 impls");
 
     let mut storm = Vec::with_capacity(rounds);
+    let mut actions = Vec::with_capacity(rounds);
     let mut baseline = Vec::with_capacity(rounds);
     let mut version = 1;
     for r in 0..rounds {
@@ -166,6 +167,15 @@ fn main() {
             json!({"textDocument": {"uri": uri}}),
         );
         storm.push(t);
+        // The code actions at the line just typed into (after the outline, as an editor asks).
+        let line = 5 + 9 * ((r * 20 + 19) % 500);
+        let (_, a) = s.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri},
+                   "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 20}},
+                   "context": {"diagnostics": []}}),
+        );
+        actions.push(a);
         let (_, b) = s.request(
             "textDocument/documentSymbol",
             json!({"textDocument": {"uri": tiny}}),
@@ -173,6 +183,7 @@ fn main() {
         baseline.push(b);
     }
     storm.sort();
+    actions.sort();
     baseline.sort();
     let (p50, p99) = (percentile(&storm, 0.5), percentile(&storm, 0.99));
     let (b50, b99) = (percentile(&baseline, 0.5), percentile(&baseline, 0.99));
@@ -183,6 +194,11 @@ fn main() {
         "  documentSymbol after storm  p50 {:>8.3} ms  p99 {:>8.3} ms  (target p99 <= 10 ms)",
         ms(p50),
         ms(p99)
+    );
+    println!(
+        "  codeAction after storm      p50 {:>8.3} ms  p99 {:>8.3} ms  (target p99 <= 10 ms)",
+        ms(percentile(&actions, 0.5)),
+        ms(percentile(&actions, 0.99))
     );
     println!(
         "  baseline (1-line document)  p50 {:>8.3} ms  p99 {:>8.3} ms",
