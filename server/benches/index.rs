@@ -74,6 +74,26 @@ fn ctags_time(root: &Path, runs: usize) -> Option<Duration> {
     ok.then_some(t)
 }
 
+/// py-tree-sitter tagging the same tree (Rust and Python files): (files, tags, best time).
+fn py_tags_time(root: &Path, runs: usize) -> Option<(usize, usize, Duration)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/py_tags.py");
+    let mut best: Option<(usize, usize, Duration)> = None;
+    for _ in 0..runs {
+        let out = command_output(
+            "python3",
+            &[&script.to_string_lossy(), &root.to_string_lossy()],
+        )?;
+        let mut it = out.split_whitespace();
+        let files = it.next()?.parse().ok()?;
+        let tags = it.next()?.parse().ok()?;
+        let t = Duration::from_secs_f64(it.next()?.parse().ok()?);
+        if best.is_none_or(|(_, _, b)| t < b) {
+            best = Some((files, tags, t));
+        }
+    }
+    best
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v.get(v.len() / 2).copied().unwrap_or_default()
@@ -217,6 +237,17 @@ fn main() {
                 );
             }
             None => println!("{label}: universal-ctags not on PATH, no baseline"),
+        }
+        match py_tags_time(&root, runs) {
+            Some((files, tags, py)) => println!(
+                "{label}: py-tree-sitter tagging ({files} Rust/Python files, {tags} tags, one thread) {:.3} s; py/jingu speed-up: cold {:.2}x, reopened {:.2}x (target >= 3x)",
+                py.as_secs_f64(),
+                py.as_secs_f64() / secs,
+                py.as_secs_f64() / warm.as_secs_f64().max(1e-9),
+            ),
+            None => println!(
+                "{label}: py-tree-sitter not installed (scripts/bench.sh installs it), no baseline"
+            ),
         }
         let iterations = if quick { 50 } else { 200 };
         for rel in sample_files(&root, &index) {
