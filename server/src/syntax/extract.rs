@@ -1,14 +1,12 @@
 //! Turn a tree and the language's symbols query into [`Symbol`]s with name paths.
 
 use std::collections::HashMap;
-
-use std::hash::{BuildHasher, Hasher};
-
-use rustc_hash::{FxHashMap, FxHashSet};
 use std::ops::Range;
 
+use rustc_hash::FxHashSet;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
+use super::reuse::{ExtractCache, ItemSeen, refill, reuse};
 use super::{Language, Symbol, SymbolKind, extent};
 
 /// How deep below a file or a type/module body definitions may start: enough for `export const
@@ -18,38 +16,21 @@ const CONTAINER_DEPTH: u32 = 5;
 /// The same inside a function body, for local functions and classes in statements.
 const BODY_DEPTH: u32 = 6;
 
+/// A definition as found, before nesting and name paths.
 #[derive(Clone)]
-struct Raw {
-    kind: SymbolKind,
-    name: String,
+pub(super) struct Raw {
+    pub(super) kind: SymbolKind,
+    pub(super) name: String,
     /// Extra path segments before the name (Go receiver, C++ qualifier).
-    qualifier: Vec<String>,
-    decl: Range<usize>,
+    pub(super) qualifier: Vec<String>,
+    pub(super) decl: Range<usize>,
     /// Grammar kind of the definition node, to find it again in the extent walk.
-    kind_id: u16,
-    range: Range<usize>,
+    pub(super) kind_id: u16,
+    pub(super) range: Range<usize>,
     /// 0-based first and last rows of `range`.
-    rows: (usize, usize),
-    body: Option<Range<usize>>,
-    name_range: Range<usize>,
-}
-
-impl Raw {
-    /// The same definition in an item moved from byte `from` (row `from_row`) to `to` (`to_row`).
-    fn shifted(&self, from: usize, to: usize, from_row: usize, to_row: usize) -> Raw {
-        // Leading comments lie before `from`: add before subtracting.
-        let byte = |b: usize| b + to - from;
-        let bytes = |r: &Range<usize>| byte(r.start)..byte(r.end);
-        let row = |r: usize| r + to_row - from_row;
-        Raw {
-            decl: bytes(&self.decl),
-            range: bytes(&self.range),
-            rows: (row(self.rows.0), row(self.rows.1)),
-            body: self.body.as_ref().map(bytes),
-            name_range: bytes(&self.name_range),
-            ..self.clone()
-        }
-    }
+    pub(super) rows: (usize, usize),
+    pub(super) body: Option<Range<usize>>,
+    pub(super) name_range: Range<usize>,
 }
 
 pub fn extract(language: Language, text: &str, tree: &Tree) -> Vec<Symbol> {
@@ -67,55 +48,6 @@ pub fn extract_incremental(
     extract_with(language, text, tree, Some(cache))
 }
 
-/// The definitions of a document's top-level items, by content. An item with the same text,
-/// preceded by the same text back to the last code before it (its extent takes in leading
-/// comments, which depend on that), parses to the same subtree at the top level and so has the
-/// same definitions, shifted. Items with syntax errors are not kept: error recovery depends on more.
-#[derive(Default)]
-pub struct ExtractCache {
-    /// Seeded per cache: item text cannot be chosen to collide.
-    hasher: foldhash::quality::RandomState,
-    /// Patterns rooted at the file node match its items too: their output depends on its kind
-    /// (an ERROR root after a bad edit matches none of them).
-    root_kind: u16,
-    items: FxHashMap<u64, CachedItem>,
-}
-
-impl std::fmt::Debug for ExtractCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ExtractCache")
-            .field("items", &self.items.len())
-            .finish()
-    }
-}
-
-struct CachedItem {
-    start: usize,
-    row: usize,
-    len: usize,
-    /// In the coordinates of `start` and `row`.
-    raws: Vec<Raw>,
-}
-
-impl ExtractCache {
-    fn key(&self, item: Node, context_start: usize, src: &[u8]) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        h.write_u16(item.kind_id());
-        h.write_usize(item.descendant_count());
-        h.write_usize(item.start_byte() - context_start);
-        h.write(&src[context_start..item.end_byte()]);
-        h.finish()
-    }
-}
-
-/// A top-level item seen by this extraction, for the next one.
-struct ItemSeen {
-    key: u64,
-    start: usize,
-    end: usize,
-    row: usize,
-}
-
 fn extract_with(
     language: Language,
     text: &str,
@@ -125,11 +57,8 @@ fn extract_with(
     let symbols_query = language.symbols_query();
     let query = &symbols_query.query;
     let mut cache = cache;
-    if let Some(c) = cache.as_deref_mut()
-        && c.root_kind != tree.root_node().kind_id()
-    {
-        c.items.clear();
-        c.root_kind = tree.root_node().kind_id();
+    if let Some(c) = cache.as_deref_mut() {
+        c.begin(tree);
     }
     let names = query.capture_names();
     let src = text.as_bytes();
@@ -372,71 +301,6 @@ fn extract_with(
         });
     }
     symbols
-}
-
-/// Take a cached item's definitions, shifted to where the item is now. Definitions inside it that
-/// a pattern rooted at the file already matched this time get their extents from the cache.
-fn reuse(
-    hit: &CachedItem,
-    item: &ItemSeen,
-    raws: &mut Vec<Raw>,
-    seen: &mut FxHashSet<(usize, usize, usize)>,
-    awaiting: &mut Vec<(Node, usize)>,
-    leftovers: &mut Vec<usize>,
-) {
-    let shifted: Vec<Raw> = hit
-        .raws
-        .iter()
-        .map(|r| r.shifted(hit.start, item.start, hit.row, item.row))
-        .collect();
-    while let Some(&(def, i)) = awaiting.last() {
-        if def.start_byte() >= item.end {
-            break;
-        }
-        awaiting.pop();
-        let key = (raws[i].decl.clone(), raws[i].name_range.start);
-        let cached = (def.start_byte() >= item.start)
-            .then(|| {
-                shifted
-                    .iter()
-                    .find(|r| (r.decl.clone(), r.name_range.start) == key)
-            })
-            .flatten();
-        match cached {
-            Some(r) => (raws[i].range, raws[i].rows) = (r.range.clone(), r.rows),
-            None => leftovers.push(i),
-        }
-    }
-    for raw in shifted {
-        if seen.insert((raw.decl.start, raw.decl.end, raw.name_range.start)) {
-            raws.push(raw);
-        }
-    }
-}
-
-/// The cache for the next extraction: each top-level item seen with the definitions inside it
-/// (`raws` sorted by start). Extents reaching before an item (its leading comments) are covered
-/// by the item's key.
-fn refill(cache: &mut ExtractCache, items: Vec<ItemSeen>, raws: &[Raw]) {
-    cache.items.clear();
-    for item in items {
-        let first = raws.partition_point(|r| r.decl.start < item.start);
-        let count = raws[first..].partition_point(|r| r.decl.start < item.end);
-        let inside = raws[first..first + count]
-            .iter()
-            .filter(|r| r.decl.end <= item.end)
-            .cloned()
-            .collect();
-        cache.items.insert(
-            item.key,
-            CachedItem {
-                start: item.start,
-                row: item.row,
-                len: item.end - item.start,
-                raws: inside,
-            },
-        );
-    }
 }
 
 /// The definition a query match describes, its node and its body node.

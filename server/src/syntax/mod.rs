@@ -11,6 +11,7 @@ mod extract;
 pub mod index;
 mod language;
 mod names;
+mod reuse;
 mod saved;
 mod source;
 #[cfg(test)]
@@ -22,8 +23,9 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-pub use extract::{ExtractCache, extract, extract_incremental};
+pub use extract::{extract, extract_incremental};
 pub use language::{ALL as ALL_LANGUAGES, Language, installed_queries_dir};
+pub use reuse::ExtractCache;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
