@@ -6,6 +6,7 @@
 pub mod acp;
 pub mod agent;
 pub mod audit;
+mod binfmt;
 pub mod cli;
 pub mod docs;
 pub mod identity;

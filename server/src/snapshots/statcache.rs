@@ -13,6 +13,7 @@ use git2::Oid;
 
 use super::SnapshotError;
 use super::atomic::atomic_write;
+use crate::binfmt::Reader;
 
 const MAGIC: &[u8; 4] = b"JGSC";
 const VERSION: u32 = 1;
@@ -96,7 +97,7 @@ pub(crate) fn encode(cache: &StatCache) -> Vec<u8> {
 }
 
 pub(crate) fn decode(bytes: &[u8]) -> Result<StatCache, &'static str> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     if r.take(4)? != MAGIC {
         return Err("bad magic");
     }
@@ -111,8 +112,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<StatCache, &'static str> {
     }
     let mut entries = Entries::with_capacity_and_hasher(count as usize, Default::default());
     for _ in 0..count {
-        let len = usize::from(r.u16()?);
-        let path = std::str::from_utf8(r.take(len)?).map_err(|_| "path is not UTF-8")?;
+        let path = r.str16()?;
         let e = CacheEntry {
             mtime_ns: r.u64()? as i64,
             size: r.u64()?,
@@ -122,40 +122,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<StatCache, &'static str> {
         };
         entries.insert(path.to_string(), e);
     }
-    if r.pos != bytes.len() {
+    if !r.at_end() {
         return Err("trailing bytes");
     }
     Ok(StatCache {
         commit: (!commit.is_zero()).then_some(commit),
         entries,
     })
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
-        let end = self.pos.checked_add(n).ok_or("length overflow")?;
-        let s = self.bytes.get(self.pos..end).ok_or("truncated")?;
-        self.pos = end;
-        Ok(s)
-    }
-    fn u16(&mut self) -> Result<u16, &'static str> {
-        let mut a = [0u8; 2];
-        a.copy_from_slice(self.take(2)?);
-        Ok(u16::from_le_bytes(a))
-    }
-    fn u32(&mut self) -> Result<u32, &'static str> {
-        let mut a = [0u8; 4];
-        a.copy_from_slice(self.take(4)?);
-        Ok(u32::from_le_bytes(a))
-    }
-    fn u64(&mut self) -> Result<u64, &'static str> {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(a))
-    }
 }

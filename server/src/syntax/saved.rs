@@ -16,6 +16,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::{ALL_LANGUAGES, FileSymbols, Symbol, SymbolKind};
+use crate::binfmt::Reader;
 
 const MAGIC: &[u8; 4] = b"JGSI";
 const VERSION: u32 = 1;
@@ -165,7 +166,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 }
 
 fn decode(bytes: &[u8]) -> Result<Saved, &'static str> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader::new(bytes);
     if r.take(4)? != MAGIC {
         return Err("bad magic");
     }
@@ -182,7 +183,7 @@ fn decode(bytes: &[u8]) -> Result<Saved, &'static str> {
     }
     let mut saved = Saved::with_capacity(count as usize);
     for _ in 0..count {
-        let path = r.string()?;
+        let path = r.str16()?.to_string();
         let stat = Stat {
             mtime_ns: r.u64()? as i64,
             size: r.u64()?,
@@ -198,16 +199,16 @@ fn decode(bytes: &[u8]) -> Result<Saved, &'static str> {
         }
         let mut symbols = Vec::with_capacity(n);
         for i in 0..n {
-            let name = r.string()?;
-            let name_path = r.string()?;
+            let name = r.str16()?.to_string();
+            let name_path = r.str16()?.to_string();
             let kind = *SymbolKind::ALL
                 .get(usize::from(r.u8()?))
                 .ok_or("bad kind")?;
-            let range = r.range()?;
-            let decl_range = r.range()?;
-            let name_range = r.range()?;
+            let range = read_range(&mut r)?;
+            let decl_range = read_range(&mut r)?;
+            let name_range = read_range(&mut r)?;
             let has_body = r.u8()? == 1;
-            let body = r.range()?;
+            let body = read_range(&mut r)?;
             let (start_line, end_line) = (r.u32()? as usize, r.u32()? as usize);
             let parent = r.u32()?.checked_sub(1).map(|p| p as usize);
             if parent.is_some_and(|p| p >= i) {
@@ -229,46 +230,14 @@ fn decode(bytes: &[u8]) -> Result<Saved, &'static str> {
         let file = FileSymbols::new(language, symbols, first_error);
         saved.insert(path, (stat, Arc::new(file)));
     }
-    if r.pos != bytes.len() {
+    if !r.at_end() {
         return Err("trailing bytes");
     }
     Ok(saved)
 }
 
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
-        let end = self.pos.checked_add(n).ok_or("length overflow")?;
-        let s = self.bytes.get(self.pos..end).ok_or("truncated")?;
-        self.pos = end;
-        Ok(s)
-    }
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], &'static str> {
-        let mut a = [0; N];
-        a.copy_from_slice(self.take(N)?);
-        Ok(a)
-    }
-    fn u8(&mut self) -> Result<u8, &'static str> {
-        Ok(self.array::<1>()?[0])
-    }
-    fn u32(&mut self) -> Result<u32, &'static str> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-    fn u64(&mut self) -> Result<u64, &'static str> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-    fn string(&mut self) -> Result<String, &'static str> {
-        let len = usize::from(u16::from_le_bytes(self.array()?));
-        let s = std::str::from_utf8(self.take(len)?).map_err(|_| "string is not UTF-8")?;
-        Ok(s.to_string())
-    }
-    fn range(&mut self) -> Result<std::ops::Range<usize>, &'static str> {
-        Ok(self.u32()? as usize..self.u32()? as usize)
-    }
+fn read_range(r: &mut Reader) -> Result<std::ops::Range<usize>, &'static str> {
+    Ok(r.u32()? as usize..r.u32()? as usize)
 }
 
 #[cfg(test)]
