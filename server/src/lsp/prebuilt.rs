@@ -31,11 +31,9 @@ pub struct Prebuilt {
 impl Prebuilt {
     /// An outline response; a big one is serialized here and answered with a placeholder.
     pub fn outline(&self, symbols: Vec<DocumentSymbol>) -> DocumentSymbolResponse {
+        let small = count(&symbols) < MIN_SYMBOLS;
         let response = DocumentSymbolResponse::Nested(symbols);
-        let DocumentSymbolResponse::Nested(symbols) = &response else {
-            return response;
-        };
-        if count(symbols) < MIN_SYMBOLS {
+        if small {
             return response;
         }
         let Some(token) = self.stash(&response) else {

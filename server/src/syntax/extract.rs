@@ -52,11 +52,10 @@ fn extract_with(
     language: Language,
     text: &str,
     tree: &Tree,
-    cache: Option<&mut ExtractCache>,
+    mut cache: Option<&mut ExtractCache>,
 ) -> Vec<Symbol> {
     let symbols_query = language.symbols_query();
     let query = &symbols_query.query;
-    let mut cache = cache;
     if let Some(c) = cache.as_deref_mut() {
         c.begin(tree);
     }
