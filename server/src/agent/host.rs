@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use super::read;
-use super::run::{AppliedEdit, RunHost, RunInfo, ToolOutcome};
+use super::run::{AppliedEdit, FailedEdit, RunHost, RunInfo, ToolOutcome};
 use super::tools::ToolRequest;
 use crate::audit::RecordKind;
 use crate::ops::{Approval, Frontend, OpsError, Run, Session};
@@ -163,6 +163,7 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             content: text,
             is_error: !output.status.success(),
             edit: None,
+            failed_edit: None,
         }
     }
 }
@@ -277,11 +278,24 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                             path: o.path,
                             snapshot_id: o.snapshot_id,
                         }),
+                        failed_edit: None,
                     },
-                    Err(e @ OpsError::Rejected { .. }) => {
-                        ToolOutcome::error(format!("{e}; do not retry the same edit"))
+                    Err(e) => {
+                        let reason = e.to_string();
+                        let shown = match e {
+                            OpsError::Rejected { .. } => {
+                                format!("{reason}; do not retry the same edit")
+                            }
+                            _ => reason.clone(),
+                        };
+                        ToolOutcome {
+                            failed_edit: Some(FailedEdit {
+                                path: path.clone(),
+                                reason,
+                            }),
+                            ..ToolOutcome::error(shown)
+                        }
                     }
-                    Err(e) => ToolOutcome::error(e.to_string()),
                 }
             }
             ToolRequest::RunCommand { argv } => self.run_command(argv).await,

@@ -4,6 +4,7 @@
 //! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
 //! with a [`host::SessionHost`].
 
+pub mod hints;
 pub mod host;
 pub mod prompt;
 pub mod read;
@@ -129,6 +130,7 @@ pub async fn ask<F: Frontend>(
         symbol: req.symbol.clone(),
         lines: req.lines,
         file: None,
+        named: Vec::new(),
     };
     if let Some(raw) = &req.path {
         let (rel, _) = session.authorize(&run, Tool::Read, raw)?;
@@ -149,6 +151,38 @@ pub async fn ask<F: Frontend>(
         system.push_str(&skills::system_prompt_section(skill));
         fe.progress(&format!("following skill `{}`", skill.name));
     }
+    // Valid targets: the files the run may name and the focused file's real symbols, narrowed to
+    // the ones the instruction names; those are quoted so the model can edit them directly.
+    let policy = &session.policy;
+    let listed = prompt::list_files(&session.workspace.root);
+    // A full listing may be cut short: then `path` stays free rather than wrongly narrowed.
+    let complete = listed.len() < prompt::MAX_LISTED_FILES;
+    let mut paths: Vec<String> = listed
+        .into_iter()
+        .filter(|rel| policy.path_denied(rel).is_none())
+        .collect();
+    if let Some((rel, _)) = &focus.file
+        && !paths.contains(rel)
+    {
+        paths.push(rel.clone());
+    }
+    if !complete {
+        paths.clear();
+    }
+    let symbols = match &focus.file {
+        Some((rel, text)) => {
+            let found = hints::focus_symbols(rel, text, &req.instruction, req.symbol.as_deref());
+            focus.named = hints::named_sources(rel, text, &found.named);
+            found
+        }
+        None => hints::FocusSymbols::default(),
+    };
+    // Without a focused file, symbols stay free: they could belong to any file.
+    cfg.hints = hints::hints(paths, &symbols);
+    if focus.file.is_none() {
+        cfg.hints.symbols = None;
+    }
+    tracing::debug!(hints = ?cfg.hints, "tool schema hints");
     let first = prompt::first_message(&session.workspace.root, &req.instruction, &focus, None);
     let host = host::SessionHost::new(session, fe, &run, label);
     let outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;

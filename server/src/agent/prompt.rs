@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 /// Most workspace paths listed in the first message.
-const MAX_LISTED_FILES: usize = 200;
+pub const MAX_LISTED_FILES: usize = 200;
 
 pub const SYSTEM: &str = "\
 You are Jingu, a careful coding agent working inside the user's workspace through tools.
@@ -27,6 +27,8 @@ pub struct Focus {
     pub file: Option<(String, String)>,
     pub symbol: Option<String>,
     pub lines: Option<(usize, usize)>,
+    /// Name paths and exact source of the symbols the instruction names.
+    pub named: Vec<(String, String)>,
 }
 
 /// The first user message.
@@ -53,7 +55,11 @@ pub fn first_message(root: &Path, instruction: &str, focus: &Focus, skill: Optio
                 let _ = writeln!(out, "Focused file: {rel} ({} lines)", text.lines().count());
             }
         }
+        for (name_path, source) in &focus.named {
+            let _ = write!(out, "\nSource of {name_path} in {rel}:\n{source}\n");
+        }
         if let Some(sym) = &focus.symbol
+            && !focus.named.iter().any(|(n, _)| n == sym)
             && let Ok(s) = super::read::symbol(rel, text, sym)
         {
             let _ = write!(out, "\nFocused symbol:\n{s}");
@@ -68,7 +74,8 @@ pub fn first_message(root: &Path, instruction: &str, focus: &Focus, skill: Optio
     out
 }
 
-fn list_files(root: &Path) -> Vec<String> {
+/// Workspace files (gitignore-aware, sorted, at most [`MAX_LISTED_FILES`]).
+pub fn list_files(root: &Path) -> Vec<String> {
     let mut files: Vec<String> = ignore::WalkBuilder::new(root)
         .hidden(false)
         .filter_entry(|e| !matches!(e.file_name().to_str(), Some(".git" | ".jingu")))

@@ -85,8 +85,8 @@ pub enum ToolError {
     UnknownTool(String, String),
     #[error("tool `{tool}`: arguments are not valid JSON ({raw:.200})")]
     InvalidJson { tool: String, raw: String },
-    #[error("tool `{tool}`: arguments must be a JSON object")]
-    NotAnObject { tool: String },
+    #[error("tool `{tool}`: arguments must be a JSON object; received {received}")]
+    NotAnObject { tool: String, received: String },
     #[error("tool `{tool}`: missing required argument `{arg}`")]
     Missing { tool: String, arg: &'static str },
     #[error("tool `{tool}`: argument `{arg}` {problem}")]
@@ -95,13 +95,103 @@ pub enum ToolError {
         arg: &'static str,
         problem: String,
     },
-    #[error("tool `{tool}`: unexpected argument `{arg}`")]
-    Unexpected { tool: String, arg: String },
+    #[error("tool `{tool}`: unexpected argument `{arg}`; expected only {expected}")]
+    Unexpected {
+        tool: String,
+        arg: String,
+        expected: String,
+    },
 }
 
 /// JSON schemas of the tools in `names` (unknown names are skipped).
 pub fn specs(names: &[&str]) -> Vec<ToolSpec> {
     names.iter().filter_map(|n| spec(n)).collect()
+}
+
+/// What the run knows about valid targets, offered to the model as `enum`s in the tool schemas:
+/// the local model's grammar then cannot name anything else, and hosted models are told the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// Workspace files the run may name (`path`); `None` leaves `path` free.
+    pub paths: Option<Vec<String>>,
+    /// Real name paths for `symbol` and `name_path` (of the focused file); `None` leaves them free.
+    pub symbols: Option<Vec<String>>,
+}
+
+/// [`specs`] narrowed by `hints`.
+pub fn specs_with(names: &[&str], hints: &Hints) -> Vec<ToolSpec> {
+    let mut out = specs(names);
+    for spec in &mut out {
+        let Some(props) = spec
+            .parameters
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if let (Some(paths), Some(p)) = (&hints.paths, props.get_mut("path"))
+            && !paths.is_empty()
+        {
+            p["enum"] = json!(paths);
+        }
+        for key in ["symbol", "name_path"] {
+            if let (Some(symbols), Some(p)) = (&hints.symbols, props.get_mut(key))
+                && !symbols.is_empty()
+            {
+                p["enum"] = json!(symbols);
+            }
+        }
+    }
+    out
+}
+
+/// Repair the slips real models make that have one obvious meaning: a tool name in the wrong
+/// case, arguments sent as a JSON string, edit text wrapped in a Markdown code fence. Returns
+/// the repaired call and what was repaired, to tell the model.
+pub fn normalise(call: &ToolCall) -> (ToolCall, Vec<String>) {
+    let mut call = call.clone();
+    let mut notes = Vec::new();
+    if !ALL.contains(&call.name.as_str())
+        && let Some(name) = ALL.iter().find(|n| {
+            n.eq_ignore_ascii_case(call.name.trim())
+                || n.replace('_', "")
+                    == call
+                        .name
+                        .trim()
+                        .to_ascii_lowercase()
+                        .replace(['_', '-'], "")
+        })
+    {
+        notes.push(format!("tool name `{}` read as `{name}`", call.name));
+        call.name = (*name).to_string();
+    }
+    if let ToolArguments::Json(Value::String(raw)) = &call.arguments
+        && let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(raw)
+    {
+        notes.push("arguments came as a JSON string; decoded it (send an object next time)".into());
+        call.arguments = ToolArguments::Json(v);
+    }
+    if call.name == EDIT
+        && let ToolArguments::Json(Value::Object(obj)) = &mut call.arguments
+        && let Some(Value::String(text)) = obj.get_mut("text")
+        && let Some(inner) = strip_fence(text)
+    {
+        notes.push("removed the Markdown code fence around `text` (send only the code)".into());
+        *text = inner;
+    }
+    (call, notes)
+}
+
+/// The body of a text that is exactly one fenced code block (```lang … ```).
+fn strip_fence(text: &str) -> Option<String> {
+    let t = text.trim();
+    let rest = t.strip_prefix("```")?;
+    let (_lang, body) = rest.split_once('\n')?;
+    let body = body.trim_end().strip_suffix("```")?;
+    if body.contains("\n```") {
+        return None;
+    }
+    Some(body.strip_suffix('\n').unwrap_or(body).to_string())
 }
 
 fn spec(name: &str) -> Option<ToolSpec> {
@@ -170,7 +260,12 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
             });
         }
         ToolArguments::Json(Value::Object(m)) => m,
-        ToolArguments::Json(_) => return Err(ToolError::NotAnObject { tool: tool.into() }),
+        ToolArguments::Json(other) => {
+            return Err(ToolError::NotAnObject {
+                tool: tool.into(),
+                received: describe(other),
+            });
+        }
     };
     let args = Args { tool, obj };
     let allowed: &[&str] = match tool {
@@ -193,6 +288,11 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
         return Err(ToolError::Unexpected {
             tool: tool.into(),
             arg: extra.clone(),
+            expected: allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     Ok(match tool {
@@ -298,6 +398,25 @@ fn parse_edit(args: &Args) -> Result<ToolRequest, ToolError> {
     })
 }
 
+/// A short description of a received JSON value for error messages.
+fn describe(v: &Value) -> String {
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(s) if serde_json::from_str::<Value>(s).is_ok_and(|v| v.is_object()) => {
+            return "a JSON string holding an object — send the object itself".into();
+        }
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    let text = v.to_string();
+    let cut: String = text.chars().take(80).collect();
+    let more = if cut.len() < text.len() { "…" } else { "" };
+    format!("{kind} ({cut}{more})")
+}
+
 struct Args<'a> {
     tool: &'a str,
     obj: &'a Map<String, Value>,
@@ -327,7 +446,10 @@ impl Args<'_> {
         match self.obj.get(arg) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.invalid(arg, "must be a string".into())),
+            Some(other) => Err(self.invalid(
+                arg,
+                format!("must be a string; received {}", describe(other)),
+            )),
         }
     }
 
@@ -339,7 +461,10 @@ impl Args<'_> {
                 Some(v) if v >= 1 => Ok(v as usize),
                 _ => Err(self.invalid(arg, "must be an integer ≥ 1".into())),
             },
-            Some(_) => Err(self.invalid(arg, "must be an integer".into())),
+            Some(other) => Err(self.invalid(
+                arg,
+                format!("must be an integer; received {}", describe(other)),
+            )),
         }
     }
 }
@@ -442,5 +567,80 @@ mod tests {
             let err = parse(&c).expect_err(&format!("{c:?} must be refused"));
             assert!(!err.to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn hints_become_enums_on_paths_and_symbols() {
+        let hints = Hints {
+            paths: Some(vec!["a.py".into()]),
+            symbols: Some(vec!["f".into(), "C/m".into()]),
+        };
+        for spec in specs_with(ALL, &hints) {
+            let props = &spec.parameters["properties"];
+            if props.get("path").is_some() {
+                assert_eq!(props["path"]["enum"], json!(["a.py"]), "{}", spec.name);
+            }
+            for key in ["symbol", "name_path"] {
+                if props.get(key).is_some() {
+                    assert_eq!(props[key]["enum"], json!(["f", "C/m"]), "{}", spec.name);
+                }
+            }
+        }
+        assert_eq!(specs_with(ALL, &Hints::default()), specs(ALL));
+    }
+
+    #[test]
+    fn slips_with_one_meaning_are_repaired_and_named() {
+        let raw = json!({"path": "a.py", "symbol": "f", "op": "replace",
+                         "text": "```python\ndef f():\n    pass\n```"});
+        let slipped = ToolCall {
+            id: "c".into(),
+            name: "EDIT".into(),
+            arguments: ToolArguments::Json(Value::String(raw.to_string())),
+        };
+        let (fixed, notes) = normalise(&slipped);
+        assert_eq!(fixed.name, EDIT);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            matches!(parse(&fixed), Ok(ToolRequest::Edit { edit, .. }) if edit.text == "def f():\n    pass")
+        );
+        // A fence inside the code is code, and a clean call needs no repair.
+        let inner = call(
+            EDIT,
+            json!({"path": "a.py", "symbol": "f", "op": "replace",
+                                      "text": "x = 1\n```\ny = 2"}),
+        );
+        assert_eq!(normalise(&inner), (inner.clone(), vec![]));
+        // Unknown names stay unknown.
+        assert_eq!(normalise(&call("rm_rf", json!({}))).0.name, "rm_rf");
+    }
+
+    #[test]
+    fn errors_say_what_was_received_and_what_was_expected() {
+        let e = parse(&ToolCall {
+            id: "c".into(),
+            name: LIST_SYMBOLS.into(),
+            arguments: ToolArguments::Json(Value::String("{\"path\": \"a\"}".into())),
+        })
+        .expect_err("a string is not an object");
+        assert!(
+            e.to_string()
+                .contains("received a JSON string holding an object"),
+            "{e}"
+        );
+        let e =
+            parse(&call(LIST_SYMBOLS, json!({"path": "a", "type": "object"}))).expect_err("extra");
+        assert!(
+            e.to_string()
+                .contains("unexpected argument `type`; expected only `path`"),
+            "{e}"
+        );
+        let e =
+            parse(&call(LIST_SYMBOLS, json!({"path": {"type": "string"}}))).expect_err("object");
+        assert!(
+            e.to_string()
+                .contains("must be a string; received an object"),
+            "{e}"
+        );
     }
 }

