@@ -13,3 +13,6 @@ for b in index edit context snapshot provider sandbox lsp; do
   echo "== bench $b"
   cargo bench --locked --bench "$b"
 done
+# The in-process model against llama.cpp's own decode loop (the default model from setup.sh).
+echo "== bench local"
+cargo bench --locked --features local-llm --bench local

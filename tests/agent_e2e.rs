@@ -97,8 +97,13 @@ fn multi_file_refactor_is_one_run_that_rolls_back_and_forward() {
         first.contains("2-4 function old_name") || first.contains("1-4 function old_name"),
         "outline: {first}"
     );
+    // The outline, plus the source of the one symbol the instruction names; never the file.
     assert!(
-        !first.contains("a + b"),
+        first.contains("Source of old_name in src/lib.rs:\n/// Adds.\npub fn old_name"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("pub fn other() -> i32 {"),
         "the first message carries an outline, not the file"
     );
 
@@ -239,7 +244,9 @@ fn a_denied_command_never_runs_and_protected_paths_stay_untouched() {
         "[policy]\ntools = { run_command = \"deny\" }\n",
     );
     let out = fx.jingu(&["ask", "summarise notes.md", "--yes"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // Both edits were refused: whatever the model claims, the run reports that nothing changed.
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing changed"), "{}", stderr(&out));
     assert!(
         !fx.root.join("pwned").exists(),
         "the denied command did not run"
