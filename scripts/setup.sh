@@ -42,7 +42,7 @@ fi
 # work. Debian's system Python refuses `pip install` (externally managed), so it gets a venv.
 ./scripts/install-local-model.sh
 
-cargo build --release --locked --features local-llm
+cargo build --release --locked -p jingu --features local-llm
 prefix="${CARGO_HOME:-$HOME/.cargo}"
 install -D -m 755 target/release/jingu "$prefix/bin/jingu"
 share="$prefix/share/jingu"

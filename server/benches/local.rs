@@ -14,7 +14,7 @@ use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use jingu::providers::{
+use jingu_providers::{
     CancelToken, ChatRequest, Event, Message, Provider, ProvidersConfig, ToolArguments, ToolCall,
 };
 use llama_cpp_2::context::params::LlamaContextParams;
@@ -66,7 +66,7 @@ async fn jingu_decode(provider: &Provider, req: &ChatRequest) -> (f64, u64) {
 
 /// llama.cpp's simple loop: a fresh context, decode the prompt, greedy-sample `n` tokens.
 fn llama_decode(model: &LlamaModel, prompt: &str, n: u32, threads: i32) -> f64 {
-    let backend = jingu::providers::llama_backend().expect("backend");
+    let backend = jingu_providers::llama_backend().expect("backend");
     let tokens = model.vocab().tokenize(prompt.as_bytes(), true, false);
     let ctx_len = tokens.len() as u32 + n + 8;
     let params = LlamaContextParams::default()
@@ -112,7 +112,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some_and(|v| v != "0");
     let rounds = if quick { 3 } else { 9 };
-    let path = jingu::providers::default_local_model_path();
+    let path = jingu_providers::default_local_model_path();
     assert!(
         path.is_file(),
         "bench local: model {} not found (scripts/install-local-model.sh, or set JINGU_LOCAL_MODEL)",
@@ -126,14 +126,14 @@ fn main() {
     let cfg = ProvidersConfig::default().resolve("local").expect("local");
     let provider = Provider::new(cfg).expect("provider");
     let model = LlamaModel::load_from_file(
-        jingu::providers::llama_backend().expect("backend"),
+        jingu_providers::llama_backend().expect("backend"),
         &path,
         &LlamaModelParams::default(),
     )
     .expect("model");
-    let threads = jingu::providers::local_decode_threads();
+    let threads = jingu_providers::local_decode_threads();
     let req = prompt_request();
-    let prompt = jingu::providers::local_prompt::render_prompt(&req);
+    let prompt = jingu_providers::local_prompt::render_prompt(&req);
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     runtime.block_on(jingu_decode(&provider, &req)); // load and warm up
     for _ in 0..rounds {
@@ -159,15 +159,15 @@ fn main() {
         ),
     };
     let mut step = ChatRequest {
-        system: Some(jingu::agent::prompt::SYSTEM.into()),
+        system: Some(jingu_core::agent::prompt::SYSTEM.into()),
         messages: vec![Message::user("Instruction: Add a docstring to restock")],
-        tools: jingu::agent::tools::specs(jingu::agent::tools::ALL),
+        tools: jingu_core::agent::tools::specs(jingu_core::agent::tools::ALL),
         max_tokens: Some(24),
         temperature: Some(0.0),
         ..ChatRequest::default()
     };
     runtime.block_on(async {
-        let _ = jingu::providers::collect(
+        let _ = jingu_providers::collect(
             provider
                 .stream(&step, &CancelToken::new())
                 .await
@@ -184,7 +184,7 @@ fn main() {
         "inventory.py:22-25 function restock\n22 def restock(inventory, orders):\n23     for sku, count in orders:\n24         inventory.add(sku, count)\n25     return inventory.total()",
     ));
     runtime.block_on(async {
-        let _ = jingu::providers::collect(
+        let _ = jingu_providers::collect(
             provider
                 .stream(&step, &CancelToken::new())
                 .await
