@@ -10,6 +10,8 @@
 //!
 //! `JINGU_BENCH_QUICK=1` runs fewer rounds.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
+
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
