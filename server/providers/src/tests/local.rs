@@ -42,12 +42,26 @@ fn the_worked_example_has_the_shape_the_grammar_allows() {
     let mut req = request();
     req.tools.push(edit_spec());
     let p = render_prompt(&req);
+    // Required arguments first, then optional ones (in the schema map's order).
+    let sig = p
+        .lines()
+        .find(|l| l.starts_with("- edit("))
+        .expect("edit signature");
+    assert!(sig.contains("path: \"inventory.py\""), "{sig}");
+    assert!(sig.contains("op: \"replace\"|\"delete\""), "{sig}");
     assert!(
-        p.contains("- edit(path: \"inventory.py\", op: \"replace\"|\"delete\", symbol?: \"restock\"|\"Inventory/add\") + the new code in a ``` block"),
-        "{p}"
+        sig.ends_with(
+            "symbol?: \"restock\"|\"Inventory/add\") + the new code in a ``` block: Edit a file."
+        ),
+        "{sig}"
     );
+    let call = p
+        .lines()
+        .find(|l| l.starts_with("Assistant: {\"tool\": \"edit\""))
+        .expect("example call");
+    assert!(call.ends_with("\"symbol\": \"total\"}}"), "{call}");
     assert!(
-        p.contains("Assistant: {\"tool\": \"edit\", \"arguments\": {\"path\": \"cart.py\", \"op\": \"replace\", \"symbol\": \"total\"}}\n```\ndef total(prices):\n    \"\"\"Return the sum of the prices.\"\"\"\n    return sum(prices)\n```\n"),
+        p.contains("}}\n```\ndef total(prices):\n    \"\"\"Return the sum of the prices.\"\"\"\n    return sum(prices)\n```\n"),
         "{p}"
     );
 }
@@ -58,10 +72,12 @@ fn earlier_calls_render_with_their_text_as_a_block_and_parse_back() {
     let args = json!({"op": "replace", "path": "inventory.py", "symbol": "restock",
                       "text": "def restock():\n    pass"});
     let line = render_call(Some(&spec), "edit", &args);
-    assert_eq!(
-        line,
-        "{\"tool\": \"edit\", \"arguments\": {\"path\": \"inventory.py\", \"op\": \"replace\", \"symbol\": \"restock\"}}\n```\ndef restock():\n    pass\n```"
+    let block = "}}\n```\ndef restock():\n    pass\n```";
+    assert!(
+        line.ends_with(&format!("\"symbol\": \"restock\"{block}")),
+        "{line}"
     );
+    assert!(!line.contains("\"text\""), "{line}");
     let (reply, reason) = parse_reply(&line, 1);
     assert_eq!(reason, Some(FinishReason::ToolCalls));
     match reply {
