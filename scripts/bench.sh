@@ -9,7 +9,7 @@ cargo build --release --locked --bin jingu   # the LSP bench drives the real bin
 python3 -m pip install --quiet --disable-pip-version-check \
   tree-sitter==0.26.1 tree-sitter-rust==0.24.2 tree-sitter-python==0.25.0 ||
   echo "bench: py-tree-sitter not installed; the index bench skips that baseline" >&2
-for b in index edit context snapshot provider sandbox lsp; do
+for b in index edit context snapshot provider sandbox lsp audit; do
   echo "== bench $b"
   cargo bench --locked --bench "$b"
 done
