@@ -55,6 +55,9 @@ pub struct AuditLog {
     disk: Arc<dyn Disk>,
 }
 
+/// A sink's URL and how many spooled records it received.
+pub type FlushResult = (String, Result<u64, sink::SinkError>);
+
 /// A fresh run id: time-ordered prefix plus randomness.
 pub fn new_run_id() -> String {
     let ms = std::time::SystemTime::now()
@@ -357,7 +360,7 @@ impl AuditLog {
 
     /// Send spooled records (in the local log, not yet in a sink) to every sink, in order.
     /// Returns how many records each sink received.
-    pub fn flush_sinks(&self) -> Result<Vec<(String, Result<u64, sink::SinkError>)>, AuditError> {
+    pub fn flush_sinks(&self) -> Result<Vec<FlushResult>, AuditError> {
         super::off_runtime(|| {
             let lock = self.lock()?;
             let mut f = lock.0.try_clone().map_err(io_err(&self.path))?;
@@ -449,7 +452,7 @@ impl AuditLog {
                         seq: batch.seq,
                         hash,
                     });
-                    if self.shared.every > 0 && batch.seq % self.shared.every == 0 {
+                    if self.shared.every > 0 && batch.seq.is_multiple_of(self.shared.every) {
                         batch.checkpoint(key)?;
                     }
                 }
