@@ -628,3 +628,51 @@ fn the_server_refuses_changes_and_out_of_chain_rows() {
     );
     assert_eq!(sink_rows(&pg).len(), n);
 }
+
+#[test]
+fn a_long_lived_writer_catches_up_after_another_process_appended() {
+    use jingu::audit::{AuditContext, AuditLog, AuditOptions, RecordKind, SinkConfig};
+    let pg = server(false);
+    let ws = Ws::new(&pg.url("jingu_writer"), true);
+    assert!(ws.edit("2").status.success());
+    let pw = ws.root.join("../writer.pw");
+    std::fs::write(&pw, WRITER_PASSWORD).expect("pw");
+    let opts = AuditOptions {
+        sinks: vec![SinkConfig {
+            kind: "postgres".into(),
+            url: pg.url("jingu_writer"),
+            password_env: None,
+            password_file: Some(pw),
+            required: true,
+            organisation: "acme".into(),
+            ca_file: None,
+        }],
+        checkpoint_key_file: Some(ws.key.clone()),
+        checkpoint_every: 8,
+        workspace: ws.root.display().to_string(),
+    };
+    // Like an editor's server: one process, its view of the sink cached between appends.
+    let log = AuditLog::open_with(
+        &ws.log_dir(),
+        AuditContext {
+            run_id: "lsp-run".into(),
+            subject: "alice".into(),
+            verified: false,
+            policy_hash: "00".repeat(32),
+        },
+        &opts,
+    )
+    .expect("open");
+    let read = |i: u64| RecordKind::ToolCall {
+        tool: "read".into(),
+        args: serde_json::json!({ "i": i }),
+    };
+    log.append(read(1)).expect("append");
+    // Another process extends the same chain meanwhile.
+    assert!(ws.edit("3").status.success());
+    log.append(read(2))
+        .expect("append after the chain moved on");
+    assert_eq!(sink_rows(&pg), local_rows(&ws));
+    let v = ws.jingu(&["audit", "verify", "--sink"]);
+    assert!(v.status.success(), "{}", out_text(&v));
+}

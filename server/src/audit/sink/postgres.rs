@@ -125,19 +125,39 @@ fn worker(config: SinkConfig, rx: Receiver<Job>) {
         }
     };
     let mut client: Option<Client> = None;
+    // Prepared once per connection: an unprepared statement costs a second round trip.
+    let mut insert: Option<tokio_postgres::Statement> = None;
     for job in rx {
         rt.block_on(async {
             if client.as_ref().is_none_or(Client::is_closed) {
                 client = None;
+                insert = None;
                 match connect(&config).await {
                     Ok(c) => client = Some(c),
                     Err(e) => return fail(job, e),
                 }
             }
             let Some(c) = client.as_ref() else { return };
-            let broken = run(c, job, &url).await;
+            if insert.is_none() && matches!(job, Job::Insert(..)) {
+                match tokio::time::timeout(QUERY_TIMEOUT, c.prepare(INSERT)).await {
+                    Ok(Ok(st)) => insert = Some(st),
+                    Ok(Err(e)) => return fail(job, classify(&url, e)),
+                    Err(_) => {
+                        client = None;
+                        return fail(
+                            job,
+                            SinkError::Unreachable {
+                                url: url.clone(),
+                                reason: "preparing the insert timed out".into(),
+                            },
+                        );
+                    }
+                }
+            }
+            let broken = run(c, insert.as_ref(), job, &url).await;
             if broken {
                 client = None;
+                insert = None;
             }
         });
     }
@@ -173,7 +193,7 @@ fn classify(url: &str, e: tokio_postgres::Error) -> SinkError {
 }
 
 /// Run one job; true when the connection should be dropped (it failed or timed out).
-async fn run(c: &Client, job: Job, url: &str) -> bool {
+async fn run(c: &Client, insert: Option<&tokio_postgres::Statement>, job: Job, url: &str) -> bool {
     let timeout = |reason: &str| SinkError::Unreachable {
         url: url.to_string(),
         reason: format!("{reason} timed out after {}s", QUERY_TIMEOUT.as_secs()),
@@ -220,6 +240,13 @@ async fn run(c: &Client, job: Job, url: &str) -> bool {
         ),
         Job::Execute(sql, reply) => answer!(reply, c.batch_execute(&sql), "the migration"),
         Job::Insert(rows, reply) => {
+            let Some(insert) = insert else {
+                let _ = reply.send(Err(SinkError::Refused {
+                    url: url.to_string(),
+                    reason: "the insert statement is not prepared".into(),
+                }));
+                return false;
+            };
             let col = |f: fn(&SinkRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
             let chain = col(|r| r.chain_id.clone());
             let seq: Vec<i64> = rows.iter().map(|r| r.seq).collect();
@@ -238,7 +265,7 @@ async fn run(c: &Client, job: Job, url: &str) -> bool {
                 reply,
                 async {
                     c.execute(
-                        INSERT,
+                        insert,
                         &[
                             &chain, &seq, &time, &org, &subject, &verified, &ws, &host, &run_id,
                             &kind, &prev, &hash, &line,
