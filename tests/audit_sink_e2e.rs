@@ -2,6 +2,7 @@
 //! through the real `jingu` binary: records reach the sink before their action, a required sink
 //! that is down refuses the action, an optional one spools and flushes in order, every tamper
 //! kind is caught by `jingu audit verify --sink`, and the server itself refuses changes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/postgres.rs"]
 mod postgres;
@@ -631,7 +632,7 @@ fn the_server_refuses_changes_and_out_of_chain_rows() {
 
 #[test]
 fn a_long_lived_writer_catches_up_after_another_process_appended() {
-    use jingu::audit::{AuditContext, AuditLog, AuditOptions, RecordKind, SinkConfig};
+    use jingu_audit::{AuditContext, AuditLog, AuditOptions, RecordKind, SinkConfig};
     let pg = server(false);
     let ws = Ws::new(&pg.url("jingu_writer"), true);
     assert!(ws.edit("2").status.success());

@@ -8,6 +8,7 @@
 //!     database, vs the same 8 sessions local-only.
 //!
 //! `JINGU_BENCH_QUICK=1` shrinks iteration counts for CI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "../../tests/support/postgres.rs"]
 mod postgres;
@@ -15,7 +16,7 @@ mod postgres;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use jingu::audit::{AuditContext, AuditLog, AuditOptions, RecordKind, SinkConfig};
+use jingu_audit::{AuditContext, AuditLog, AuditOptions, RecordKind, SinkConfig};
 
 const WRITER_PASSWORD: &str = "bench-writer";
 
@@ -81,7 +82,7 @@ fn prepare(pg: &postgres::Postgres, dir: &Path, name: &str) -> SinkConfig {
         organisation: String::new(),
         ca_file: None,
     };
-    jingu::audit::sink::get(&owner)
+    jingu_audit::sink::get(&owner)
         .expect("sink")
         .init_schema()
         .expect("schema");

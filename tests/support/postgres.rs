@@ -1,7 +1,7 @@
 //! A real PostgreSQL server for tests: `initdb` into a temp dir and `pg_ctl start` on a free
 //! port on 127.0.0.1 (as user `postgres` when the tests run as root), stopped on drop — also when
 //! the test panics. Missing binaries fail the test: `scripts/setup.sh` installs `postgresql`.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
