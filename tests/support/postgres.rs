@@ -6,9 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub const OWNER_PASSWORD: &str = "owner-secret-1";
+pub(crate) const OWNER_PASSWORD: &str = "owner-secret-1";
 
-pub struct Postgres {
+pub(crate) struct Postgres {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
@@ -67,7 +67,7 @@ fn check(what: &str, out: Output) -> Output {
 impl Postgres {
     /// A fresh cluster with superuser `postgres` (password [`OWNER_PASSWORD`] over TCP, which
     /// requires scram-sha-256) and a database `audit`. `durable`: keep fsync on (benchmarks).
-    pub fn start(durable: bool) -> Self {
+    pub(crate) fn start(durable: bool) -> Self {
         let bin = bin_dir();
         let as_postgres = is_root();
         let dir = tempfile::Builder::new()
@@ -126,7 +126,7 @@ impl Postgres {
         self.dir.path().join("data")
     }
 
-    pub fn socket_dir(&self) -> &Path {
+    pub(crate) fn socket_dir(&self) -> &Path {
         self.dir.path()
     }
 
@@ -152,7 +152,7 @@ impl Postgres {
     }
 
     /// Start (again) on the same port and data directory.
-    pub fn start_server(&mut self) {
+    pub(crate) fn start_server(&mut self) {
         let data = self.data();
         let log = self.dir.path().join("server.log");
         let opts = format!("-p {} -k {}", self.port, self.dir.path().display());
@@ -172,7 +172,7 @@ impl Postgres {
         self.running = true;
     }
 
-    pub fn stop_server(&mut self) {
+    pub(crate) fn stop_server(&mut self) {
         if self.running {
             let data = self.data();
             let _ = self
@@ -191,7 +191,7 @@ impl Postgres {
     }
 
     /// `postgres://USER@127.0.0.1:PORT/audit` without TLS (loopback) and without the password.
-    pub fn url(&self, user: &str) -> String {
+    pub(crate) fn url(&self, user: &str) -> String {
         format!(
             "postgres://{user}@127.0.0.1:{}/audit?sslmode=disable",
             self.port
@@ -199,13 +199,19 @@ impl Postgres {
     }
 
     /// Run SQL as the superuser over the Unix socket; panics on error.
-    pub fn psql(&self, db: &str, sql: &str) -> String {
+    pub(crate) fn psql(&self, db: &str, sql: &str) -> String {
         let out = self.psql_as("postgres", None, db, sql);
         String::from_utf8_lossy(&check("psql", out).stdout).into_owned()
     }
 
     /// Run SQL as `user` over TCP with `password` (or the socket when `None`); the raw output.
-    pub fn psql_as(&self, user: &str, password: Option<&str>, db: &str, sql: &str) -> Output {
+    pub(crate) fn psql_as(
+        &self,
+        user: &str,
+        password: Option<&str>,
+        db: &str,
+        sql: &str,
+    ) -> Output {
         let mut c = Command::new(self.bin.join("psql"));
         match password {
             Some(p) => {

@@ -128,7 +128,7 @@ impl AuditTrail {
     }
 
     /// Send spooled records to every sink, in order: per sink, how many it received.
-    pub fn flush(&self) -> Result<Vec<(String, Result<u64, SinkError>)>, OpsError> {
+    pub fn flush(&self) -> Result<Vec<jingu_audit::FlushResult>, OpsError> {
         Ok(self.maintenance_log()?.flush_sinks()?)
     }
 
