@@ -12,7 +12,7 @@ mod trail;
 
 pub use edit::{EditOutcome, unified_diff};
 pub use error::OpsError;
-pub use frontend::{Approval, AutoApprove, Frontend};
+pub use frontend::{Approval, AutoApprove, Confirmed, Frontend};
 pub use rollback::RollbackTarget;
 pub use session::{Run, Session, new_run_id};
 pub use state::ScanOwner;
