@@ -15,7 +15,7 @@ pub(crate) use audit_admin::audit_options;
 pub use audit_admin::{SCHEMA_SQL, SinkCheck, SinkError};
 pub use edit::{EditOutcome, unified_diff};
 pub use error::OpsError;
-pub use frontend::{Approval, AutoApprove, Frontend};
+pub use frontend::{Approval, AutoApprove, Confirmed, Frontend};
 pub use rollback::RollbackTarget;
 pub use session::{Run, Session, new_run_id};
 pub use state::ScanOwner;
