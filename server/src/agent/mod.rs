@@ -134,7 +134,12 @@ pub async fn ask<F: Frontend>(
         let (rel, _) = session.authorize(&run, Tool::Read, raw)?;
         let text = match fe.buffer_text(&rel) {
             Some(t) => Some(t),
-            None => crate::syntax::index::read_source(&session.workspace.abs(&rel)).ok(),
+            None => crate::workspace::beneath::read_text(
+                &session.workspace.root,
+                std::path::Path::new(&rel),
+                crate::syntax::index::MAX_SOURCE_BYTES,
+            )
+            .ok(),
         };
         focus.file = text.map(|t| (rel, t));
     }

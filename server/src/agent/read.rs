@@ -175,7 +175,12 @@ pub fn search(
         if matcher.as_ref().is_some_and(|m| !m.is_match(rel)) || !allow(rel) {
             continue;
         }
-        let Ok(text) = syntax::index::read_source(entry.path()) else {
+        // By handle, no symlink followed: the walk's answer may be stale by now.
+        let Ok(text) = crate::workspace::beneath::read_text(
+            root,
+            std::path::Path::new(rel),
+            syntax::index::MAX_SOURCE_BYTES,
+        ) else {
             continue;
         };
         for (i, line) in text.lines().enumerate() {
