@@ -12,7 +12,9 @@ check() { if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "local
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r examples/demo "$tmp/ws"
-export JINGU_STATE_DIR="$tmp/state" JINGU_CONFIG="$tmp/no-user-config.toml" JINGU_POLICY="$tmp/no-policy.toml"
+: >"$tmp/no-user-config.toml"
+export JINGU_STATE_DIR="$tmp/state" JINGU_CONFIG="$tmp/no-user-config.toml"
+unset JINGU_POLICY
 cd "$tmp/ws"
 
 check "$JINGU" providers check local

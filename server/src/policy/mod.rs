@@ -5,8 +5,10 @@
 //! A workspace config can never add providers, base URLs, MCP servers or trusted keys.
 
 mod decide;
+mod denied;
 pub mod guard;
 mod hash;
+pub mod known;
 mod layer;
 mod load;
 mod merge;
@@ -23,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decide::Decision;
 pub use layer::Layer;
-pub use load::PolicySources;
+pub use load::{ExtraLayer, PolicySources, SYSTEM_DIR};
 pub use signature::SignatureStatus;
 
 /// The in-process model (`kind = "local"`): nothing it is given leaves the machine.
@@ -97,9 +99,7 @@ pub enum PolicyError {
         path: PathBuf,
         reason: String,
     },
-    #[error(
-        "enterprise policy {path} failed signature verification: {reason}; refusing to run any tool"
-    )]
+    #[error("policy {path} failed signature verification: {reason}; refusing to run any tool")]
     Signature { path: PathBuf, reason: String },
     #[error("cannot read policy file {path}: {source}")]
     Io {
@@ -246,3 +246,11 @@ impl Policy {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod load_tests;
+
+#[cfg(test)]
+#[path = "seal_tests.rs"]
+mod seal_tests;
