@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::diff::ChangedFile;
-use crate::syntax::index::{MAX_SOURCE_BYTES, read_source};
+use crate::syntax::index::MAX_SOURCE_BYTES;
 use crate::syntax::{FileSymbols, Language, Symbol, file_symbols};
 
 /// Lines of context around a change outside any symbol.
@@ -40,14 +40,15 @@ pub struct Context {
     pub units: Vec<Unit>,
 }
 
-/// Map every hunk of `files` to a unit and find the callers of changed symbols under `root`.
-pub fn build(root: &Path, files: &[ChangedFile]) -> Context {
+/// Map every hunk of `files` to a unit and find the callers of changed symbols under `root`,
+/// reading only files `allow(rel)` passes (the agent's read gate), by handle, never via symlinks.
+pub fn build(root: &Path, files: &[ChangedFile], allow: &dyn Fn(&str) -> bool) -> Context {
     let mut units = Vec::new();
     for file in files {
         units.extend(units_of(file));
     }
     let names: BTreeSet<String> = units.iter().filter_map(|u| u.name.clone()).collect();
-    let callers = find_callers(root, &names);
+    let callers = find_callers(root, &names, allow);
     for u in &mut units {
         if let Some(name) = &u.name
             && let Some(hits) = callers.get(name)
@@ -164,7 +165,7 @@ type Hits = HashMap<String, Vec<(String, usize, String)>>;
 
 /// Lines calling any of `names` (`name(`, at an identifier boundary), with the signature of the
 /// enclosing symbol: `(path, line, "in <signature>: <line>")`.
-fn find_callers(root: &Path, names: &BTreeSet<String>) -> Hits {
+fn find_callers(root: &Path, names: &BTreeSet<String>, allow: &dyn Fn(&str) -> bool) -> Hits {
     let mut hits: Hits = HashMap::new();
     if names.is_empty() {
         return hits;
@@ -178,10 +179,19 @@ fn find_callers(root: &Path, names: &BTreeSet<String>) -> Hits {
         if entry.metadata().map(|m| m.len()).unwrap_or(u64::MAX) > MAX_SOURCE_BYTES {
             continue;
         }
-        let (Ok(text), Ok(rel)) = (read_source(path), path.strip_prefix(root)) else {
+        if entry.file_type().is_none_or(|t| !t.is_file()) {
+            continue; // symlinks are never followed into
+        }
+        let Some(rel) = path.strip_prefix(root).ok().and_then(Path::to_str) else {
             continue;
         };
-        let rel = rel.to_string_lossy().to_string();
+        let rel = rel.to_string();
+        if !allow(&rel) {
+            continue;
+        }
+        let Some(text) = super::diff::read_beneath(root, &rel) else {
+            continue;
+        };
         let mut syms: Option<FileSymbols> = None;
         for (i, line) in text.lines().enumerate() {
             for name in names {

@@ -160,7 +160,7 @@ fn hunks_map_to_the_innermost_symbol_with_callers() {
         new_text: new.into(),
         hunks: hunks(old, new),
     };
-    let ctx = context::build(dir.path(), &[file]);
+    let ctx = context::build(dir.path(), &[file], &|_| true);
     assert_eq!(ctx.units.len(), 1);
     let u = &ctx.units[0];
     assert_eq!(u.name_path.as_deref(), Some("impl P/parse"));
