@@ -73,6 +73,16 @@ pub fn main() -> ExitCode {
     if !matches!(cli.command, Command::Lsp { .. } | Command::Acp(_)) {
         init_cli_logging();
     }
+    // Long-lived or model-talking commands hold provider keys and spawn commands: no core
+    // dumps, no ptrace or /proc/PID/mem|environ by same-uid processes (the commands they run).
+    if matches!(
+        cli.command,
+        Command::Lsp { .. } | Command::Acp(_) | Command::Ask(_) | Command::Review(_)
+    ) && let Err(e) = crate::sandbox::harden_current_process()
+    {
+        eprintln!("jingu: cannot mark the process non-dumpable: {e}");
+        return ExitCode::from(1);
+    }
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => crate::lsp::run_stdio(log_file.as_deref()),
         Command::Acp(args) => acp::run(args),
