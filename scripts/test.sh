@@ -10,6 +10,7 @@ npm ci --prefix tests/acp --no-audit --no-fund --loglevel=error
 
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+# Includes the red-team suite (`--test redteam`, also `scripts/redteam.sh`): fails on any escape.
 cargo test --workspace --locked
 ./scripts/check-local-model.sh
 if [ -x scripts/test-editors.sh ]; then ./scripts/test-editors.sh; fi

@@ -325,24 +325,38 @@ where
         // Dropping `to_server` closes the server's input: it shuts down as on a closed stdin.
     });
 
+    // The server's frames are read in their own task: a frame read is not cancel-safe, so it
+    // must never lose a `select!` against the error channel halfway through a body.
+    let (frames_tx, mut frames_rx) = mpsc::channel::<Vec<u8>>(64);
     tokio::spawn(async move {
-        let mut output = output;
         let mut from_server = FrameReader::new(BufReader::new(from_server));
         loop {
-            tokio::select! {
-                frame = from_server.read_frame(false) => match frame {
-                    Ok(Frame::Body(body)) => {
-                        let body = prebuilt.splice(&body).unwrap_or(body);
-                        if output.write_all(&encode(&body)).await.is_err() { break; }
+            match from_server.read_frame(false).await {
+                Ok(Frame::Body(body)) => {
+                    if frames_tx.send(body).await.is_err() {
+                        break;
                     }
-                    Ok(Frame::Bad(why)) => tracing::error!("server produced a bad frame: {why}"),
-                    Ok(Frame::Eof) | Err(_) => break,
-                },
-                Some(err) = errors_rx.recv() => {
-                    if output.write_all(&encode(&err)).await.is_err() { break; }
                 }
+                Ok(Frame::Bad(why)) => tracing::error!("server produced a bad frame: {why}"),
+                Ok(Frame::Eof) | Err(_) => break,
             }
-            if output.flush().await.is_err() {
+        }
+    });
+
+    tokio::spawn(async move {
+        let mut output = output;
+        loop {
+            // Biased, errors first: a parse error is queued before the next request reaches the
+            // server, so the client sees it before that request's answer.
+            let bytes = tokio::select! {
+                biased;
+                Some(err) = errors_rx.recv() => encode(&err),
+                frame = frames_rx.recv() => match frame {
+                    Some(body) => encode(&prebuilt.splice(&body).unwrap_or(body)),
+                    None => break,
+                },
+            };
+            if output.write_all(&bytes).await.is_err() || output.flush().await.is_err() {
                 break;
             }
         }

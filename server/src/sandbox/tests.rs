@@ -220,7 +220,7 @@ async fn deny_paths_files_are_masked(b: Backend) {
         "ln .env hard 2>/dev/null; cat hard",
         "ln -s .env soft; cat soft",
         "python3 -c \"print(open('.env').read())\"",
-        "tar cf - .env secrets 2>/dev/null | strings",
+        "tar cf - .env secrets 2>/dev/null | cat",
     ] {
         let out = run_ok(&cfg, &sh(script)).await;
         let all = format!("{}{}", out.stdout.text(), out.stderr.text());
