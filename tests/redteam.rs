@@ -498,6 +498,91 @@ fn sandbox_attacks(t: &mut Tally) {
     }
     let _ = host.kill();
     let _ = host.wait();
+    t.attempt(
+        "sandbox",
+        "a same-uid process reads jingu lsp's environment",
+        same_uid_environ,
+    );
+}
+
+/// The commands Jingu runs share its uid; without `harden_current_process` they could read its
+/// `/proc/PID/environ` (provider keys). The control (a plain process) must be readable, or the
+/// attempt proves nothing.
+fn same_uid_environ() -> Outcome {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().map_err(|e| e.to_string())?;
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o777))
+        .map_err(|e| e.to_string())?;
+    let ws = d.path().join("ws");
+    std::fs::create_dir_all(&ws).map_err(|e| e.to_string())?;
+    std::fs::set_permissions(&ws, std::fs::Permissions::from_mode(0o777))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(d.path().join("user.toml"), "").map_err(|e| e.to_string())?;
+    // SAFETY: geteuid cannot fail.
+    let as_user: Vec<&str> = if unsafe { libc::geteuid() } == 0 {
+        vec![
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+        ]
+    } else {
+        Vec::new()
+    };
+    let spawn = |argv: &[&str]| -> Result<Child, String> {
+        let all: Vec<&str> = as_user
+            .iter()
+            .copied()
+            .chain(argv.iter().copied())
+            .collect();
+        Command::new(all[0])
+            .args(&all[1..])
+            .current_dir(&ws)
+            .env("JINGU_RT_ENV_SECRET", "environ-secret-3Kq9")
+            .env("JINGU_STATE_DIR", d.path().join("state"))
+            .env("JINGU_CONFIG", d.path().join("user.toml"))
+            .env("HOME", d.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("spawn {all:?}: {e}"))
+    };
+    let read_environ = |pid: u32| -> String {
+        let all: Vec<String> = as_user
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["cat".to_string(), format!("/proc/{pid}/environ")])
+            .collect();
+        Command::new(&all[0])
+            .args(&all[1..])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    };
+    let mut control = spawn(&["sleep", "20"])?;
+    let mut lsp = spawn(&[env!("CARGO_BIN_EXE_jingu"), "lsp"])?;
+    std::thread::sleep(Duration::from_millis(800));
+    let control_env = read_environ(control.id());
+    let lsp_env = read_environ(lsp.id());
+    let lsp_alive = matches!(lsp.try_wait(), Ok(None));
+    for c in [&mut control, &mut lsp] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    if !control_env.contains("environ-secret-3Kq9") {
+        return Err(
+            "control: a plain same-uid process was not readable, so nothing was shown".into(),
+        );
+    }
+    if !lsp_alive {
+        return Err("jingu lsp did not start as that user".into());
+    }
+    if lsp_env.contains("environ-secret-3Kq9") {
+        return Err("jingu lsp's environment is readable by a same-uid process".into());
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1471,10 +1556,46 @@ fn protocol(t: &mut Tally) {
     }
 }
 
+/// The approval prompt states the confinement the command really gets.
+fn approval_prompt(t: &mut Tally) {
+    for (mode, must, must_not) in [
+        ("off", "NOT sandboxed", "sandboxed by"),
+        ("required", "sandboxed by", "NOT sandboxed"),
+    ] {
+        t.attempt(
+            "sandbox",
+            format!("approval prompt with sandbox = \"{mode}\" tells the truth"),
+            || {
+                let mut fx = scripted::Fixture::new(&[("a.txt", "x\n")]);
+                fx.serve(
+                    &json!([
+                        {"tool_calls": [{"name": "run_command", "arguments": {"argv": ["true"]}}]},
+                        {"content": "done"}
+                    ]),
+                    &format!(
+                        "[policy]\nsandbox = \"{mode}\"\ntools = {{ run_command = \"ask\" }}\n"
+                    ),
+                );
+                let out = fx.jingu(&["ask", "run true", "--yes"]);
+                let err = String::from_utf8_lossy(&out.stderr);
+                if !err.contains("$ true") {
+                    return Err(format!("no approval prompt was shown: {err}"));
+                }
+                if err.contains(must) && !err.contains(must_not) {
+                    Ok(())
+                } else {
+                    Err(format!("prompt does not say {must:?}: {err}"))
+                }
+            },
+        );
+    }
+}
+
 fn main() {
     let mut t = Tally::default();
     path_confinement(&mut t);
     sandbox_attacks(&mut t);
+    approval_prompt(&mut t);
     policy_layers(&mut t);
     redaction(&mut t);
     injection(&mut t);
