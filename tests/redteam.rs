@@ -1556,6 +1556,77 @@ fn protocol(t: &mut Tally) {
     }
 }
 
+/// `jingu review` sends diff hunks and caller lines to the model: the same read gate applies.
+fn review(t: &mut Tally) {
+    let git = |root: &Path, args: &[&str]| {
+        Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(root)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    let mut fx = scripted::Fixture::new(&[
+        ("lib.py", "def total(xs):\n    return sum(xs)\n"),
+        (
+            "secrets/use.py",
+            "from lib import total\nKEY = 'rv-denied-dir-1Zq'\nprint(total([1]))\n",
+        ),
+    ]);
+    let outside = fx.base.join("outside-secret.txt");
+    std::fs::write(&outside, "rv-outside-secret-8Pw\n").expect("w");
+    let ok = git(&fx.root, &["init", "-q"])
+        && git(&fx.root, &["add", "-A"])
+        && git(&fx.root, &["commit", "-qm", "base"]);
+    std::fs::write(
+        fx.root.join("lib.py"),
+        "def total(xs):\n    return sum(xs) + 0\n",
+    )
+    .expect("w");
+    std::fs::write(fx.root.join(".env"), "REVIEW_TOKEN=rv-env-secret-4Tx\n").expect("w");
+    std::fs::write(fx.root.join("id_rsa"), "rv-key-secret-2Hh\n").expect("w");
+    symlink(&outside, fx.root.join("notes.txt")).expect("symlink");
+    std::fs::write(
+        fx.root.join("secrets/use.py"),
+        "from lib import total\nKEY = 'rv-denied-dir-1Zq'\nprint(total([2]))\n",
+    )
+    .expect("w");
+    fx.serve(
+        &json!([{"tool_calls": [{"name": "report_findings", "arguments": {"summary": "ok", "findings": []}}]}]),
+        "[policy]\ndeny_paths = [\"secrets/**\"]\n",
+    );
+    let out = fx.jingu(&["review", "--base", "HEAD"]);
+    let sent = std::fs::read_to_string(&fx.log).unwrap_or_default();
+    let reviewed = ok && sent.contains("def total");
+    for (name, needle) in [
+        ("untracked .env in the diff", "rv-env-secret-4Tx"),
+        (
+            "untracked private key (deny_paths default)",
+            "rv-key-secret-2Hh",
+        ),
+        (
+            "untracked symlink to a file outside the workspace",
+            "rv-outside-secret-8Pw",
+        ),
+        ("changed file under a denied directory", "rv-denied-dir-1Zq"),
+    ] {
+        t.attempt("review", name.to_string(), || {
+            if !reviewed {
+                return Err(format!(
+                    "the review did not reach the model: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            if sent.contains(needle) {
+                Err(format!("{needle} sent"))
+            } else {
+                Ok(())
+            }
+        });
+    }
+}
+
 /// The approval prompt states the confinement the command really gets.
 fn approval_prompt(t: &mut Tally) {
     for (mode, must, must_not) in [
@@ -1599,6 +1670,7 @@ fn main() {
     policy_layers(&mut t);
     redaction(&mut t);
     injection(&mut t);
+    review(&mut t);
     protocol(&mut t);
     let mut classes: Vec<&str> = t.results.iter().map(|(c, _, _)| *c).collect();
     classes.dedup();

@@ -11,7 +11,7 @@ use super::Policy;
 pub const MIN_KNOWN_LEN: usize = 8;
 /// Bytes read per deny_paths file, and values kept overall.
 const MAX_FILE_BYTES: u64 = 256 * 1024;
-const MAX_VALUES: usize = 4096;
+const MAX_VALUES: usize = 512;
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -314,9 +314,9 @@ fn high_entropy(value: &str, _: &Captures<'_>) -> bool {
 pub struct Redactor {
     seen: HashMap<String, String>,
     next: HashMap<&'static str, usize>,
-    /// Exact values known to be secret (and their encodings), longest first; see
-    /// [`super::known`].
-    known: Option<Regex>,
+    /// Exact values known to be secret (and their encodings), longest first, in chunks that each
+    /// compile well under the regex size limit; see [`super::known`].
+    known: Vec<Regex>,
 }
 
 impl Redactor {
@@ -330,15 +330,18 @@ impl Redactor {
         let mut forms: Vec<String> = values.iter().flat_map(|v| super::known::forms(v)).collect();
         forms.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         forms.dedup();
-        let known = (!forms.is_empty())
-            .then(|| {
-                let alt: Vec<String> = forms.iter().map(|f| regex::escape(f)).collect();
+        let known = forms
+            .chunks(256)
+            .filter_map(|chunk| {
+                let alt: Vec<String> = chunk.iter().map(|f| regex::escape(f)).collect();
+                // Escaped literals always compile; a size-limit failure is logged, not silent.
                 regex::RegexBuilder::new(&alt.join("|"))
                     .size_limit(64 << 20)
                     .build()
+                    .map_err(|e| tracing::error!("known-secret matcher not built: {e}"))
                     .ok()
             })
-            .flatten();
+            .collect();
         Self {
             known,
             ..Self::default()
@@ -349,7 +352,7 @@ impl Redactor {
         let mut out = text.to_string();
         let mut count = 0;
         let mut kinds: BTreeMap<&'static str, usize> = BTreeMap::new();
-        if let Some(re) = self.known.clone() {
+        for re in self.known.clone() {
             let spans: Vec<(usize, usize, String)> = re
                 .find_iter(&out)
                 .map(|m| (m.start(), m.end(), m.as_str().to_string()))
