@@ -190,7 +190,7 @@ async fn run_chosen(
         Backend::Landlock => {
             // With a private mount namespace, paths inside the workspace are protected by
             // mounts and the workspace is one Landlock rule; otherwise by Landlock carve-outs.
-            let ns_ok = namespace::available();
+            let ns_ok = cfg.namespaces && namespace::available();
             let canon = |ps: &[PathBuf]| -> Vec<PathBuf> {
                 ps.iter()
                     .filter_map(|p| std::fs::canonicalize(p).ok())
