@@ -42,8 +42,6 @@ fn fixture() -> Fixture {
     }
 }
 
-/// The fake home is an extra read root (like `~/.cargo`) so hiding `~/.ssh` inside it is a real
-/// carve-out, not just an absent grant.
 tokio::task_local! {
     /// Set by the `landlock_without_namespaces` tests.
     static NO_NS: bool;
@@ -56,6 +54,8 @@ fn with_ns(b: Backend) -> bool {
         && super::namespace::available()
 }
 
+/// The fake home is an extra read root (like `~/.cargo`) so hiding `~/.ssh` inside it is a real
+/// carve-out, not just an absent grant.
 fn config(fx: &Fixture, backend: Backend) -> SandboxConfig {
     let mut cfg = SandboxConfig::for_workspace(Mode::Required, &fx.ws, None);
     cfg.namespaces = !NO_NS.try_with(|v| *v).unwrap_or(false);
