@@ -1,6 +1,7 @@
 //! End-to-end: `jingu ask` against the scripted model server (a real HTTP server on 127.0.0.1
 //! replaying OpenAI-format tool-call conversations), checking files, snapshots, audit and exactly
 //! what was sent to the model.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/scripted.rs"]
 mod scripted;

@@ -1,4 +1,5 @@
 //! End-to-end: the real `jingu` binary's command line (DESIGN §2).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::process::Command;
 

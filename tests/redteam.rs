@@ -4,6 +4,7 @@
 //! (the claim held) or *escaped* (it did not); the run prints `N attempts, M blocked, K escaped`
 //! and fails on any escape. One command: `cargo test --locked -p jingu --test redteam`
 //! (or `scripts/redteam.sh`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/scripted.rs"]
 mod scripted;
@@ -17,9 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use jingu::policy::{ExtraLayer, Layer, Policy, PolicySources, SandboxMode, Tool, ToolDecision};
-use jingu::sandbox::{self, Backend, Mode, SandboxConfig};
-use jingu::workspace::{Access, Workspace, beneath};
+use jingu_fs::workspace::{Access, Workspace, beneath};
+use jingu_policy::{ExtraLayer, Layer, Policy, PolicySources, SandboxMode, Tool, ToolDecision};
+use jingu_sandbox::{self as sandbox, Backend, Mode, SandboxConfig};
 use serde_json::{Value, json};
 
 type Outcome = Result<(), String>;
@@ -225,7 +226,7 @@ fn race(kind: u8) -> Outcome {
                 );
             }
             1 => {
-                let _ = jingu::realdoc::write_atomic(
+                let _ = jingu_fs::atomic::write_atomic(
                     &w.ws.root.join(format!("sub/g{}", i % 50)),
                     b"x",
                     None,
@@ -518,8 +519,7 @@ fn same_uid_environ() -> Outcome {
     std::fs::set_permissions(&ws, std::fs::Permissions::from_mode(0o777))
         .map_err(|e| e.to_string())?;
     std::fs::write(d.path().join("user.toml"), "").map_err(|e| e.to_string())?;
-    // SAFETY: geteuid cannot fail.
-    let as_user: Vec<&str> = if unsafe { libc::geteuid() } == 0 {
+    let as_user: Vec<&str> = if nix::unistd::geteuid().is_root() {
         vec![
             "setpriv",
             "--reuid=65534",
@@ -950,8 +950,7 @@ mkdir /etc/jingu
 for f in policy.toml policy.pub policy.toml.sig; do [ -f "$D/$f" ] && cp "$D/$f" /etc/jingu/; done
 exec "$@"
 "#;
-    // SAFETY: geteuid cannot fail.
-    let root = unsafe { libc::geteuid() } == 0;
+    let root = nix::unistd::geteuid().is_root();
     let mut cmd = Command::new("unshare");
     if !root {
         cmd.args(["--user", "--map-root-user"]);
