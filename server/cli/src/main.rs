@@ -82,7 +82,7 @@ fn main() -> ExitCode {
     if matches!(
         cli.command,
         Command::Lsp { .. } | Command::Acp(_) | Command::Ask(_) | Command::Review(_)
-    ) && let Err(e) = jingu_sandbox::harden_current_process()
+    ) && let Err(e) = jingu_core::harden_current_process()
     {
         eprintln!("jingu: cannot mark the process non-dumpable: {e}");
         return ExitCode::from(1);
