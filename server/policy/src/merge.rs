@@ -377,6 +377,7 @@ pub(crate) fn merge(
         }
     }
 
+    let audit = super::audit::merge(layers, &mut warnings);
     let deny_set = DenySet::build(&deny_paths)?;
     Ok(Policy {
         tools,
@@ -387,6 +388,7 @@ pub(crate) fn merge(
         require_inference_only,
         identity,
         skills,
+        audit,
         signature,
         warnings,
         files,
