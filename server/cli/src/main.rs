@@ -77,6 +77,16 @@ fn main() -> ExitCode {
     if !matches!(cli.command, Command::Lsp { .. } | Command::Acp(_)) {
         init_cli_logging();
     }
+    // Long-lived or model-talking commands hold provider keys and spawn commands: no core
+    // dumps, no ptrace or /proc/PID/mem|environ by same-uid processes (the commands they run).
+    if matches!(
+        cli.command,
+        Command::Lsp { .. } | Command::Acp(_) | Command::Ask(_) | Command::Review(_)
+    ) && let Err(e) = jingu_core::harden_current_process()
+    {
+        eprintln!("jingu: cannot mark the process non-dumpable: {e}");
+        return ExitCode::from(1);
+    }
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => jingu_lsp::run_stdio(log_file.as_deref()),
         Command::Acp(args) => acp::run(args),

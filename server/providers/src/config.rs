@@ -60,6 +60,8 @@ pub struct ProviderConfig {
     pub api_key_env: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub model: Option<String>,
+    /// Models a lower-trust layer may pick for this provider (set by the layer that defines it).
+    pub allowed_models: Option<Vec<String>>,
     /// GGUF file for `kind = "local"`.
     pub model_path: Option<PathBuf>,
     pub data_use: Option<DataUse>,
@@ -273,6 +275,14 @@ impl ProvidersConfig {
             .clone()
             .or(preset.map(|p| p.model.to_owned()))
             .ok_or_else(|| config_err("`model` is required without a preset".into()))?;
+        if let Some(allowed) = &table.allowed_models
+            && !allowed.contains(&model)
+        {
+            return Err(config_err(format!(
+                "model `{model}` is not in allowed_models ({})",
+                allowed.join(", ")
+            )));
+        }
         let (key, key_source) = load_key(name, &table, preset)?;
         let quirks = preset.map_or(Quirks::OPENAI_COMPATIBLE, |p| p.quirks);
         let retry_defaults = RetryPolicy::default();
@@ -393,6 +403,16 @@ pub fn load_user_config() -> Result<ProvidersConfig, ConfigError> {
     let Some(path) = user_config_path() else {
         return Ok(ProvidersConfig::default());
     };
+    // Named explicitly, a missing file is a mistake, not "no config".
+    if std::env::var_os("JINGU_CONFIG").is_some() && !path.try_exists().unwrap_or(true) {
+        return Err(ConfigError::Io {
+            path,
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "JINGU_CONFIG names a file that does not exist",
+            ),
+        });
+    }
     load_config_file(&path)
 }
 

@@ -6,12 +6,14 @@
 //! and nothing is written.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::gc::GC_BASE_OP;
 use super::model::{Change, Meta, RollbackOutcome, SnapshotId, parse_trailers};
 use super::paths::{check_rel, unix_mode};
 use super::{SnapshotError, Store};
-use jingu_fs::durable::{atomic_write, durable_remove};
+use jingu_fs::durable::TEMP_MARKER;
+use jingu_fs::workspace::beneath;
 
 /// Snapshot kinds that record pre-existing content rather than a change to undo.
 const NOT_EDITS: [&str; 2] = ["baseline", GC_BASE_OP];
@@ -167,11 +169,18 @@ impl Store {
         let mut changes = Vec::new();
         let mut restored = Vec::new();
         for (path, target) in finals {
-            let abs = self.confined_abs(&path)?;
+            let rel = self.confined_rel(&path)?;
             match target {
                 Some((content, mode)) => {
-                    atomic_write(&abs, &content, Some(unix_mode(mode)))
-                        .map_err(SnapshotError::io("cannot write", &path))?;
+                    beneath::replace(
+                        &self.ws.root,
+                        Path::new(&rel),
+                        &content,
+                        Some(unix_mode(mode)),
+                        true,
+                        |stem, r| format!(".{stem}{TEMP_MARKER}{}-{r}", std::process::id()),
+                    )
+                    .map_err(SnapshotError::io("cannot write", &path))?;
                     changes.push(Change::Write {
                         path: path.clone(),
                         content,
@@ -179,7 +188,8 @@ impl Store {
                     });
                 }
                 None => {
-                    durable_remove(&abs).map_err(SnapshotError::io("cannot delete", &path))?;
+                    beneath::remove(&self.ws.root, Path::new(&rel))
+                        .map_err(SnapshotError::io("cannot delete", &path))?;
                     changes.push(Change::Delete { path: path.clone() });
                 }
             }
@@ -195,8 +205,9 @@ impl Store {
 
     /// Current bytes on disk (`None` if absent).
     pub(crate) fn read_disk(&self, path: &str) -> Result<Option<Vec<u8>>, SnapshotError> {
-        let abs = self.confined_abs(path)?;
-        match std::fs::read(&abs) {
+        let rel = self.confined_rel(path)?;
+        // By handle, no symlink followed: what is compared is what the rollback would overwrite.
+        match beneath::read(&self.ws.root, Path::new(&rel), u64::MAX / 2) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(SnapshotError::Io {
@@ -207,13 +218,13 @@ impl Store {
         }
     }
 
-    /// Absolute path after `Workspace::confine`, so a symlink planted since cannot redirect a write.
-    fn confined_abs(&self, path: &str) -> Result<std::path::PathBuf, SnapshotError> {
-        let rel = self.ws.confine(path).map_err(|e| SnapshotError::BadPath {
+    /// Workspace-relative path after `Workspace::confine`; used by handle (`workspace::beneath`),
+    /// so a symlink planted after this check cannot redirect the write either.
+    fn confined_rel(&self, path: &str) -> Result<String, SnapshotError> {
+        self.ws.confine(path).map_err(|e| SnapshotError::BadPath {
             path: path.to_string(),
             reason: e.to_string(),
-        })?;
-        Ok(self.ws.abs(&rel))
+        })
     }
 }
 

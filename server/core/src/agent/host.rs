@@ -35,7 +35,12 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             fe,
             run,
             model_label,
-            redactor: Mutex::new(Redactor::new()),
+            // Values Jingu knows are secret are redacted wherever they appear, whatever shape.
+            redactor: Mutex::new(Redactor::with_known(&session.policy.known_secrets(
+                &session.workspace.root,
+                std::env::vars(),
+                jingu_sandbox::is_secret_name,
+            ))),
         }
     }
 
@@ -65,25 +70,49 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             Err(refusal) => return ToolOutcome::error(refusal.to_string()),
         };
         let line = shell_words(argv);
-        if matches!(verdict, Verdict::Ask { .. }) {
-            let approval = Approval {
-                tool: "run_command",
-                summary: line.clone(),
-                detail: format!(
-                    "$ {line}\n(sandboxed: no network, writes only inside the workspace)"
-                ),
-            };
-            if !self.fe.approve(&approval).await {
-                return ToolOutcome::error(format!("the user rejected running `{line}`"));
-            }
-        }
         let ws = &self.session.workspace;
         let mode = match self.session.policy.sandbox.value {
             SandboxMode::Required => Mode::Required,
             SandboxMode::BestEffort => Mode::BestEffort,
             SandboxMode::Off => Mode::Off,
         };
-        let cfg = SandboxConfig::for_workspace(mode, &ws.root, Some(&ws.state_dir));
+        let mut cfg = SandboxConfig::for_workspace(mode, &ws.root, Some(&ws.state_dir));
+        // deny_paths hold inside the sandbox too: the files are masked, not just unreadable by tools.
+        let (denied, complete) = self.session.policy.denied_entries(&ws.root);
+        cfg.hidden_paths.extend(denied);
+        if !complete {
+            return ToolOutcome::error(
+                "command refused: the workspace is too large to find every deny_paths file to mask"
+                    .to_string(),
+            );
+        }
+        // Chosen before asking, so the prompt states the confinement the command really gets.
+        let confinement = match sandbox::Confinement::choose(&cfg) {
+            Ok(c) => c,
+            Err(e) => return ToolOutcome::error(format!("command refused: {e}")),
+        };
+        for w in &confinement.warnings {
+            self.fe.progress(&format!("warning: {w}"));
+            if let Err(e) = self
+                .run
+                .audit
+                .append(RecordKind::Warning { message: w.clone() })
+            {
+                return ToolOutcome::error(format!(
+                    "cannot audit the sandbox downgrade, so the command does not run: {e}"
+                ));
+            }
+        }
+        if matches!(verdict, Verdict::Ask { .. }) {
+            let approval = Approval {
+                tool: "run_command",
+                summary: line.clone(),
+                detail: format!("$ {line}\n({})", confinement.describe()),
+            };
+            if !self.fe.approve(&approval).await {
+                return ToolOutcome::error(format!("the user rejected running `{line}`"));
+            }
+        }
         // Record the workspace as it is now, so the scan after the command holds only its effects.
         if let Err(e) =
             self.session
@@ -96,17 +125,21 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
         if let Err(e) = self.run.audit.append(RecordKind::Command {
             argv: argv.to_vec(),
             cwd: ws.root.display().to_string(),
-            sandbox: format!("{:?}", self.session.policy.sandbox.value),
+            sandbox: format!(
+                "{:?}/{}",
+                self.session.policy.sandbox.value,
+                confinement.label()
+            ),
         }) {
             return ToolOutcome::error(format!(
                 "cannot audit the command, so it does not run: {e}"
             ));
         }
-        let output = match sandbox::run(&cfg, argv, None).await {
+        let output = match sandbox::run_confined(&cfg, &confinement, argv, None).await {
             Ok(o) => o,
             Err(e) => return ToolOutcome::error(format!("command refused: {e}")),
         };
-        for w in &output.warnings {
+        for w in output.warnings.iter().skip(confinement.warnings.len()) {
             let _ = self
                 .run
                 .audit
@@ -214,6 +247,13 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
     }
 
     async fn execute(&self, call: &ToolRequest, _run: &RunInfo) -> ToolOutcome {
+        // The run may outlive the token it started under: every tool call re-checks it.
+        if let Err(e) = self.session.identity.check_current() {
+            let _ = self.run.audit.append(RecordKind::Warning {
+                message: format!("tool call refused: {e}"),
+            });
+            return ToolOutcome::error(format!("refused: {e}"));
+        }
         let args = match call {
             ToolRequest::Edit { path, edit } => serde_json::json!({"path": path, "edit": edit}),
             ToolRequest::RunCommand { argv } => serde_json::json!({"argv": argv}),

@@ -136,7 +136,12 @@ pub async fn ask<F: Frontend>(
         let (rel, _) = session.authorize(&run, Tool::Read, raw)?;
         let text = match fe.buffer_text(&rel) {
             Some(t) => Some(t),
-            None => jingu_index::read_source(&session.workspace.abs(&rel)).ok(),
+            None => jingu_fs::workspace::beneath::read_text(
+                &session.workspace.root,
+                std::path::Path::new(&rel),
+                jingu_index::MAX_SOURCE_BYTES,
+            )
+            .ok(),
         };
         focus.file = text.map(|t| (rel, t));
     }
@@ -198,4 +203,39 @@ pub async fn ask<F: Frontend>(
         .unwrap_or_else(|| "finished".into());
     session.end_run(&run, &status);
     Ok(outcome)
+}
+
+/// A user layer cannot re-point an enterprise provider: what the router resolves is sealed.
+#[cfg(test)]
+mod seal_tests {
+    use jingu_policy::Policy;
+
+    const CORP: &str = "[providers.corp]\npreset = \"openai\"\napi_key_env = \"CORP_KEY\"\ndata_use = \"inference-only\"\nallowed_models = [\"gpt-4.1\", \"gpt-4.1-mini\"]\n";
+
+    #[test]
+    fn the_resolved_provider_keeps_the_enterprise_endpoint_and_key() {
+        let user =
+            "[providers.corp]\nbase_url = \"http://127.0.0.1:9/v1\"\napi_key_env = \"USER_KEY\"\n";
+        let p = Policy::from_texts(Some(CORP), Some(user), None).expect("policy");
+        let cfg = super::providers_config(&p).expect("config");
+        let r = cfg.resolve("corp").expect("resolve");
+        assert!(
+            r.base_url.starts_with("https://api.openai.com"),
+            "{}",
+            r.base_url
+        );
+        assert_eq!(
+            r.key_source,
+            jingu_providers::KeySource::Env("CORP_KEY".into())
+        );
+    }
+
+    #[test]
+    fn a_model_outside_allowed_models_does_not_resolve() {
+        let ent =
+            "[providers.corp]\npreset = \"openai\"\nmodel = \"x\"\nallowed_models = [\"y\"]\n";
+        let p = Policy::from_texts(Some(ent), None, None).expect("policy");
+        let cfg = super::providers_config(&p).expect("config");
+        assert!(cfg.resolve("corp").is_err());
+    }
 }

@@ -177,7 +177,12 @@ pub fn search(
         if matcher.as_ref().is_some_and(|m| !m.is_match(rel)) {
             continue;
         }
-        let Ok(text) = jingu_index::read_source(entry.path()) else {
+        // By handle, no symlink followed: the walk's answer may be stale by now.
+        let Ok(text) = jingu_fs::workspace::beneath::read_text(
+            root,
+            std::path::Path::new(rel),
+            jingu_index::MAX_SOURCE_BYTES,
+        ) else {
             continue;
         };
         for (i, line) in text.lines().enumerate() {
