@@ -2,17 +2,19 @@
 //! audit, snapshots), requests are redacted and audited before they leave, commands run sandboxed
 //! and their side effects are snapshotted into the run.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::read;
 use super::run::{AppliedEdit, RunHost, RunInfo, ToolOutcome};
 use super::tools::ToolRequest;
 use crate::audit::RecordKind;
-use crate::ops::{Approval, Frontend, OpsError, Run, Session};
+use crate::ops::{Approval, EditOutcome, Frontend, OpsError, Run, SeenText, Session};
 use crate::policy::guard::{Guard, Verdict};
 use crate::policy::redact::Redactor;
 use crate::policy::{SandboxMode, Tool};
 use crate::providers::{ChatRequest, Message, Usage};
+use crate::realdoc::EditRequest;
 use crate::sandbox::{self, Mode, SandboxConfig};
 use crate::snapshots::Meta;
 
@@ -27,6 +29,9 @@ pub struct SessionHost<'a, F: Frontend> {
     pub model_label: String,
     /// One redactor per run: the same secret always gets the same placeholder.
     redactor: Mutex<Redactor>,
+    /// What the model has seen of each file (workspace-relative), so its edits are checked against
+    /// that text: an edit whose target changed since is refused, never applied over newer text.
+    seen: Mutex<HashMap<String, SeenText>>,
 }
 
 impl<'a, F: Frontend> SessionHost<'a, F> {
@@ -37,7 +42,46 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             run,
             model_label,
             redactor: Mutex::new(Redactor::new()),
+            seen: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn saw(&self, rel: &str, text: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert(
+            rel.to_string(),
+            SeenText {
+                read: text.to_string(),
+                latest: text.to_string(),
+            },
+        );
+    }
+
+    /// Edit through the session with the model's view of the file; remember the result as the
+    /// newest text it knows (its line numbers still come from its last read).
+    async fn edit(&self, raw: &str, reqs: &[EditRequest]) -> Result<EditOutcome, OpsError> {
+        let rel = self
+            .session
+            .workspace
+            .confine(raw)
+            .unwrap_or_else(|_| raw.to_string());
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&rel)
+            .cloned();
+        let outcome = self
+            .session
+            .edit_batch(self.fe, self.run, raw, reqs, seen.as_ref())
+            .await?;
+        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(outcome.path.clone()).or_insert_with(|| SeenText {
+            read: outcome.new_text.clone(),
+            latest: String::new(),
+        });
+        entry.latest = outcome.new_text.clone();
+        Ok(outcome)
     }
 
     fn guard(&self) -> Guard<'_> {
@@ -221,6 +265,9 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
     async fn execute(&self, call: &ToolRequest, _run: &RunInfo) -> ToolOutcome {
         let args = match call {
             ToolRequest::Edit { path, edit } => serde_json::json!({"path": path, "edit": edit}),
+            ToolRequest::EditMany { path, edits } => {
+                serde_json::json!({"path": path, "edits": edits})
+            }
             ToolRequest::RunCommand { argv } => serde_json::json!({"argv": argv}),
             other => serde_json::json!({"path": other.path()}),
         };
@@ -236,7 +283,10 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             .read_text(raw)
         {
             Ok((rel, text)) => match f(&rel, &text) {
-                Ok(s) => ToolOutcome::ok(s),
+                Ok(s) => {
+                    self.saw(&rel, &text);
+                    ToolOutcome::ok(s)
+                }
                 Err(e) => ToolOutcome::error(e.to_string()),
             },
             Err(e) => ToolOutcome::error(e),
@@ -261,29 +311,19 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                 match read::search(&self.session.workspace.root, &re, glob.as_deref(), &|rel| {
                     policy.path_denied(rel).is_none()
                 }) {
-                    Ok(s) => ToolOutcome::ok(s),
-                    Err(e) => ToolOutcome::error(e.to_string()),
-                }
-            }
-            ToolRequest::Edit { path, edit } => {
-                match self.session.edit(self.fe, self.run, path, edit).await {
-                    Ok(o) => ToolOutcome {
-                        content: format!(
-                            "applied: {} (snapshot {})\n{}",
-                            o.summary, o.snapshot_id, o.diff
-                        ),
-                        is_error: false,
-                        edit: Some(AppliedEdit {
-                            path: o.path,
-                            snapshot_id: o.snapshot_id,
-                        }),
-                    },
-                    Err(e @ OpsError::Rejected { .. }) => {
-                        ToolOutcome::error(format!("{e}; do not retry the same edit"))
+                    Ok((s, hits)) => {
+                        for (rel, text) in &hits {
+                            self.saw(rel, text);
+                        }
+                        ToolOutcome::ok(s)
                     }
                     Err(e) => ToolOutcome::error(e.to_string()),
                 }
             }
+            ToolRequest::Edit { path, edit } => {
+                edit_outcome(self.edit(path, std::slice::from_ref(edit)).await)
+            }
+            ToolRequest::EditMany { path, edits } => edit_outcome(self.edit(path, edits).await),
             ToolRequest::RunCommand { argv } => self.run_command(argv).await,
         }
     }
@@ -309,6 +349,27 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
 
     fn reasoning(&self, delta: &str) {
         self.fe.reasoning(delta);
+    }
+}
+
+/// What the model is told about an edit.
+fn edit_outcome(result: Result<EditOutcome, OpsError>) -> ToolOutcome {
+    match result {
+        Ok(o) => ToolOutcome {
+            content: format!(
+                "applied: {} (snapshot {}, file now version {})\n{}",
+                o.summary, o.snapshot_id, o.version, o.diff
+            ),
+            is_error: false,
+            edit: Some(AppliedEdit {
+                path: o.path,
+                snapshot_id: o.snapshot_id,
+            }),
+        },
+        Err(e @ OpsError::Rejected { .. }) => {
+            ToolOutcome::error(format!("{e}; do not retry the same edit"))
+        }
+        Err(e) => ToolOutcome::error(e.to_string()),
     }
 }
 

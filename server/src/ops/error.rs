@@ -30,6 +30,13 @@ pub enum OpsError {
     Identity(#[from] crate::identity::IdentityError),
     #[error(transparent)]
     Audit(#[from] crate::audit::AuditError),
+    #[error(
+        "{path} is read-only (mode {mode:04o}); Jingu does not replace files without write \
+         permission: make it writable first if it should change"
+    )]
+    ReadOnly { path: String, mode: u32 },
+    #[error("{path}: {reason}")]
+    Busy { path: String, reason: String },
     #[error("workspace {path}: {error}")]
     Workspace { path: String, error: std::io::Error },
 }

@@ -8,7 +8,7 @@ mod frontend;
 mod rollback;
 mod session;
 
-pub use edit::{EditOutcome, unified_diff};
+pub use edit::{EditOutcome, SeenText, unified_diff};
 pub use error::OpsError;
 pub use frontend::{Approval, AutoApprove, Frontend};
 pub use rollback::RollbackTarget;

@@ -22,19 +22,23 @@ mod error;
 mod indent;
 mod lines;
 mod locate;
+mod many;
 mod plan;
 mod request;
 mod resolve;
 mod splice;
 mod validate;
+pub mod version;
 
 pub use atomic::{Hash, ReadError, WriteError, read_for_edit, sha256, write_atomic};
 pub use batch::{
     Applied, BatchError, FileEdit, apply_batch, commit_batch, confine, plan_batch, plan_sequence,
 };
-pub use error::EditError;
+pub use error::{EditError, Staleness};
+pub use many::{plan_many, plan_many_in};
 pub use plan::{ParsedFile, Planned, plan, plan_parsed};
 pub use request::{EditRequest, Op, ParseError, Target};
+pub use version::{Seen, check_fresh, version};
 
 #[cfg(test)]
 mod tests;

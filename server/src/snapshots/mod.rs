@@ -8,6 +8,7 @@
 
 mod atomic;
 mod error;
+pub mod filelock;
 mod gc;
 mod lock;
 mod model;
@@ -17,6 +18,7 @@ mod rollback;
 mod scan;
 mod statcache;
 mod store;
+pub mod tempfiles;
 mod walk;
 
 #[cfg(test)]
