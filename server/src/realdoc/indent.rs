@@ -50,11 +50,16 @@ pub enum Rebase {
     /// Only when the text comes flush-left: an indented text at a line target keeps the indentation
     /// its author chose.
     IfUnindented,
+    /// Never: the text is inserted exactly as given (a line insertion at column 0 stays there).
+    Never,
 }
 
 /// Re-indent `text` (LF-normalised lines, no trailing newline) for a destination indented `target`
 /// in a file indented with `file_style`. Returns the lines.
 pub fn reindent(text: &str, target: &str, file_style: Style, rebase: Rebase) -> Vec<String> {
+    if rebase == Rebase::Never {
+        return text.split('\n').map(|l| l.to_string()).collect();
+    }
     let text_style = Style::detect(text);
     let mut lines: Vec<String> = text
         .split('\n')

@@ -108,16 +108,18 @@ fn new_lines(text: &str, region: &Region, req: &EditRequest) -> Result<Vec<Strin
         return Err(empty());
     }
     let style = Style::detect(text);
+    // Line and keyword targets take the text as given when inserting (a column-0 line stays at
+    // column 0: it may be a new top-level definition), except flush-left text right after a line
+    // that opens a block, which goes one level into it; a replacement is re-indented only when it
+    // arrives flush-left.
     let (target, rebase) = match (is_symbol, req.op) {
-        (true, _) | (false, Op::Replace) => (region.indent.clone(), Rebase::Always),
-        (false, Op::InsertBefore) => (region.indent.clone(), Rebase::IfUnindented),
-        (false, _) => {
-            let mut t = region.last_indent.clone();
-            if region.opens_block {
-                t.push_str(&style.unit());
-            }
-            (t, Rebase::IfUnindented)
-        }
+        (true, _) => (region.indent.clone(), Rebase::Always),
+        (false, Op::Replace) => (region.indent.clone(), Rebase::IfUnindented),
+        (false, Op::InsertAfter) if region.opens_block => (
+            format!("{}{}", region.last_indent, style.unit()),
+            Rebase::IfUnindented,
+        ),
+        (false, _) => (String::new(), Rebase::Never),
     };
     Ok(reindent(body, &target, style, rebase))
 }

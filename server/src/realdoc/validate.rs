@@ -119,21 +119,32 @@ fn introduced_error(
         .filter(|f| !old_mapped.contains(f))
         .collect();
     let first = unmatched.first()?;
-    if old_tree.root_node().has_error() {
-        let near = |f: &&&SyntaxFault| {
+    if !old_tree.root_node().has_error()
+        || bracket_balance(old_tree, changed) != bracket_balance(new_tree, new_changed)
+    {
+        // A clean file stays clean; an edit that changes the bracket balance is blamed for
+        // every new error, however far away tree-sitter reports it (a removed closing brace).
+        return Some(first.range.start);
+    }
+    // The file already had errors and the edit kept the brackets balanced: new errors near the
+    // edit count, except as many as there were old errors touching the edited region (which
+    // tree-sitter re-reports in a new shape when the region sits inside unparsable code, such
+    // as C macros); errors far away are re-recovery of old ones.
+    let dropped = faults(old_tree)
+        .iter()
+        .filter(|f| f.range.start <= changed.end && f.range.end >= changed.start)
+        .count();
+    let near: Vec<&&SyntaxFault> = unmatched
+        .iter()
+        .filter(|f| {
             f.range.start <= new_changed.end.saturating_add(NEAR)
                 && f.range.end.saturating_add(NEAR) >= new_changed.start
-        };
-        if let Some(f) = unmatched.iter().find(near) {
-            return Some(f.range.start);
-        }
-        let balance_kept =
-            bracket_balance(old_tree, changed) == bracket_balance(new_tree, new_changed);
-        if balance_kept {
-            return None;
-        }
+        })
+        .collect();
+    if near.len() > dropped {
+        return near.get(dropped).map(|f| f.range.start);
     }
-    Some(first.range.start)
+    None
 }
 
 /// Bytes around the edited region within which a new error is blamed on the edit.

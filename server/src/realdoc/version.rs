@@ -80,7 +80,7 @@ pub fn check_fresh(
             symbol_version(current, symbols, name).is_some_and(|v| matches(&v))
                 || seen
                     .latest
-                    .is_some_and(|old| same_symbol(old, current, symbols, language, name))
+                    .is_some_and(|old| same_symbol(old, current, language, name))
         }
         Target::Keyword { .. } => seen.latest.is_some_and(|old| {
             locate(old, None, target)
@@ -103,18 +103,16 @@ pub fn check_fresh(
     })
 }
 
-/// Whether the symbol's text in `old` equals its text in `current`.
-fn same_symbol(
-    old: &str,
-    current: &str,
-    symbols: &FileSymbols,
-    language: Option<Language>,
-    name: &str,
-) -> bool {
+/// Whether the symbol's lines in `old` equal its lines in `current`.
+fn same_symbol(old: &str, current: &str, language: Option<Language>, name: &str) -> bool {
     let Some(lang) = language else { return false };
-    let old_symbols = file_symbols(lang, old);
-    match (resolve(&old_symbols, name), resolve(symbols, name)) {
-        (Ok(a), Ok(b)) => old.get(a.range.clone()) == current.get(b.range.clone()),
+    let target = Target::Symbol(name.to_string());
+    let (old_symbols, new_symbols) = (file_symbols(lang, old), file_symbols(lang, current));
+    match (
+        locate(old, Some(&old_symbols), &target),
+        locate(current, Some(&new_symbols), &target),
+    ) {
+        (Ok(a), Ok(b)) => old[a.start..a.end] == current[b.start..b.end],
         _ => false,
     }
 }

@@ -3,6 +3,7 @@
 
 mod atomic;
 mod batch;
+mod fresh;
 mod go;
 mod python;
 mod rust;

@@ -20,8 +20,9 @@ fn crlf_is_preserved_and_inserted_text_converted() {
         Op::InsertBefore,
         "// two\n// lines",
     );
+    // A line insertion is taken as given (a flush-left line stays at column 0).
     assert!(
-        out.contains("fn b() {\r\n    // two\r\n    // lines\r\n    2\r\n"),
+        out.contains("fn b() {\r\n// two\r\n// lines\r\n    2\r\n"),
         "{out:?}"
     );
     assert!(
@@ -153,9 +154,15 @@ fn indented_text_at_a_line_target_keeps_its_indentation() {
         out.contains("        y();\n            deeper();\n"),
         "{out}"
     );
-    // Flush-left: aligned with the anchor line.
-    let out = edit(src, None, lines(3, 3), Op::InsertAfter, "z();");
-    assert!(out.contains("        y();\n        z();\n"), "{out}");
+    // Flush-left stays at column 0 (a new top-level item after a function's last line)...
+    let out = edit(src, None, lines(5, 5), Op::InsertAfter, "fn g() {}");
+    assert_eq!(out, format!("{src}fn g() {{}}\n"));
+    // ...except right after a line that opens a block: one level into it.
+    let out = edit(src, None, lines(2, 2), Op::InsertAfter, "z();");
+    assert!(
+        out.contains("    if x {\n        z();\n        y();\n"),
+        "{out}"
+    );
     // Replacing re-bases onto the replaced lines.
     let out = edit(src, None, lines(2, 4), Op::Replace, "if a {\n    b();\n}");
     assert_eq!(out, "fn f() {\n    if a {\n        b();\n    }\n}\n");
