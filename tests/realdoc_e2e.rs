@@ -1,0 +1,444 @@
+//! End-to-end through the real `jingu` binary: version-checked edits (`--expect`), batches
+//! (`--batch`), concurrent editors of one file, read-only files, rollbacks that keep later work,
+//! and SIGKILLs during edits and rollbacks (a file is always its old or its new content, and the
+//! snapshot history always catches up with the disk).
+
+#[path = "support/scripted.rs"]
+mod scripted;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use jingu::realdoc::version;
+use scripted::{Fixture, stderr, stdout};
+
+const RS: &str =
+    "fn a() -> i32 {\n    1\n}\n\nfn b() -> i32 {\n    2\n}\n\nfn c() -> i32 {\n    3\n}\n";
+
+fn edit(fx: &Fixture, args: &[&str], text: &str) -> std::process::Output {
+    let text_file = fx.base.join(format!("text-{:x}.txt", fastrand_u64()));
+    std::fs::write(&text_file, text).expect("write text");
+    let mut all: Vec<&str> = vec!["edit"];
+    all.extend_from_slice(args);
+    let tf = text_file.to_str().expect("utf-8").to_string();
+    all.push("--text-file");
+    all.push(&tf);
+    fx.jingu(&all)
+}
+
+fn fastrand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+fn jingu_cmd(fx: &Fixture, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_jingu"));
+    cmd.args(args)
+        .current_dir(&fx.root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in fx.env() {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+#[test]
+fn stale_edits_are_refused_with_the_current_text() {
+    let fx = Fixture::new(&[("f.rs", RS)]);
+    let v = version(RS.as_bytes());
+    // Someone changes `a` after we read the file.
+    let theirs = RS.replace("    1\n", "    100\n");
+    std::fs::write(fx.root.join("f.rs"), &theirs).expect("write");
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "a", "--replace", "--expect", &v],
+        "fn a() -> i32 {\n    11\n}\n",
+    );
+    assert!(
+        !out.status.success(),
+        "stale edit applied: {}",
+        stdout(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("changed since you read it"), "{err}");
+    assert!(err.contains("2|     100"), "quotes the current text: {err}");
+    assert_eq!(fx.read("f.rs"), theirs, "their change is kept");
+    // `b` did not change: its version (from `jingu symbols --json`, taken before their change)
+    // still lets an edit of it through.
+    let b_version = {
+        let start = RS.find("fn b").expect("b");
+        let end = start + RS[start..].find("}\n").expect("end") + 1;
+        version(RS[start..end].as_bytes())
+    };
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "b", "--replace", "--expect", &b_version],
+        "fn b() -> i32 {\n    22\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let now = fx.read("f.rs");
+    assert!(
+        now.contains("    100\n") && now.contains("    22\n"),
+        "{now}"
+    );
+    let out = fx.jingu(&["symbols", "f.rs", "--json"]);
+    let records: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let b = &records.as_array().expect("array")[1];
+    assert_eq!(b["name_path"], "b");
+    assert_eq!(b["version"], version(b"fn b() -> i32 {\n    22\n}"));
+    // Lines inserted above a line target make it stale.
+    let v = version(now.as_bytes());
+    std::fs::write(fx.root.join("f.rs"), format!("// header\n{now}")).expect("write");
+    let out = edit(
+        &fx,
+        &["f.rs", "--lines", "6-6", "--replace", "--expect", &v],
+        "    23\n",
+    );
+    assert!(!out.status.success(), "shifted line edit applied");
+    assert!(stderr(&out).contains("line 6 changed since you read it"));
+    assert_eq!(fx.read("f.rs"), format!("// header\n{now}"));
+    // The JSON outcome carries the new version.
+    let cur = fx.read("f.rs");
+    let v = version(cur.as_bytes());
+    let out = edit(
+        &fx,
+        &[
+            "f.rs",
+            "--lines",
+            "7-7",
+            "--replace",
+            "--expect",
+            &v,
+            "--json",
+        ],
+        "    23\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["version"], version(fx.read("f.rs").as_bytes()));
+}
+
+#[test]
+fn batches_apply_together_or_not_at_all() {
+    let c = "int f(void) {\n    return 1;\n}\n\nint g(void) {\n    return 2;\n}\n";
+    let fx = Fixture::new(&[("m.c", c)]);
+    let batch = fx.base.join("batch.json");
+    std::fs::write(
+        &batch,
+        serde_json::json!([
+            {"lines": "5", "op": "insert-before", "text": "#ifdef HAVE_G\n"},
+            {"lines": "7", "op": "insert-after", "text": "#endif\n"},
+            {"symbol": "f", "op": "replace", "text": "int f(void) {\n    return 10;\n}\n"}
+        ])
+        .to_string(),
+    )
+    .expect("write");
+    let out = fx.jingu(&["edit", "m.c", "--batch", batch.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fx.read("m.c"),
+        "int f(void) {\n    return 10;\n}\n\n#ifdef HAVE_G\nint g(void) {\n    return 2;\n}\n#endif\n"
+    );
+    // One bad edit: nothing is written, and the error names it.
+    let before = fx.read("m.c");
+    std::fs::write(
+        &batch,
+        serde_json::json!([
+            {"symbol": "g", "op": "delete"},
+            {"symbol": "h", "op": "delete"}
+        ])
+        .to_string(),
+    )
+    .expect("write");
+    let out = fx.jingu(&["edit", "m.c", "--batch", batch.to_str().expect("utf-8")]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("edit 2 of the batch"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fx.read("m.c"), before);
+    // A batch that breaks the syntax as a whole is refused as a whole.
+    std::fs::write(
+        &batch,
+        serde_json::json!([{"lines": "3", "op": "delete"}, {"lines": "1", "op": "replace", "text": "int f(void) {"}])
+            .to_string(),
+    )
+    .expect("write");
+    let out = fx.jingu(&["edit", "m.c", "--batch", batch.to_str().expect("utf-8")]);
+    assert!(!out.status.success(), "a missing brace was accepted");
+    assert_eq!(fx.read("m.c"), before);
+}
+
+#[test]
+fn concurrent_editors_of_one_file_lose_nothing() {
+    let names = ["a", "b", "c", "d", "e", "f"];
+    let src: String = names
+        .iter()
+        .map(|n| format!("fn {n}() -> i32 {{\n    0\n}}\n\n"))
+        .collect();
+    let fx = Fixture::new(&[("many.rs", &src)]);
+    for round in 1..=3 {
+        let children: Vec<_> = names
+            .iter()
+            .map(|n| {
+                let text = fx.base.join(format!("{n}.txt"));
+                std::fs::write(&text, format!("fn {n}() -> i32 {{\n    {round}\n}}\n"))
+                    .expect("write");
+                jingu_cmd(
+                    &fx,
+                    &[
+                        "edit",
+                        "many.rs",
+                        "--symbol",
+                        n,
+                        "--replace",
+                        "--text-file",
+                        text.to_str().expect("utf-8"),
+                    ],
+                )
+                .spawn()
+                .expect("spawn")
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().expect("wait");
+            assert!(out.status.success(), "{}", stderr(&out));
+        }
+        let now = fx.read("many.rs");
+        for n in names {
+            assert!(
+                now.contains(&format!("fn {n}() -> i32 {{\n    {round}\n}}")),
+                "round {round}: the edit of {n} was lost:\n{now}"
+            );
+        }
+    }
+}
+
+#[test]
+fn read_only_files_are_refused_and_rollback_keeps_modes() {
+    let fx = Fixture::new(&[("ro.rs", RS), ("x.sh", "echo 1\n")]);
+    let ro = fx.root.join("ro.rs");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).expect("chmod");
+    let out = edit(&fx, &["ro.rs", "--symbol", "a", "--delete"], "");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("read-only (mode 0444)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fx.read("ro.rs"), RS);
+    let mode = std::fs::metadata(&ro).expect("stat").permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o444);
+    // A private file stays private through an edit and its rollback.
+    let private = fx.root.join("ro.rs");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let out = edit(&fx, &["ro.rs", "--symbol", "a", "--delete"], "");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_string();
+    let out = fx.jingu(&["rollback", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fx.read("ro.rs"), RS);
+    let mode = std::fs::metadata(&private)
+        .expect("stat")
+        .permissions()
+        .mode()
+        & 0o7777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn rollback_of_an_earlier_edit_keeps_a_later_one() {
+    let fx = Fixture::new(&[("f.rs", RS)]);
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "a", "--replace"],
+        "fn a() -> i32 {\n    10\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = stdout(&out).trim().to_string();
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "c", "--replace"],
+        "fn c() -> i32 {\n    30\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = fx.jingu(&["rollback", &first]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fx.read("f.rs"), RS.replace("    3\n", "    30\n"));
+    // Rolling back again changes no byte: the file is not rewritten.
+    let path = fx.root.join("f.rs");
+    let mtime = std::fs::metadata(&path)
+        .expect("stat")
+        .modified()
+        .expect("mtime");
+    std::thread::sleep(Duration::from_millis(20));
+    let out = fx.jingu(&["rollback", &first]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = std::fs::metadata(&path)
+        .expect("stat")
+        .modified()
+        .expect("mtime");
+    assert_eq!(mtime, after, "an unchanged file was rewritten");
+    // A real conflict (the later edit changed the same lines) is refused and explained.
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "b", "--replace"],
+        "fn b() -> i32 {\n    20\n}\n",
+    );
+    let b1 = stdout(&out).trim().to_string();
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "b", "--replace"],
+        "fn b() -> i32 {\n    21\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = fx.read("f.rs");
+    let out = fx.jingu(&["rollback", &b1]);
+    assert!(
+        !out.status.success(),
+        "an overlapping rollback went through"
+    );
+    assert!(
+        stderr(&out).contains("changed again since"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fx.read("f.rs"), before);
+}
+
+/// Kill `jingu edit` and `jingu rollback` at random moments: the file is always one of the texts
+/// it legitimately had, no temp file survives the next run, and after the next successful edit the
+/// snapshot history's latest content of the file is exactly what is on disk.
+#[test]
+fn sigkill_during_edits_and_rollbacks_loses_nothing() {
+    let fx = Fixture::new(&[("k.rs", RS)]);
+    let mut legit: Vec<String> = vec![RS.to_string()];
+    let mut kills = 0;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let text_file = fx.base.join("kill.txt");
+    for i in 0..200 {
+        let current = fx.read("k.rs");
+        assert!(
+            legit.contains(&current),
+            "kill {i}: torn or unknown content:\n{current}"
+        );
+        let new_a = format!("fn a() -> i32 {{\n    {}\n}}\n", 1000 + i);
+        std::fs::write(&text_file, &new_a).expect("write");
+        let sym_start = current.find("fn a()").expect("a");
+        let sym_end = sym_start + current[sym_start..].find("}\n").expect("end") + 2;
+        legit.push(format!(
+            "{}{new_a}{}",
+            &current[..sym_start],
+            &current[sym_end..]
+        ));
+        let mut child = jingu_cmd(
+            &fx,
+            &[
+                "edit",
+                "k.rs",
+                "--symbol",
+                "a",
+                "--replace",
+                "--text-file",
+                text_file.to_str().expect("utf-8"),
+            ],
+        )
+        .spawn()
+        .expect("spawn");
+        std::thread::sleep(Duration::from_micros(next() % 40_000));
+        if child.try_wait().expect("poll").is_none() {
+            kills += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    // Rollbacks killed mid-way: each starts from a fresh edit whose undo is known.
+    let mut rollback_kills = 0;
+    for i in 0..60 {
+        let current = fx.read("k.rs");
+        assert!(
+            legit.contains(&current),
+            "rollback kill {i}: unknown content"
+        );
+        let new_b = format!("fn b() -> i32 {{\n    {}\n}}\n", 5000 + i);
+        std::fs::write(&text_file, &new_b).expect("write");
+        let out = jingu_cmd(
+            &fx,
+            &[
+                "edit",
+                "k.rs",
+                "--symbol",
+                "b",
+                "--replace",
+                "--text-file",
+                text_file.to_str().expect("utf-8"),
+            ],
+        )
+        .output()
+        .expect("edit");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let edited = fx.read("k.rs");
+        legit.push(edited.clone());
+        let id = stdout(&out).trim().to_string();
+        let mut child = jingu_cmd(&fx, &["rollback", &id]).spawn().expect("spawn");
+        std::thread::sleep(Duration::from_micros(next() % 40_000));
+        if child.try_wait().expect("poll").is_none() {
+            rollback_kills += 1;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let after = fx.read("k.rs");
+        assert!(
+            after == edited || after == current || legit.contains(&after),
+            "rollback kill {i}: unknown content:\n{after}"
+        );
+        legit.push(after);
+    }
+    assert!(
+        kills >= 100,
+        "only {kills} of 200 edits were killed mid-way"
+    );
+    assert!(
+        rollback_kills >= 25,
+        "only {rollback_kills} of 60 rollbacks were killed mid-way"
+    );
+    // The next run cleans up after the killed ones and brings history level with the disk.
+    std::fs::write(&text_file, "fn c() -> i32 {\n    333\n}\n").expect("write");
+    let out = edit(
+        &fx,
+        &["k.rs", "--symbol", "c", "--replace"],
+        "fn c() -> i32 {\n    333\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let leftovers: Vec<String> = std::fs::read_dir(&fx.root)
+        .expect("ls")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".jingu-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    let out = fx.jingu(&["snapshot", "scan", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let touched = |k: &str| {
+        scan[k]
+            .as_array()
+            .map(|a| a.iter().filter(|p| p.as_str() == Some("k.rs")).count())
+            .unwrap_or(0)
+    };
+    assert_eq!(
+        touched("modified") + touched("created"),
+        0,
+        "history and disk disagree after the kills: {scan}"
+    );
+}
