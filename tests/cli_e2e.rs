@@ -42,7 +42,7 @@ fn symbols_json_matches_the_contract() {
         let version = obj.remove("version").expect("version");
         assert_eq!(
             version,
-            jingu::realdoc::version(text[start..end].as_bytes())
+            jingu::realdoc::version(&text.as_bytes()[start..end])
         );
         let col = |b: usize| b - text[..b].rfind('\n').map_or(0, |i| i + 1) + 1;
         assert_eq!(obj.remove("start_col"), Some(Value::from(col(start))));

@@ -71,7 +71,7 @@ fn stale_edits_are_refused_with_the_current_text() {
     let b_version = {
         let start = RS.find("fn b").expect("b");
         let end = start + RS[start..].find("}\n").expect("end") + 1;
-        version(RS[start..end].as_bytes())
+        version(&RS.as_bytes()[start..end])
     };
     let out = edit(
         &fx,
