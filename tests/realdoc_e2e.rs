@@ -442,3 +442,52 @@ fn sigkill_during_edits_and_rollbacks_loses_nothing() {
         "history and disk disagree after the kills: {scan}"
     );
 }
+
+/// The agent checks every edit against what the model last saw of the file: a line edit whose
+/// lines its own earlier edit moved is refused (with the current text), while a symbol it did not
+/// touch can still be edited, and a multi-edit call lands as one change.
+#[test]
+fn the_agent_refuses_edits_planned_on_text_that_moved() {
+    use serde_json::json;
+    let tool = |name: &str, args: serde_json::Value| json!({"name": name, "arguments": args});
+    let mut fx = Fixture::new(&[("f.rs", RS)]);
+    fx.serve(
+        &json!([
+            {"tool_calls": [tool("read_lines", json!({"path": "f.rs", "start": 1, "end": 11}))]},
+            {"tool_calls": [tool("edit", json!({"path": "f.rs", "lines": "1", "op": "insert-before", "text": "// header\n\n"}))]},
+            {"tool_calls": [tool("edit", json!({"path": "f.rs", "lines": "6", "op": "replace", "text": "    22\n"}))]},
+            {"tool_calls": [tool("edit", json!({"path": "f.rs", "symbol": "c", "op": "replace", "text": "fn c() -> i32 {\n    33\n}\n"}))]},
+            {"tool_calls": [tool("edit", json!({"path": "f.rs", "edits": [
+                {"symbol": "a", "op": "replace", "text": "fn a() -> i32 {\n    11\n}\n"},
+                {"symbol": "b", "op": "insert-after", "text": "fn b2() -> i32 {\n    2\n}\n"}]}))]},
+            {"content": "done"}
+        ]),
+        "",
+    );
+    let out = fx.jingu(&["ask", "change the numbers", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reqs = fx.requests();
+    let results: Vec<String> = reqs[5]["body"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "tool")
+        .map(|m| m["content"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        results[0].contains(&format!("version {}", version(RS.as_bytes()))),
+        "{results:?}"
+    );
+    assert!(results[1].starts_with("applied:"), "{results:?}");
+    assert!(
+        results[2].contains("line 6 changed since you read it")
+            && results[2].contains("now at line 8:)\n8|     2"),
+        "{results:?}"
+    );
+    assert!(results[3].starts_with("applied:"), "{results:?}");
+    assert!(results[4].starts_with("applied:"), "{results:?}");
+    assert_eq!(
+        fx.read("f.rs"),
+        "// header\n\nfn a() -> i32 {\n    11\n}\n\nfn b() -> i32 {\n    2\n}\n\nfn b2() -> i32 {\n    2\n}\n\nfn c() -> i32 {\n    33\n}\n"
+    );
+}

@@ -330,15 +330,38 @@ fn check_all(
     reqs: &[EditRequest],
     seen: Option<&SeenText>,
 ) -> Result<(), EditError> {
-    let latest_version = seen.map(|s| realdoc::version(s.latest.as_bytes()));
+    let read_version = seen.map_or_else(String::new, |s| realdoc::version(s.read.as_bytes()));
     for (i, req) in reqs.iter().enumerate() {
-        let Some(expect) = req.expect.as_deref().or(latest_version.as_deref()) else {
-            continue;
-        };
-        let check = Seen {
-            expect,
-            read: seen.map(|s| s.read.as_str()),
-            latest: seen.map(|s| s.latest.as_str()),
+        let check = match (req.expect.as_deref(), seen) {
+            (None, None) => continue,
+            (Some(expect), None) => Seen {
+                expect,
+                read: None,
+                latest: None,
+            },
+            // Filled in for the caller: line numbers come from its last read, symbols and
+            // keywords may also match the result of its own last edit.
+            (None, Some(s)) => Seen {
+                expect: &read_version,
+                read: Some(&s.read),
+                latest: Some(&s.latest),
+            },
+            // An explicit version of the caller's own last edit vouches for line numbers
+            // relative to that text.
+            (Some(expect), Some(s))
+                if realdoc::version(s.latest.as_bytes()).starts_with(expect) =>
+            {
+                Seen {
+                    expect,
+                    read: Some(&s.latest),
+                    latest: Some(&s.latest),
+                }
+            }
+            (Some(expect), Some(s)) => Seen {
+                expect,
+                read: Some(&s.read),
+                latest: Some(&s.latest),
+            },
         };
         realdoc::check_fresh(current, language, &req.target, &check).map_err(|e| {
             if reqs.len() == 1 {

@@ -94,11 +94,23 @@ pub fn check_fresh(
     if fresh {
         return Ok(());
     }
+    let mut quoted = quote(current, region.start, region.end, region.start_line);
+    if let (Target::Lines { start, end }, Some(old)) = (target, seen.read.or(seen.latest))
+        && let Some((a, b)) = moved_lines(old, current, *start, *end)
+        && (a, b) != (*start, *end)
+        && let Ok(r) = locate(current, None, &Target::Lines { start: a, end: b })
+    {
+        let moved = Target::Lines { start: a, end: b };
+        quoted = format!(
+            "{quoted}(the text you read there is now at {moved}:)\n{}",
+            quote(current, r.start, r.end, r.start_line)
+        );
+    }
     Err(EditError::Stale {
         stale: Box::new(Staleness {
             target: target.to_string(),
             version: now,
-            current: quote(current, region.start, region.end, region.start_line),
+            current: quoted,
         }),
     })
 }
@@ -140,6 +152,21 @@ pub fn target_text(text: &str, language: Option<Language>, target: &Target) -> S
         Ok(r) => quote(text, r.start, r.end, r.start_line),
         Err(e) => format!("({e})\n"),
     }
+}
+
+/// Where lines `start..=end` of `old` are in `current`, when they are all still there, unchanged
+/// and contiguous.
+fn moved_lines(old: &str, current: &str, start: usize, end: usize) -> Option<(usize, usize)> {
+    let diff = similar::TextDiff::from_lines(old, current);
+    let mut map = |line: usize| {
+        diff.ops().iter().find_map(|op| {
+            let (tag, o, n) = (op.tag(), op.old_range(), op.new_range());
+            (tag == similar::DiffTag::Equal && o.contains(&(line - 1)))
+                .then(|| n.start + (line - 1 - o.start) + 1)
+        })
+    };
+    let (a, b) = (map(start)?, map(end)?);
+    (b >= a && b - a == end - start).then_some((a, b))
 }
 
 /// Lines of `text` from byte `start` to `end`, numbered from `first_line`, bounded.
