@@ -158,7 +158,7 @@ pub fn target_text(text: &str, language: Option<Language>, target: &Target) -> S
 /// and contiguous.
 fn moved_lines(old: &str, current: &str, start: usize, end: usize) -> Option<(usize, usize)> {
     let diff = similar::TextDiff::from_lines(old, current);
-    let mut map = |line: usize| {
+    let map = |line: usize| {
         diff.ops().iter().find_map(|op| {
             let (tag, o, n) = (op.tag(), op.old_range(), op.new_range());
             (tag == similar::DiffTag::Equal && o.contains(&(line - 1)))
