@@ -491,3 +491,48 @@ fn the_agent_refuses_edits_planned_on_text_that_moved() {
         "// header\n\nfn a() -> i32 {\n    11\n}\n\nfn b() -> i32 {\n    2\n}\n\nfn b2() -> i32 {\n    2\n}\n\nfn c() -> i32 {\n    33\n}\n"
     );
 }
+
+#[test]
+fn files_are_created_renamed_and_deleted_as_snapshotted_edits() {
+    // A repository: the workspace is its root wherever the named file is.
+    let fx = Fixture::new(&[("f.rs", RS), (".git/HEAD", "ref: refs/heads/main\n")]);
+    let text = fx.base.join("new.txt");
+    std::fs::write(&text, "pub fn n() {}\n").expect("write");
+    let t = text.to_str().expect("utf-8");
+    let out = fx.jingu(&["edit", "src/new.rs", "--create", "--text-file", t]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let created = stdout(&out).trim().to_string();
+    assert_eq!(fx.read("src/new.rs"), "pub fn n() {}\n");
+    // Never over an existing file.
+    let out = fx.jingu(&["edit", "f.rs", "--create", "--text-file", t]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("already exists"), "{}", stderr(&out));
+    assert_eq!(fx.read("f.rs"), RS);
+    // Rename keeps content and mode; delete removes; each rolls back.
+    std::fs::set_permissions(fx.root.join("f.rs"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    let out = fx.jingu(&["edit", "f.rs", "--rename-to", "g.rs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let renamed = stdout(&out).trim().to_string();
+    assert!(!fx.root.join("f.rs").exists());
+    assert_eq!(fx.read("g.rs"), RS);
+    let mode = std::fs::metadata(fx.root.join("g.rs"))
+        .expect("stat")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o755);
+    let out = fx.jingu(&["edit", "src/new.rs", "--delete-file"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let deleted = stdout(&out).trim().to_string();
+    assert!(!fx.root.join("src/new.rs").exists());
+    for id in [&deleted, &renamed] {
+        let out = fx.jingu(&["rollback", id]);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(fx.read("f.rs"), RS);
+    assert!(!fx.root.join("g.rs").exists());
+    assert_eq!(fx.read("src/new.rs"), "pub fn n() {}\n");
+    let out = fx.jingu(&["rollback", &created]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!fx.root.join("src/new.rs").exists());
+}

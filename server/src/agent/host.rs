@@ -268,6 +268,7 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             ToolRequest::EditMany { path, edits } => {
                 serde_json::json!({"path": path, "edits": edits})
             }
+            ToolRequest::File(op) => serde_json::to_value(op).unwrap_or_default(),
             ToolRequest::RunCommand { argv } => serde_json::json!({"argv": argv}),
             other => serde_json::json!({"path": other.path()}),
         };
@@ -324,6 +325,27 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                 edit_outcome(self.edit(path, std::slice::from_ref(edit)).await)
             }
             ToolRequest::EditMany { path, edits } => edit_outcome(self.edit(path, edits).await),
+            ToolRequest::File(op) => match self.session.file_op(self.fe, self.run, op).await {
+                Ok(o) => {
+                    if let crate::ops::FileOp::Create { text, .. } = op
+                        && let Some(rel) = o.paths.last()
+                    {
+                        self.saw(rel, text);
+                    }
+                    ToolOutcome {
+                        content: format!("applied: {} (snapshot {})", o.summary, o.snapshot_id),
+                        is_error: false,
+                        edit: o.paths.last().map(|p| AppliedEdit {
+                            path: p.clone(),
+                            snapshot_id: o.snapshot_id.clone(),
+                        }),
+                    }
+                }
+                Err(e @ OpsError::Rejected { .. }) => {
+                    ToolOutcome::error(format!("{e}; do not retry the same edit"))
+                }
+                Err(e) => ToolOutcome::error(e.to_string()),
+            },
             ToolRequest::RunCommand { argv } => self.run_command(argv).await,
         }
     }

@@ -49,6 +49,8 @@ pub enum ToolRequest {
         path: String,
         edit: EditRequest,
     },
+    /// Create, delete or rename a whole file.
+    File(crate::ops::FileOp),
     /// Several edits of one file, applied together and validated once (all or nothing).
     EditMany {
         path: String,
@@ -66,7 +68,7 @@ impl ToolRequest {
             Self::ReadSymbol { .. } => READ_SYMBOL,
             Self::ReadLines { .. } => READ_LINES,
             Self::Search { .. } => SEARCH,
-            Self::Edit { .. } | Self::EditMany { .. } => EDIT,
+            Self::Edit { .. } | Self::EditMany { .. } | Self::File(_) => EDIT,
             Self::RunCommand { .. } => RUN_COMMAND,
         }
     }
@@ -79,6 +81,11 @@ impl ToolRequest {
             | Self::ReadLines { path, .. }
             | Self::Edit { path, .. }
             | Self::EditMany { path, .. } => Some(path),
+            Self::File(op) => Some(match op {
+                crate::ops::FileOp::Create { path, .. }
+                | crate::ops::FileOp::DeleteFile { path }
+                | crate::ops::FileOp::Rename { path, .. } => path,
+            }),
             Self::Search { .. } | Self::RunCommand { .. } => None,
         }
     }
@@ -141,15 +148,18 @@ fn spec(name: &str) -> Option<ToolSpec> {
              For several changes to one file, give `edits` (a list of {target, op, text} objects) instead: their targets and \
              line numbers all refer to the file as you read it, and they are applied and checked together. \
              `expect` is the version your last read showed (filled in for you); an edit whose target changed since is refused \
-             with the current text.",
+             with the current text. Whole files: op `create` (with `text`; never overwrites), `delete-file`, or `rename` \
+             (with `to`).",
             json!({"type": "object", "properties": {
                 "path": path,
                 "symbol": {"type": "string"},
                 "lines": {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?$"},
                 "keyword": {"type": "string"},
                 "occurrence": {"type": "integer", "minimum": 1},
-                "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete"]},
+                "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete",
+                       "create", "delete-file", "rename"]},
                 "text": {"type": "string"},
+                "to": {"type": "string", "description": "New path, for op `rename`"},
                 "expect": {"type": "string"},
                 "edits": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
                     "symbol": {"type": "string"},
@@ -207,6 +217,7 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
             "text",
             "expect",
             "edits",
+            "to",
         ],
         _ => &["argv"],
     };
@@ -275,6 +286,12 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
 
 fn parse_edit(args: &Args) -> Result<ToolRequest, ToolError> {
     let path = args.string("path")?;
+    if let Some(op) = parse_file_op(args, &path)? {
+        return Ok(ToolRequest::File(op));
+    }
+    if args.obj.contains_key("to") {
+        return Err(args.invalid("to", "only applies to op `rename`".into()));
+    }
     let expect = args.opt_string("expect")?;
     let Some(list) = args.obj.get("edits") else {
         let edit = parse_one_edit(args)?.expecting(expect);
@@ -314,6 +331,42 @@ fn parse_edit(args: &Args) -> Result<ToolRequest, ToolError> {
         edits.push(edit.expecting(expect.clone()));
     }
     Ok(ToolRequest::EditMany { path, edits })
+}
+
+/// `create`, `delete-file` and `rename`: whole-file operations (no target).
+fn parse_file_op(args: &Args, path: &str) -> Result<Option<crate::ops::FileOp>, ToolError> {
+    use crate::ops::FileOp;
+    let Some(Value::String(op)) = args.obj.get("op") else {
+        return Ok(None);
+    };
+    if !matches!(op.as_str(), "create" | "delete-file" | "rename") {
+        return Ok(None);
+    }
+    if let Some(k) = [
+        "symbol",
+        "lines",
+        "keyword",
+        "occurrence",
+        "edits",
+        "expect",
+    ]
+    .iter()
+    .find(|k| args.obj.contains_key(**k))
+    {
+        return Err(args.invalid("op", format!("`{op}` takes no `{k}`")));
+    }
+    let path = path.to_string();
+    Ok(Some(match op.as_str() {
+        "create" => FileOp::Create {
+            path,
+            text: args.string("text")?,
+        },
+        "delete-file" => FileOp::DeleteFile { path },
+        _ => FileOp::Rename {
+            path,
+            to: args.string("to")?,
+        },
+    }))
 }
 
 /// Target, operation and text of one edit (the tool's own fields, or one item of `edits`).
@@ -466,6 +519,33 @@ mod tests {
         assert_eq!(edits.len(), 2);
         assert_eq!(edits[1].target, Target::Lines { start: 9, end: 9 });
         assert_eq!(edits[0].expect.as_deref(), Some("0123456789ab"));
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "src/new.rs", "op": "create", "text": "fn n() {}\n"}),
+        ));
+        assert_eq!(
+            r,
+            Ok(ToolRequest::File(crate::ops::FileOp::Create {
+                path: "src/new.rs".into(),
+                text: "fn n() {}\n".into()
+            }))
+        );
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "a.rs", "op": "rename", "to": "b.rs"}),
+        ));
+        assert!(matches!(
+            r,
+            Ok(ToolRequest::File(crate::ops::FileOp::Rename { .. }))
+        ));
+        for bad in [
+            json!({"path": "a.rs", "op": "rename"}),
+            json!({"path": "a.rs", "op": "create"}),
+            json!({"path": "a.rs", "op": "delete-file", "symbol": "f"}),
+            json!({"path": "a.rs", "op": "delete", "lines": "1", "to": "b.rs"}),
+        ] {
+            assert!(parse(&call(EDIT, bad.clone())).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -47,6 +47,15 @@ pub struct Args {
     /// Targets and line numbers refer to the file before the batch.
     #[arg(long, value_name = "FILE.json", conflicts_with_all = ["target", "op", "text_file"])]
     pub batch: Option<PathBuf>,
+    /// Create PATH with the new text (refused if it exists).
+    #[arg(long, conflicts_with_all = ["target", "op", "batch"])]
+    pub create: bool,
+    /// Delete the file PATH.
+    #[arg(long, conflicts_with_all = ["target", "op", "batch", "create", "text_file"])]
+    pub delete_file: bool,
+    /// Rename PATH to NEW (refused if NEW exists).
+    #[arg(long, value_name = "NEW", conflicts_with_all = ["target", "op", "batch", "create", "delete_file", "text_file"])]
+    pub rename_to: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -105,6 +114,9 @@ fn batch_requests(
 }
 
 pub fn run(args: Args) -> CmdResult {
+    if args.create || args.delete_file || args.rename_to.is_some() {
+        return run_file_op(args);
+    }
     let reqs = match &args.batch {
         Some(file) => batch_requests(file, args.expect.as_deref())?,
         None => vec![single_request(&args)?],
@@ -174,4 +186,62 @@ fn single_request(args: &Args) -> anyhow::Result<EditRequest> {
         }
     };
     Ok(EditRequest::new(target, op, text).expecting(args.expect.clone()))
+}
+
+/// `--create`, `--delete-file`, `--rename-to`: whole-file operations, snapshotted like edits.
+fn run_file_op(args: Args) -> CmdResult {
+    use crate::ops::FileOp;
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let abs = cwd.join(&args.path);
+    let start = abs
+        .ancestors()
+        .skip(1)
+        .find(|p| p.is_dir())
+        .unwrap_or(&cwd)
+        .to_path_buf();
+    let session = Session::open(&start)?;
+    let path = abs
+        .to_str()
+        .context("the path is not valid UTF-8")?
+        .to_string();
+    let op = if args.create {
+        let text = match &args.text_file {
+            Some(f) => {
+                std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?
+            }
+            None => {
+                let mut s = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("reading the new file's text from standard input")?;
+                s
+            }
+        };
+        FileOp::Create { path, text }
+    } else if let Some(to) = &args.rename_to {
+        let to = cwd.join(to);
+        FileOp::Rename {
+            path,
+            to: to
+                .to_str()
+                .context("the new path is not valid UTF-8")?
+                .to_string(),
+        }
+    } else {
+        FileOp::DeleteFile { path }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let run = session.begin_run(None, &format!("jingu edit {op}"))?;
+    let result = runtime.block_on(session.file_op(&AutoApprove, &run, &op));
+    session.end_run(&run, if result.is_ok() { "ok" } else { "refused" });
+    let outcome = result?;
+    if args.json {
+        return print_json(&outcome);
+    }
+    eprintln!("{}", outcome.summary);
+    println!("{}", outcome.snapshot_id);
+    Ok(())
 }

@@ -35,6 +35,8 @@ pub enum OpsError {
          permission: make it writable first if it should change"
     )]
     ReadOnly { path: String, mode: u32 },
+    #[error("{path} already exists; creating a file never overwrites one (edit it instead)")]
+    Exists { path: String },
     #[error("{path}: {reason}")]
     Busy { path: String, reason: String },
     #[error("workspace {path}: {error}")]

@@ -4,12 +4,14 @@
 
 mod edit;
 mod error;
+mod files;
 mod frontend;
 mod rollback;
 mod session;
 
 pub use edit::{EditOutcome, SeenText, unified_diff};
 pub use error::OpsError;
+pub use files::{FileOp, FileOpOutcome};
 pub use frontend::{Approval, AutoApprove, Frontend};
 pub use rollback::RollbackTarget;
 pub use session::{Run, Session};
