@@ -24,6 +24,7 @@ mod lines;
 mod locate;
 mod many;
 mod plan;
+pub mod replay;
 mod request;
 mod resolve;
 mod splice;
