@@ -63,6 +63,9 @@ fn main() {
                     before_path.display(),
                     r.outcome
                 );
+                if std::env::var_os("JINGU_REPLAY_SHOW").is_some() {
+                    show(language, &before, &after);
+                }
             }
             tally.add(&r);
         }
@@ -70,4 +73,22 @@ fn main() {
         total.merge(&tally);
     }
     println!("{}", total.line("total"));
+}
+
+/// The batch and how its result differs from the real after text (for investigating).
+fn show(language: Option<Language>, before: &str, after: &str) {
+    let batch = jingu::realdoc::replay::derive_batch(language, before, after);
+    for e in &batch {
+        println!("    {} {}: {:?}", e.op, e.target, e.text);
+    }
+    match jingu::realdoc::plan_many(before, language, &batch) {
+        Ok(p) => {
+            let d = similar::TextDiff::from_lines(after, &p.new_text);
+            println!(
+                "{}",
+                d.unified_diff().context_radius(1).header("want", "got")
+            );
+        }
+        Err(e) => println!("    refused: {e}"),
+    }
 }

@@ -61,9 +61,19 @@ pub fn reindent(text: &str, target: &str, file_style: Style, rebase: Rebase) -> 
         return text.split('\n').map(|l| l.to_string()).collect();
     }
     let text_style = Style::detect(text);
+    // Tabs/spaces are converted only where the destination itself is indented the other way:
+    // spaces inside a raw string of a tab-indented file stay spaces.
+    let dest_style = match target.chars().next() {
+        Some('\t') => Style::Tabs,
+        Some(_) => match file_style {
+            Style::Tabs => text_style,
+            spaces => spaces,
+        },
+        None => file_style,
+    };
     let mut lines: Vec<String> = text
         .split('\n')
-        .map(|l| convert_style(l, text_style, file_style))
+        .map(|l| convert_style(l, text_style, dest_style))
         .collect();
     let Some(first) = lines.iter().position(|l| !is_blank(l)) else {
         return lines.iter().map(|_| String::new()).collect();

@@ -34,7 +34,21 @@ fn crlf_is_preserved_and_inserted_text_converted() {
 #[test]
 fn missing_final_newline_is_preserved() {
     let src = "a\nb\nc";
-    assert_eq!(edit(src, None, lines(3, 3), Op::Replace, "C\n"), "a\nb\nC");
+    assert_eq!(edit(src, None, lines(3, 3), Op::Replace, "C"), "a\nb\nC");
+    // An edit reaching the end adds the final newline its text ends with.
+    assert_eq!(
+        edit(src, None, lines(3, 3), Op::Replace, "C\n"),
+        "a\nb\nC\n"
+    );
+    assert_eq!(
+        edit(src, None, lines(3, 3), Op::InsertAfter, "d\n"),
+        "a\nb\nc\nd\n"
+    );
+    // It never removes one: a line is usually sent without its newline.
+    assert_eq!(
+        edit("a\nb\n", None, lines(2, 2), Op::Replace, "B"),
+        "a\nB\n"
+    );
     assert_eq!(
         edit(src, None, lines(3, 3), Op::InsertAfter, "d"),
         "a\nb\nc\nd"
@@ -48,8 +62,12 @@ fn missing_final_newline_is_preserved() {
     assert_eq!(edit(src, None, lines(1, 3), Op::Delete, ""), "");
     let crlf = "a\r\nb";
     assert_eq!(
-        edit(crlf, None, lines(2, 2), Op::InsertAfter, "c\n"),
+        edit(crlf, None, lines(2, 2), Op::InsertAfter, "c"),
         "a\r\nb\r\nc"
+    );
+    assert_eq!(
+        edit(crlf, None, lines(2, 2), Op::InsertAfter, "c\n"),
+        "a\r\nb\r\nc\r\n"
     );
     assert_eq!(edit(crlf, None, lines(2, 2), Op::Delete, ""), "a");
     // And a present one stays.
