@@ -7,6 +7,7 @@
 mod scripted;
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -535,4 +536,80 @@ fn files_are_created_renamed_and_deleted_as_snapshotted_edits() {
     let out = fx.jingu(&["rollback", &created]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!fx.root.join("src/new.rs").exists());
+}
+
+/// The replay benchmark's CI subset: this repository's own recent history (code written here, so
+/// it may live in CI), each changed file replayed as a RealDoc batch against its parent version.
+#[test]
+fn own_history_replays_byte_identically() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let git_dir = Command::new("git")
+        .args(["rev-parse", "--absolute-git-dir"])
+        .current_dir(&repo)
+        .output()
+        .expect("git");
+    assert!(
+        git_dir.status.success(),
+        "the CI subset needs the repository's history"
+    );
+    let git_dir = String::from_utf8_lossy(&git_dir.stdout).trim().to_string();
+    let out = tempfile::tempdir().expect("tempdir");
+    let extract = Command::new("python3")
+        .arg(repo.join("scripts/replay-extract.py"))
+        .args([
+            &git_dir,
+            out.path().to_str().expect("utf-8"),
+            "self",
+            "--commits",
+            "40",
+        ])
+        .output()
+        .expect("python3 scripts/replay-extract.py");
+    assert!(extract.status.success(), "{}", stderr(&extract));
+    let mut tally = jingu::realdoc::replay::Tally::default();
+    let dir = out.path().join("self");
+    let mut pairs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("pairs")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "before"))
+        .collect();
+    pairs.sort();
+    let mut wrong = Vec::new();
+    for p in pairs {
+        let before = std::fs::read_to_string(&p).expect("before");
+        let after = std::fs::read_to_string(p.with_extension("after")).expect("after");
+        let meta = std::fs::read_to_string(p.with_extension("path")).expect("path");
+        let path = meta
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        let lang = jingu::syntax::Language::detect(Path::new(&path), &before);
+        if let Some(r) = jingu::realdoc::replay::replay(lang, &before, &after) {
+            if r.outcome != jingu::realdoc::replay::Replayed::Identical {
+                wrong.push(format!("{meta}: {:?}", r.outcome));
+            }
+            tally.add(&r);
+        }
+    }
+    eprintln!("{}", tally.line("self"));
+    assert!(
+        tally.changes >= 20,
+        "too few changes to measure ({}); is the history shallow?",
+        tally.changes
+    );
+    assert!(
+        tally.identical * 100 >= tally.changes * 97,
+        "{}\n{}",
+        tally.line("self"),
+        wrong.join("\n")
+    );
+    // What the model sends is no larger than a unified diff of the same changes (this
+    // repository's commits rewrite much of each file, so the ratio to the file is not the point).
+    assert!(
+        tally.request_bytes <= tally.diff_bytes,
+        "{}",
+        tally.line("self")
+    );
 }

@@ -104,7 +104,7 @@ fn classify(got: &str, want: &str) -> &'static str {
 }
 
 /// The symbol whose whole-line extent is exactly old lines `a..b` (0-based, end exclusive).
-fn symbol_spanning<'s>(symbols: &'s [Symbol], a: usize, b: usize) -> Option<&'s Symbol> {
+fn symbol_spanning(symbols: &[Symbol], a: usize, b: usize) -> Option<&Symbol> {
     symbols
         .iter()
         .filter(|s| s.start_line == a + 1 && s.end_line == b)
