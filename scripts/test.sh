@@ -5,12 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
-# The ACP end-to-end tests drive `jingu acp` with the reference TypeScript SDK.
+# The ACP end-to-end tests drive `jingu acp` with the reference TypeScript SDK; the MCP tests
+# talk to a real MCP server from npm.
 npm ci --prefix tests/acp --no-audit --no-fund --loglevel=error
+npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error
+export JINGU_TEST_MCP_FILESYSTEM="$PWD/tests/mcp/node_modules/.bin/mcp-server-filesystem"
 
 cargo fmt --all -- --check
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 ./scripts/check-local-model.sh
-if [ -x scripts/test-editors.sh ]; then ./scripts/test-editors.sh; fi
+./scripts/test-editors.sh
 ./scripts/bench.sh

@@ -1,7 +1,8 @@
 //! End-to-end: `jingu acp` driven by a client written by someone else — the reference ACP
 //! TypeScript SDK (`@agentclientprotocol/sdk`, tests/acp/client.mjs) — against the scripted model
 //! server. Needs `node` and `npm ci --prefix tests/acp`; without them each test prints why and
-//! skips.
+//! skips, or fails under `JINGU_STRICT=1` (CI).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/scripted.rs"]
 mod scripted;
@@ -16,7 +17,7 @@ const LIB_RS: &str = "/// Adds.\npub fn old_name(a: i32, b: i32) -> i32 {\n    a
 const NEW_FN: &str = "/// Adds.\npub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}";
 
 fn client_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/acp")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/acp")
 }
 
 /// Why the SDK client cannot run here, if it cannot.
@@ -34,6 +35,10 @@ fn missing_client() -> Option<String> {
 macro_rules! require_client {
     () => {
         if let Some(why) = missing_client() {
+            assert!(
+                std::env::var_os("JINGU_STRICT").is_none(),
+                "strict mode: the ACP client cannot run: {why}"
+            );
             eprintln!("skipped: {why}");
             return;
         }

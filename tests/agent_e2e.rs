@@ -1,6 +1,7 @@
 //! End-to-end: `jingu ask` against the scripted model server (a real HTTP server on 127.0.0.1
 //! replaying OpenAI-format tool-call conversations), checking files, snapshots, audit and exactly
 //! what was sent to the model.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/scripted.rs"]
 mod scripted;
@@ -78,8 +79,8 @@ fn multi_file_refactor_is_one_run_that_rolls_back_and_forward() {
     assert!(
         results[0].starts_with(&format!(
             "src/lib.rs:1-4 function old_name (version {}, symbol {})\n",
-            jingu::realdoc::version(LIB_RS.as_bytes()),
-            jingu::realdoc::version(&LIB_RS.as_bytes()[..LIB_RS.find("}\n").expect("end") + 1])
+            jingu_realdoc::version(LIB_RS.as_bytes()),
+            jingu_realdoc::version(&LIB_RS.as_bytes()[..LIB_RS.find("}\n").expect("end") + 1])
         )),
         "{results:?}"
     );

@@ -1,4 +1,5 @@
 //! End-to-end: the real `jingu` binary's command line (DESIGN §2).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::process::Command;
 
@@ -42,7 +43,7 @@ fn symbols_json_matches_the_contract() {
         let version = obj.remove("version").expect("version");
         assert_eq!(
             version,
-            jingu::realdoc::version(&text.as_bytes()[start..end])
+            jingu_realdoc::version(&text.as_bytes()[start..end])
         );
         let col = |b: usize| b - text[..b].rfind('\n').map_or(0, |i| i + 1) + 1;
         assert_eq!(obj.remove("start_col"), Some(Value::from(col(start))));

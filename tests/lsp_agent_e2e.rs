@@ -1,6 +1,7 @@
 //! End-to-end: the agent and the edit/snapshot/rollback commands through the real `jingu lsp`
 //! binary, with the scripted model server — open buffers edited through `workspace/applyEdit`,
 //! confirmations through `window/showMessageRequest`, progress, and cancellation.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/lsp.rs"]
 mod lsp;

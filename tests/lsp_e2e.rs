@@ -1,4 +1,5 @@
 //! End-to-end: the real `jingu lsp` binary over stdio.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/lsp.rs"]
 mod lsp;

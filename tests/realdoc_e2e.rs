@@ -3,6 +3,8 @@
 //! and SIGKILLs during edits and rollbacks (a file is always its old or its new content, and the
 //! snapshot history always catches up with the disk).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
+
 #[path = "support/scripted.rs"]
 mod scripted;
 
@@ -11,7 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use jingu::realdoc::version;
+use jingu_realdoc::version;
 use scripted::{Fixture, stderr, stdout};
 
 const RS: &str =
@@ -566,7 +568,7 @@ fn own_history_replays_byte_identically() {
         .output()
         .expect("python3 scripts/replay-extract.py");
     assert!(extract.status.success(), "{}", stderr(&extract));
-    let mut tally = jingu::realdoc::replay::Tally::default();
+    let mut tally = jingu_realdoc::replay::Tally::default();
     let dir = out.path().join("self");
     let mut pairs: Vec<_> = std::fs::read_dir(&dir)
         .expect("pairs")
@@ -585,9 +587,9 @@ fn own_history_replays_byte_identically() {
             .nth(1)
             .unwrap_or_default()
             .to_string();
-        let lang = jingu::syntax::Language::detect(Path::new(&path), &before);
-        if let Some(r) = jingu::realdoc::replay::replay(lang, &before, &after) {
-            if r.outcome != jingu::realdoc::replay::Replayed::Identical {
+        let lang = jingu_syntax::Language::detect(Path::new(&path), &before);
+        if let Some(r) = jingu_realdoc::replay::replay(lang, &before, &after) {
+            if r.outcome != jingu_realdoc::replay::Replayed::Identical {
                 wrong.push(format!("{meta}: {:?}", r.outcome));
             }
             tally.add(&r);

@@ -1,5 +1,6 @@
 //! End-to-end: `jingu review` and `jingu.review` through the real binary, against the scripted
 //! model server. A git repository holds the base; the working tree changes two functions.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 #[path = "support/lsp.rs"]
 mod lsp;
@@ -175,7 +176,7 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     let path = fx.base.join("review.sarif");
     std::fs::write(&path, stdout(&out)).expect("write");
     let schema =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sarif-schema-2.1.0.json");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sarif-schema-2.1.0.json");
     let check = Command::new("python3")
         .arg("-c")
         .arg(

@@ -7,11 +7,12 @@
 //! files in the same run, sends the whole file as context and receives the whole file rewritten.
 //! Tokens are estimated as bytes / 4 for both. Target: ≥ 10× fewer. `JINGU_BENCH_QUICK=1` uses
 //! fewer files.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::path::{Path, PathBuf};
 
-use jingu::agent::read;
-use jingu::syntax::{self, Language, SymbolKind};
+use jingu_core::agent::read;
+use jingu_syntax::{self as syntax, Language, SymbolKind};
 
 fn corpora() -> Vec<PathBuf> {
     let mut roots = Vec::new();
@@ -55,7 +56,7 @@ fn main() {
             if used == per_corpus {
                 break;
             }
-            let Ok(text) = syntax::index::read_source(&path) else {
+            let Ok(text) = jingu_index::read_source(&path) else {
                 continue;
             };
             if text.lines().count() <= 500 {

@@ -7,12 +7,13 @@
 //!     its own text round-trips byte-identically, a check of the engine on real code.
 //!
 //! `JINGU_BENCH_QUICK=1` shrinks iteration counts and the real-file sample for CI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use jingu::realdoc::{EditRequest, Op, ParsedFile, Target, plan, plan_parsed};
-use jingu::syntax::{Language, SymbolKind, file_symbols, parse};
+use jingu_realdoc::{EditRequest, Op, ParsedFile, Target, plan, plan_parsed};
+use jingu_syntax::{Language, SymbolKind, file_symbols, parse};
 
 const MIN_LINES: usize = 500;
 

@@ -2,14 +2,15 @@
 //! universal-ctags on the same trees in the same run, plus the cost of re-indexing one file.
 //!
 //! `cargo bench --bench index`; `JINGU_BENCH_QUICK=1` indexes a few sub-trees only.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use jingu::docs::{Document, Encoding};
-use jingu::syntax::Language;
-use jingu::syntax::index::Index;
+use jingu_docs::{Document, Encoding};
+use jingu_index::Index;
+use jingu_syntax::Language;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
 
 fn command_output(cmd: &str, args: &[&str]) -> Option<String> {
@@ -76,7 +77,7 @@ fn ctags_time(root: &Path, runs: usize) -> Option<Duration> {
 
 /// py-tree-sitter tagging the same tree (Rust and Python files): (files, tags, best time).
 fn py_tags_time(root: &Path, runs: usize) -> Option<(usize, usize, Duration)> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/py_tags.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py_tags.py");
     let mut best: Option<(usize, usize, Duration)> = None;
     for _ in 0..runs {
         let out = command_output(
@@ -163,7 +164,7 @@ fn parse_floor(index: &Index, root: &Path, threads: usize) -> Duration {
                     let Some((language, text)) = texts.get(i) else {
                         break;
                     };
-                    std::hint::black_box(jingu::syntax::parse(*language, text, None));
+                    std::hint::black_box(jingu_syntax::parse(*language, text, None));
                 }
             });
         }

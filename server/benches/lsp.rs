@@ -6,6 +6,7 @@
 //! request the server answers without parsing (`documentSymbol` on a one-line document), so the
 //! ratio shows what incremental parsing and extraction add to protocol overhead.
 //! Target: p99 ≤ 10 ms. `JINGU_BENCH_QUICK=1` runs fewer rounds.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;

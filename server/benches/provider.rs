@@ -5,11 +5,12 @@
 //! stack (request encoding, reqwest, retries wrapper, SSE parsing, OpenAI decoder, event stream) and
 //! through a raw keep-alive TCP client that writes a pre-built HTTP request and scans the bytes for the
 //! end of the first event. The difference is what Jingu adds. `JINGU_BENCH_QUICK=1` runs fewer rounds.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use jingu::providers::{CancelToken, ChatRequest, Event, Message, Provider, ProvidersConfig};
+use jingu_providers::{CancelToken, ChatRequest, Event, Message, Provider, ProvidersConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

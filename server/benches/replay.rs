@@ -8,8 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use jingu::realdoc::replay::{Replayed, Tally, replay};
-use jingu::syntax::Language;
+use jingu_realdoc::replay::{Replayed, Tally, replay};
+use jingu_syntax::Language;
 
 fn main() {
     let dir = std::env::var_os("JINGU_REPLAY_DIR")
@@ -77,11 +77,11 @@ fn main() {
 
 /// The batch and how its result differs from the real after text (for investigating).
 fn show(language: Option<Language>, before: &str, after: &str) {
-    let batch = jingu::realdoc::replay::derive_batch(language, before, after);
+    let batch = jingu_realdoc::replay::derive_batch(language, before, after);
     for e in &batch {
         println!("    {} {}: {:?}", e.op, e.target, e.text);
     }
-    match jingu::realdoc::plan_many(before, language, &batch) {
+    match jingu_realdoc::plan_many(before, language, &batch) {
         Ok(p) => {
             let d = similar::TextDiff::from_lines(after, &p.new_text);
             println!(

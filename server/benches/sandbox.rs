@@ -1,8 +1,9 @@
 //! Cost of confinement per command: `true` under each available backend vs unconfined
 //! (`Mode::Off`, which still scrubs the environment and applies limits). Prints the ratios, then
 //! runs the divan benchmarks. `JINGU_BENCH_QUICK=1` shrinks the sample for CI.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
-use jingu::sandbox::{Backend, Mode, SandboxConfig, probe, run};
+use jingu_sandbox::{Backend, Mode, SandboxConfig, probe, run};
 use std::time::{Duration, Instant};
 
 fn config(ws: &std::path::Path, mode: Mode, backend: Backend) -> SandboxConfig {

@@ -3,13 +3,14 @@
 //! same tree — `git add -A && git commit -q` after changing one file.
 //!
 //! `cargo bench --bench snapshot`; `JINGU_BENCH_QUICK=1` skips the 100k-file workspace.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use jingu::snapshots::{Change, Meta, Store};
-use jingu::workspace::Workspace;
+use jingu_fs::workspace::Workspace;
+use jingu_snapshots::{Change, Meta, Store};
 
 fn main() {
     let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub const TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(30);
 
-pub struct LspClient {
+pub(crate) struct LspClient {
     child: Child,
     stdin: ChildStdin,
     incoming: Receiver<Value>,
@@ -25,14 +25,14 @@ pub struct LspClient {
 
 impl LspClient {
     /// Send a request without waiting; returns its id (see [`LspClient::wait_response`]).
-    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
+    pub(crate) fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         id
     }
 
-    pub fn start(workspace: &Path, envs: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(workspace: &Path, envs: &[(&str, &str)]) -> Self {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jingu"));
         cmd.arg("lsp")
             .current_dir(workspace)
@@ -73,32 +73,32 @@ impl LspClient {
         }
     }
 
-    pub fn send_raw(&mut self, bytes: &[u8]) {
+    pub(crate) fn send_raw(&mut self, bytes: &[u8]) {
         self.stdin.write_all(bytes).expect("write to server");
         self.stdin.flush().expect("flush");
     }
 
-    pub fn send(&mut self, msg: &Value) {
+    pub(crate) fn send(&mut self, msg: &Value) {
         let body = serde_json::to_vec(msg).expect("serialize");
         let header = format!("Content-Length: {}\r\n\r\n", body.len());
         self.send_raw(header.as_bytes());
         self.send_raw(&body);
     }
 
-    pub fn notify(&mut self, method: &str, params: Value) {
+    pub(crate) fn notify(&mut self, method: &str, params: Value) {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
     /// Send a request and wait for its response (`Ok(result)` or `Err(error)`), answering server
     /// requests and collecting notifications meanwhile.
-    pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         self.wait_response(id)
     }
 
-    pub fn wait_response(&mut self, id: i64) -> Result<Value, Value> {
+    pub(crate) fn wait_response(&mut self, id: i64) -> Result<Value, Value> {
         if let Some(pos) = self
             .notifications
             .iter()
@@ -156,7 +156,7 @@ impl LspClient {
     }
 
     /// Handle whatever arrives within `wait` (answering server requests), then return.
-    pub fn pump(&mut self, wait: Duration) {
+    pub(crate) fn pump(&mut self, wait: Duration) {
         let deadline = Instant::now() + wait;
         while let Ok(msg) = self
             .incoming
@@ -171,7 +171,7 @@ impl LspClient {
     }
 
     /// Wait until a notification with `method` arrives (or panic after the timeout).
-    pub fn wait_notification(&mut self, method: &str) -> Value {
+    pub(crate) fn wait_notification(&mut self, method: &str) -> Value {
         if let Some(pos) = self
             .notifications
             .iter()
@@ -192,7 +192,7 @@ impl LspClient {
         }
     }
 
-    pub fn initialize(&mut self, root: &Path, position_encodings: &[&str]) -> Value {
+    pub(crate) fn initialize(&mut self, root: &Path, position_encodings: &[&str]) -> Value {
         let uri = file_uri(root);
         let result = self
             .request(
@@ -214,7 +214,7 @@ impl LspClient {
     }
 
     /// `shutdown` + `exit`; returns the exit status code.
-    pub fn shutdown(mut self) -> Option<i32> {
+    pub(crate) fn shutdown(mut self) -> Option<i32> {
         self.request("shutdown", Value::Null)
             .expect("shutdown succeeds");
         self.notify("exit", Value::Null);
@@ -239,7 +239,7 @@ impl Drop for LspClient {
     }
 }
 
-pub fn file_uri(path: &Path) -> String {
+pub(crate) fn file_uri(path: &Path) -> String {
     format!("file://{}", path.display())
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
     pub base: PathBuf,
     /// The workspace (canonical).
@@ -21,7 +21,7 @@ pub struct Fixture {
 
 impl Fixture {
     /// A workspace holding `files`, with no model server yet.
-    pub fn new(files: &[(&str, &str)]) -> Self {
+    pub(crate) fn new(files: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let base = dir.path().canonicalize().expect("canon");
         let root = base.join("ws");
@@ -44,13 +44,13 @@ impl Fixture {
 
     /// Start the scripted server with `turns` (model_server.py's script format) and write a user
     /// config routing to it; `extra_config` is appended (e.g. a `[policy]` section).
-    pub fn serve(&mut self, turns: &Value, extra_config: &str) {
+    pub(crate) fn serve(&mut self, turns: &Value, extra_config: &str) {
         let script = self.base.join("script.json");
         std::fs::write(&script, serde_json::to_vec(turns).expect("json")).expect("write script");
         let port_file = self.base.join("port");
         let _ = std::fs::remove_file(&port_file);
         let server = Command::new("python3")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/support/model_server.py"))
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/support/model_server.py"))
             .arg(&script)
             .arg("--port-file")
             .arg(&port_file)
@@ -78,7 +78,7 @@ impl Fixture {
     }
 
     /// Environment for a `jingu` process: this fixture's state, config and no enterprise policy.
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         vec![
             ("JINGU_STATE_DIR".into(), self.state.display().to_string()),
             ("JINGU_CONFIG".into(), self.config.display().to_string()),
@@ -94,7 +94,7 @@ impl Fixture {
         ]
     }
 
-    pub fn jingu(&self, args: &[&str]) -> std::process::Output {
+    pub(crate) fn jingu(&self, args: &[&str]) -> std::process::Output {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jingu"));
         cmd.args(args).current_dir(&self.root).stdin(Stdio::null());
         for (k, v) in self.env() {
@@ -103,12 +103,12 @@ impl Fixture {
         cmd.output().expect("run jingu")
     }
 
-    pub fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("read {rel}: {e}"))
     }
 
     /// Every request the model server received, in order.
-    pub fn requests(&self) -> Vec<Value> {
+    pub(crate) fn requests(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
@@ -126,10 +126,10 @@ impl Drop for Fixture {
     }
 }
 
-pub fn stdout(out: &std::process::Output) -> String {
+pub(crate) fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-pub fn stderr(out: &std::process::Output) -> String {
+pub(crate) fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }

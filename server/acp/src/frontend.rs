@@ -1,0 +1,281 @@
+//! The ACP client as an [`ops::Frontend`]: streamed model text becomes `agent_message_chunk`,
+//! confirmations become `session/request_permission` on a `tool_call` card, every applied edit a
+//! completed `tool_call` with `diff` content, and — when the client offers both `fs` methods —
+//! files are read and written through the client so its unsaved buffers are respected.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use agent_client_protocol::Client;
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{
+    ContentBlock, ContentChunk, Diff, PermissionOption, PermissionOptionKind, ReadTextFileRequest,
+    RequestPermissionOutcome, RequestPermissionRequest, SessionNotification, SessionUpdate,
+    TextContent, ToolCall, ToolCallContent, ToolCallLocation, ToolCallStatus, ToolCallUpdate,
+    ToolCallUpdateFields, ToolKind, WriteTextFileRequest,
+};
+
+use super::mode::Mode;
+use jingu_core::ops::{Approval, EditOutcome, Frontend};
+use jingu_providers::CancelToken;
+use jingu_realdoc::Planned;
+
+pub(crate) const ALLOW_ONCE: &str = "allow-once";
+pub(crate) const REJECT_ONCE: &str = "reject-once";
+
+/// How long a synchronous `fs/read_text_file` may take before the file is read from disk instead.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+static NEXT_CALL: AtomicU64 = AtomicU64::new(1);
+
+pub(crate) struct AcpFrontend {
+    cx: ConnectionTo<Client>,
+    session_id: String,
+    root: PathBuf,
+    mode: Mode,
+    /// The client offered both `fs/read_text_file` and `fs/write_text_file`.
+    client_fs: bool,
+    cancel: CancelToken,
+    /// The approved edit card waiting for its outcome.
+    pending_edit: Mutex<Option<String>>,
+    /// Approved command cards, closed when the prompt ends (the host reports no command result).
+    open_calls: Mutex<Vec<String>>,
+    streamed: Mutex<String>,
+}
+
+impl AcpFrontend {
+    pub(crate) fn new(
+        cx: ConnectionTo<Client>,
+        session_id: String,
+        root: PathBuf,
+        mode: Mode,
+        client_fs: bool,
+        cancel: CancelToken,
+    ) -> Self {
+        Self {
+            cx,
+            session_id,
+            root,
+            mode,
+            client_fs,
+            cancel,
+            pending_edit: Mutex::new(None),
+            open_calls: Mutex::new(Vec::new()),
+            streamed: Mutex::new(String::new()),
+        }
+    }
+
+    pub(crate) fn send(&self, update: SessionUpdate) {
+        let note = SessionNotification::new(self.session_id.clone(), update);
+        if let Err(e) = self.cx.send_notification(note) {
+            tracing::warn!("cannot send session/update: {e:?}");
+        }
+    }
+
+    pub(crate) fn message(&self, text: &str) {
+        self.send(SessionUpdate::AgentMessageChunk(ContentChunk::new(
+            ContentBlock::Text(TextContent::new(text)),
+        )));
+    }
+
+    /// The model text streamed so far.
+    pub(crate) fn streamed(&self) -> String {
+        lock(&self.streamed).clone()
+    }
+
+    /// Close the command cards still open when the prompt ends.
+    pub(crate) fn finish(&self, status: ToolCallStatus) {
+        for id in lock(&self.open_calls).drain(..) {
+            self.update(&id, ToolCallUpdateFields::new().status(status));
+        }
+        // An approved edit that never reported back was refused after approval (e.g. the file
+        // changed under it).
+        if let Some(id) = lock(&self.pending_edit).take() {
+            self.update(
+                &id,
+                ToolCallUpdateFields::new().status(ToolCallStatus::Failed),
+            );
+        }
+    }
+
+    fn update(&self, id: &str, fields: ToolCallUpdateFields) {
+        self.send(SessionUpdate::ToolCallUpdate(ToolCallUpdate::new(
+            id.to_string(),
+            fields,
+        )));
+    }
+
+    fn abs(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    async fn ask_client(&self, id: &str, approval: &Approval) -> bool {
+        let options = vec![
+            PermissionOption::new(ALLOW_ONCE, "Allow once", PermissionOptionKind::AllowOnce),
+            PermissionOption::new(REJECT_ONCE, "Reject", PermissionOptionKind::RejectOnce),
+        ];
+        let call = ToolCallUpdate::new(
+            id.to_string(),
+            ToolCallUpdateFields::new()
+                .title(approval.summary.clone())
+                .kind(kind(approval.tool))
+                .status(ToolCallStatus::Pending),
+        );
+        let request = RequestPermissionRequest::new(self.session_id.clone(), call, options);
+        let sent = self.cx.send_request(request).block_task();
+        tokio::select! {
+            r = sent => match r {
+                Ok(resp) => matches!(
+                    resp.outcome,
+                    RequestPermissionOutcome::Selected(ref s) if &*s.option_id.0 == ALLOW_ONCE
+                ),
+                Err(e) => {
+                    tracing::warn!("session/request_permission failed: {e:?}");
+                    false
+                }
+            },
+            // A cancelled prompt answers its open question with no.
+            _ = self.cancel.cancelled() => false,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn kind(tool: &str) -> ToolKind {
+    match tool {
+        "edit" => ToolKind::Edit,
+        "run_command" => ToolKind::Execute,
+        _ => ToolKind::Other,
+    }
+}
+
+fn new_call_id() -> String {
+    format!("call-{}", NEXT_CALL.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The 1-based line of the first difference, for the card's location.
+fn first_changed_line(old: &str, new: &str) -> u32 {
+    let same = old
+        .lines()
+        .zip(new.lines())
+        .take_while(|(a, b)| a == b)
+        .count();
+    u32::try_from(same + 1).unwrap_or(u32::MAX)
+}
+
+impl Frontend for AcpFrontend {
+    fn buffer_text(&self, rel: &str) -> Option<String> {
+        if !self.client_fs {
+            return None;
+        }
+        // `buffer_text` is synchronous; the agent runs on a multi-threaded runtime, so this worker
+        // may block on the client's answer while the connection keeps running on the others.
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return None;
+        }
+        let request = ReadTextFileRequest::new(self.session_id.clone(), self.abs(rel));
+        let sent = self.cx.send_request(request).block_task();
+        let got = tokio::task::block_in_place(|| {
+            handle.block_on(async { tokio::time::timeout(READ_TIMEOUT, sent).await })
+        });
+        match got {
+            Ok(Ok(resp)) => Some(resp.content),
+            Ok(Err(e)) => {
+                tracing::debug!("fs/read_text_file {rel}: {e:?}; reading from disk");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    async fn apply_to_buffer(
+        &self,
+        rel: &str,
+        _old: &str,
+        planned: &Planned,
+    ) -> Result<bool, String> {
+        if !self.client_fs {
+            return Ok(false);
+        }
+        let request = WriteTextFileRequest::new(
+            self.session_id.clone(),
+            self.abs(rel),
+            planned.new_text.clone(),
+        );
+        match self.cx.send_request(request).block_task().await {
+            Ok(_) => Ok(true),
+            Err(e) => Err(format!("fs/write_text_file failed: {}", e.message)),
+        }
+    }
+
+    async fn approve(&self, approval: &Approval) -> bool {
+        let id = new_call_id();
+        self.send(SessionUpdate::ToolCall(
+            ToolCall::new(id.clone(), approval.summary.clone())
+                .kind(kind(approval.tool))
+                .status(ToolCallStatus::Pending)
+                .content(vec![ToolCallContent::from(approval.detail.clone())]),
+        ));
+        let yes = self.mode.pre_approves(approval.tool) || self.ask_client(&id, approval).await;
+        if !yes {
+            self.update(
+                &id,
+                ToolCallUpdateFields::new().status(ToolCallStatus::Failed),
+            );
+            return false;
+        }
+        self.update(
+            &id,
+            ToolCallUpdateFields::new().status(ToolCallStatus::InProgress),
+        );
+        if approval.tool == "edit" {
+            *lock(&self.pending_edit) = Some(id);
+        } else {
+            lock(&self.open_calls).push(id);
+        }
+        true
+    }
+
+    fn progress(&self, message: &str) {
+        self.send(SessionUpdate::AgentThoughtChunk(ContentChunk::new(
+            ContentBlock::Text(TextContent::new(format!("{message}\n"))),
+        )));
+    }
+
+    fn reasoning(&self, delta: &str) {
+        lock(&self.streamed).push_str(delta);
+        self.message(delta);
+    }
+
+    fn edit_applied(&self, outcome: &EditOutcome, old: &str, new: &str) {
+        let abs = self.abs(&outcome.path);
+        let content = vec![ToolCallContent::Diff(
+            Diff::new(abs.clone(), new).old_text(old.to_string()),
+        )];
+        let locations = vec![ToolCallLocation::new(abs).line(first_changed_line(old, new))];
+        let title = format!("{} (snapshot {})", outcome.summary, outcome.snapshot_id);
+        match lock(&self.pending_edit).take() {
+            Some(id) => self.update(
+                &id,
+                ToolCallUpdateFields::new()
+                    .title(title)
+                    .status(ToolCallStatus::Completed)
+                    .content(content)
+                    .locations(locations),
+            ),
+            None => self.send(SessionUpdate::ToolCall(
+                ToolCall::new(new_call_id(), title)
+                    .kind(ToolKind::Edit)
+                    .status(ToolCallStatus::Completed)
+                    .content(content)
+                    .locations(locations),
+            )),
+        }
+    }
+}

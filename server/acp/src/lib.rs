@@ -1,0 +1,191 @@
+//! `jingu acp`: the Agent Client Protocol (JSON-RPC over stdio) for Zed, JetBrains and Neovim
+//! agent hosts. Another [`jingu_core::ops::Frontend`] over the same agent, policy, snapshots and audit
+//! as the CLI and LSP; this module only translates. Handlers never return an error to the SDK
+//! (which would end the connection): failures are answered as JSON-RPC errors.
+
+mod error;
+mod frontend;
+mod mode;
+mod prompt;
+mod session;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use agent_client_protocol::schema::ProtocolVersion;
+use agent_client_protocol::v1::Responder;
+use agent_client_protocol::v1::schema::{
+    AgentCapabilities, CancelNotification, ContentBlock, ContentChunk, Implementation,
+    InitializeRequest, InitializeResponse, LoadSessionRequest, LoadSessionResponse,
+    NewSessionRequest, NewSessionResponse, PromptCapabilities, PromptRequest, SessionNotification,
+    SessionUpdate, SetSessionModeRequest, SetSessionModeResponse, TextContent,
+};
+use agent_client_protocol::{Agent, ConnectTo};
+
+pub use error::AcpError;
+pub use mode::Mode;
+use session::Sessions;
+
+/// What the connection knows: its sessions and what the client can do.
+#[derive(Default)]
+struct Server {
+    sessions: Sessions,
+    /// The client offered both `fs/read_text_file` and `fs/write_text_file`.
+    client_fs: AtomicBool,
+}
+
+/// Answer a request with `result`, as a JSON-RPC error when it failed.
+fn answer<T: agent_client_protocol::JsonRpcResponse>(
+    responder: Responder<T>,
+    result: Result<T, AcpError>,
+) -> Result<(), agent_client_protocol::Error> {
+    let sent = match result {
+        Ok(r) => responder.respond(r),
+        Err(e) => responder.respond_with_error(e.into()),
+    };
+    if let Err(e) = sent {
+        tracing::warn!("cannot answer the client: {e:?}");
+    }
+    Ok(())
+}
+
+fn chunk(text: &str) -> ContentChunk {
+    ContentChunk::new(ContentBlock::Text(TextContent::new(text)))
+}
+
+/// Serve ACP on `transport` until the client goes away.
+pub async fn serve(
+    transport: impl ConnectTo<Agent> + 'static,
+) -> Result<(), agent_client_protocol::Error> {
+    let server = Arc::new(Server::default());
+    let (s1, s2, s3, s4, s5, s6) = (
+        server.clone(),
+        server.clone(),
+        server.clone(),
+        server.clone(),
+        server.clone(),
+        server,
+    );
+    Agent
+        .v1()
+        .name("jingu")
+        .on_receive_request(
+            async move |req: InitializeRequest, responder, _cx| {
+                let fs = &req.client_capabilities.fs;
+                s1.client_fs
+                    .store(fs.read_text_file && fs.write_text_file, Ordering::Relaxed);
+                let caps = AgentCapabilities::new()
+                    .load_session(true)
+                    .prompt_capabilities(PromptCapabilities::new());
+                answer(
+                    responder,
+                    Ok(InitializeResponse::new(ProtocolVersion::V1)
+                        .agent_capabilities(caps)
+                        .agent_info(Implementation::new("jingu", env!("CARGO_PKG_VERSION")))),
+                )
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |req: NewSessionRequest, responder, _cx| {
+                if !req.mcp_servers.is_empty() {
+                    // MCP servers come from policy (`[mcp]`), never from the client.
+                    tracing::warn!(
+                        "ignoring {} client-provided MCP server(s); configure them in policy",
+                        req.mcp_servers.len()
+                    );
+                }
+                let made = s2
+                    .sessions
+                    .create(&req.cwd)
+                    .map(|acp| NewSessionResponse::new(acp.id.clone()).modes(acp.mode().state()));
+                answer(responder, made)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |req: LoadSessionRequest, responder, cx| {
+                let loaded = s3.sessions.load(&req.session_id.0, &req.cwd).map(|acp| {
+                    // Replay the conversation so the client can rebuild its panel.
+                    for turn in acp.turns() {
+                        for update in [
+                            SessionUpdate::UserMessageChunk(chunk(&turn.user)),
+                            SessionUpdate::AgentMessageChunk(chunk(&turn.agent)),
+                        ] {
+                            let note = SessionNotification::new(acp.id.clone(), update);
+                            if let Err(e) = cx.send_notification(note) {
+                                tracing::warn!("cannot replay session {}: {e:?}", acp.id);
+                            }
+                        }
+                    }
+                    tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());
+                    LoadSessionResponse::new().modes(acp.mode().state())
+                });
+                answer(responder, loaded)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |req: SetSessionModeRequest, responder, cx| {
+                let set = s4.sessions.get(&req.session_id.0).and_then(|acp| {
+                    let mode = Mode::parse(&req.mode_id.0)
+                        .ok_or_else(|| AcpError::UnknownMode(req.mode_id.0.to_string()))?;
+                    acp.set_mode(mode);
+                    let update = SessionUpdate::CurrentModeUpdate(
+                        agent_client_protocol::v1::schema::CurrentModeUpdate::new(mode.id()),
+                    );
+                    let _ = cx.send_notification(SessionNotification::new(acp.id.clone(), update));
+                    Ok(SetSessionModeResponse::new())
+                });
+                answer(responder, set)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |req: PromptRequest, responder, cx| {
+                let acp = match s5.sessions.get(&req.session_id.0) {
+                    Ok(acp) => acp,
+                    Err(e) => return answer(responder, Err(e)),
+                };
+                let client_fs = s5.client_fs.load(Ordering::Relaxed);
+                // The run leaves the dispatch loop so that cancellations, permission answers and
+                // file reads keep flowing while it works.
+                tokio::spawn(async move {
+                    let result = prompt::run(acp, req, cx, client_fs).await;
+                    let _ = answer(responder, result);
+                });
+                Ok(())
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_notification(
+            async move |note: CancelNotification, _cx| {
+                match s6.sessions.get(&note.session_id.0) {
+                    Ok(acp) => {
+                        if !acp.cancel() {
+                            tracing::debug!("session/cancel for {}: nothing running", acp.id);
+                        }
+                    }
+                    Err(e) => tracing::warn!("session/cancel: {e}"),
+                }
+                Ok(())
+            },
+            agent_client_protocol::on_receive_notification!(),
+        )
+        .connect_to(transport)
+        .await
+}
+
+/// `jingu acp`: serve on stdin/stdout. Logs go to stderr (or `log_file`), never stdout.
+pub fn run_stdio() -> anyhow::Result<()> {
+    // Multi-threaded: `Frontend::buffer_text` is synchronous and blocks one worker on the client.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(serve(agent_client_protocol::Stdio::new()))
+        .map_err(|e| anyhow::anyhow!("ACP connection failed: {e:?}"))
+}

@@ -1,0 +1,108 @@
+//! `session/prompt`: one agent run for one user message, streamed as `session/update`s.
+
+use std::sync::Arc;
+
+use agent_client_protocol::Client;
+use agent_client_protocol::v1::ConnectionTo;
+use agent_client_protocol::v1::schema::{
+    ContentBlock, PromptRequest, PromptResponse, StopReason as AcpStop, ToolCallStatus,
+};
+
+use super::error::AcpError;
+use super::frontend::AcpFrontend;
+use super::session::{AcpSession, Turn};
+use jingu_core::agent::{self, AskRequest, RunConfig, StopReason};
+
+/// Clears the session's in-flight marker however the prompt ends.
+struct Active<'a>(&'a AcpSession);
+
+impl Drop for Active<'_> {
+    fn drop(&mut self) {
+        self.0.finish_prompt();
+    }
+}
+
+/// The user's text: text blocks verbatim, links to resources named so the model can read them.
+pub(crate) fn prompt_text(blocks: &[ContentBlock]) -> String {
+    let mut out = Vec::new();
+    for block in blocks {
+        match block {
+            ContentBlock::Text(t) => out.push(t.text.clone()),
+            ContentBlock::ResourceLink(l) => out.push(format!("(attached: {})", l.uri)),
+            _ => {}
+        }
+    }
+    out.join("\n")
+}
+
+pub(crate) async fn run(
+    acp: Arc<AcpSession>,
+    req: PromptRequest,
+    cx: ConnectionTo<Client>,
+    client_fs: bool,
+) -> Result<PromptResponse, AcpError> {
+    let text = prompt_text(&req.prompt);
+    if text.trim().is_empty() {
+        return Err(AcpError::EmptyPrompt);
+    }
+    let cancel = acp.start_prompt()?;
+    let _active = Active(&acp);
+    let session = acp.open()?;
+    let fe = AcpFrontend::new(
+        cx,
+        acp.id.clone(),
+        acp.root.clone(),
+        acp.mode(),
+        client_fs,
+        cancel.clone(),
+    );
+    let ask = AskRequest {
+        instruction: acp.instruction(&text),
+        ..Default::default()
+    };
+    let outcome = agent::ask(&session, &fe, &ask, &RunConfig::default(), cancel.clone()).await;
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            fe.finish(ToolCallStatus::Failed);
+            return Err(e.into());
+        }
+    };
+    // ACP requires `cancelled` after `session/cancel`, also when the cancellation reached the
+    // provider mid-request and surfaced as a model error.
+    let cancelled = cancel.is_cancelled() || matches!(outcome.stop, StopReason::Cancelled);
+    fe.finish(if cancelled {
+        ToolCallStatus::Failed
+    } else {
+        ToolCallStatus::Completed
+    });
+    // The summary reaches the client only if the model did not already stream it.
+    if !fe.streamed().trim_end().ends_with(outcome.summary.trim()) && !cancelled {
+        fe.message(&format!("\n{}", outcome.summary));
+    }
+    acp.record(Turn {
+        user: text,
+        agent: outcome.summary.clone(),
+        run_id: Some(outcome.run_id.clone()),
+    });
+    let stop = match outcome.stop {
+        _ if cancelled => AcpStop::Cancelled,
+        StopReason::Finished | StopReason::ModelError(_) => AcpStop::EndTurn,
+        StopReason::StepLimit => AcpStop::MaxTurnRequests,
+        StopReason::TokenBudget => AcpStop::MaxTokens,
+        StopReason::Cancelled => AcpStop::Cancelled,
+        StopReason::Refused(_) => AcpStop::Refusal,
+    };
+    // Jingu's own result rides in `_meta`: the run to roll back and the snapshot of each edit.
+    let edits: Vec<serde_json::Value> = outcome
+        .edits
+        .iter()
+        .map(|e| serde_json::json!({"path": e.path, "snapshotId": e.snapshot_id}))
+        .collect();
+    let mut meta = serde_json::Map::new();
+    meta.insert(
+        "jingu".into(),
+        serde_json::json!({"runId": outcome.run_id, "edits": edits}),
+    );
+    Ok(PromptResponse::new(stop).meta(meta))
+}

@@ -1,0 +1,192 @@
+//! ACP sessions: an agent conversation bound to a workspace (the client's `cwd`) and the identity
+//! that opened it, kept in memory with the ids of the snapshot runs its prompts produced.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::error::AcpError;
+use super::mode::Mode;
+use jingu_core::ops::Session;
+use jingu_providers::CancelToken;
+
+/// Earlier turns given to the model as context, newest last.
+const MAX_CONTEXT_TURNS: usize = 6;
+/// Longest text of one earlier turn given as context.
+const MAX_CONTEXT_CHARS: usize = 2000;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Turn {
+    pub user: String,
+    pub agent: String,
+    pub run_id: Option<String>,
+}
+
+#[derive(Debug)]
+struct State {
+    mode: Mode,
+    turns: Vec<Turn>,
+    /// The prompt in flight, cancelled by `session/cancel`.
+    active: Option<CancelToken>,
+}
+
+#[derive(Debug)]
+pub(crate) struct AcpSession {
+    pub id: String,
+    /// The workspace root the session is bound to.
+    pub root: PathBuf,
+    /// The identity subject that opened the session; later prompts must act as the same subject.
+    pub subject: String,
+    state: Mutex<State>,
+}
+
+impl AcpSession {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn mode(&self) -> Mode {
+        self.state().mode
+    }
+
+    pub(crate) fn set_mode(&self, mode: Mode) {
+        self.state().mode = mode;
+    }
+
+    pub(crate) fn turns(&self) -> Vec<Turn> {
+        self.state().turns.clone()
+    }
+
+    pub(crate) fn run_ids(&self) -> Vec<String> {
+        self.state()
+            .turns
+            .iter()
+            .filter_map(|t| t.run_id.clone())
+            .collect()
+    }
+
+    pub(crate) fn record(&self, turn: Turn) {
+        self.state().turns.push(turn);
+    }
+
+    /// Mark a prompt as running; refuses a second concurrent prompt in the same conversation.
+    pub(crate) fn start_prompt(&self) -> Result<CancelToken, AcpError> {
+        let mut st = self.state();
+        if st.active.is_some() {
+            return Err(AcpError::Busy(self.id.clone()));
+        }
+        let token = CancelToken::new();
+        st.active = Some(token.clone());
+        Ok(token)
+    }
+
+    pub(crate) fn finish_prompt(&self) {
+        self.state().active = None;
+    }
+
+    /// Cancel the prompt in flight, if any; `false` when nothing was running.
+    pub(crate) fn cancel(&self) -> bool {
+        match &self.state().active {
+            Some(token) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The instruction for the agent: the new prompt, preceded by the recent conversation.
+    pub(crate) fn instruction(&self, prompt: &str) -> String {
+        let turns = self.turns();
+        if turns.is_empty() {
+            return prompt.to_string();
+        }
+        let mut out = String::from("Earlier in this conversation:\n");
+        for t in turns.iter().rev().take(MAX_CONTEXT_TURNS).rev() {
+            out.push_str(&format!(
+                "User: {}\nJingu: {}\n",
+                clip(&t.user),
+                clip(&t.agent)
+            ));
+        }
+        out.push_str("\nNow: ");
+        out.push_str(prompt);
+        out
+    }
+
+    /// Open the workspace for one prompt, with this session's mode applied to the policy. The
+    /// policy and identity are re-read every time, so an enterprise change applies at once.
+    pub(crate) fn open(&self) -> Result<Session, AcpError> {
+        let mut session = Session::open(&self.root)?;
+        if session.identity.subject != self.subject {
+            return Err(AcpError::IdentityChanged {
+                was: self.subject.clone(),
+                now: session.identity.subject.clone(),
+            });
+        }
+        self.mode().restrict(&mut session.policy);
+        Ok(session)
+    }
+}
+
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(MAX_CONTEXT_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Every session this connection created, by id.
+#[derive(Debug, Default)]
+pub(crate) struct Sessions {
+    map: Mutex<HashMap<String, Arc<AcpSession>>>,
+}
+
+impl Sessions {
+    fn map(&self) -> MutexGuard<'_, HashMap<String, Arc<AcpSession>>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Open the workspace at `cwd` (failing closed on a bad policy or identity) and start a session.
+    pub(crate) fn create(&self, cwd: &Path) -> Result<Arc<AcpSession>, AcpError> {
+        if !cwd.is_absolute() {
+            return Err(AcpError::RelativeCwd(cwd.display().to_string()));
+        }
+        let session = Session::open(cwd)?;
+        let id = format!("sess-{}", jingu_core::ops::new_run_id());
+        let acp = Arc::new(AcpSession {
+            id: id.clone(),
+            root: session.workspace.root.clone(),
+            subject: session.identity.subject.clone(),
+            state: Mutex::new(State {
+                mode: Mode::Ask,
+                turns: Vec::new(),
+                active: None,
+            }),
+        });
+        self.map().insert(id, acp.clone());
+        Ok(acp)
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Result<Arc<AcpSession>, AcpError> {
+        self.map()
+            .get(id)
+            .cloned()
+            .ok_or_else(|| AcpError::UnknownSession(id.to_string()))
+    }
+
+    /// A session to resume from `cwd`: it must exist and be bound to the same workspace.
+    pub(crate) fn load(&self, id: &str, cwd: &Path) -> Result<Arc<AcpSession>, AcpError> {
+        let acp = self.get(id)?;
+        let root = jingu_core::ops::Workspace::discover(cwd)
+            .map(|w| w.root)
+            .map_err(|e| AcpError::Workspace(format!("{}: {e}", cwd.display())))?;
+        if root != acp.root {
+            return Err(AcpError::OtherWorkspace {
+                id: id.to_string(),
+                root: acp.root.display().to_string(),
+            });
+        }
+        Ok(acp)
+    }
+}

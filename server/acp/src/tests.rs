@@ -1,0 +1,90 @@
+//! Unit tests of the ACP front end: modes against policy, prompt text, sessions and errors.
+
+use std::path::Path;
+
+use agent_client_protocol::v1::schema::{ContentBlock, ImageContent, ResourceLink, TextContent};
+
+use super::error::AcpError;
+use super::mode::Mode;
+use super::prompt::prompt_text;
+use super::session::Sessions;
+use jingu_policy::{Policy, Tool, ToolDecision};
+
+const ENTERPRISE: &str =
+    "[policy]\ntools = { edit = \"ask\", run_command = \"deny\", read = \"allow\" }\n";
+
+fn decision(p: &Policy, tool: Tool) -> ToolDecision {
+    p.tool_decision(tool).value
+}
+
+#[test]
+fn read_only_denies_edits_and_commands_but_keeps_reads() {
+    let mut p = Policy::from_texts(Some(ENTERPRISE), None, None).expect("policy");
+    Mode::ReadOnly.restrict(&mut p);
+    assert_eq!(decision(&p, Tool::Edit), ToolDecision::Deny);
+    assert_eq!(decision(&p, Tool::RunCommand), ToolDecision::Deny);
+    assert_eq!(decision(&p, Tool::Read), ToolDecision::Allow);
+}
+
+#[test]
+fn ask_and_auto_never_change_the_policy() {
+    for mode in [Mode::Ask, Mode::Auto] {
+        let mut p = Policy::from_texts(Some(ENTERPRISE), None, None).expect("policy");
+        mode.restrict(&mut p);
+        assert_eq!(decision(&p, Tool::Edit), ToolDecision::Ask);
+        // The enterprise deny stays a deny in every mode: it is never asked, so never pre-approved.
+        assert_eq!(decision(&p, Tool::RunCommand), ToolDecision::Deny);
+    }
+}
+
+#[test]
+fn auto_pre_approves_only_edits() {
+    assert!(Mode::Auto.pre_approves("edit"));
+    assert!(!Mode::Auto.pre_approves("run_command"));
+    assert!(!Mode::Ask.pre_approves("edit"));
+    assert!(!Mode::ReadOnly.pre_approves("edit"));
+}
+
+#[test]
+fn modes_round_trip_and_advertise_all_three() {
+    for mode in Mode::ALL {
+        assert_eq!(Mode::parse(mode.id()), Some(mode));
+    }
+    assert_eq!(Mode::parse("yolo"), None);
+    let state = Mode::Ask.state();
+    assert_eq!(&*state.current_mode_id.0, "ask");
+    let ids: Vec<&str> = state.available_modes.iter().map(|m| &*m.id.0).collect();
+    assert_eq!(ids, ["read-only", "ask", "auto"]);
+}
+
+#[test]
+fn prompt_text_keeps_text_and_names_links_and_drops_images() {
+    let blocks = vec![
+        ContentBlock::Text(TextContent::new("rename it")),
+        ContentBlock::ResourceLink(ResourceLink::new("lib.rs", "file:///w/src/lib.rs")),
+        ContentBlock::Image(ImageContent::new("AAAA", "image/png")),
+    ];
+    assert_eq!(
+        prompt_text(&blocks),
+        "rename it\n(attached: file:///w/src/lib.rs)"
+    );
+    assert_eq!(prompt_text(&[]), "");
+}
+
+#[test]
+fn unknown_and_relative_sessions_are_typed_errors() {
+    let sessions = Sessions::default();
+    assert!(matches!(
+        sessions.get("sess-nope"),
+        Err(AcpError::UnknownSession(id)) if id == "sess-nope"
+    ));
+    assert!(matches!(
+        sessions.create(Path::new("relative/dir")),
+        Err(AcpError::RelativeCwd(_))
+    ));
+    let rpc: agent_client_protocol::Error = AcpError::UnknownSession("s".into()).into();
+    assert_eq!(rpc.code, agent_client_protocol::ErrorCode::from(-32002));
+    assert!(rpc.message.contains("unknown session `s`"));
+    let rpc: agent_client_protocol::Error = AcpError::UnknownMode("x".into()).into();
+    assert_eq!(rpc.code, agent_client_protocol::ErrorCode::INVALID_PARAMS);
+}

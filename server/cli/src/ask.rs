@@ -1,0 +1,167 @@
+//! `jingu ask "INSTRUCTION" [--path P] [--symbol S] [--lines A-B] [--provider NAME] [--yes]`:
+//! the agent in the terminal. Progress and streamed model text go to stderr, each proposed edit is
+//! shown as a diff and applied after a y/n answer (or `--yes`); the run id is printed on stdout.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Context;
+
+use super::{CmdResult, print_json};
+use jingu_core::agent::{self, AskRequest, RunConfig, StopReason};
+use jingu_core::ops::{Approval, Frontend, Session};
+use jingu_providers::CancelToken;
+use jingu_realdoc::Target;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    pub instruction: String,
+    /// The file the instruction is about.
+    #[arg(long)]
+    pub path: Option<String>,
+    /// A symbol in --path to focus on (name path).
+    #[arg(long, requires = "path")]
+    pub symbol: Option<String>,
+    /// A line range `A-B` in --path to focus on.
+    #[arg(long, requires = "path")]
+    pub lines: Option<String>,
+    /// Use this provider (it must be allowed by policy).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Follow this skill (see `jingu skills list`); default: the best match, if any.
+    #[arg(long)]
+    pub skill: Option<String>,
+    /// Approve what policy says to ask about (never what it denies).
+    #[arg(long)]
+    pub yes: bool,
+    /// Most model turns.
+    #[arg(long, default_value_t = 24)]
+    pub max_steps: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+struct Terminal {
+    yes: bool,
+    color: bool,
+    /// Whether stdin can answer a prompt.
+    interactive: bool,
+}
+
+impl Frontend for Terminal {
+    async fn approve(&self, approval: &Approval) -> bool {
+        eprintln!("\n{}", approval.summary);
+        eprintln!("{}", colorize(&approval.detail, self.color));
+        if self.yes {
+            eprintln!("(approved by --yes)");
+            return true;
+        }
+        if !self.interactive {
+            eprintln!(
+                "not approved: no terminal to ask on (pass --yes to approve what policy asks about)"
+            );
+            return false;
+        }
+        eprint!("Apply this {}? [y/N] ", approval.tool);
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let read = tokio::task::spawn_blocking(move || {
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            answer
+        })
+        .await
+        .unwrap_or_default();
+        matches!(read.trim(), "y" | "Y" | "yes")
+    }
+
+    fn progress(&self, message: &str) {
+        eprintln!("· {message}");
+    }
+
+    fn reasoning(&self, delta: &str) {
+        eprint!("{delta}");
+    }
+}
+
+fn colorize(diff: &str, color: bool) -> String {
+    if !color {
+        return diff.to_string();
+    }
+    diff.lines()
+        .map(|l| match l.as_bytes().first() {
+            Some(b'+') if !l.starts_with("+++") => format!("\x1b[32m{l}\x1b[0m"),
+            Some(b'-') if !l.starts_with("---") => format!("\x1b[31m{l}\x1b[0m"),
+            Some(b'@') => format!("\x1b[36m{l}\x1b[0m"),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub(crate) fn run(args: Args) -> CmdResult {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let session = Session::open(&cwd)?;
+    let lines = match &args.lines {
+        Some(spec) => match Target::lines_from_str(spec)? {
+            Target::Lines { start, end } => Some((start, end)),
+            _ => None,
+        },
+        None => None,
+    };
+    let req = AskRequest {
+        instruction: args.instruction.clone(),
+        path: args
+            .path
+            .as_ref()
+            .map(|p| cwd.join(p).display().to_string()),
+        symbol: args.symbol.clone(),
+        lines,
+        provider: args.provider.clone(),
+        skill: args.skill.clone(),
+    };
+    let fe = Terminal {
+        yes: args.yes,
+        color: std::io::stderr().is_terminal(),
+        interactive: std::io::stdin().is_terminal(),
+    };
+    let cfg = RunConfig {
+        max_steps: args.max_steps,
+        ..RunConfig::default()
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let cancel = CancelToken::new();
+    let outcome = runtime.block_on(async {
+        let ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("\ncancelling…");
+                ctrl_c.cancel();
+            }
+        });
+        agent::ask(&session, &fe, &req, &cfg, cancel).await
+    })?;
+    eprintln!();
+    if args.json {
+        print_json(&outcome)?;
+    } else {
+        eprintln!("{}", outcome.summary);
+        for e in &outcome.edits {
+            eprintln!("edited {} (snapshot {})", e.path, e.snapshot_id);
+        }
+        eprintln!(
+            "{} step(s), {} input / {} output tokens; undo with `jingu rollback --run {}`",
+            outcome.steps, outcome.usage.input_tokens, outcome.usage.output_tokens, outcome.run_id
+        );
+        println!("{}", outcome.run_id);
+    }
+    match outcome.stop {
+        StopReason::Finished => Ok(()),
+        other => anyhow::bail!(
+            "the run did not finish: {}",
+            serde_json::to_string(&other).unwrap_or_default()
+        ),
+    }
+}

@@ -1,0 +1,409 @@
+//! The [`RunHost`] every front end uses: tools execute through the session (confinement, policy,
+//! audit, snapshots), requests are redacted and audited before they leave, commands run sandboxed
+//! and their side effects are snapshotted into the run.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::read;
+use super::run::{AppliedEdit, RunHost, RunInfo, ToolOutcome};
+use super::tools::ToolRequest;
+use crate::guard::{Guard, Verdict};
+use crate::ops::{Approval, EditOutcome, Frontend, OpsError, Run, ScanOwner, SeenText, Session};
+use jingu_audit::RecordKind;
+use jingu_policy::redact::Redactor;
+use jingu_policy::{SandboxMode, Tool};
+use jingu_providers::{ChatRequest, Message, Usage};
+use jingu_realdoc::EditRequest;
+use jingu_sandbox::{self as sandbox, Mode, SandboxConfig};
+
+/// Most command output returned to the model (the sandbox caps what it keeps, too).
+const MAX_COMMAND_OUTPUT_TO_MODEL: usize = 16 * 1024;
+
+pub struct SessionHost<'a, F: Frontend> {
+    pub session: &'a Session,
+    pub fe: &'a F,
+    pub run: &'a Run,
+    /// `provider/model` label for audit records.
+    pub model_label: String,
+    /// One redactor per run: the same secret always gets the same placeholder.
+    redactor: Mutex<Redactor>,
+    /// What the model has seen of each file (workspace-relative), so its edits are checked against
+    /// that text: an edit whose target changed since is refused, never applied over newer text.
+    seen: Mutex<HashMap<String, SeenText>>,
+}
+
+impl<'a, F: Frontend> SessionHost<'a, F> {
+    pub fn new(session: &'a Session, fe: &'a F, run: &'a Run, model_label: String) -> Self {
+        Self {
+            session,
+            fe,
+            run,
+            model_label,
+            redactor: Mutex::new(Redactor::new()),
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn saw(&self, rel: &str, text: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert(
+            rel.to_string(),
+            SeenText {
+                read: text.to_string(),
+                latest: text.to_string(),
+            },
+        );
+    }
+
+    /// Edit through the session with the model's view of the file; remember the result as the
+    /// newest text it knows (its line numbers still come from its last read).
+    async fn edit(&self, raw: &str, reqs: &[EditRequest]) -> Result<EditOutcome, OpsError> {
+        let rel = self
+            .session
+            .workspace
+            .confine(raw)
+            .unwrap_or_else(|_| raw.to_string());
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&rel)
+            .cloned();
+        let outcome = self
+            .session
+            .edit_batch(self.fe, self.run, raw, reqs, seen.as_ref())
+            .await?;
+        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(outcome.path.clone()).or_insert_with(|| SeenText {
+            read: outcome.new_text.clone(),
+            latest: String::new(),
+        });
+        entry.latest = outcome.new_text.clone();
+        Ok(outcome)
+    }
+
+    fn guard(&self) -> Guard<'_> {
+        Guard {
+            workspace: &self.session.workspace,
+            policy: &self.session.policy,
+            audit: &self.run.audit,
+        }
+    }
+
+    /// Text of a workspace file for reading tools: the editor's buffer when open, else the disk.
+    fn read_text(&self, raw: &str) -> Result<(String, String), String> {
+        let (rel, _) = self
+            .session
+            .authorize(self.run, Tool::Read, raw)
+            .map_err(|e| e.to_string())?;
+        if let Some(text) = self.fe.buffer_text(&rel) {
+            return Ok((rel, text));
+        }
+        self.session.read_confined(&rel).map_err(|e| e.to_string())
+    }
+
+    async fn run_command(&self, argv: &[String]) -> ToolOutcome {
+        let verdict = match self.guard().check(Tool::RunCommand, None) {
+            Ok(v) => v,
+            Err(refusal) => return ToolOutcome::error(refusal.to_string()),
+        };
+        let line = shell_words(argv);
+        if matches!(verdict, Verdict::Ask { .. }) {
+            let approval = Approval {
+                tool: "run_command",
+                summary: line.clone(),
+                detail: format!(
+                    "$ {line}\n(sandboxed: no network, writes only inside the workspace)"
+                ),
+            };
+            if !self.fe.approve(&approval).await {
+                return ToolOutcome::error(format!("the user rejected running `{line}`"));
+            }
+        }
+        let ws = &self.session.workspace;
+        let mode = match self.session.policy.sandbox.value {
+            SandboxMode::Required => Mode::Required,
+            SandboxMode::BestEffort => Mode::BestEffort,
+            SandboxMode::Off => Mode::Off,
+        };
+        let cfg = SandboxConfig::for_workspace(mode, &ws.root, Some(&ws.state_dir));
+        // Record the workspace as it is now, so the scan after the command holds only its effects.
+        if let Err(e) =
+            self.session
+                .scan(self.run, &format!("before `{line}`"), ScanOwner::Workspace)
+        {
+            return ToolOutcome::error(format!(
+                "cannot snapshot the workspace before running the command: {e}"
+            ));
+        }
+        if let Err(e) = self.run.audit.append(RecordKind::Command {
+            argv: argv.to_vec(),
+            cwd: ws.root.display().to_string(),
+            sandbox: format!("{:?}", self.session.policy.sandbox.value),
+        }) {
+            return ToolOutcome::error(format!(
+                "cannot audit the command, so it does not run: {e}"
+            ));
+        }
+        let output = match sandbox::run(&cfg, argv, None).await {
+            Ok(o) => o,
+            Err(e) => return ToolOutcome::error(format!("command refused: {e}")),
+        };
+        for w in &output.warnings {
+            let _ = self
+                .run
+                .audit
+                .append(RecordKind::Warning { message: w.clone() });
+        }
+        let side_effects = match self.session.scan(
+            self.run,
+            &format!("side effects of `{line}`"),
+            ScanOwner::Run,
+        ) {
+            Ok(r) => {
+                let changed = r.created.len() + r.modified.len() + r.deleted.len();
+                match r.snapshot_id {
+                    Some(id) => {
+                        format!("\n[{changed} file(s) changed by the command, snapshot {id}]")
+                    }
+                    None => String::new(),
+                }
+            }
+            Err(e) => format!("\n[warning: side effects not snapshotted: {e}]"),
+        };
+        let mut text = format!(
+            "exit: {}\n",
+            output
+                .status
+                .code()
+                .map_or("signal".into(), |c| c.to_string())
+        );
+        if let Some(reason) = output.killed_reason {
+            text.push_str(&format!("killed: {reason:?}\n"));
+        }
+        for (name, stream) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+            let mut s = stream.text();
+            if s.len() > MAX_COMMAND_OUTPUT_TO_MODEL {
+                let cut = (0..=MAX_COMMAND_OUTPUT_TO_MODEL)
+                    .rev()
+                    .find(|&i| s.is_char_boundary(i))
+                    .unwrap_or(0);
+                s.truncate(cut);
+                s.push_str("\n…(truncated)");
+            }
+            if !s.is_empty() {
+                text.push_str(&format!("{name}:\n{s}\n"));
+            }
+        }
+        text.push_str(&side_effects);
+        ToolOutcome {
+            content: text,
+            is_error: !output.status.success(),
+            edit: None,
+        }
+    }
+}
+
+impl<F: Frontend> RunHost for SessionHost<'_, F> {
+    async fn prepare_request(&self, req: &mut ChatRequest, _run: &RunInfo) -> Result<(), String> {
+        let policy = &self.session.policy;
+        let mut count = 0u64;
+        {
+            let mut redactor = self.redactor.lock().unwrap_or_else(|p| p.into_inner());
+            let mut clean = |text: &mut String| {
+                let r = policy.outbound(&mut redactor, text);
+                count += r.count as u64;
+                *text = r.text;
+            };
+            if let Some(system) = req.system.as_mut() {
+                clean(system);
+            }
+            for m in &mut req.messages {
+                match m {
+                    Message::User { content } | Message::Tool { content, .. } => clean(content),
+                    Message::Assistant {
+                        content,
+                        tool_calls,
+                    } => {
+                        clean(content);
+                        for c in tool_calls {
+                            let mut args = c.arguments.to_json_text();
+                            clean(&mut args);
+                            c.arguments = jingu_providers::ToolArguments::parse(&args);
+                        }
+                    }
+                }
+            }
+        }
+        let bytes: usize = serde_json::to_string(&req)
+            .map(|s| s.len())
+            .unwrap_or_default();
+        let (provider, model) = self
+            .model_label
+            .split_once('/')
+            .unwrap_or((&self.model_label, ""));
+        self.run
+            .audit
+            .append(RecordKind::ModelRequest {
+                provider: provider.to_string(),
+                model: model.to_string(),
+                input_tokens: (bytes / 4) as u64,
+                output_tokens: None,
+                redactions: count,
+            })
+            .map(|_| ())
+            .map_err(|e| format!("cannot audit the model request, so it is not sent: {e}"))
+    }
+
+    async fn execute(&self, call: &ToolRequest, _run: &RunInfo) -> ToolOutcome {
+        let args = match call {
+            ToolRequest::Edit { path, edit } => serde_json::json!({"path": path, "edit": edit}),
+            ToolRequest::EditMany { path, edits } => {
+                serde_json::json!({"path": path, "edits": edits})
+            }
+            ToolRequest::File(op) => serde_json::to_value(op).unwrap_or_default(),
+            ToolRequest::RunCommand { argv } => serde_json::json!({"argv": argv}),
+            other => serde_json::json!({"path": other.path()}),
+        };
+        if let Err(e) = self.run.audit.append(RecordKind::ToolCall {
+            tool: call.name().to_string(),
+            args,
+        }) {
+            return ToolOutcome::error(format!(
+                "cannot audit the tool call, so it does not run: {e}"
+            ));
+        }
+        let read = |raw: &str, f: &dyn Fn(&str, &str) -> Result<String, read::ReadError>| match self
+            .read_text(raw)
+        {
+            Ok((rel, text)) => match f(&rel, &text) {
+                Ok(s) => {
+                    self.saw(&rel, &text);
+                    ToolOutcome::ok(s)
+                }
+                Err(e) => ToolOutcome::error(e.to_string()),
+            },
+            Err(e) => ToolOutcome::error(e),
+        };
+        match call {
+            ToolRequest::ListSymbols { path } => read(path, &read::outline),
+            ToolRequest::ReadSymbol { path, name_path } => {
+                read(path, &|rel, text| read::symbol(rel, text, name_path))
+            }
+            ToolRequest::ReadLines { path, start, end } => {
+                read(path, &|rel, text| read::lines(rel, text, *start, *end))
+            }
+            ToolRequest::Search { pattern, glob } => {
+                if let Err(refusal) = self.guard().check(Tool::Read, None) {
+                    return ToolOutcome::error(refusal.to_string());
+                }
+                let re = match regex::Regex::new(pattern) {
+                    Ok(r) => r,
+                    Err(e) => return ToolOutcome::error(format!("invalid pattern: {e}")),
+                };
+                match read::search(
+                    &self.session.workspace,
+                    &self.session.policy,
+                    &re,
+                    glob.as_deref(),
+                ) {
+                    Ok((s, hits)) => {
+                        for (rel, text) in &hits {
+                            self.saw(rel, text);
+                        }
+                        ToolOutcome::ok(s)
+                    }
+                    Err(e) => ToolOutcome::error(e.to_string()),
+                }
+            }
+            ToolRequest::Edit { path, edit } => {
+                edit_outcome(self.edit(path, std::slice::from_ref(edit)).await)
+            }
+            ToolRequest::EditMany { path, edits } => edit_outcome(self.edit(path, edits).await),
+            ToolRequest::File(op) => match self.session.file_op(self.fe, self.run, op).await {
+                Ok(o) => {
+                    if let crate::ops::FileOp::Create { text, .. } = op
+                        && let Some(rel) = o.paths.last()
+                    {
+                        self.saw(rel, text);
+                    }
+                    ToolOutcome {
+                        content: format!("applied: {} (snapshot {})", o.summary, o.snapshot_id),
+                        is_error: false,
+                        edit: o.paths.last().map(|p| AppliedEdit {
+                            path: p.clone(),
+                            snapshot_id: o.snapshot_id.clone(),
+                        }),
+                    }
+                }
+                Err(e @ OpsError::Rejected { .. }) => {
+                    ToolOutcome::error(format!("{e}; do not retry the same edit"))
+                }
+                Err(e) => ToolOutcome::error(e.to_string()),
+            },
+            ToolRequest::RunCommand { argv } => self.run_command(argv).await,
+        }
+    }
+
+    fn record_usage(&self, usage: Usage, _run: &RunInfo) {
+        let (provider, model) = self
+            .model_label
+            .split_once('/')
+            .unwrap_or((&self.model_label, ""));
+        if let Err(e) = self.run.audit.append(RecordKind::ModelUsage {
+            provider: provider.to_string(),
+            model: model.to_string(),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+        }) {
+            tracing::error!("cannot audit model usage: {e}");
+        }
+    }
+
+    fn progress(&self, message: &str) {
+        self.fe.progress(message);
+    }
+
+    fn reasoning(&self, delta: &str) {
+        self.fe.reasoning(delta);
+    }
+}
+
+/// What the model is told about an edit.
+fn edit_outcome(result: Result<EditOutcome, OpsError>) -> ToolOutcome {
+    match result {
+        Ok(o) => ToolOutcome {
+            content: format!(
+                "applied: {} (snapshot {}, file now version {})\n{}",
+                o.summary, o.snapshot_id, o.version, o.diff
+            ),
+            is_error: false,
+            edit: Some(AppliedEdit {
+                path: o.path,
+                snapshot_id: o.snapshot_id,
+            }),
+        },
+        Err(e @ OpsError::Rejected { .. }) => {
+            ToolOutcome::error(format!("{e}; do not retry the same edit"))
+        }
+        Err(e) => ToolOutcome::error(e.to_string()),
+    }
+}
+
+/// A command line for display: words with spaces or quotes are single-quoted.
+fn shell_words(argv: &[String]) -> String {
+    argv.iter()
+        .map(|a| {
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                a.clone()
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

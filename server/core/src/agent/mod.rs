@@ -1,0 +1,167 @@
+//! The agent: turns an instruction into reviewed, snapshotted edits through a tool loop.
+//!
+//! [`ask`] is the entry point shared by `jingu ask` and `jingu.ask`: it routes to the providers the
+//! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
+//! with a [`host::SessionHost`].
+
+pub mod host;
+pub mod prompt;
+pub mod read;
+pub mod run;
+pub mod tools;
+
+use crate::ops::{Frontend, OpsError, Session};
+use jingu_policy::{Policy, Tool};
+use jingu_providers::{CancelToken, ProvidersConfig, Router};
+use jingu_skills as skills;
+
+pub use run::{AppliedEdit, RunConfig, RunOutcome, StopReason};
+
+#[derive(Debug, Clone, Default)]
+pub struct AskRequest {
+    pub instruction: String,
+    /// A file the instruction is about (as the user named it).
+    pub path: Option<String>,
+    pub symbol: Option<String>,
+    /// 1-based inclusive lines.
+    pub lines: Option<(usize, usize)>,
+    /// Use this provider (it must still be allowed by policy).
+    pub provider: Option<String>,
+    /// Follow this skill's procedure; without it a skill is chosen by matching its description.
+    pub skill: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error(transparent)]
+    Ops(#[from] OpsError),
+    #[error("no model provider is usable: {0}")]
+    NoProvider(String),
+    #[error(transparent)]
+    Skill(#[from] jingu_skills::SkillError),
+}
+
+/// The provider configuration of the trusted layers (enterprise and user; a workspace config can
+/// never add a provider or a base URL), with the policy's inference-only rule applied.
+pub fn providers_config(policy: &Policy) -> Result<ProvidersConfig, AgentError> {
+    let mut table = toml::Table::new();
+    table.insert(
+        "providers".into(),
+        toml::Value::Table(policy.providers_table().clone()),
+    );
+    table.insert(
+        "routing".into(),
+        toml::Value::Table(policy.routing_table().clone()),
+    );
+    let mut config: ProvidersConfig = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e| AgentError::NoProvider(format!("invalid provider configuration: {e}")))?;
+    config.policy.require_inference_only = policy.require_inference_only.value;
+    Ok(config)
+}
+
+/// The providers this session may use, in routing order. A provider the policy does not allow is
+/// never built, so no request can reach it.
+pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String), AgentError> {
+    let policy = &session.policy;
+    let mut config = providers_config(policy)?;
+    if let Some(name) = only {
+        config.routing.default = Some(name.to_string());
+        config.routing.fallback.clear();
+    }
+    let mut refused = Vec::new();
+    let chain: Vec<String> = config
+        .chain()
+        .into_iter()
+        .filter(|name| match policy.check_provider(name) {
+            Ok(()) => true,
+            Err(why) => {
+                refused.push(why);
+                false
+            }
+        })
+        .collect();
+    if chain.is_empty() {
+        return Err(AgentError::NoProvider(refused.join("; ")));
+    }
+    config.routing.default = chain.first().cloned();
+    config.routing.fallback = chain[1..].to_vec();
+    let router = Router::from_config(&config);
+    let label = router
+        .providers()
+        .first()
+        .map(|p| format!("{}/{}", p.name(), p.settings().model))
+        .ok_or_else(|| {
+            AgentError::NoProvider(format!(
+                "none of {} could be set up: {}",
+                chain.join(", "),
+                router.unavailable_summary()
+            ))
+        })?;
+    Ok((router, label))
+}
+
+/// The skill the user named, or the best match for the instruction among verified skills.
+fn choose_skill(session: &Session, req: &AskRequest) -> Result<Option<skills::Skill>, AgentError> {
+    let roots = skills::SkillRoots::standard(Some(&session.workspace.root));
+    let mut policy = skills::SkillsPolicy::from_policy(&session.policy)?;
+    if let Some(key) = roots.project_key()? {
+        policy = policy.with_install_key(key);
+    }
+    let found = skills::discover(&roots, &policy);
+    match &req.skill {
+        Some(name) => Ok(Some(found.get(name)?.clone())),
+        None => Ok(skills::select(&found.skills, &req.instruction).cloned()),
+    }
+}
+
+/// Run the agent on one instruction. Every edit lands in one snapshot run (`outcome.run_id`).
+pub async fn ask<F: Frontend>(
+    session: &Session,
+    fe: &F,
+    req: &AskRequest,
+    cfg: &RunConfig,
+    cancel: CancelToken,
+) -> Result<RunOutcome, AgentError> {
+    let (router, label) = router(session, req.provider.as_deref())?;
+    let run = session.begin_run(None, &req.instruction)?;
+    let mut focus = prompt::Focus {
+        symbol: req.symbol.clone(),
+        lines: req.lines,
+        file: None,
+    };
+    if let Some(raw) = &req.path {
+        let (rel, _) = session.authorize(&run, Tool::Read, raw)?;
+        let text = match fe.buffer_text(&rel) {
+            Some(t) => Some(t),
+            None => jingu_index::read_source(&session.workspace.abs(&rel)).ok(),
+        };
+        focus.file = text.map(|t| (rel, t));
+    }
+    let skill = choose_skill(session, req)?;
+    let mut cfg = cfg.clone();
+    let mut system = prompt::SYSTEM.to_string();
+    if let Some(skill) = &skill {
+        // A skill narrows the run's tools, never widens them.
+        let allowed = skills::effective_tools(&cfg.tools, skill);
+        cfg.tools.retain(|t| allowed.iter().any(|a| a == t));
+        system.push_str("\n\n");
+        system.push_str(&skills::system_prompt_section(skill));
+        fe.progress(&format!("following skill `{}`", skill.name));
+    }
+    let first = prompt::first_message(
+        &session.workspace,
+        &session.policy,
+        &req.instruction,
+        &focus,
+        None,
+    );
+    let host = host::SessionHost::new(session, fe, &run, label);
+    let outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
+    let status = serde_json::to_value(&outcome.stop)
+        .ok()
+        .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "finished".into());
+    session.end_run(&run, &status);
+    Ok(outcome)
+}

@@ -1,0 +1,287 @@
+//! The tool loop: ask the model, validate its tool calls, let the host execute them under policy,
+//! return the results to the model as data, until it answers without tools or a limit is reached.
+//!
+//! The loop knows nothing about editors or terminals: a [`RunHost`] executes tools (with policy,
+//! confirmation, snapshots and audit) and shows progress, so the CLI, LSP and ACP share this code.
+
+use std::future::Future;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::tools::{self, ToolRequest};
+use jingu_providers::{CancelToken, ChatRequest, Event, Message, Router, ToolCall, Usage};
+
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub step: usize,
+}
+
+/// What executing one tool call produced, as the model will read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolOutcome {
+    pub content: String,
+    pub is_error: bool,
+    /// Set when the call applied an edit.
+    pub edit: Option<AppliedEdit>,
+}
+
+impl ToolOutcome {
+    pub fn ok(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            is_error: false,
+            edit: None,
+        }
+    }
+
+    pub fn error(content: impl Into<String>) -> Self {
+        Self {
+            content: content.into(),
+            is_error: true,
+            edit: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedEdit {
+    pub path: String,
+    pub snapshot_id: String,
+}
+
+/// The side of a run that touches the world.
+pub trait RunHost: Sync {
+    /// Last step before a request leaves the machine (redaction, audit). An error stops the run.
+    fn prepare_request(
+        &self,
+        req: &mut ChatRequest,
+        run: &RunInfo,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Execute a validated call: confine paths, decide by policy, confirm, act, snapshot, audit.
+    fn execute(
+        &self,
+        call: &ToolRequest,
+        run: &RunInfo,
+    ) -> impl Future<Output = ToolOutcome> + Send;
+    /// Tokens a request cost (after the fact), for the audit log.
+    fn record_usage(&self, _usage: Usage, _run: &RunInfo) {}
+    fn progress(&self, _message: &str) {}
+    fn reasoning(&self, _delta: &str) {}
+}
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub max_steps: usize,
+    pub token_budget: u64,
+    pub max_tokens_per_turn: Option<u32>,
+    pub tools: Vec<&'static str>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            max_steps: 24,
+            token_budget: 400_000,
+            max_tokens_per_turn: Some(4096),
+            tools: tools::ALL.to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason", content = "detail")]
+pub enum StopReason {
+    Finished,
+    StepLimit,
+    TokenBudget,
+    Cancelled,
+    ModelError(String),
+    Refused(String),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunOutcome {
+    pub run_id: String,
+    pub summary: String,
+    pub edits: Vec<AppliedEdit>,
+    pub steps: usize,
+    pub usage: Usage,
+    pub stop: StopReason,
+}
+
+/// Run the loop for one instruction. `context` is the initial, symbol-addressed context.
+pub async fn run<H: RunHost>(
+    host: &H,
+    model: &Router,
+    run_id: String,
+    system: String,
+    first_message: String,
+    cfg: &RunConfig,
+    cancel: CancelToken,
+) -> RunOutcome {
+    let mut messages = vec![Message::user(first_message)];
+    let mut outcome = RunOutcome {
+        run_id: run_id.clone(),
+        summary: String::new(),
+        edits: Vec::new(),
+        steps: 0,
+        usage: Usage::default(),
+        stop: StopReason::Finished,
+    };
+    let specs = tools::specs(&cfg.tools);
+    loop {
+        if cancel.is_cancelled() {
+            outcome.stop = StopReason::Cancelled;
+            break;
+        }
+        if outcome.steps >= cfg.max_steps {
+            outcome.stop = StopReason::StepLimit;
+            break;
+        }
+        if outcome.usage.input_tokens + outcome.usage.output_tokens >= cfg.token_budget {
+            outcome.stop = StopReason::TokenBudget;
+            break;
+        }
+        outcome.steps += 1;
+        let info = RunInfo {
+            run_id: run_id.clone(),
+            step: outcome.steps,
+        };
+        let mut req = ChatRequest {
+            system: Some(system.clone()),
+            messages: messages.clone(),
+            tools: specs.clone(),
+            max_tokens: cfg.max_tokens_per_turn,
+            temperature: Some(0.0),
+        };
+        if let Err(why) = host.prepare_request(&mut req, &info).await {
+            outcome.stop = StopReason::Refused(why);
+            break;
+        }
+        host.progress(&format!("step {}: thinking", info.step));
+        let turn = match model_turn(host, model, req, &cancel).await {
+            Ok(t) => t,
+            Err(TurnError::Cancelled) => {
+                outcome.stop = StopReason::Cancelled;
+                break;
+            }
+            Err(TurnError::Model(e)) => {
+                outcome.stop = StopReason::ModelError(e);
+                break;
+            }
+        };
+        outcome.usage.input_tokens += turn.usage.input_tokens;
+        outcome.usage.output_tokens += turn.usage.output_tokens;
+        host.record_usage(turn.usage, &info);
+        messages.push(Message::Assistant {
+            content: turn.text.clone(),
+            tool_calls: turn.tool_calls.clone(),
+        });
+        if turn.tool_calls.is_empty() {
+            outcome.summary = turn.text;
+            break;
+        }
+        for call in &turn.tool_calls {
+            if cancel.is_cancelled() {
+                // Every call needs an answer for the transcript to stay valid, even when cancelled.
+                messages.push(Message::tool_result(call, "error: the run was cancelled"));
+                continue;
+            }
+            let result = match tools::parse(call) {
+                Ok(request) => {
+                    host.progress(&format!(
+                        "{} {}",
+                        request.name(),
+                        request.path().unwrap_or("")
+                    ));
+                    host.execute(&request, &info).await
+                }
+                Err(e) => {
+                    // Invalid calls count against the step limit, so a confused model cannot loop forever.
+                    outcome.steps += 1;
+                    ToolOutcome::error(e.to_string())
+                }
+            };
+            if let Some(edit) = &result.edit {
+                outcome.edits.push(edit.clone());
+            }
+            messages.push(Message::tool_result(call, render_result(&result)));
+        }
+    }
+    if outcome.summary.is_empty() {
+        outcome.summary = match &outcome.stop {
+            StopReason::Finished => "(the model gave no summary)".into(),
+            StopReason::StepLimit => {
+                format!("stopped after {} steps (the step limit)", cfg.max_steps)
+            }
+            StopReason::TokenBudget => {
+                format!("stopped at the token budget ({})", cfg.token_budget)
+            }
+            StopReason::Cancelled => "cancelled".into(),
+            StopReason::ModelError(e) => format!("the model failed: {e}"),
+            StopReason::Refused(e) => format!("refused: {e}"),
+        };
+    }
+    outcome
+}
+
+/// Tool output reaches the model as data inside a clear frame, never as instructions.
+fn render_result(r: &ToolOutcome) -> String {
+    if r.is_error {
+        format!("error: {}", r.content)
+    } else {
+        r.content.clone()
+    }
+}
+
+struct Turn {
+    text: String,
+    tool_calls: Vec<ToolCall>,
+    usage: Usage,
+}
+
+enum TurnError {
+    Cancelled,
+    Model(String),
+}
+
+async fn model_turn<H: RunHost>(
+    host: &H,
+    model: &Router,
+    req: ChatRequest,
+    cancel: &CancelToken,
+) -> Result<Turn, TurnError> {
+    let routed = tokio::select! {
+        s = model.stream(&req, cancel) => s.map_err(|e| TurnError::Model(e.to_string()))?,
+        _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+    };
+    host.progress(&format!("streaming from {}", routed.provider));
+    let mut stream = routed.value;
+    let mut turn = Turn {
+        text: String::new(),
+        tool_calls: Vec::new(),
+        usage: Usage::default(),
+    };
+    loop {
+        // Cancellation wins between any two chunks: the stream (and its HTTP body) is dropped.
+        let next = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+            n = stream.next() => n,
+        };
+        match next {
+            None => break,
+            Some(Err(e)) => return Err(TurnError::Model(e.to_string())),
+            Some(Ok(Event::TextDelta(t))) => {
+                host.reasoning(&t);
+                turn.text.push_str(&t);
+            }
+            Some(Ok(Event::ToolCall(c))) => turn.tool_calls.push(c),
+            Some(Ok(Event::Usage(u))) => turn.usage = u,
+            Some(Ok(Event::Done { .. })) => break,
+        }
+    }
+    Ok(turn)
+}

@@ -1,0 +1,68 @@
+//! What an operation needs from the front end that started it.
+
+use std::future::Future;
+
+use super::edit::EditOutcome;
+use jingu_realdoc::Planned;
+
+/// Something policy says to ask the user about before it happens.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    /// `edit`, `run_command`, …
+    pub tool: &'static str,
+    /// One line: `replace symbol `f` in src/a.rs (lines 3-9)`.
+    pub summary: String,
+    /// A unified diff for edits, the command line for commands.
+    pub detail: String,
+}
+
+pub trait Frontend: Sync {
+    /// The text of an open editor buffer for a workspace-relative path (LSP only).
+    fn buffer_text(&self, _rel: &str) -> Option<String> {
+        None
+    }
+
+    /// Apply a planned edit to an open editor buffer whose current text is `old`. `Ok(true)` when
+    /// the editor applied it; `Ok(false)` when the buffer is not open (the caller writes the file).
+    fn apply_to_buffer(
+        &self,
+        _rel: &str,
+        _old: &str,
+        _planned: &Planned,
+    ) -> impl Future<Output = Result<bool, String>> + Send {
+        async { Ok(false) }
+    }
+
+    /// Make an open buffer show `content` after a rollback rewrote its file; `Ok(false)` when the
+    /// file is not open.
+    fn sync_buffer(
+        &self,
+        _rel: &str,
+        _content: &str,
+    ) -> impl Future<Output = Result<bool, String>> + Send {
+        async { Ok(false) }
+    }
+
+    /// Ask the user; `false` refuses. Called only where policy says `ask`.
+    fn approve(&self, approval: &Approval) -> impl Future<Output = bool> + Send;
+
+    fn progress(&self, _message: &str) {}
+
+    /// Streamed model text.
+    fn reasoning(&self, _delta: &str) {}
+
+    /// An edit was snapshotted, audited and written; `old`/`new` are the whole file texts (ACP
+    /// shows them as a diff card).
+    fn edit_applied(&self, _outcome: &EditOutcome, _old: &str, _new: &str) {}
+}
+
+/// A front end for non-interactive use where the user has already said yes (`--yes`). Policy still
+/// applies: `deny` is never asked, and `--yes` is refused where the policy forbids auto-approval.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AutoApprove;
+
+impl Frontend for AutoApprove {
+    async fn approve(&self, _approval: &Approval) -> bool {
+        true
+    }
+}

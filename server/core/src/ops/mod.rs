@@ -1,0 +1,30 @@
+//! Operations: the one code path every front end (CLI, LSP, agent) takes to edit, snapshot and roll
+//! back, with the workspace confined, the policy deciding and every action audited. Front ends
+//! differ only in their [`Frontend`]: how they confirm, report progress and reach open buffers.
+
+mod edit;
+mod error;
+mod files;
+mod frontend;
+mod rollback;
+mod session;
+mod state;
+mod trail;
+
+pub use edit::{EditOutcome, SeenText, unified_diff};
+pub use error::OpsError;
+pub use files::{FileOp, FileOpOutcome};
+pub use frontend::{Approval, AutoApprove, Frontend};
+pub use rollback::RollbackTarget;
+pub use session::{Run, Session, new_run_id};
+pub use state::ScanOwner;
+pub use trail::{AuditTrail, TrailError};
+
+// The data the session's queries return; the store and the log themselves stay in this crate.
+pub use jingu_audit::{Record, RecordKind, ReplayReport, VerifyError, VerifyReport};
+pub use jingu_fs::workspace::{PathError, Workspace};
+/// What the machine offers for confining commands (`jingu doctor`).
+pub use jingu_sandbox::{Capabilities as SandboxCapabilities, probe as probe_sandbox};
+pub use jingu_snapshots::{
+    GcPolicy, GcReport, RollbackOutcome, ScanReport, SnapshotDetail, SnapshotInfo,
+};

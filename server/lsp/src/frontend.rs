@@ -1,0 +1,214 @@
+//! The editor as an [`ops::Frontend`]: open buffers are read from the mirror and edited through
+//! `workspace/applyEdit` (so the editor's undo and dirty state stay coherent), approvals are
+//! `window/showMessageRequest` with `Apply`/`Reject`, progress is `$/progress` and streamed model
+//! text is `window/logMessage`, forwarded in order by one task.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ropey::Rope;
+use tokio::sync::mpsc;
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::request::ApplyWorkspaceEdit;
+use tower_lsp_server::ls_types::*;
+
+use jingu_core::ops::{Approval, Frontend};
+use jingu_docs::{Documents, Encoding, position};
+use jingu_realdoc::Planned;
+
+/// Longest diff shown in a confirmation message; the rest is summarised.
+const MAX_DIFF_IN_PROMPT: usize = 6000;
+
+pub(crate) const APPLY: &str = "Apply";
+pub(crate) const REJECT: &str = "Reject";
+
+enum UiEvent {
+    Progress(String),
+    Reasoning(String),
+}
+
+pub(crate) struct LspFrontend {
+    client: Client,
+    docs: Arc<Documents>,
+    encoding: Encoding,
+    root: PathBuf,
+    ui: Option<mpsc::UnboundedSender<UiEvent>>,
+}
+
+impl LspFrontend {
+    pub(crate) fn new(
+        client: Client,
+        docs: Arc<Documents>,
+        encoding: Encoding,
+        root: PathBuf,
+    ) -> Self {
+        Self {
+            client,
+            docs,
+            encoding,
+            root,
+            ui: None,
+        }
+    }
+
+    /// Report progress under `token` (already created with the client) until the returned sender
+    /// side is dropped with the frontend; the forwarder ends the progress with `done_message`.
+    pub(crate) fn with_progress(
+        mut self,
+        token: ProgressToken,
+        title: String,
+    ) -> (Self, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<UiEvent>();
+        let client = self.client.clone();
+        let handle = tokio::spawn(async move {
+            let progress = client.progress(token, title).begin().await;
+            while let Some(ev) = rx.recv().await {
+                match ev {
+                    UiEvent::Progress(m) => progress.report(m).await,
+                    UiEvent::Reasoning(t) => client.log_message(MessageType::LOG, t).await,
+                }
+            }
+            progress.finish().await;
+        });
+        self.ui = Some(tx);
+        (self, handle)
+    }
+
+    pub(crate) fn uri(&self, rel: &str) -> Option<Uri> {
+        Uri::from_file_path(self.root.join(rel))
+    }
+
+    /// Replace an open buffer's whole text (after a rollback wrote the file on disk).
+    async fn replace_buffer(&self, rel: &str, new_text: &str) -> Result<bool, String> {
+        let Some(uri) = self.uri(rel) else {
+            return Ok(false);
+        };
+        let Some(old) = self.docs.text(&uri) else {
+            return Ok(false);
+        };
+        if old == new_text {
+            return Ok(true);
+        }
+        let rope = Rope::from_str(&old);
+        let range = Range::new(
+            Position::new(0, 0),
+            position::to_position(&rope, old.len(), self.encoding),
+        );
+        self.send_edit(uri, range, new_text.to_string(), "Jingu: rollback")
+            .await
+    }
+
+    async fn send_edit(
+        &self,
+        uri: Uri,
+        range: Range,
+        new_text: String,
+        label: &str,
+    ) -> Result<bool, String> {
+        let edit = WorkspaceEdit {
+            changes: Some(HashMap::from([(uri, vec![TextEdit { range, new_text }])])),
+            ..Default::default()
+        };
+        let params = ApplyWorkspaceEditParams {
+            label: Some(label.to_string()),
+            edit,
+        };
+        match self.client.send_request::<ApplyWorkspaceEdit>(params).await {
+            Ok(r) if r.applied => Ok(true),
+            Ok(r) => Err(r
+                .failure_reason
+                .unwrap_or_else(|| "the editor declined the edit".into())),
+            Err(e) => Err(format!("workspace/applyEdit failed: {e}")),
+        }
+    }
+}
+
+impl Frontend for LspFrontend {
+    fn buffer_text(&self, rel: &str) -> Option<String> {
+        self.docs.text(&self.uri(rel)?)
+    }
+
+    async fn apply_to_buffer(
+        &self,
+        rel: &str,
+        old: &str,
+        planned: &Planned,
+    ) -> Result<bool, String> {
+        let Some(uri) = self.uri(rel) else {
+            return Ok(false);
+        };
+        match self.docs.text(&uri) {
+            None => return Ok(false),
+            Some(now) if now != old => {
+                return Err(
+                    "the buffer changed while the edit was being prepared; try again".into(),
+                );
+            }
+            Some(_) => {}
+        }
+        let rope = Rope::from_str(old);
+        let range = Range::new(
+            position::to_position(&rope, planned.changed.start, self.encoding),
+            position::to_position(&rope, planned.changed.end, self.encoding),
+        );
+        self.send_edit(
+            uri,
+            range,
+            planned.inserted.clone(),
+            &format!("Jingu: {}", planned.summary),
+        )
+        .await
+    }
+
+    async fn sync_buffer(&self, rel: &str, content: &str) -> Result<bool, String> {
+        self.replace_buffer(rel, content).await
+    }
+
+    async fn approve(&self, approval: &Approval) -> bool {
+        let mut detail = approval.detail.clone();
+        if detail.len() > MAX_DIFF_IN_PROMPT {
+            let cut = (0..=MAX_DIFF_IN_PROMPT)
+                .rev()
+                .find(|&i| detail.is_char_boundary(i))
+                .unwrap_or(0);
+            detail.truncate(cut);
+            detail.push_str("\n… (diff truncated)");
+        }
+        let message = format!(
+            "Jingu wants to {}: {}\n\n{detail}",
+            approval.tool, approval.summary
+        );
+        let actions = vec![
+            MessageActionItem {
+                title: APPLY.into(),
+                properties: Default::default(),
+            },
+            MessageActionItem {
+                title: REJECT.into(),
+                properties: Default::default(),
+            },
+        ];
+        match self
+            .client
+            .show_message_request(MessageType::WARNING, message, Some(actions))
+            .await
+        {
+            Ok(Some(choice)) => choice.title == APPLY,
+            // Dismissed, unsupported or failed: the safe answer is no.
+            _ => false,
+        }
+    }
+
+    fn progress(&self, message: &str) {
+        if let Some(tx) = &self.ui {
+            let _ = tx.send(UiEvent::Progress(message.to_string()));
+        }
+    }
+
+    fn reasoning(&self, delta: &str) {
+        if let Some(tx) = &self.ui {
+            let _ = tx.send(UiEvent::Reasoning(delta.to_string()));
+        }
+    }
+}

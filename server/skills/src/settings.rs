@@ -1,0 +1,115 @@
+//! The `[skills]` settings (DESIGN §4) as the skills module consumes them.
+//!
+//! The policy module owns layering; until it supplies a merged value, [`SkillsPolicy::from_layers`]
+//! applies the same rule to the two trusted layers: `require_signed` is on if either layer sets it,
+//! and trusted keys come from the enterprise layer when it names any (a user cannot add a key the
+//! enterprise did not), else from the user layer. The workspace layer is never read: a repository
+//! must not be able to vouch for its own skills.
+
+use std::path::{Path, PathBuf};
+
+use super::{PublicKey, SkillError};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkillsPolicy {
+    pub require_signed: bool,
+    pub trusted_keys: Vec<PublicKey>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Layer {
+    #[serde(default)]
+    skills: SkillsTable,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct SkillsTable {
+    require_signed: Option<bool>,
+    trusted_keys: Option<Vec<String>>,
+}
+
+impl SkillsPolicy {
+    /// Merge the enterprise and user TOML documents (either may be absent).
+    pub fn from_layers(enterprise: Option<&str>, user: Option<&str>) -> Result<Self, SkillError> {
+        let parse = |text: Option<&str>, which: &str| -> Result<SkillsTable, SkillError> {
+            let Some(t) = text else {
+                return Ok(SkillsTable::default());
+            };
+            toml::from_str::<Layer>(t)
+                .map(|l| l.skills)
+                .map_err(|e| SkillError::BadKey(format!("{which} config [skills]: {e}")))
+        };
+        let ent = parse(enterprise, "enterprise")?;
+        let usr = parse(user, "user")?;
+        let keys = match (ent.trusted_keys, usr.trusted_keys) {
+            (Some(k), _) => k,
+            (None, Some(k)) => k,
+            (None, None) => Vec::new(),
+        };
+        Ok(SkillsPolicy {
+            require_signed: ent.require_signed.unwrap_or(false)
+                || usr.require_signed.unwrap_or(false),
+            trusted_keys: keys
+                .iter()
+                .map(|k| PublicKey::parse(k))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Read `$JINGU_POLICY` (or `/etc/jingu/policy.toml`) and `$JINGU_CONFIG` (or
+    /// `~/.config/jingu/config.toml`); missing files are empty layers.
+    pub fn load_default() -> Result<Self, SkillError> {
+        let enterprise = env_or(
+            "JINGU_POLICY",
+            Some(PathBuf::from("/etc/jingu/policy.toml")),
+        );
+        let user = env_or("JINGU_CONFIG", home_config().map(|d| d.join("config.toml")));
+        let e = read_optional(enterprise.as_deref())?;
+        let u = read_optional(user.as_deref())?;
+        Self::from_layers(e.as_deref(), u.as_deref())
+    }
+
+    /// Add a key the install itself ships (the project key next to the bundled skills).
+    pub fn with_install_key(mut self, key: PublicKey) -> Self {
+        if !self.trusted_keys.contains(&key) {
+            self.trusted_keys.push(key);
+        }
+        self
+    }
+}
+
+/// `~/.config/jingu` (honouring `$XDG_CONFIG_HOME`).
+pub fn home_config() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|x| !x.is_empty()) {
+        return Some(PathBuf::from(x).join("jingu"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config/jingu"))
+}
+
+fn env_or(var: &str, default: Option<PathBuf>) -> Option<PathBuf> {
+    std::env::var_os(var).map(PathBuf::from).or(default)
+}
+
+fn read_optional(path: Option<&Path>) -> Result<Option<String>, SkillError> {
+    let Some(p) = path else { return Ok(None) };
+    match std::fs::read_to_string(p) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(SkillError::io(p, e)),
+    }
+}
+
+impl SkillsPolicy {
+    /// The `[skills]` values of the merged, layered policy (the workspace layer cannot add keys).
+    pub fn from_policy(policy: &jingu_policy::Policy) -> Result<Self, SkillError> {
+        Ok(SkillsPolicy {
+            require_signed: policy.skills.require_signed.value,
+            trusted_keys: policy
+                .skills
+                .trusted_keys
+                .iter()
+                .map(|k| PublicKey::parse(&k.value))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
