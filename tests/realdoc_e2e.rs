@@ -544,7 +544,7 @@ fn files_are_created_renamed_and_deleted_as_snapshotted_edits() {
 /// it may live in CI), each changed file replayed as a RealDoc batch against its parent version.
 #[test]
 fn own_history_replays_byte_identically() {
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let git_dir = Command::new("git")
         .args(["rev-parse", "--absolute-git-dir"])
         .current_dir(&repo)

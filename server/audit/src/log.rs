@@ -127,7 +127,17 @@ impl AuditLog {
             None => (1, GENESIS.to_string()),
             Some(line) => (last_seq(line, &self.path)? + 1, sha256_hex(line)),
         };
-        self.check_head(seq - 1, &prev)?;
+        if self.check_head(seq - 1, &prev)? {
+            // An interrupted append left the head one record behind: bring it level first, so
+            // a second interrupted append leaves it one behind again, never two.
+            head::write(
+                &self.head_path,
+                &Head {
+                    seq: seq - 1,
+                    line_hash: prev.clone(),
+                },
+            )?;
+        }
         let time = super::time::now_rfc3339();
         let body = Body {
             seq,
@@ -150,17 +160,20 @@ impl AuditLog {
     }
 
     /// Refuse to extend a log whose head disagrees with its last line: appending would otherwise
-    /// paper over a truncated tail. A head one record behind is an interrupted append.
-    fn check_head(&self, last_seq: u64, last_line_hash: &str) -> Result<(), AuditError> {
+    /// paper over a truncated tail. A head one record behind is an interrupted append: `Ok(true)`,
+    /// the head needs bringing level.
+    fn check_head(&self, last_seq: u64, last_line_hash: &str) -> Result<bool, AuditError> {
         let damaged = |reason: String| AuditError::Damaged {
             path: self.path.clone(),
             reason,
         };
         match head::read(&self.head_path)? {
-            None if last_seq == 0 => Ok(()),
+            None if last_seq == 0 => Ok(false),
+            // The first append was interrupted after its record.
+            None if last_seq == 1 => Ok(true),
             None => Err(damaged("the head file is missing".into())),
-            Some(h) if h.seq == last_seq && h.line_hash == last_line_hash => Ok(()),
-            Some(h) if h.seq + 1 == last_seq => Ok(()),
+            Some(h) if h.seq == last_seq && h.line_hash == last_line_hash => Ok(false),
+            Some(h) if h.seq + 1 == last_seq => Ok(true),
             Some(h) => Err(damaged(format!(
                 "head says record {} but the log ends at record {last_seq}",
                 h.seq
