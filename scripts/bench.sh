@@ -11,7 +11,7 @@ python3 -m pip install --quiet --disable-pip-version-check \
   echo "bench: py-tree-sitter could not be installed; the index bench would lack that baseline" >&2
   [ -z "${JINGU_STRICT:-}" ] || exit 1
 }
-for b in index edit context snapshot provider sandbox lsp; do
+for b in index edit context snapshot provider sandbox lsp audit; do
   echo "== bench $b"
   cargo bench --locked -p jingu-benches --bench "$b"
 done

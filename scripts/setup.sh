@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
-APT_PACKAGES=(bubblewrap universal-ctags git python3 python3-pip cmake libclang-dev clang)
+# postgresql: the audit sink tests and benchmark start their own server (initdb + pg_ctl).
+APT_PACKAGES=(bubblewrap universal-ctags git python3 python3-pip cmake libclang-dev clang postgresql)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

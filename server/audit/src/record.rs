@@ -70,6 +70,24 @@ pub enum RecordKind {
     RunEnd {
         status: String,
     },
+    /// Signed statement that the chain's first `count` records end with line hash `head_hash`.
+    Checkpoint {
+        count: u64,
+        head_hash: String,
+        /// `ed25519:<hex>` of the signing key.
+        key_id: String,
+        signature: String,
+    },
+    /// `jingu audit repair` cut a torn or unacknowledged tail; the cut bytes are kept here.
+    Repair {
+        reason: String,
+        /// Byte offset in the log where the cut began, and how much was cut.
+        offset: u64,
+        cut_bytes: u64,
+        cut_sha256: String,
+        /// The cut bytes themselves (hex), so no evidence is lost.
+        cut_hex: String,
+    },
 }
 
 impl RecordKind {
@@ -86,6 +104,8 @@ impl RecordKind {
             RecordKind::Snapshot { .. } => "snapshot",
             RecordKind::Warning { .. } => "warning",
             RecordKind::RunEnd { .. } => "run_end",
+            RecordKind::Checkpoint { .. } => "checkpoint",
+            RecordKind::Repair { .. } => "repair",
         }
     }
 }

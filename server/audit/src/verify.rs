@@ -1,13 +1,16 @@
 //! Checking the chain: every line's own hash, its link to the line before, consecutive sequence
-//! numbers, and agreement with the head file. The first record that fails is named.
+//! numbers, agreement with the head file, and the signatures of checkpoints. The first record
+//! that fails is named.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use ed25519_dalek::VerifyingKey;
 use serde::Serialize;
 
-use super::head;
-use super::record::{GENESIS, Record, sha256_hex, split_hash};
+use super::checkpoint::{self, PUBLIC_PREFIX};
+use super::head::{self, Head};
+use super::record::{GENESIS, Record, RecordKind, sha256_hex, split_hash};
 use super::{AuditError, HEAD_FILE};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -35,44 +38,89 @@ pub struct VerifyReport {
     pub records: u64,
     pub runs: usize,
     pub last_hash: String,
-    /// Non-fatal observations (e.g. a head one record behind after an interrupted append).
+    /// Checkpoints whose signature was checked against the configured key.
+    pub checkpoints: u64,
+    /// Records after the last checkpoint (not yet sealed by a signature).
+    pub unsealed: u64,
+    /// Non-fatal observations (a head that lags the log, repairs, unchecked checkpoints).
     pub notes: Vec<String>,
 }
 
-fn tamper(seq: u64, reason: impl Into<String>) -> VerifyError {
+pub(super) fn tamper(seq: u64, reason: impl Into<String>) -> VerifyError {
     VerifyError::Tampered(TamperError {
         first_bad_seq: seq,
         reason: reason.into(),
     })
 }
 
-/// Verify the log at `log_path` (its head file is read from the same directory).
-pub fn verify(log_path: &Path) -> Result<VerifyReport, VerifyError> {
-    let bytes = match std::fs::read(log_path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(source) => {
-            return Err(VerifyError::Io {
-                path: log_path.to_path_buf(),
-                source,
-            });
-        }
-    };
-    let head_path = log_path.with_file_name(HEAD_FILE);
-    let head = head::read(&head_path).map_err(|e| match e {
-        AuditError::Io { path, source } => VerifyError::Io { path, source },
-        other => tamper(0, other.to_string()),
-    })?;
+fn read_log(log_path: &Path) -> Result<Vec<u8>, VerifyError> {
+    match std::fs::read(log_path) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(source) => Err(VerifyError::Io {
+            path: log_path.to_path_buf(),
+            source,
+        }),
+    }
+}
 
+fn read_head(log_path: &Path) -> Result<Option<Head>, VerifyError> {
+    head::read(&log_path.with_file_name(HEAD_FILE)).map_err(|e| match e {
+        AuditError::Io { path, source } => VerifyError::Io { path, source },
+        other => tamper(
+            0,
+            format!("{other}; run `jingu audit repair` to rebuild it"),
+        ),
+    })
+}
+
+/// Verify the log at `log_path` (its head file is read from the same directory), without a
+/// checkpoint key: checkpoints are then only checked for consistency.
+pub fn verify(log_path: &Path) -> Result<VerifyReport, VerifyError> {
+    verify_with(log_path, None)
+}
+
+/// Verify with the public half of the checkpoint key, so forged checkpoints fail too.
+pub fn verify_with(
+    log_path: &Path,
+    key: Option<&VerifyingKey>,
+) -> Result<VerifyReport, VerifyError> {
+    let bytes = read_log(log_path)?;
+    let head = read_head(log_path)?;
     if !bytes.is_empty() && bytes.last() != Some(&b'\n') {
         let n = bytes.split(|b| *b == b'\n').count() as u64;
-        return Err(tamper(n, "the last record is incomplete (cut mid-line)"));
+        return Err(tamper(
+            n,
+            "the last record is incomplete (cut mid-line); if a write was interrupted, `jingu audit repair` seals it",
+        ));
     }
+    let checked = check_lines(&bytes, key)?;
+    let mut report = checked.report;
+    check_head(head.as_ref(), &checked.line_hashes, &mut report)?;
+    Ok(report)
+}
+
+/// The chain of complete lines in `bytes` (which must end with a newline, or be empty).
+pub(super) struct Checked {
+    pub report: VerifyReport,
+    /// Hash of each line, index = seq - 1.
+    pub line_hashes: Vec<String>,
+}
+
+pub(super) fn check_lines(
+    bytes: &[u8],
+    key: Option<&VerifyingKey>,
+) -> Result<Checked, VerifyError> {
     let mut prev_line_hash = GENESIS.to_string();
     let mut runs = BTreeSet::new();
     let mut last_hash = GENESIS.to_string();
-    let mut count = 0u64;
-    // The file ends with a newline (checked above); lines are the pieces before it.
+    let mut line_hashes = Vec::new();
+    let mut notes = Vec::new();
+    let mut checkpoints = 0u64;
+    let mut unchecked = 0u64;
+    let mut last_checkpoint = 0u64;
+    let mut run_end_pending: Option<u64> = None;
+    let key_id = key.map(|k| format!("{PUBLIC_PREFIX}{}", hex::encode(k.to_bytes())));
     let lines: Vec<&[u8]> = match bytes.split_last() {
         Some((_, body)) => body.split(|b| *b == b'\n').collect(),
         None => Vec::new(),
@@ -105,39 +153,129 @@ pub fn verify(log_path: &Path) -> Result<VerifyReport, VerifyError> {
                 "does not link to the previous record (record inserted, removed or moved)",
             ));
         }
+        if let Some(end) = run_end_pending.take()
+            && !matches!(
+                rec.kind,
+                RecordKind::Checkpoint { .. } | RecordKind::Repair { .. }
+            )
+            && key.is_some()
+            && last_checkpoint > 0
+        {
+            return Err(tamper(
+                end,
+                "run end not sealed by a signed checkpoint (records forged after the key was in use?)",
+            ));
+        }
+        match &rec.kind {
+            RecordKind::Checkpoint {
+                count,
+                head_hash,
+                key_id: kid,
+                signature,
+            } => {
+                if *count + 1 != expected || *head_hash != prev_line_hash {
+                    return Err(tamper(
+                        expected,
+                        format!("checkpoint claims {count} records with another head than the chain before it"),
+                    ));
+                }
+                match key {
+                    Some(k) => {
+                        if key_id.as_deref() != Some(kid.as_str()) {
+                            return Err(tamper(
+                                expected,
+                                format!("checkpoint signed by {kid}, not the configured key"),
+                            ));
+                        }
+                        checkpoint::check(k, *count, head_hash, &rec.time, signature)
+                            .map_err(|r| tamper(expected, r))?;
+                        checkpoints += 1;
+                    }
+                    None => unchecked += 1,
+                }
+                last_checkpoint = expected;
+            }
+            RecordKind::RunEnd { .. } => run_end_pending = Some(expected),
+            RecordKind::Repair {
+                reason, cut_bytes, offset, ..
+            } => notes.push(format!(
+                "record {expected} is a repair: {reason} ({cut_bytes} bytes cut at offset {offset}, kept in the record)"
+            )),
+            _ => {}
+        }
         prev_line_hash = sha256_hex(raw);
+        line_hashes.push(prev_line_hash.clone());
         last_hash = rec.hash;
         runs.insert(rec.run_id);
-        count = expected;
     }
-
-    let mut notes = Vec::new();
-    match head {
-        None if count == 0 => {}
-        None => return Err(tamper(count, "head file is missing")),
-        Some(h) if h.seq == count && h.line_hash == prev_line_hash => {}
-        Some(h) if h.seq + 1 == count => notes.push(format!(
-            "head is one record behind (record {count} was appended but its head update was interrupted)"
-        )),
-        Some(h) if h.seq > count => {
-            return Err(tamper(
-                count + 1,
-                format!("log ends at record {count} but the head says {} (tail truncated)", h.seq),
-            ));
-        }
-        Some(h) => {
-            return Err(tamper(
-                h.seq.min(count),
-                format!("head (record {}) does not match the log's last record {count}", h.seq),
-            ));
-        }
+    if let Some(end) = run_end_pending
+        && key.is_some()
+        && last_checkpoint > 0
+    {
+        return Err(tamper(
+            end,
+            "run end not sealed by a signed checkpoint (records forged after the key was in use?)",
+        ));
     }
-    Ok(VerifyReport {
-        records: count,
-        runs: runs.len(),
-        last_hash,
-        notes,
+    if unchecked > 0 {
+        notes.push(format!(
+            "{unchecked} checkpoint signatures not checked (no [audit] checkpoint_key_file configured)"
+        ));
+    }
+    let records = line_hashes.len() as u64;
+    Ok(Checked {
+        report: VerifyReport {
+            records,
+            runs: runs.len(),
+            last_hash,
+            checkpoints,
+            unsealed: records - last_checkpoint,
+            notes,
+        },
+        line_hashes,
     })
+}
+
+/// The head must name a line the log has, at that position; it may lag (it is written lazily,
+/// after the log is durable) but never lead.
+pub(super) fn check_head(
+    head: Option<&Head>,
+    line_hashes: &[String],
+    report: &mut VerifyReport,
+) -> Result<(), VerifyError> {
+    let count = line_hashes.len() as u64;
+    match head {
+        None if count == 0 => Ok(()),
+        None => Err(tamper(count, "head file is missing")),
+        Some(h) if h.seq > count => Err(tamper(
+            count + 1,
+            format!(
+                "log ends at record {count} but the head says {} (tail truncated)",
+                h.seq
+            ),
+        )),
+        Some(h) if h.seq == 0 && h.line_hash == GENESIS => {
+            if count > 0 {
+                report.notes.push(format!(
+                    "head lags the log by {count} records (updated after each durable append)"
+                ));
+            }
+            Ok(())
+        }
+        Some(h) if h.seq > 0 && line_hashes[h.seq as usize - 1] == h.line_hash => {
+            if h.seq < count {
+                report.notes.push(format!(
+                    "head lags the log by {} records (updated after each durable append)",
+                    count - h.seq
+                ));
+            }
+            Ok(())
+        }
+        Some(h) => Err(tamper(
+            h.seq.min(count),
+            format!("record {} is not the one the head names (rewritten)", h.seq),
+        )),
+    }
 }
 
 /// All records, parsed (no chain check; run [`verify`] for that).

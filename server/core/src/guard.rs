@@ -39,6 +39,26 @@ fn access_for(tool: Tool) -> Access {
 impl Guard<'_> {
     /// Check `tool` on `raw_path` (as the requester spelled it) and audit the outcome.
     pub(crate) fn check(&self, tool: Tool, raw_path: Option<&str>) -> Result<Verdict, Refusal> {
+        self.check_inner(tool, raw_path, false)
+    }
+
+    /// As [`Guard::check`], but the decision record is staged: it is written with the caller's
+    /// next record, in the same write and fsync. Only for callers that append a record of their
+    /// own before acting (an edit appends its `edit` record before touching the file).
+    pub(crate) fn check_staged(
+        &self,
+        tool: Tool,
+        raw_path: Option<&str>,
+    ) -> Result<Verdict, Refusal> {
+        self.check_inner(tool, raw_path, true)
+    }
+
+    fn check_inner(
+        &self,
+        tool: Tool,
+        raw_path: Option<&str>,
+        staged: bool,
+    ) -> Result<Verdict, Refusal> {
         let name = tool.as_str();
         let (path, decision) = match raw_path {
             None => (None, self.policy.decide(tool, None)),
@@ -58,17 +78,20 @@ impl Guard<'_> {
             Decision::Ask => ("ask", None),
             Decision::Deny(r) => ("deny", Some(r.clone())),
         };
-        self.audit
-            .append(RecordKind::PolicyDecision {
-                tool: name.to_string(),
-                path: path.clone(),
-                decision: word.to_string(),
-                reason: reason.clone(),
-            })
-            .map_err(|e| Refusal {
+        let record = RecordKind::PolicyDecision {
+            tool: name.to_string(),
+            path: path.clone(),
+            decision: word.to_string(),
+            reason: reason.clone(),
+        };
+        if staged {
+            self.audit.stage(record);
+        } else {
+            self.audit.append(record).map_err(|e| Refusal {
                 tool: name,
                 reason: format!("cannot write the audit record, so the action may not run: {e}"),
             })?;
+        }
         match decision {
             Decision::Allow => Ok(Verdict::Allow { path }),
             Decision::Ask => Ok(Verdict::Ask { path }),

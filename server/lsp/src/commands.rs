@@ -141,7 +141,10 @@ async fn rollback(backend: &Backend, args: RollbackArgs) -> Result<Value> {
     let run = session
         .begin_run(None, &format!("jingu.rollback {target}"))
         .map_err(|e| failed(e.to_string()))?;
-    let result = session.rollback(&fe, &run, &target).await;
+    // The user picked this rollback from the editor: that is the confirmation policy's `ask` wants.
+    let result = session
+        .rollback(&jingu_core::ops::Confirmed(&fe), &run, &target)
+        .await;
     session.end_run(&run, if result.is_ok() { "ok" } else { "refused" });
     let outcome = result.map_err(|e| failed(e.to_string()))?;
     serde_json::to_value(outcome).map_err(|e| failed(e.to_string()))

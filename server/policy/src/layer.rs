@@ -66,6 +66,29 @@ pub(crate) struct RawSkills {
     pub trusted_keys: Option<Vec<String>>,
 }
 
+/// `[audit]`: sealing the local log and where else records go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAudit {
+    /// Enterprise only: the ed25519 key that signs checkpoints.
+    pub checkpoint_key_file: Option<PathBuf>,
+    pub checkpoint_every: Option<u64>,
+    pub sink: Option<RawSink>,
+}
+
+/// `[audit.sink]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSink {
+    pub kind: String,
+    pub url: String,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub required: Option<bool>,
+    pub organisation: Option<String>,
+    pub ca_file: Option<PathBuf>,
+}
+
 /// A whole config file. Sections owned by other modules (`providers`, `mcp`, `routing`, …) stay raw.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct RawLayer {
@@ -75,6 +98,8 @@ pub(crate) struct RawLayer {
     pub identity: RawIdentity,
     #[serde(default)]
     pub skills: RawSkills,
+    #[serde(default)]
+    pub audit: RawAudit,
     #[serde(default)]
     pub providers: toml::Table,
     #[serde(default)]

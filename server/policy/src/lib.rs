@@ -4,6 +4,7 @@
 //! the effective value is the most restrictive of the layers, so no layer below can loosen one above.
 //! A workspace config can never add providers, base URLs, MCP servers or trusted keys.
 
+mod audit;
 mod decide;
 mod hash;
 mod layer;
@@ -20,6 +21,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use audit::{AuditPolicy, SinkConfig as AuditSinkConfig};
 pub use decide::Decision;
 pub use layer::Layer;
 pub use load::PolicySources;
@@ -141,6 +143,8 @@ pub struct Policy {
     pub require_inference_only: Sourced<bool>,
     pub identity: IdentityPolicy,
     pub skills: SkillsPolicy,
+    /// `[audit]`: checkpoint key and sinks.
+    pub audit: AuditPolicy,
     pub signature: SignatureStatus,
     /// Things the merge ignored or overrode (workspace attempts to widen, etc.), for `policy show`.
     pub warnings: Vec<String>,

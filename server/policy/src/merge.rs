@@ -295,6 +295,7 @@ pub(crate) fn merge(
         }
     }
 
+    let audit = super::audit::merge(layers, &mut warnings);
     let deny_set = DenySet::build(&deny_paths)?;
     Ok(Policy {
         tools,
@@ -305,6 +306,7 @@ pub(crate) fn merge(
         require_inference_only,
         identity,
         skills,
+        audit,
         signature,
         warnings,
         files,

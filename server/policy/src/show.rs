@@ -123,6 +123,24 @@ impl Policy {
                 layers.join("+"),
             ));
         }
+        // Listed only when set, so policies without them keep their hash.
+        for s in &self.audit.sinks {
+            out.push(entry("audit.sink[]", json!(s.value), s.layer.as_str()));
+        }
+        if let Some(k) = &self.audit.checkpoint_key_file {
+            out.push(entry(
+                "audit.checkpoint_key_file",
+                json!(k.value),
+                k.layer.as_str(),
+            ));
+        }
+        if let Some(n) = &self.audit.checkpoint_every {
+            out.push(entry(
+                "audit.checkpoint_every",
+                json!(n.value),
+                n.layer.as_str(),
+            ));
+        }
         for name in self.mcp_table().keys() {
             out.push(entry(
                 format!("mcp.{name}"),

@@ -66,3 +66,48 @@ impl Frontend for AutoApprove {
         true
     }
 }
+
+/// A front end whose request is itself the user's confirmation: the user asked for exactly this
+/// act (`jingu.rollback` from the editor's menu), so policy's `ask` is answered by that request,
+/// while `deny` and `deny_paths` still refuse. Everything else goes to the inner front end, so
+/// open buffers follow the act.
+pub struct Confirmed<'a, F: Frontend>(pub &'a F);
+
+impl<F: Frontend> Frontend for Confirmed<'_, F> {
+    fn buffer_text(&self, rel: &str) -> Option<String> {
+        self.0.buffer_text(rel)
+    }
+
+    fn apply_to_buffer(
+        &self,
+        rel: &str,
+        old: &str,
+        planned: &Planned,
+    ) -> impl Future<Output = Result<bool, String>> + Send {
+        self.0.apply_to_buffer(rel, old, planned)
+    }
+
+    fn sync_buffer(
+        &self,
+        rel: &str,
+        content: &str,
+    ) -> impl Future<Output = Result<bool, String>> + Send {
+        self.0.sync_buffer(rel, content)
+    }
+
+    async fn approve(&self, _approval: &Approval) -> bool {
+        true
+    }
+
+    fn progress(&self, message: &str) {
+        self.0.progress(message);
+    }
+
+    fn reasoning(&self, delta: &str) {
+        self.0.reasoning(delta);
+    }
+
+    fn edit_applied(&self, outcome: &EditOutcome, old: &str, new: &str) {
+        self.0.edit_applied(outcome, old, new);
+    }
+}

@@ -2,6 +2,7 @@
 //! back, with the workspace confined, the policy deciding and every action audited. Front ends
 //! differ only in their [`Frontend`]: how they confirm, report progress and reach open buffers.
 
+mod audit_admin;
 mod edit;
 mod error;
 mod files;
@@ -11,17 +12,21 @@ mod session;
 mod state;
 mod trail;
 
+pub(crate) use audit_admin::audit_options;
+pub use audit_admin::{SCHEMA_SQL, SinkCheck, SinkError};
 pub use edit::{EditOutcome, SeenText, unified_diff};
 pub use error::OpsError;
 pub use files::{FileOp, FileOpOutcome};
-pub use frontend::{Approval, AutoApprove, Frontend};
+pub use frontend::{Approval, AutoApprove, Confirmed, Frontend};
 pub use rollback::RollbackTarget;
 pub use session::{Run, Session, new_run_id};
 pub use state::ScanOwner;
 pub use trail::{AuditTrail, TrailError};
 
 // The data the session's queries return; the store and the log themselves stay in this crate.
-pub use jingu_audit::{Record, RecordKind, ReplayReport, VerifyError, VerifyReport};
+pub use jingu_audit::{
+    Divergence, Record, RecordKind, RepairReport, ReplayReport, VerifyError, VerifyReport,
+};
 pub use jingu_fs::workspace::{PathError, Workspace};
 /// What the machine offers for confining commands (`jingu doctor`).
 pub use jingu_sandbox::{Capabilities as SandboxCapabilities, probe as probe_sandbox};

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
+use super::audit_options;
 use super::error::OpsError;
 use crate::guard::{Guard, Verdict};
 use crate::identity::Identity;
@@ -69,7 +70,7 @@ impl Session {
     /// Start a run: its first audit record says what started it. No record, no run.
     pub fn begin_run(&self, run_id: Option<String>, instruction: &str) -> Result<Run, OpsError> {
         let id = run_id.unwrap_or_else(new_run_id);
-        let audit = AuditLog::open(
+        let audit = AuditLog::open_with(
             &self.workspace.state_dir,
             AuditContext {
                 run_id: id.clone(),
@@ -77,17 +78,19 @@ impl Session {
                 verified: self.identity.verified,
                 policy_hash: self.policy.hash(),
             },
+            &audit_options(&self.policy, &self.workspace.root),
         )?;
-        audit.append(RecordKind::RunStart {
+        // Written with the run's first action record (one write, one fsync): starting a run
+        // does nothing on its own, and every action appends before it runs.
+        audit.stage(RecordKind::RunStart {
             instruction: instruction.to_string(),
-        })?;
+        });
         Ok(Run { id, audit })
     }
 
+    /// Close the run: its end record and a signed checkpoint (sent to every sink).
     pub fn end_run(&self, run: &Run, status: &str) {
-        if let Err(e) = run.audit.append(RecordKind::RunEnd {
-            status: status.to_string(),
-        }) {
+        if let Err(e) = run.audit.end_run(status) {
             tracing::error!("cannot close run {} in the audit log: {e}", run.id);
         }
     }
@@ -100,7 +103,13 @@ impl Session {
             policy: &self.policy,
             audit: &run.audit,
         };
-        match guard.check(tool, Some(raw)) {
+        // An edit appends its own record before writing, which carries the decision with it.
+        let verdict = if tool == Tool::Edit {
+            guard.check_staged(tool, Some(raw))
+        } else {
+            guard.check(tool, Some(raw))
+        };
+        match verdict {
             Ok(Verdict::Allow { path }) => Ok((path.unwrap_or_else(|| raw.to_string()), false)),
             Ok(Verdict::Ask { path }) => Ok((path.unwrap_or_else(|| raw.to_string()), true)),
             Err(refusal) => Err(OpsError::Denied(refusal.reason)),

@@ -41,6 +41,10 @@ impl AuditTrail {
         &self.log
     }
 
+    pub(crate) fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
     /// Check the hash chain; the first bad record when it was tampered with.
     pub fn verify(&self) -> Result<VerifyReport, VerifyError> {
         jingu_audit::verify(&self.log)

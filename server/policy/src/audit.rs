@@ -1,0 +1,157 @@
+//! `[audit]` across layers. Sinks are additive: each trusted layer may add one, none can remove,
+//! disable or re-point a sink a more trusted layer defined (each keeps its own URL, credentials
+//! and `required`). The workspace, which anyone may have written, can add none. The checkpoint
+//! key is the enterprise's alone.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::Sourced;
+use super::layer::{Layer, RawLayer};
+
+/// `[audit.sink]` as configured (the audit crate connects; this crate only decides which apply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SinkConfig {
+    pub kind: String,
+    pub url: String,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub required: bool,
+    pub organisation: String,
+    pub ca_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AuditPolicy {
+    /// Most trusted first.
+    pub sinks: Vec<Sourced<SinkConfig>>,
+    pub checkpoint_key_file: Option<Sourced<PathBuf>>,
+    pub checkpoint_every: Option<Sourced<u64>>,
+}
+
+pub(super) fn merge(layers: &[(Layer, &RawLayer)], warnings: &mut Vec<String>) -> AuditPolicy {
+    let mut out = AuditPolicy::default();
+    for (layer, raw) in layers {
+        let a = &raw.audit;
+        if let Some(s) = &a.sink {
+            if *layer == Layer::Workspace {
+                warnings.push("workspace config sets [audit.sink]; ignored (sinks come only from enterprise or user config)".into());
+            } else {
+                let cfg = SinkConfig {
+                    kind: s.kind.clone(),
+                    url: s.url.clone(),
+                    password_env: s.password_env.clone(),
+                    password_file: s.password_file.clone(),
+                    required: s.required.unwrap_or(false),
+                    organisation: s.organisation.clone().unwrap_or_default(),
+                    ca_file: s.ca_file.clone(),
+                };
+                if !out.sinks.iter().any(|x| x.value == cfg) {
+                    out.sinks.push(Sourced::new(cfg, *layer));
+                }
+            }
+        }
+        if let Some(k) = &a.checkpoint_key_file {
+            if *layer == Layer::Enterprise {
+                out.checkpoint_key_file = Some(Sourced::new(k.clone(), *layer));
+            } else {
+                warnings.push(format!(
+                    "{layer} config sets audit.checkpoint_key_file; ignored (enterprise policy only)"
+                ));
+            }
+        }
+        if let Some(n) = a.checkpoint_every {
+            match (&out.checkpoint_every, layer) {
+                (_, Layer::Workspace) => {
+                    warnings.push("workspace config sets audit.checkpoint_every; ignored".into())
+                }
+                // Enterprise (listed first) decides; a lower layer may only checkpoint more often.
+                (Some(prev), _) if n == 0 || (prev.value != 0 && n >= prev.value) => {}
+                _ => out.checkpoint_every = Some(Sourced::new(n, *layer)),
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Layer, Policy};
+
+    const ENTERPRISE: &str = r#"
+[audit]
+checkpoint_key_file = "/etc/jingu/audit-checkpoint.key"
+checkpoint_every = 32
+[audit.sink]
+kind = "postgres"
+url = "postgres://jingu_writer@db.corp:5432/audit"
+password_env = "JINGU_AUDIT_PW"
+required = true
+organisation = "acme"
+"#;
+
+    #[test]
+    fn lower_layers_cannot_remove_disable_or_repoint_the_enterprise_sink() {
+        let user = r#"
+[audit]
+checkpoint_key_file = "/home/u/my.key"
+checkpoint_every = 1000
+[audit.sink]
+kind = "postgres"
+url = "postgres://me@localhost/audit"
+required = false
+"#;
+        let workspace = "[audit.sink]\nkind = \"postgres\"\nurl = \"postgres://evil@attacker/x\"\n";
+        let p = Policy::from_texts(Some(ENTERPRISE), Some(user), Some(workspace)).expect("policy");
+        let sinks = &p.audit.sinks;
+        assert_eq!(
+            sinks.len(),
+            2,
+            "the user may add a sink; the workspace may not"
+        );
+        assert_eq!(sinks[0].layer, Layer::Enterprise);
+        assert_eq!(
+            sinks[0].value.url,
+            "postgres://jingu_writer@db.corp:5432/audit"
+        );
+        assert!(sinks[0].value.required, "still required");
+        assert_eq!(
+            sinks[0].value.password_env.as_deref(),
+            Some("JINGU_AUDIT_PW")
+        );
+        assert_eq!(sinks[1].layer, Layer::User);
+        assert!(!sinks[1].value.required);
+        assert!(sinks.iter().all(|s| !s.value.url.contains("attacker")));
+        let key = p.audit.checkpoint_key_file.as_ref().expect("key");
+        assert_eq!(
+            key.layer,
+            Layer::Enterprise,
+            "the key is the enterprise's alone"
+        );
+        assert_eq!(p.audit.checkpoint_every.as_ref().map(|n| n.value), Some(32));
+        assert!(p.warnings.iter().any(|w| w.contains("[audit.sink]")));
+        assert!(p.warnings.iter().any(|w| w.contains("checkpoint_key_file")));
+        // And the sinks are part of the policy's identity.
+        let without = Policy::from_texts(None, Some(user), None).expect("policy");
+        assert_ne!(p.hash(), without.hash());
+    }
+
+    #[test]
+    fn unknown_audit_keys_are_errors() {
+        for bad in [
+            "[audit]\ncheckpoint_key = \"x\"\n",
+            "[audit.sink]\nkind = \"postgres\"\nurl = \"u\"\npassword = \"inline\"\n",
+            "[audit.sink]\nurl = \"u\"\n",
+        ] {
+            assert!(Policy::from_texts(None, Some(bad), None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_lower_layer_may_only_checkpoint_more_often() {
+        let user = "[audit]\ncheckpoint_every = 8\n";
+        let p = Policy::from_texts(Some(ENTERPRISE), Some(user), None).expect("policy");
+        assert_eq!(p.audit.checkpoint_every.as_ref().map(|n| n.value), Some(8));
+    }
+}
