@@ -4,7 +4,8 @@
 # copy of examples/demo. What it checks is that the run tells the truth about what happened:
 # - exit 0: the docstring landed in `restock` (and nowhere else), in 1-3 model calls, the file
 #   parses, and `jingu rollback --run` restores the original;
-# - exit 1: the file is untouched, the run says nothing changed and offers no rollback;
+# - otherwise: the file is untouched, the run says no file changed and offers no rollback (exit 1
+#   when edits were refused or rejected, 0 when the model only answered);
 # - anything else (a crash, a timeout) fails; the audit chain must verify either way.
 # The tiny default model often fails the task itself (see issue 17); a dishonest report never passes.
 #   JINGU_BIN   the binary to check (default: the installed one)
@@ -63,8 +64,7 @@ EOF
   check jingu rollback --run "$run_id"
   check cmp -s inventory.py "$repo/examples/demo/inventory.py"
 else
-  echo "local-model: nothing changed; the run must say so (exit 1, no rollback offered)" >&2
-  check test "$rc" = 1
+  echo "local-model: nothing changed; the run must say so and offer no rollback" >&2
   check cmp -s inventory.py "$repo/examples/demo/inventory.py"
   check grep -qi "nothing changed\|no files changed" "$tmp/ask.log"
   check sh -c "! grep -q 'undo with' '$tmp/ask.log'"

@@ -77,7 +77,11 @@ fn multi_file_refactor_is_one_run_that_rolls_back_and_forward() {
     // Context went by symbol and search hits, never as whole files.
     let results = tool_results(&fx, 1);
     assert!(
-        results[0].starts_with("src/lib.rs:1-4 function old_name\n"),
+        results[0].starts_with(&format!(
+            "src/lib.rs:1-4 function old_name (version {}, symbol {})\n",
+            jingu_realdoc::version(LIB_RS.as_bytes()),
+            jingu_realdoc::version(&LIB_RS.as_bytes()[..LIB_RS.find("}\n").expect("end") + 1])
+        )),
         "{results:?}"
     );
     assert!(

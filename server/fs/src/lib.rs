@@ -8,6 +8,8 @@
 pub mod atomic;
 pub mod binfmt;
 pub mod durable;
+pub mod filelock;
+pub mod tempfiles;
 #[cfg(test)]
 mod tests;
 pub mod walk;

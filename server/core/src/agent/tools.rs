@@ -49,6 +49,13 @@ pub enum ToolRequest {
         path: String,
         edit: EditRequest,
     },
+    /// Create, delete or rename a whole file.
+    File(crate::ops::FileOp),
+    /// Several edits of one file, applied together and validated once (all or nothing).
+    EditMany {
+        path: String,
+        edits: Vec<EditRequest>,
+    },
     RunCommand {
         argv: Vec<String>,
     },
@@ -61,7 +68,7 @@ impl ToolRequest {
             Self::ReadSymbol { .. } => READ_SYMBOL,
             Self::ReadLines { .. } => READ_LINES,
             Self::Search { .. } => SEARCH,
-            Self::Edit { .. } => EDIT,
+            Self::Edit { .. } | Self::EditMany { .. } | Self::File(_) => EDIT,
             Self::RunCommand { .. } => RUN_COMMAND,
         }
     }
@@ -72,7 +79,13 @@ impl ToolRequest {
             Self::ListSymbols { path }
             | Self::ReadSymbol { path, .. }
             | Self::ReadLines { path, .. }
-            | Self::Edit { path, .. } => Some(path),
+            | Self::Edit { path, .. }
+            | Self::EditMany { path, .. } => Some(path),
+            Self::File(op) => Some(match op {
+                crate::ops::FileOp::Create { path, .. }
+                | crate::ops::FileOp::DeleteFile { path }
+                | crate::ops::FileOp::Rename { path, .. } => path,
+            }),
             Self::Search { .. } | Self::RunCommand { .. } => None,
         }
     }
@@ -221,16 +234,32 @@ fn spec(name: &str) -> Option<ToolSpec> {
         EDIT => (
             "Edit a file at one target: exactly one of `symbol` (name path), `lines` (\"A-B\", 1-based inclusive) \
              or `keyword` (the line containing this text; `occurrence` picks among several). `op` is replace, \
-             insert-before, insert-after or delete. `text` is the new code (not needed for delete). Never send whole files.",
+             insert-before, insert-after or delete. `text` is the new code (not needed for delete). Never send whole files. \
+             For several changes to one file, give `edits` (a list of {target, op, text} objects) instead: their targets and \
+             line numbers all refer to the file as you read it, and they are applied and checked together. \
+             `expect` is the version your last read showed (filled in for you); an edit whose target changed since is refused \
+             with the current text. Whole files: op `create` (with `text`; never overwrites), `delete-file`, or `rename` \
+             (with `to`).",
             json!({"type": "object", "properties": {
                 "path": path,
                 "symbol": {"type": "string"},
                 "lines": {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?$"},
                 "keyword": {"type": "string"},
                 "occurrence": {"type": "integer", "minimum": 1},
-                "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete"]},
-                "text": {"type": "string"}},
-                "required": ["path", "op"], "additionalProperties": false}),
+                "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete",
+                       "create", "delete-file", "rename"]},
+                "text": {"type": "string"},
+                "to": {"type": "string", "description": "New path, for op `rename`"},
+                "expect": {"type": "string"},
+                "edits": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
+                    "symbol": {"type": "string"},
+                    "lines": {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?$"},
+                    "keyword": {"type": "string"},
+                    "occurrence": {"type": "integer", "minimum": 1},
+                    "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete"]},
+                    "text": {"type": "string"}},
+                    "required": ["op"], "additionalProperties": false}}},
+                "required": ["path"], "additionalProperties": false}),
         ),
         RUN_COMMAND => (
             "Run a command (argv, no shell) in the workspace inside a sandbox without network access.",
@@ -281,6 +310,9 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
             "occurrence",
             "op",
             "text",
+            "expect",
+            "edits",
+            "to",
         ],
         _ => &["argv"],
     };
@@ -354,6 +386,91 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
 
 fn parse_edit(args: &Args) -> Result<ToolRequest, ToolError> {
     let path = args.string("path")?;
+    if let Some(op) = parse_file_op(args, &path)? {
+        return Ok(ToolRequest::File(op));
+    }
+    if args.obj.contains_key("to") {
+        return Err(args.invalid("to", "only applies to op `rename`".into()));
+    }
+    let expect = args.opt_string("expect")?;
+    let Some(list) = args.obj.get("edits") else {
+        let edit = parse_one_edit(args)?.expecting(expect);
+        return Ok(ToolRequest::Edit { path, edit });
+    };
+    if let Some(k) = ["symbol", "lines", "keyword", "occurrence", "op", "text"]
+        .iter()
+        .find(|k| args.obj.contains_key(**k))
+    {
+        return Err(args.invalid(
+            "edits",
+            format!("— give either `edits` or one edit's fields, not both (found `{k}`)"),
+        ));
+    }
+    let items = match list {
+        Value::Array(items) if !items.is_empty() => items,
+        _ => return Err(args.invalid("edits", "must be a non-empty array of edits".into())),
+    };
+    let mut edits = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Value::Object(obj) = item else {
+            return Err(args.invalid("edits", format!("item {} is not an object", i + 1)));
+        };
+        let allowed = ["symbol", "lines", "keyword", "occurrence", "op", "text"];
+        if let Some(extra) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(args.invalid(
+                "edits",
+                format!("item {}: unexpected field `{extra}`", i + 1),
+            ));
+        }
+        let item_args = Args {
+            tool: args.tool,
+            obj,
+        };
+        let edit = parse_one_edit(&item_args)
+            .map_err(|e| args.invalid("edits", format!("item {}: {e}", i + 1)))?;
+        edits.push(edit.expecting(expect.clone()));
+    }
+    Ok(ToolRequest::EditMany { path, edits })
+}
+
+/// `create`, `delete-file` and `rename`: whole-file operations (no target).
+fn parse_file_op(args: &Args, path: &str) -> Result<Option<crate::ops::FileOp>, ToolError> {
+    use crate::ops::FileOp;
+    let Some(Value::String(op)) = args.obj.get("op") else {
+        return Ok(None);
+    };
+    if !matches!(op.as_str(), "create" | "delete-file" | "rename") {
+        return Ok(None);
+    }
+    if let Some(k) = [
+        "symbol",
+        "lines",
+        "keyword",
+        "occurrence",
+        "edits",
+        "expect",
+    ]
+    .iter()
+    .find(|k| args.obj.contains_key(**k))
+    {
+        return Err(args.invalid("op", format!("`{op}` takes no `{k}`")));
+    }
+    let path = path.to_string();
+    Ok(Some(match op.as_str() {
+        "create" => FileOp::Create {
+            path,
+            text: args.string("text")?,
+        },
+        "delete-file" => FileOp::DeleteFile { path },
+        _ => FileOp::Rename {
+            path,
+            to: args.string("to")?,
+        },
+    }))
+}
+
+/// Target, operation and text of one edit (the tool's own fields, or one item of `edits`).
+fn parse_one_edit(args: &Args) -> Result<EditRequest, ToolError> {
     let op: Op = args
         .string("op")?
         .parse()
@@ -392,10 +509,7 @@ fn parse_edit(args: &Args) -> Result<ToolRequest, ToolError> {
     if op != Op::Delete && text.is_none() {
         return Err(args.missing("text"));
     }
-    Ok(ToolRequest::Edit {
-        path,
-        edit: EditRequest::new(target, op, text.unwrap_or_default()),
-    })
+    Ok(EditRequest::new(target, op, text.unwrap_or_default()))
 }
 
 /// A short description of a received JSON value for error messages.
@@ -517,6 +631,46 @@ mod tests {
         ));
         assert!(matches!(r, Ok(ToolRequest::Edit { edit, .. })
             if edit.target == Target::Keyword { text: "TODO".into(), occurrence: Some(2) }));
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "a.c", "expect": "0123456789ab", "edits": [
+                {"lines": "3", "op": "insert-before", "text": "#if X"},
+                {"lines": "9", "op": "insert-after", "text": "#endif"}]}),
+        ));
+        let Ok(ToolRequest::EditMany { path, edits }) = r else {
+            panic!("a batch: {r:?}");
+        };
+        assert_eq!(path, "a.c");
+        assert_eq!(edits.len(), 2);
+        assert_eq!(edits[1].target, Target::Lines { start: 9, end: 9 });
+        assert_eq!(edits[0].expect.as_deref(), Some("0123456789ab"));
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "src/new.rs", "op": "create", "text": "fn n() {}\n"}),
+        ));
+        assert_eq!(
+            r,
+            Ok(ToolRequest::File(crate::ops::FileOp::Create {
+                path: "src/new.rs".into(),
+                text: "fn n() {}\n".into()
+            }))
+        );
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "a.rs", "op": "rename", "to": "b.rs"}),
+        ));
+        assert!(matches!(
+            r,
+            Ok(ToolRequest::File(crate::ops::FileOp::Rename { .. }))
+        ));
+        for bad in [
+            json!({"path": "a.rs", "op": "rename"}),
+            json!({"path": "a.rs", "op": "create"}),
+            json!({"path": "a.rs", "op": "delete-file", "symbol": "f"}),
+            json!({"path": "a.rs", "op": "delete", "lines": "1", "to": "b.rs"}),
+        ] {
+            assert!(parse(&call(EDIT, bad.clone())).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -562,6 +716,15 @@ mod tests {
             call(RUN_COMMAND, json!({"argv": ["ls", 3]})),
             call(LIST_SYMBOLS, json!({"path": "a.rs", "sudo": true})),
             call(LIST_SYMBOLS, json!({})),
+            call(EDIT, json!({"path": "a.rs", "edits": []})),
+            call(
+                EDIT,
+                json!({"path": "a.rs", "op": "delete", "edits": [{"lines": "1", "op": "delete"}]}),
+            ),
+            call(
+                EDIT,
+                json!({"path": "a.rs", "edits": [{"lines": "1", "op": "delete", "path": "b"}]}),
+            ),
         ];
         for c in cases {
             let err = parse(&c).expect_err(&format!("{c:?} must be refused"));
