@@ -186,7 +186,8 @@ impl Backend {
             let Some(rel) = self.rel_path(&uri) else {
                 continue;
             };
-            match self.docs.with(&uri, |doc| doc.symbols()) {
+            // The parse of a large buffer runs off the async runtime.
+            match jingu_core::ops::off_runtime(|| self.docs.with(&uri, |doc| doc.symbols())) {
                 Some(Some(symbols)) => index.put_symbols(&rel, symbols),
                 // Too big to parse (or not source): like an oversized file on disk, not indexed.
                 Some(None) => index.remove_file(&rel),
@@ -362,9 +363,12 @@ impl LanguageServer for Backend {
     ) -> Result<Option<DocumentSymbolResponse>> {
         let uri = params.text_document.uri;
         let enc = self.encoding();
-        let result = self.docs.with(&uri, |doc| {
-            doc.symbols()
-                .map(|file| document_symbols(&file, &doc.rope, enc))
+        // The (incremental) parse of a large buffer runs off the async runtime.
+        let result = jingu_core::ops::off_runtime(|| {
+            self.docs.with(&uri, |doc| {
+                doc.symbols()
+                    .map(|file| document_symbols(&file, &doc.rope, enc))
+            })
         });
         match result {
             Some(symbols) => Ok(Some(self.prebuilt.outline(symbols.unwrap_or_default()))),
