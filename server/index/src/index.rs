@@ -78,10 +78,6 @@ impl Tables {
     }
 }
 
-/// A file modified this close to the build may change again within one timestamp tick, unseen by
-/// its stat: it is not saved as unchanged.
-const RACY_WINDOW_NS: i64 = 2_000_000_000;
-
 /// A fill publishes parsed files to queries after this many…
 const PUBLISH_FILES: usize = 512;
 /// …or this long, whichever comes first.
@@ -187,7 +183,7 @@ impl Index {
                         let known = meta.as_ref().and_then(|m| {
                             let stat = Stat::of(m);
                             // Too recent to vouch for the content next time: not saved as such.
-                            (stat.mtime_ns < started_ns - RACY_WINDOW_NS).then_some(stat)
+                            jingu_fs::racy::stat_vouches(stat.mtime_ns, started_ns).then_some(stat)
                         });
                         if let Some(outcome) = index_one(root, entry.path(), known, saved) {
                             // The receiver outlives the walk; a send error means it is gone.
