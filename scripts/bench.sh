@@ -35,3 +35,6 @@ for b in index workspace_symbol edit context snapshot provider sandbox lsp audit
   echo "== bench $b"
   cargo bench --locked -p jingu-benches --bench "$b"
 done
+# The in-process model against llama.cpp's own decode loop (the default model from setup.sh).
+echo "== bench local"
+cargo bench --locked -p jingu-benches --features local-llm --bench local

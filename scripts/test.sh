@@ -13,6 +13,7 @@ export JINGU_TEST_MCP_FILESYSTEM="$PWD/tests/mcp/node_modules/.bin/mcp-server-fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Includes the red-team suite (`--test redteam`, also `scripts/redteam.sh`): fails on any escape.
 cargo test --workspace --locked
 ./scripts/check-local-model.sh
 ./scripts/test-editors.sh

@@ -77,7 +77,11 @@ fn multi_file_refactor_is_one_run_that_rolls_back_and_forward() {
     // Context went by symbol and search hits, never as whole files.
     let results = tool_results(&fx, 1);
     assert!(
-        results[0].starts_with("src/lib.rs:1-4 function old_name\n"),
+        results[0].starts_with(&format!(
+            "src/lib.rs:1-4 function old_name (version {}, symbol {})\n",
+            jingu_realdoc::version(LIB_RS.as_bytes()),
+            jingu_realdoc::version(&LIB_RS.as_bytes()[..LIB_RS.find("}\n").expect("end") + 1])
+        )),
         "{results:?}"
     );
     assert!(
@@ -98,8 +102,13 @@ fn multi_file_refactor_is_one_run_that_rolls_back_and_forward() {
         first.contains("2-4 function old_name") || first.contains("1-4 function old_name"),
         "outline: {first}"
     );
+    // The outline, plus the source of the one symbol the instruction names; never the file.
     assert!(
-        !first.contains("a + b"),
+        first.contains("Source of old_name in src/lib.rs:\n/// Adds.\npub fn old_name"),
+        "{first}"
+    );
+    assert!(
+        !first.contains("pub fn other() -> i32 {"),
         "the first message carries an outline, not the file"
     );
 
@@ -144,7 +153,16 @@ fn a_refused_edit_reaches_the_model_as_an_error_and_leaves_the_file_alone() {
         "",
     );
     let out = fx.jingu(&["ask", "break it", "--yes"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // The model says it finished, but nothing changed: the run fails and says why.
+    assert!(!out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("nothing changed: every edit was refused or rejected (2)"),
+        "{err}"
+    );
+    assert!(err.contains("not applied: src/lib.rs:"), "{err}");
+    assert!(err.contains("no files changed"), "{err}");
+    assert!(!err.contains("undo with"), "nothing to undo: {err}");
     assert_eq!(fx.read("src/lib.rs"), LIB_RS);
     let r1 = tool_results(&fx, 1);
     assert!(
@@ -186,7 +204,11 @@ fn bad_tool_calls_are_recoverable_errors_that_count_against_the_step_limit() {
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let outcome: Value = serde_json::from_slice(&out.stdout).expect("json outcome");
-    assert_eq!(outcome["steps"], 4, "2 model turns + 2 invalid calls");
+    assert_eq!(
+        outcome["steps"], 2,
+        "a turn with invalid calls is still one step"
+    );
+    assert_eq!(outcome["invalid_calls"], 2);
     let r = tool_results(&fx, 1);
     assert!(r[0].contains("not valid JSON"), "{r:?}");
     assert!(r[1].contains("unknown tool `format_disk`"), "{r:?}");
@@ -227,7 +249,9 @@ fn a_denied_command_never_runs_and_protected_paths_stay_untouched() {
         "[policy]\ntools = { run_command = \"deny\" }\n",
     );
     let out = fx.jingu(&["ask", "summarise notes.md", "--yes"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // Both edits were refused: whatever the model claims, the run reports that nothing changed.
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing changed"), "{}", stderr(&out));
     assert!(
         !fx.root.join("pwned").exists(),
         "the denied command did not run"
@@ -300,7 +324,9 @@ fn without_yes_and_without_a_terminal_edits_are_not_approved() {
         "",
     );
     let out = fx.jingu(&["ask", "change f"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    // The only edit was not approved: nothing changed, so the run does not report success.
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing changed"), "{}", stderr(&out));
     assert_eq!(fx.read("a.py"), "def f():\n    return 1\n");
     assert!(
         tool_results(&fx, 1)[0].contains("rejected"),
@@ -350,4 +376,110 @@ fn a_named_skill_puts_its_procedure_in_the_system_prompt_and_narrows_tools() {
         "{}",
         stderr(&unknown)
     );
+}
+
+#[test]
+fn the_same_failing_call_three_times_ends_the_run_with_that_reason() {
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let bad = json!({"tool_calls": [tool("read_symbol", json!({"path": "src/lib.rs", "name_path": "nope"}))]});
+    fx.serve(&json!([bad, bad, bad, {"content": "never asked for"}]), "");
+    let out = fx.jingu(&["ask", "look", "--yes", "--json"]);
+    assert!(!out.status.success(), "{}", stderr(&out));
+    let outcome: Value = serde_json::from_slice(&out.stdout).expect("json outcome");
+    assert_eq!(outcome["steps"], 3, "{outcome}");
+    assert_eq!(outcome["stop"]["reason"], "repeated_failure", "{outcome}");
+    let detail = outcome["stop"]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("same failing `read_symbol` call 3 times")
+            && detail.contains("no symbol `nope`"),
+        "{detail}"
+    );
+    assert_eq!(fx.requests().len(), 3, "no fourth request");
+}
+
+#[test]
+fn the_first_turn_must_call_a_tool_and_targets_are_narrowed_to_real_ones() {
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS), ("src/main.rs", MAIN_RS)]);
+    fx.serve(
+        &json!([
+            {"tool_calls": [tool("read_symbol", json!({"path": "src/lib.rs", "name_path": "old_name"}))]},
+            {"content": "It adds."}
+        ]),
+        "",
+    );
+    let out = fx.jingu(&["ask", "explain old_name", "--path", "src/lib.rs", "--yes"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let reqs = fx.requests();
+    assert_eq!(reqs[0]["body"]["tool_choice"], "required");
+    assert!(
+        reqs[1]["body"].get("tool_choice").is_none(),
+        "only the first turn"
+    );
+    let edit = reqs[0]["body"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .find(|t| t["function"]["name"] == "edit")
+        .expect("edit tool")["function"]["parameters"]
+        .clone();
+    assert_eq!(
+        edit["properties"]["path"]["enum"],
+        json!(["src/lib.rs", "src/main.rs"])
+    );
+    assert_eq!(edit["properties"]["symbol"]["enum"], json!(["old_name"]));
+    // The named symbol's source is in the first message, exactly as in the file.
+    let first = reqs[0]["body"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .find(|m| m["role"] == "user")
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        first.contains("Source of old_name in src/lib.rs:\n/// Adds.\npub fn old_name(a: i32, b: i32) -> i32 {\n    a + b\n}"),
+        "{first}"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("model: It adds."), "{err}");
+    assert!(err.contains("no files changed"), "{err}");
+    assert!(!err.contains("undo with"), "{err}");
+}
+
+#[test]
+fn common_slips_are_repaired_and_the_model_is_told() {
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let args = json!({"path": "src/lib.rs", "symbol": "other", "op": "replace",
+                      "text": "```rust\npub fn other() -> i32 {\n    8\n}\n```"});
+    fx.serve(
+        &json!([
+            // Wrong case, and the arguments object encoded once more as a JSON string.
+            {"tool_calls": [{"name": "Edit", "arguments": serde_json::to_string(&args.to_string()).expect("json")}]},
+            {"content": "Changed other to return 8."}
+        ]),
+        "",
+    );
+    let out = fx.jingu(&[
+        "ask",
+        "make other return 8",
+        "--path",
+        "src/lib.rs",
+        "--yes",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fx.read("src/lib.rs")
+            .contains("pub fn other() -> i32 {\n    8\n}")
+    );
+    assert!(!fx.read("src/lib.rs").contains("```"));
+    let r = tool_results(&fx, 1);
+    assert!(
+        r[0].contains("tool name `Edit` read as `edit`")
+            && r[0].contains("arguments came as a JSON string")
+            && r[0].contains("removed the Markdown code fence"),
+        "{r:?}"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("1 edit(s) applied"), "{err}");
+    assert!(err.contains("undo with `jingu rollback --run"), "{err}");
 }

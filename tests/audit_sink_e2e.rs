@@ -83,7 +83,8 @@ impl Ws {
             .env("JINGU_STATE_DIR", &self.state)
             .env("JINGU_CONFIG", &self.config)
             .env("JINGU_POLICY", &self.policy)
-            .env("JINGU_POLICY_PUBKEY", self.root.join("no-policy-key.pub"))
+            // The extra policy layer is unsigned: no key may be named for it.
+            .env_remove("JINGU_POLICY_PUBKEY")
             .env("JINGU_TEST_SINK_PASSWORD", WRITER_PASSWORD)
             .env("RUST_LOG", "warn")
             .output()
@@ -130,11 +131,15 @@ impl Ws {
 /// A server with the schema applied through `jingu audit sink init` and a writer password.
 fn server(durable: bool) -> Postgres {
     let pg = Postgres::start(durable);
+    // No extra policy layer, and an empty user config (a named config must exist).
+    let config = pg.socket_dir().join("empty-config.toml");
+    std::fs::write(&config, "").expect("empty config");
     let out = Command::new(env!("CARGO_BIN_EXE_jingu"))
         .args(["audit", "sink", "init", "--url", &pg.url("postgres")])
         .env("PGPASSWORD", OWNER_PASSWORD)
-        .env("JINGU_POLICY", "/nonexistent/jingu-policy.toml")
-        .env("JINGU_CONFIG", "/nonexistent/jingu-config.toml")
+        .env_remove("JINGU_POLICY")
+        .env_remove("JINGU_POLICY_PUBKEY")
+        .env("JINGU_CONFIG", &config)
         .current_dir(pg.socket_dir())
         .output()
         .expect("run jingu");

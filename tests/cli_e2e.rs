@@ -27,7 +27,28 @@ fn symbols_json_matches_the_contract() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let mut v: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    // Each record also says exactly where the symbol is, and its version.
+    let text = std::fs::read_to_string(&file).expect("read");
+    for r in v.as_array_mut().expect("array") {
+        let obj = r.as_object_mut().expect("object");
+        let (start, end) = (
+            obj.remove("start_byte")
+                .and_then(|b| b.as_u64())
+                .expect("start_byte") as usize,
+            obj.remove("end_byte")
+                .and_then(|b| b.as_u64())
+                .expect("end_byte") as usize,
+        );
+        let version = obj.remove("version").expect("version");
+        assert_eq!(
+            version,
+            jingu_realdoc::version(&text.as_bytes()[start..end])
+        );
+        let col = |b: usize| b - text[..b].rfind('\n').map_or(0, |i| i + 1) + 1;
+        assert_eq!(obj.remove("start_col"), Some(Value::from(col(start))));
+        assert_eq!(obj.remove("end_col"), Some(Value::from(col(end))));
+    }
     assert_eq!(
         v,
         serde_json::json!([

@@ -27,6 +27,12 @@ fn kinds(records: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// Append `section` to the fixture's user config (a policy set after the edit it will judge).
+fn add_config(fx: &Fixture, section: &str) {
+    let config = std::fs::read_to_string(&fx.config).expect("config");
+    std::fs::write(&fx.config, format!("{config}\n{section}\n")).expect("write config");
+}
+
 /// A workspace with one edit applied through the CLI, so there is history to scan, gc and roll back.
 fn edited_workspace(extra_config: &str) -> (Fixture, String) {
     let mut fx = Fixture::new(&[("a.py", "def f():\n    return 1\n"), (".env", "TOKEN=x\n")]);
@@ -118,12 +124,7 @@ fn rollback_is_an_edit_in_policy_terms() {
     // tools.edit = "deny" after the edit: rolling it back writes the file, so it is refused too,
     // the refusal is audited, and the file keeps the edited text.
     let (fx, id) = edited_workspace("");
-    let config = std::fs::read_to_string(&fx.config).expect("config");
-    std::fs::write(
-        &fx.config,
-        format!("{config}\n[policy]\ntools = {{ edit = \"deny\" }}\n"),
-    )
-    .expect("write config");
+    add_config(&fx, "[policy]\ntools = { edit = \"deny\" }");
     let out = fx.jingu(&["rollback", &id]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("denied"), "{}", stderr(&out));
@@ -145,12 +146,7 @@ fn rollback_is_an_edit_in_policy_terms() {
 #[test]
 fn rollback_is_decided_per_path_where_policy_says_ask() {
     let (fx, id) = edited_workspace("");
-    let config = std::fs::read_to_string(&fx.config).expect("config");
-    std::fs::write(
-        &fx.config,
-        format!("{config}\n[policy]\ntools = {{ edit = \"ask\" }}\n"),
-    )
-    .expect("write config");
+    add_config(&fx, "[policy]\ntools = { edit = \"ask\" }");
     let out = fx.jingu(&["rollback", &id]);
     // `jingu rollback ID` is the user's own explicit request (like `jingu edit`), which is the
     // approval; the decision for the path is still made and recorded as "ask".
@@ -169,12 +165,7 @@ fn rollback_is_decided_per_path_where_policy_says_ask() {
 fn rollback_cannot_reach_denied_paths() {
     // A snapshot that touched a file now listed in deny_paths: the rollback is refused.
     let (fx, id) = edited_workspace("");
-    let config = std::fs::read_to_string(&fx.config).expect("config");
-    std::fs::write(
-        &fx.config,
-        format!("{config}\n[policy]\ndeny_paths = [\"a.py\"]\n"),
-    )
-    .expect("write config");
+    add_config(&fx, "[policy]\ndeny_paths = [\"a.py\"]");
     let out = fx.jingu(&["rollback", &id]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(fx.read("a.py"), "def f():\n    return 2\n");

@@ -1,7 +1,7 @@
 # Shared fixture for the editor end-to-end tests (sourced): a copy of fixtures/ws in a temp dir,
 # Jingu's state and config beside it, and the scripted model server (tests/support/model_server.py,
 # a real HTTP server on 127.0.0.1) replaying a conversation.
-#   fixture_start SCRIPT.json   → exports FX, FX_WS, FX_LOG, JINGU_STATE_DIR, JINGU_CONFIG, JINGU_POLICY
+#   fixture_start SCRIPT.json   → exports FX, FX_WS, FX_LOG, JINGU_STATE_DIR, JINGU_CONFIG
 #   fixture_stop                → stops the model server, removes FX
 EDITORS_TESTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$EDITORS_TESTS/../.." && pwd)"
@@ -34,7 +34,8 @@ read_timeout_ms = 20000
 default = "scripted"
 TOML
   export FX FX_WS FX_LOG
-  export JINGU_STATE_DIR="$FX/state" JINGU_CONFIG="$FX/config.toml" JINGU_POLICY="$FX/no-enterprise-policy.toml"
+  export JINGU_STATE_DIR="$FX/state" JINGU_CONFIG="$FX/config.toml"
+  unset JINGU_POLICY
   export JINGU_LOG=warn
   # Editors get their own XDG dirs so nothing from the user's setup leaks in (or out).
   export XDG_CONFIG_HOME="$FX/xdg/config" XDG_DATA_HOME="$FX/xdg/data" XDG_STATE_HOME="$FX/xdg/state" \

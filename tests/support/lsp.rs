@@ -33,18 +33,17 @@ impl LspClient {
     }
 
     pub(crate) fn start(workspace: &Path, envs: &[(&str, &str)]) -> Self {
+        // An empty user config: `JINGU_CONFIG` must name an existing file.
+        let user_config = workspace.join("..").join("no-user-config.toml");
+        if !user_config.exists() {
+            std::fs::write(&user_config, "").expect("empty user config");
+        }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jingu"));
         cmd.arg("lsp")
             .current_dir(workspace)
             .env("JINGU_STATE_DIR", workspace.join("..").join("state"))
-            .env(
-                "JINGU_POLICY",
-                workspace.join("..").join("no-enterprise-policy.toml"),
-            )
-            .env(
-                "JINGU_CONFIG",
-                workspace.join("..").join("no-user-config.toml"),
-            )
+            .env_remove("JINGU_POLICY")
+            .env("JINGU_CONFIG", &user_config)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());

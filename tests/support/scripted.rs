@@ -31,6 +31,8 @@ impl Fixture {
             std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
             std::fs::write(p, text).expect("write");
         }
+        // `JINGU_CONFIG` must name an existing file; `serve` writes the real one.
+        std::fs::write(base.join("config.toml"), "").expect("empty config");
         Self {
             state: base.join("state"),
             config: base.join("config.toml"),
@@ -77,18 +79,12 @@ impl Fixture {
         std::fs::write(&self.config, config).expect("write config");
     }
 
-    /// Environment for a `jingu` process: this fixture's state, config and no enterprise policy.
+    /// Environment for a `jingu` process: this fixture's state and config (the enterprise policy
+    /// is always `/etc/jingu/policy.toml`; tests that need one bind it in a mount namespace).
     pub(crate) fn env(&self) -> Vec<(String, String)> {
         vec![
             ("JINGU_STATE_DIR".into(), self.state.display().to_string()),
             ("JINGU_CONFIG".into(), self.config.display().to_string()),
-            (
-                "JINGU_POLICY".into(),
-                self.base
-                    .join("no-enterprise-policy.toml")
-                    .display()
-                    .to_string(),
-            ),
             ("JINGU_LOG".into(), "warn".into()),
             ("RUST_LOG".into(), "warn".into()),
         ]

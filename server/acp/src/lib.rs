@@ -8,6 +8,7 @@ mod frontend;
 mod mode;
 mod prompt;
 mod session;
+pub mod stdio;
 
 #[cfg(test)]
 mod tests;
@@ -186,6 +187,7 @@ pub fn run_stdio() -> anyhow::Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    rt.block_on(serve(agent_client_protocol::Stdio::new()))
+    let transport = stdio::transport(tokio::io::stdin(), tokio::io::stdout());
+    rt.block_on(serve(transport))
         .map_err(|e| anyhow::anyhow!("ACP connection failed: {e:?}"))
 }

@@ -87,7 +87,9 @@ pub(crate) async fn run(
     });
     let stop = match outcome.stop {
         _ if cancelled => AcpStop::Cancelled,
-        StopReason::Finished | StopReason::ModelError(_) => AcpStop::EndTurn,
+        StopReason::Finished | StopReason::ModelError(_) | StopReason::RepeatedFailure(_) => {
+            AcpStop::EndTurn
+        }
         StopReason::StepLimit => AcpStop::MaxTurnRequests,
         StopReason::TokenBudget => AcpStop::MaxTokens,
         StopReason::Cancelled => AcpStop::Cancelled,

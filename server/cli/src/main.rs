@@ -77,6 +77,16 @@ fn main() -> ExitCode {
     if !matches!(cli.command, Command::Lsp { .. } | Command::Acp(_)) {
         init_cli_logging();
     }
+    // Long-lived or model-talking commands hold provider keys and spawn commands: no core
+    // dumps, no ptrace or /proc/PID/mem|environ by same-uid processes (the commands they run).
+    if matches!(
+        cli.command,
+        Command::Lsp { .. } | Command::Acp(_) | Command::Ask(_) | Command::Review(_)
+    ) && let Err(e) = jingu_core::harden_current_process()
+    {
+        eprintln!("jingu: cannot mark the process non-dumpable: {e}");
+        return ExitCode::from(1);
+    }
     let result = match cli.command {
         Command::Lsp { stdio: _, log_file } => jingu_lsp::run_stdio(log_file.as_deref()),
         Command::Acp(args) => acp::run(args),
@@ -101,12 +111,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Logs for one-shot commands go to stderr; `RUST_LOG` filters them (default: warnings).
+/// Logs for one-shot commands go to stderr; `JINGU_LOG` (as for `jingu lsp`), else `RUST_LOG`,
+/// filters them (default: warnings). `JINGU_LOG=debug` shows, among others, the model's output.
 pub fn init_cli_logging() {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
+            tracing_subscriber::EnvFilter::try_from_env("JINGU_LOG")
+                .or_else(|_| tracing_subscriber::EnvFilter::try_from_default_env())
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .try_init();

@@ -9,3 +9,6 @@ mod guard;
 pub mod identity;
 pub mod ops;
 pub mod review;
+
+/// Front ends call this at start (`lsp`, `acp`, `ask`, `review`): non-dumpable, no ptrace.
+pub use jingu_sandbox::harden_current_process;

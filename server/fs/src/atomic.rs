@@ -7,10 +7,12 @@
 //! write is refused if the file changed since. A writer that sneaks in between that check and the
 //! rename (microseconds) is not detected; editors do not lock files, so nothing stronger exists.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs;
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+
+use crate::workspace::beneath;
 
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -59,7 +61,19 @@ pub fn read_for_edit(path: &Path) -> Result<(String, Hash), ReadError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(io_err)?;
+    // By handle: no symlink anywhere on the path is followed (see `workspace::beneath`).
+    let (root, rel) = beneath::split_root(path);
+    let (dir, name) = beneath::Dir::parent_of(root, rel, false).map_err(io_err)?;
+    if dir
+        .entry(&name)
+        .map_err(io_err)?
+        .is_some_and(|e| e.is_dir())
+    {
+        return Err(ReadError::NotAFile {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut file = dir.open_read(&name).map_err(io_err)?;
     let meta = file.metadata().map_err(io_err)?;
     if !meta.is_file() {
         return Err(ReadError::NotAFile {
@@ -103,28 +117,36 @@ pub fn read_for_edit(path: &Path) -> Result<(String, Hash), ReadError> {
 
 /// Replace `path` with `new_content` atomically. With `expected_old_hash`, refuse unless the file
 /// still has exactly that content; with `None`, the file must not exist yet (creation).
-/// A symlink is followed: its target is replaced and the link kept.
+///
+/// Confined by file handle: the parent directory is opened without following any symlink
+/// (`workspace::beneath`), and the temp file is created and renamed inside that directory fd, so
+/// a symlink swapped into the path after it was checked cannot redirect the write. A symlink at
+/// `path` itself is refused, not followed (callers pass paths `Workspace::confine` resolved).
 pub fn write_atomic(
     path: &Path,
     new_content: &[u8],
     expected_old_hash: Option<Hash>,
 ) -> Result<(), WriteError> {
-    let target = match fs::canonicalize(path) {
-        Ok(real) => real,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => path.to_path_buf(),
-        Err(source) => return Err(io_error(path, "resolve path", source)),
-    };
-    let existing = match fs::metadata(&target) {
-        Ok(meta) => Some(meta),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => return Err(io_error(path, "stat", source)),
-    };
+    let (root, rel) = beneath::split_root(path);
+    let (dir, name) = beneath::Dir::parent_of(root, rel, false)
+        .map_err(|e| io_error(path, "open parent directory", e))?;
+    let existing = dir.entry(&name).map_err(|e| io_error(path, "stat", e))?;
+    if existing.is_some_and(|e| !e.is_file()) {
+        return Err(io_error(
+            path,
+            "open",
+            io::Error::other("not a regular file (symlinks are not followed)"),
+        ));
+    }
     let concurrent = || WriteError::ConcurrentModification {
         path: path.to_path_buf(),
     };
     match (&existing, expected_old_hash) {
         (Some(_), Some(expected)) => {
-            let current = fs::read(&target).map_err(|e| io_error(path, "re-read", e))?;
+            let mut current = Vec::new();
+            dir.open_read(&name)
+                .and_then(|f| f.take(MAX_EDIT_BYTES + 1).read_to_end(&mut current))
+                .map_err(|e| io_error(path, "re-read", e))?;
             if sha256(&current) != expected {
                 return Err(concurrent());
             }
@@ -134,64 +156,33 @@ pub fn write_atomic(
         (None, None) => {}
     }
 
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let (tmp_path, mut tmp) =
-        create_temp(&dir, &target).map_err(|e| io_error(path, "create temp file", e))?;
+    let stem = name.to_string_lossy().into_owned();
+    let (tmp_name, mut tmp) = dir
+        .create_temp(|r| format!(".{stem}.jingu-{}-{r:016x}.tmp", std::process::id()))
+        .map_err(|e| io_error(path, "create temp file", e))?;
     let result = (|| {
         tmp.write_all(new_content)
             .map_err(|e| io_error(path, "write temp file", e))?;
         let mode = existing
             .as_ref()
-            .map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
+            .map_or(NEW_FILE_MODE, beneath::Entry::permissions);
         tmp.set_permissions(fs::Permissions::from_mode(mode))
             .map_err(|e| io_error(path, "set permissions", e))?;
         if let Some(meta) = &existing {
             // Keep the owner when we may (running as root); otherwise the file becomes ours, as
             // with any editor that saves by rename.
-            let _ = std::os::unix::fs::fchown(&tmp, Some(meta.uid()), Some(meta.gid()));
+            let _ = std::os::unix::fs::fchown(&tmp, Some(meta.uid), Some(meta.gid));
         }
         tmp.sync_all()
             .map_err(|e| io_error(path, "fsync temp file", e))?;
-        fs::rename(&tmp_path, &target).map_err(|e| io_error(path, "rename", e))?;
-        File::open(&dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_error(path, "fsync directory", e))
+        dir.rename(&tmp_name, &name)
+            .map_err(|e| io_error(path, "rename", e))?;
+        dir.sync().map_err(|e| io_error(path, "fsync directory", e))
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp_path);
+        let _ = dir.unlink(&tmp_name);
     }
     result
-}
-
-/// A new file with a unique name next to `target`, created exclusively (O_EXCL) and private.
-fn create_temp(dir: &Path, target: &Path) -> io::Result<(PathBuf, File)> {
-    let stem = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut last_err = None;
-    for _ in 0..16 {
-        let name = format!(
-            ".{stem}.jingu-{}-{:016x}.tmp",
-            std::process::id(),
-            fastrand::u64(..)
-        );
-        let path = dir.join(name);
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(f) => return Ok((path, f)),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last_err = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last_err.unwrap_or_else(|| io::Error::other("no unique temp name")))
 }
 
 fn io_error(path: &Path, op: &'static str, source: io::Error) -> WriteError {

@@ -9,7 +9,9 @@
 pub mod atomic;
 pub mod binfmt;
 pub mod durable;
+pub mod filelock;
 pub mod racy;
+pub mod tempfiles;
 #[cfg(test)]
 mod tests;
 pub mod walk;

@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+pub mod beneath;
 mod forms;
 mod open;
 

@@ -58,13 +58,37 @@ struct EditSymbolArgs {
     op: Op,
     #[serde(default)]
     text: String,
+    /// The document version the edit was made against (LSP `VersionedTextDocumentIdentifier`):
+    /// refused when the buffer has moved on since.
+    #[serde(default)]
+    version: Option<i32>,
 }
 
 async fn edit_symbol(backend: &Backend, args: EditSymbolArgs) -> Result<Value> {
     let session = backend.session()?;
     let fe = backend.frontend()?;
     let rel = rel_of(backend, &args.uri)?;
-    let req = EditRequest::new(Target::Symbol(args.symbol), args.op, args.text);
+    let mut req = EditRequest::new(Target::Symbol(args.symbol), args.op, args.text);
+    if let Some(expected) = args.version {
+        let now = backend
+            .docs
+            .with(&args.uri, |d| (d.version, d.text()))
+            .ok_or_else(|| failed(format!("{} is not open", args.uri.as_str())))?;
+        if now.0 != expected {
+            let current = jingu_realdoc::version::target_text(
+                &now.1,
+                jingu_syntax::Language::detect(std::path::Path::new(&rel), &now.1),
+                &req.target,
+            );
+            return Err(failed(format!(
+                "{rel} is at version {} but the edit was made against version {expected}; nothing \
+                 was changed. Current text of {}:\n{current}",
+                now.0, req.target
+            )));
+        }
+        // Pin the text of that version: a change arriving before the edit lands refuses it.
+        req.expect = Some(jingu_realdoc::version(now.1.as_bytes()));
+    }
     let run = session
         .begin_run(None, &format!("jingu.editSymbol {} {}", req.op, req.target))
         .map_err(|e| failed(e.to_string()))?;

@@ -53,8 +53,12 @@ pub(super) fn merge(layers: &[(Layer, &RawLayer)], warnings: &mut Vec<String>) -
             }
         }
         if let Some(k) = &a.checkpoint_key_file {
-            if *layer == Layer::Enterprise {
-                out.checkpoint_key_file = Some(Sourced::new(k.clone(), *layer));
+            // The administrators' layers only: the enterprise policy, else the extra layer
+            // `$JINGU_POLICY` adds on top of it (a key only adds a witness; it loosens nothing).
+            if matches!(layer, Layer::Enterprise | Layer::Extra) {
+                if out.checkpoint_key_file.is_none() {
+                    out.checkpoint_key_file = Some(Sourced::new(k.clone(), *layer));
+                }
             } else {
                 warnings.push(format!(
                     "{layer} config sets audit.checkpoint_key_file; ignored (enterprise policy only)"

@@ -15,6 +15,9 @@ pub enum Layer {
     /// Jingu's built-in baseline.
     Default,
     Enterprise,
+    /// A further layer named by `$JINGU_POLICY`: merged most-restrictive-wins on top of the
+    /// enterprise policy, never instead of it.
+    Extra,
     User,
     Workspace,
 }
@@ -24,6 +27,7 @@ impl Layer {
         match self {
             Layer::Default => "default",
             Layer::Enterprise => "enterprise",
+            Layer::Extra => "extra",
             Layer::User => "user",
             Layer::Workspace => "workspace",
         }
@@ -110,13 +114,138 @@ pub(crate) struct RawLayer {
     pub other: toml::Table,
 }
 
+/// Top-level sections a config file may have (some are read by other modules).
+pub(crate) const KNOWN_SECTIONS: [&str; 9] = [
+    "policy",
+    "identity",
+    "skills",
+    "providers",
+    "mcp",
+    "routing",
+    "audit",
+    "enterprise",
+    "completion",
+];
+const ROUTING_KEYS: [&str; 2] = ["default", "fallback"];
+
+/// Edit distance, for "did you mean".
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The closest of `candidates` to `word`, if it is a plausible typo of it.
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (distance(&word.to_ascii_lowercase(), c), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    match closest(word, candidates.iter().copied()) {
+        Some(c) => format!("; did you mean `{c}`?"),
+        None => format!(" (valid: {})", candidates.join(", ")),
+    }
+}
+
+/// 1-based line where `key` is defined: a `[key…]` header, or `key =` / `key.` at the start of a
+/// line (inside `[section]` when given).
+fn line_of(text: &str, section: Option<&str>, key: &str) -> Option<usize> {
+    let mut current: Option<String> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if let Some(h) = line.strip_prefix('[') {
+            let name = h
+                .trim_start_matches('[')
+                .split([']', '.'])
+                .next()
+                .unwrap_or("")
+                .trim();
+            if section.is_none() && name.trim_matches('"') == key {
+                return Some(i + 1);
+            }
+            current = Some(name.trim_matches('"').to_string());
+            continue;
+        }
+        let here = current.as_deref() == section;
+        let k = line
+            .split(['=', '.'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_matches('"');
+        if here && k == key && line.contains('=') {
+            return Some(i + 1);
+        }
+    }
+    None
+}
+
+/// Add a "did you mean" to serde's `unknown field `x`, expected one of `a`, `b`` messages.
+fn with_suggestion(msg: String) -> String {
+    let Some(rest) = msg.split("unknown field `").nth(1) else {
+        return msg;
+    };
+    let Some((field, tail)) = rest.split_once('`') else {
+        return msg;
+    };
+    let candidates: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    match closest(field, candidates.iter().copied()) {
+        Some(c) => format!("{}; did you mean `{c}`?", msg.trim_end()),
+        None => msg,
+    }
+}
+
 impl RawLayer {
     pub(crate) fn parse(text: &str, layer: Layer, path: &Path) -> Result<Self, PolicyError> {
-        let raw: RawLayer = toml::from_str(text).map_err(|e| PolicyError::Malformed {
+        let malformed = |reason: String| PolicyError::Malformed {
             layer,
             path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+            reason,
+        };
+        let raw: RawLayer =
+            toml::from_str(text).map_err(|e| malformed(with_suggestion(e.to_string())))?;
+        // A typo must not be silently ignored: `[polcy]` would drop the whole policy section.
+        let at = |section: Option<&str>, key: &str| {
+            line_of(text, section, key).map_or_else(String::new, |n| format!("line {n}: "))
+        };
+        if let Some(name) = raw
+            .other
+            .keys()
+            .find(|k| !KNOWN_SECTIONS.contains(&k.as_str()))
+        {
+            return Err(malformed(format!(
+                "{}unknown section or key `{name}`{}",
+                at(None, name),
+                did_you_mean(name, &KNOWN_SECTIONS)
+            )));
+        }
+        if let Some(name) = raw
+            .routing
+            .keys()
+            .find(|k| !ROUTING_KEYS.contains(&k.as_str()))
+        {
+            return Err(malformed(format!(
+                "{}unknown key `{name}` in [routing]{}",
+                at(Some("routing"), name),
+                did_you_mean(name, &ROUTING_KEYS)
+            )));
+        }
         if let Some(tools) = &raw.policy.tools {
             for name in tools.keys() {
                 if Tool::parse(name).is_none() {

@@ -6,7 +6,9 @@
 
 mod audit;
 mod decide;
+mod denied;
 mod hash;
+pub mod known;
 mod layer;
 mod load;
 mod merge;
@@ -24,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{AuditPolicy, SinkConfig as AuditSinkConfig};
 pub use decide::Decision;
 pub use layer::Layer;
-pub use load::PolicySources;
+pub use load::{ExtraLayer, PolicySources, SYSTEM_DIR};
 pub use signature::SignatureStatus;
 
 /// The in-process model (`kind = "local"`): nothing it is given leaves the machine.
@@ -98,9 +100,7 @@ pub enum PolicyError {
         path: PathBuf,
         reason: String,
     },
-    #[error(
-        "enterprise policy {path} failed signature verification: {reason}; refusing to run any tool"
-    )]
+    #[error("policy {path} failed signature verification: {reason}; refusing to run any tool")]
     Signature { path: PathBuf, reason: String },
     #[error("cannot read policy file {path}: {source}")]
     Io {
@@ -249,3 +249,11 @@ impl Policy {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod load_tests;
+
+#[cfg(test)]
+#[path = "seal_tests.rs"]
+mod seal_tests;

@@ -104,20 +104,88 @@ fn strip_endpoints(table: &mut toml::Table, at: &str, warnings: &mut Vec<String>
     }
 }
 
-/// Overlay `over`'s fields onto `base`, per named entry.
-fn overlay_entries(base: &mut toml::Table, over: &toml::Table) {
-    for (name, v) in over {
-        match (base.get_mut(name), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => {
-                for (k, val) in o {
-                    b.insert(k.clone(), val.clone());
+/// Fields of a provider that a layer below its owner may still set: they cannot redirect the
+/// request or its credentials. `model` is further limited to the owner's `allowed_models`.
+const NARROWABLE_PROVIDER_KEYS: [&str; 5] = [
+    "model",
+    "connect_timeout_ms",
+    "read_timeout_ms",
+    "max_attempts",
+    "max_tokens",
+];
+
+/// The providers of the trusted layers (most trusted first). The most trusted layer defining a
+/// provider owns it: lower layers may only narrow it (see [`NARROWABLE_PROVIDER_KEYS`]), so a user
+/// config cannot re-point an enterprise provider's endpoint or key at its own server.
+fn merge_providers(
+    layers: &[(Layer, &RawLayer)],
+    warnings: &mut Vec<String>,
+) -> (toml::Table, std::collections::BTreeMap<String, Vec<Layer>>) {
+    let mut providers = toml::Table::new();
+    let mut owners: std::collections::BTreeMap<String, Vec<Layer>> = Default::default();
+    for (l, r) in layers.iter().filter(|(l, _)| *l != Layer::Workspace) {
+        for (name, v) in &r.providers {
+            let Some(owned) = providers.get_mut(name).and_then(toml::Value::as_table_mut) else {
+                providers.insert(name.clone(), v.clone());
+                owners.insert(name.clone(), vec![*l]);
+                continue;
+            };
+            let owner = owners.get(name).and_then(|o| o.first()).copied();
+            let owner = owner.unwrap_or(Layer::Enterprise);
+            let Some(fields) = v.as_table() else { continue };
+            let mut used = false;
+            for (k, val) in fields {
+                let allowed_models = owned
+                    .get("allowed_models")
+                    .and_then(toml::Value::as_array)
+                    .map(|a| a.iter().filter_map(toml::Value::as_str).collect::<Vec<_>>());
+                let ok = match k.as_str() {
+                    "model" => val
+                        .as_str()
+                        .is_some_and(|m| allowed_models.is_some_and(|a| a.contains(&m))),
+                    k => NARROWABLE_PROVIDER_KEYS.contains(&k),
+                };
+                if ok {
+                    owned.insert(k.clone(), val.clone());
+                    used = true;
+                } else {
+                    warnings.push(format!(
+                        "{l} config sets providers.{name}.{k}; ignored (provider `{name}` is defined by the {owner} config{})",
+                        if k == "model" {
+                            ", and a model must come from its allowed_models"
+                        } else {
+                            ", which seals its endpoint, credentials and data use"
+                        }
+                    ));
                 }
             }
-            _ => {
-                base.insert(name.clone(), v.clone());
+            if used && let Some(o) = owners.get_mut(name) {
+                o.push(*l);
             }
         }
     }
+    (providers, owners)
+}
+
+/// MCP servers: the most trusted layer defining a server owns all of it (a command or URL is
+/// where tool output and arguments go, so nothing below may change it).
+fn merge_mcp(layers: &[(Layer, &RawLayer)], warnings: &mut Vec<String>) -> toml::Table {
+    let mut mcp = toml::Table::new();
+    let mut owner: std::collections::BTreeMap<String, Layer> = Default::default();
+    for (l, r) in layers.iter().filter(|(l, _)| *l != Layer::Workspace) {
+        for (name, v) in &r.mcp {
+            match owner.get(name) {
+                Some(o) => warnings.push(format!(
+                    "{l} config redefines MCP server `{name}`; ignored (defined by the {o} config)"
+                )),
+                None => {
+                    owner.insert(name.clone(), *l);
+                    mcp.insert(name.clone(), v.clone());
+                }
+            }
+        }
+    }
+    mcp
 }
 
 pub(crate) fn merge(
@@ -172,9 +240,11 @@ pub(crate) fn merge(
         }
     }
 
+    // Fail closed by default: no usable backend means no command, unless a trusted layer says
+    // best-effort (then every downgrade is shown and audited).
     let sandbox = strictest(
         "policy.sandbox",
-        SandboxMode::BestEffort,
+        SandboxMode::Required,
         layers,
         |r| r.policy.sandbox,
         &mut warnings,
@@ -259,11 +329,7 @@ pub(crate) fn merge(
         trusted_keys,
     };
 
-    // Trusted layers are listed enterprise first; apply user then enterprise so enterprise wins.
-    let mut providers = toml::Table::new();
-    let mut provider_layers = std::collections::BTreeMap::new();
-    let mut mcp = toml::Table::new();
-    for (l, r) in layers.iter().rev() {
+    for (l, r) in layers {
         if *l == Layer::Workspace {
             for name in r.providers.keys() {
                 warnings.push(format!("workspace config defines provider `{name}`; ignored (providers come only from enterprise or user config)"));
@@ -271,17 +337,10 @@ pub(crate) fn merge(
             for name in r.mcp.keys() {
                 warnings.push(format!("workspace config defines MCP server `{name}`; ignored (MCP servers come only from enterprise or user config)"));
             }
-            continue;
         }
-        overlay_entries(&mut providers, &r.providers);
-        for name in r.providers.keys() {
-            provider_layers
-                .entry(name.clone())
-                .or_insert_with(Vec::new)
-                .insert(0, *l);
-        }
-        overlay_entries(&mut mcp, &r.mcp);
     }
+    let (providers, provider_layers) = merge_providers(layers, &mut warnings);
+    let mcp = merge_mcp(layers, &mut warnings);
     let mut routing = toml::Table::new();
     for (l, r) in layers {
         let mut t = r.routing.clone();
@@ -289,6 +348,29 @@ pub(crate) fn merge(
             strip_endpoints(&mut t, "routing", &mut warnings);
             let mut other = r.other.clone();
             strip_endpoints(&mut other, "", &mut warnings);
+            // A repository naming a provider this machine does not have must not stop the
+            // agent: its routing choice is dropped, the trusted layers' stands.
+            let known = |n: &str| n == super::LOCAL_PROVIDER || providers.contains_key(n);
+            if let Some(d) = t.get("default").and_then(toml::Value::as_str)
+                && !known(d)
+            {
+                warnings.push(format!(
+                    "workspace config sets routing.default = \"{d}\", which is not a configured provider; ignored"
+                ));
+                t.remove("default");
+            }
+            if let Some(toml::Value::Array(fb)) = t.get_mut("fallback") {
+                fb.retain(|v| {
+                    let n = v.as_str().unwrap_or_default();
+                    let ok = known(n);
+                    if !ok {
+                        warnings.push(format!(
+                            "workspace config lists `{n}` in routing.fallback, which is not a configured provider; ignored"
+                        ));
+                    }
+                    ok
+                });
+            }
         }
         for (k, v) in t {
             routing.insert(k, v);

@@ -90,7 +90,7 @@ fn assigned_secret(value: &str, caps: &Captures<'_>) -> bool {
 }
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    const NAME: &str = r"[A-Za-z0-9_.\-]*(?i:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?|authorization|auth(?:[_\-.]|\b))[A-Za-z0-9_.\-]*";
+    const NAME: &str = r"[A-Za-z0-9_.\-]*(?i:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|credentials?|authorization|auth(?:[_\-.]|\b))[A-Za-z0-9_.\-]*";
     vec![
         rule(
             "private-key",
@@ -149,6 +149,69 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         ),
         rule("google-api-key", r"\bAIza[0-9A-Za-z_\-]{35}", 0, always),
         rule(
+            "google-oauth-secret",
+            r"\bGOCSPX-[A-Za-z0-9_\-]{20,}",
+            0,
+            always,
+        ),
+        rule(
+            "google-oauth-token",
+            r"\bya29\.[0-9A-Za-z_\-]{20,}",
+            0,
+            always,
+        ),
+        rule("npm-token", r"\bnpm_[A-Za-z0-9]{36}\b", 0, always),
+        rule("pypi-token", r"\bpypi-AgE[A-Za-z0-9_\-]{40,}", 0, always),
+        rule("huggingface-token", r"\bhf_[A-Za-z0-9]{30,}\b", 0, always),
+        rule(
+            "sendgrid-key",
+            r"\bSG\.[A-Za-z0-9_\-]{16,}\.[A-Za-z0-9_\-]{30,}",
+            0,
+            always,
+        ),
+        rule(
+            "digitalocean-token",
+            r"\bdo[por]_v1_[a-f0-9]{64}\b",
+            0,
+            always,
+        ),
+        rule(
+            "shopify-token",
+            r"\bshp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}\b",
+            0,
+            always,
+        ),
+        rule(
+            "slack-app-token",
+            r"\b(?:xapp-\d-[A-Za-z0-9\-]{10,}|xoxe(?:\.xox[bp])?-\d-[A-Za-z0-9\-]{10,})",
+            0,
+            always,
+        ),
+        rule(
+            "stripe-webhook-secret",
+            r"\bwhsec_[A-Za-z0-9]{24,}",
+            0,
+            always,
+        ),
+        rule(
+            "azure-storage-key",
+            r"(?i)(?:AccountKey|SharedAccessKey)\s*=\s*([A-Za-z0-9+/]{40,}={0,2})",
+            1,
+            always,
+        ),
+        rule(
+            "azure-sas-signature",
+            r"(?i)[?&]sig=([A-Za-z0-9%+/=]{30,})",
+            1,
+            always,
+        ),
+        rule(
+            "azure-client-secret",
+            r"\b[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}",
+            0,
+            always,
+        ),
+        rule(
             "bearer-token",
             r"(?i)\bbearer\s+([A-Za-z0-9._~+/\-]{16,}=*)",
             1,
@@ -166,6 +229,13 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             1,
             |v, _| !v.starts_with("[REDACTED"),
         ),
+        // A password typed in a sentence: `pw=hunter2…`, `pass: …`, `passphrase = …`.
+        rule(
+            "typed-password",
+            r#"(?im)(?:^|[^A-Za-z0-9_])(?:pw|pwd|pass|passwd|password|passphrase|pin)\s*(?:=|:|\s+is\s+)\s*(?P<q>["'`]?)([^\s"'`,;]{4,})"#,
+            2,
+            typed_password,
+        ),
         // `.env` style: KEY=VALUE at the start of a line.
         rule(
             "env-secret",
@@ -182,14 +252,71 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             2,
             assigned_secret,
         ),
+        // Any name assigned a long, random-looking value (base64/base62 alphabet, several
+        // character classes, high entropy): a credential whatever it is called.
+        rule(
+            "high-entropy-assignment",
+            r#"(?m)(?:^|[^A-Za-z0-9_])[A-Za-z_][A-Za-z0-9_.\-]*["']?\s*(?::=|=|:)\s*(?P<q>["']?)([A-Za-z0-9+/_\-]{20,}={0,2})(?:["']|\s|$|[,;)}\]])"#,
+            2,
+            high_entropy,
+        ),
     ]
 });
+
+/// `password: String`, `pass = get_pass()`, `pw: Option<&str>` are code, not passwords.
+fn typed_password(v: &str, _: &Captures<'_>) -> bool {
+    let code = v.contains(['(', ')', '<', '>', '[', ']', '{', '}', '&'])
+        || v.contains("::")
+        || v.starts_with("[REDACTED")
+        || v.starts_with("${")
+        || v.starts_with('$');
+    let type_name = v.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && v.chars().skip(1).all(|c| c.is_ascii_lowercase());
+    let keyword = matches!(
+        v.to_ascii_lowercase().as_str(),
+        "self"
+            | "this"
+            | "none"
+            | "null"
+            | "nil"
+            | "true"
+            | "false"
+            | "str"
+            | "string"
+            | "bool"
+            | "bytes"
+            | "required"
+            | "optional"
+            | "undefined"
+            | "empty"
+            | "unset"
+    );
+    !(code || type_name || keyword)
+}
+
+/// Random-looking enough to be a key: ≥ 20 chars, upper, lower and digits, ≥ 4.2 bits/char.
+/// Pure hex (hashes, commit ids) and identifiers made of words are left alone.
+fn high_entropy(value: &str, _: &Captures<'_>) -> bool {
+    let upper = value.chars().filter(char::is_ascii_uppercase).count();
+    let lower = value.chars().filter(char::is_ascii_lowercase).count();
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let hex_only = value.chars().all(|c| c.is_ascii_hexdigit());
+    !value.starts_with("REDACTED")
+        && !hex_only
+        && upper >= 2
+        && lower >= 2
+        && digits >= 2
+        && entropy(value) >= 4.2
+}
 
 /// Redacts texts with placeholders that stay stable across calls.
 #[derive(Debug, Default)]
 pub struct Redactor {
     seen: HashMap<String, String>,
     next: HashMap<&'static str, usize>,
+    /// Exact values known to be secret (and their encodings), longest first, in chunks that each
+    /// compile well under the regex size limit; see [`super::known`].
+    known: Vec<Regex>,
 }
 
 impl Redactor {
@@ -197,10 +324,48 @@ impl Redactor {
         Self::default()
     }
 
+    /// A redactor that also replaces every occurrence of `values` (exactly, and their base64,
+    /// hex, reversed and percent-encoded forms), whatever pattern they have.
+    pub fn with_known(values: &[String]) -> Self {
+        let mut forms: Vec<String> = values.iter().flat_map(|v| super::known::forms(v)).collect();
+        forms.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        forms.dedup();
+        let known = forms
+            .chunks(256)
+            .filter_map(|chunk| {
+                let alt: Vec<String> = chunk.iter().map(|f| regex::escape(f)).collect();
+                // Escaped literals always compile; a size-limit failure is logged, not silent.
+                regex::RegexBuilder::new(&alt.join("|"))
+                    .size_limit(64 << 20)
+                    .build()
+                    .map_err(|e| tracing::error!("known-secret matcher not built: {e}"))
+                    .ok()
+            })
+            .collect();
+        Self {
+            known,
+            ..Self::default()
+        }
+    }
+
     pub fn redact(&mut self, text: &str) -> Redacted {
         let mut out = text.to_string();
         let mut count = 0;
         let mut kinds: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for re in self.known.clone() {
+            let spans: Vec<(usize, usize, String)> = re
+                .find_iter(&out)
+                .map(|m| (m.start(), m.end(), m.as_str().to_string()))
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|(a, b, secret)| (a, b, self.placeholder("known-secret", &secret)))
+                .collect();
+            for (start, end, placeholder) in spans.into_iter().rev() {
+                out.replace_range(start..end, &placeholder);
+                count += 1;
+                *kinds.entry("known-secret").or_default() += 1;
+            }
+        }
         for rule in RULES.iter() {
             // Collect spans first, then splice from the end so offsets stay valid.
             let mut spans = Vec::new();

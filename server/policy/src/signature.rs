@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, VerifyingKey};
 
 use super::PolicyError;
 
@@ -48,7 +48,7 @@ pub(crate) fn verify(
         path: policy_path.to_path_buf(),
         reason,
     };
-    let key_bytes = std::fs::read(pubkey)
+    let key_bytes = read_small(pubkey)
         .map_err(|e| fail(format!("cannot read public key {}: {e}", pubkey.display())))?;
     let key = decode_material(&key_bytes, 32)
         .and_then(|k| <[u8; 32]>::try_from(k.as_slice()).ok())
@@ -60,7 +60,7 @@ pub(crate) fn verify(
         ))
     })?;
     let sig_path = sig_path_for(policy_path);
-    let sig_bytes = std::fs::read(&sig_path)
+    let sig_bytes = read_small(&sig_path)
         .map_err(|e| fail(format!("signature {} unreadable: {e}", sig_path.display())))?;
     let sig = decode_material(&sig_bytes, 64)
         .and_then(|s| <[u8; 64]>::try_from(s.as_slice()).ok())
@@ -70,6 +70,19 @@ pub(crate) fn verify(
                 sig_path.display()
             ))
         })?;
-    key.verify(policy_bytes, &Signature::from_bytes(&sig))
+    // Strict: rejects small-order keys and non-canonical signatures (malleability).
+    key.verify_strict(policy_bytes, &Signature::from_bytes(&sig))
         .map_err(|_| fail("signature does not match the policy file".into()))
+}
+
+/// Key and signature files are tiny; refuse to slurp a huge file (or a FIFO) named as one.
+fn read_small(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut out = Vec::new();
+    file.take(4096).read_to_end(&mut out)?;
+    Ok(out)
 }

@@ -32,7 +32,7 @@ fn defaults_without_any_layer() {
     assert_eq!(p.decide(Tool::Read, Some("src/a.rs")), Decision::Allow);
     assert_eq!(p.decide(Tool::Edit, Some("src/a.rs")), Decision::Ask);
     assert!(p.redact.value);
-    assert_eq!(p.sandbox.value, SandboxMode::BestEffort);
+    assert_eq!(p.sandbox.value, SandboxMode::Required);
     assert!(matches!(
         p.decide(Tool::Read, Some(".env")),
         Decision::Deny(_)
@@ -116,14 +116,15 @@ require_signed = false
     // Workspace-only config can't go below the built-in defaults either.
     let p = Policy::from_texts(None, None, Some(ws)).expect("policy");
     assert!(p.redact.value);
-    assert_eq!(p.sandbox.value, SandboxMode::BestEffort);
+    assert_eq!(p.sandbox.value, SandboxMode::Required);
     assert_eq!(p.tool_decision(Tool::Edit).value, ToolDecision::Ask);
 }
 
 #[test]
 fn workspace_can_tighten() {
     let ws = "[policy]\ntools = { read = \"deny\" }\ndeny_paths = [\"vendor\"]\nsandbox = \"required\"\n";
-    let p = Policy::from_texts(None, None, Some(ws)).expect("policy");
+    let user = "[policy]\nsandbox = \"best-effort\"\n";
+    let p = Policy::from_texts(None, Some(user), Some(ws)).expect("policy");
     assert!(
         matches!(p.decide(Tool::Read, Some("src/a.rs")), Decision::Deny(r) if r.contains("workspace"))
     );
@@ -154,7 +155,6 @@ jwks_file = "/tmp/attacker-jwks.json"
 issuer = "attacker"
 [routing]
 default = "qwen"
-base_url = "https://attacker.example"
 "#;
     let p = Policy::from_texts(Some(ENTERPRISE), Some(user), Some(ws)).expect("policy");
     let prov = p.providers_table();
@@ -179,7 +179,6 @@ base_url = "https://attacker.example"
         p.identity.issuer.as_ref().map(|s| s.layer),
         Some(Layer::Enterprise)
     );
-    assert!(p.routing_table().get("base_url").is_none());
     assert_eq!(
         p.routing_table().get("default").and_then(|v| v.as_str()),
         Some("qwen")
@@ -190,7 +189,6 @@ base_url = "https://attacker.example"
         "MCP server `backdoor`",
         "skills.trusted_keys",
         "identity.jwks_file",
-        "routing.base_url",
     ] {
         assert!(
             p.warnings.iter().any(|w| w.contains(needle)),
@@ -214,9 +212,14 @@ fn enterprise_provider_fields_win_over_user() {
         q.get("base_url").and_then(|v| v.as_str()),
         Some("https://corp-proxy.example/v1")
     );
-    assert_eq!(
-        q.get("api_key_env").and_then(|v| v.as_str()),
-        Some("MY_KEY")
+    // Sealed: the user's key variable is not sent to the enterprise endpoint either.
+    assert_eq!(q.get("api_key_env").and_then(|v| v.as_str()), None);
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("providers.qwen.api_key_env")),
+        "{:?}",
+        p.warnings
     );
 }
 
@@ -354,7 +357,10 @@ impl Files {
         PolicySources {
             enterprise: self.path("policy.toml"),
             enterprise_pubkey: self.path("policy.pub"),
+            extra: None,
+            orphan_pubkey: None,
             user: Some(self.path("user.toml")),
+            user_explicit: false,
             workspace: Some(self.path("ws.toml")),
         }
     }
@@ -481,7 +487,7 @@ fn outbound_text_is_redacted_unless_trusted_layer_disables_it() {
 
 #[test]
 fn provenance_and_warnings_are_precise() {
-    let user = "[providers.qwen]\napi_key_env = \"K\"\n[providers.local]\nkind = \"local\"\n";
+    let user = "[providers.qwen]\nmax_tokens = 100\n[providers.local]\nkind = \"local\"\n";
     let ws = "[policy]\nsandbox = \"off\"\n";
     let p = Policy::from_texts(Some(ENTERPRISE), Some(user), Some(ws)).expect("policy");
     assert_eq!(p.provider_layers("qwen"), &[Layer::Enterprise, Layer::User]);

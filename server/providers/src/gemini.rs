@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::config::ResolvedProvider;
 use super::stream::{Decoder, StreamFault, parse_json};
-use super::types::{ChatRequest, Event, FinishReason, Message, ToolArguments, ToolCall, Usage};
+use super::types::{
+    ChatRequest, Event, FinishReason, Message, ToolArguments, ToolCall, ToolChoice, Usage,
+};
 
 pub(crate) fn url(cfg: &ResolvedProvider) -> String {
     format!(
@@ -87,6 +89,9 @@ pub(crate) fn body(cfg: &ResolvedProvider, req: &ChatRequest) -> Value {
             .map(|t| json!({ "name": t.name, "description": t.description, "parametersJsonSchema": t.parameters }))
             .collect();
         body["tools"] = json!([{ "functionDeclarations": decls }]);
+        if req.tool_choice == ToolChoice::Required {
+            body["toolConfig"] = json!({ "functionCallingConfig": { "mode": "ANY" } });
+        }
     }
     body
 }

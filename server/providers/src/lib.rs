@@ -14,6 +14,9 @@ mod gemini;
 pub(crate) mod http;
 #[cfg(feature = "local-llm")]
 mod local;
+#[cfg(feature = "local-llm")]
+pub use local::{backend as llama_backend, decode_threads as local_decode_threads};
+pub mod local_grammar;
 pub mod local_prompt;
 mod openai;
 pub mod presets;
@@ -38,6 +41,6 @@ pub use router::{Routed, Router};
 pub use secret::ApiKey;
 pub use stream::EventStream;
 pub use types::{
-    ChatRequest, ChatResponse, Event, FinishReason, Message, ToolArguments, ToolCall, ToolSpec,
-    Usage,
+    ChatRequest, ChatResponse, Event, FinishReason, Message, ToolArguments, ToolCall, ToolChoice,
+    ToolSpec, Usage,
 };

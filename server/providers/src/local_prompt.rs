@@ -1,14 +1,164 @@
-//! Prompt, grammar and output format of the in-process local model. A small base model has no chat
-//! template and rambles, so the transcript is plain text and sampling is constrained by a GBNF
-//! grammar: the output is always one JSON object, either `{"tool": NAME, "arguments": {…}}` with
-//! NAME one of the offered tools, or `{"answer": TEXT}`. Pure functions, testable without the model.
+//! Prompt, grammar and output format of the in-process local model. Small models copy what they
+//! see, so the prompt shows one-line tool signatures and one worked example (never raw schemas),
+//! and sampling is constrained by a GBNF grammar derived from the tools' JSON Schemas: a reply is
+//! always `{"tool": NAME, "arguments": {…}}` with arguments the schema accepts, or (unless a tool
+//! call is required) `{"answer": TEXT}`. Free text (`text`, the new code of an edit) follows the
+//! JSON line in a ``` block, so code is written as code, not as an escaped JSON string.
+//! Pure functions, testable without the model.
 
-use serde_json::{Value, json};
+use std::fmt::Write as _;
 
-use super::types::{ChatRequest, FinishReason, Message, ToolArguments, ToolCall};
+use serde_json::{Map, Value, json};
 
-/// The transcript the model continues; it ends where the assistant's JSON reply starts.
-pub fn render_prompt(req: &ChatRequest) -> String {
+use super::local_grammar::{COMMON_RULES, Rules, literal, property_order};
+use super::types::{
+    ChatRequest, FinishReason, Message, ToolArguments, ToolCall, ToolChoice, ToolSpec,
+};
+
+/// The argument that travels as a code block after the JSON line instead of inside it.
+pub const BLOCK_ARG: &str = "text";
+const FENCE: &str = "```";
+
+/// One turn for the model's chat template: `system`, `user` or `assistant`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    pub role: &'static str,
+    pub content: String,
+}
+
+/// Whether `spec` carries its free text as a block (a string `text` property without an enum).
+fn has_block(spec: &ToolSpec) -> bool {
+    spec.parameters
+        .get("properties")
+        .and_then(|p| p.get(BLOCK_ARG))
+        .is_some_and(|t| t.get("type") == Some(&json!("string")) && t.get("enum").is_none())
+}
+
+/// `name(path: "a.py"|"b.py", op: …, symbol?: string) + text block — description`.
+fn signature(spec: &ToolSpec) -> String {
+    let mut args = Vec::new();
+    for (name, required) in property_order(&spec.parameters) {
+        if name == BLOCK_ARG && has_block(spec) {
+            continue;
+        }
+        let schema = &spec.parameters["properties"][&name];
+        let ty = match schema.get("enum").and_then(Value::as_array) {
+            Some(values) if values.len() <= 8 => values
+                .iter()
+                .map(Value::to_string)
+                .collect::<Vec<_>>()
+                .join("|"),
+            Some(values) => format!("one of {} values", values.len()),
+            None => schema
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("value")
+                .to_string(),
+        };
+        args.push(format!("{name}{}: {ty}", if required { "" } else { "?" }));
+    }
+    let block = if has_block(spec) {
+        " + the new code in a ``` block"
+    } else {
+        ""
+    };
+    format!(
+        "{}({}){block}: {}",
+        spec.name,
+        args.join(", "),
+        spec.description
+    )
+}
+
+/// The JSON line of a call (keys in the grammar's order) and its block, as the model writes them.
+pub fn render_call(spec: Option<&ToolSpec>, name: &str, args: &Value) -> String {
+    let empty = Map::new();
+    let obj = args.as_object().unwrap_or(&empty);
+    let mut parts = Vec::new();
+    let mut block = None;
+    let order: Vec<String> = match spec {
+        Some(s) => property_order(&s.parameters)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect(),
+        None => obj.keys().cloned().collect(),
+    };
+    for key in order
+        .iter()
+        .chain(obj.keys().filter(|k| !order.contains(*k)))
+    {
+        let Some(v) = obj.get(key) else { continue };
+        if key == BLOCK_ARG
+            && spec.is_some_and(has_block)
+            && let Some(text) = v.as_str()
+        {
+            block = Some(text.to_string());
+            continue;
+        }
+        parts.push(format!(
+            "{}: {}",
+            Value::String(key.clone()),
+            render_value(v)
+        ));
+    }
+    let mut out = format!(
+        "{{\"tool\": {}, \"arguments\": {{{}}}}}",
+        Value::String(name.to_string()),
+        parts.join(", ")
+    );
+    if let Some(text) = block {
+        let _ = write!(out, "\n{FENCE}\n{}\n{FENCE}", text.trim_end_matches('\n'));
+    }
+    out
+}
+
+fn render_value(v: &Value) -> String {
+    match v {
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(render_value)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+fn render_answer(text: &str) -> String {
+    json!({ "answer": text })
+        .to_string()
+        .replacen("\":", "\": ", 1)
+}
+
+/// The worked example: one symbol edit and the answer after it. Shown only when an `edit` tool
+/// with a symbol target is offered; the call goes through [`render_call`], so it has exactly the
+/// shape the grammar allows.
+fn example(req: &ChatRequest) -> Option<String> {
+    let edit = req.tools.iter().find(|t| t.name == "edit")?;
+    let props = edit.parameters.get("properties")?;
+    if props.get("symbol").is_none() || props.get("op").is_none() || !has_block(edit) {
+        return None;
+    }
+    let call = render_call(
+        Some(edit),
+        "edit",
+        &json!({"path": "cart.py", "symbol": "total", "op": "replace",
+                "text": "def total(prices):\n    \"\"\"Return the sum of the prices.\"\"\"\n    return sum(prices)"}),
+    );
+    Some(format!(
+        "User: Instruction: Add a docstring to total\nSource of total in cart.py:\n\
+         def total(prices):\n    return sum(prices)\n\
+         Assistant: {call}\n\
+         Tool edit returned: applied: replaced symbol `total` in cart.py\n\
+         Assistant: {}\n",
+        render_answer("Added a docstring to total in cart.py.")
+    ))
+}
+
+/// The system part: the agent's rules, the tool signatures, the reply format and the example.
+fn system_text(req: &ChatRequest) -> String {
     let mut p = String::new();
     if let Some(system) = &req.system {
         p.push_str(system.trim());
@@ -16,39 +166,90 @@ pub fn render_prompt(req: &ChatRequest) -> String {
     }
     if req.tools.is_empty() {
         p.push_str("Reply with one JSON object: {\"answer\": TEXT}.\n");
-    } else {
-        p.push_str("Tools:\n");
-        for t in &req.tools {
-            p.push_str(&format!(
-                "- {}: {} Arguments: {}\n",
-                t.name, t.description, t.parameters
-            ));
-        }
-        p.push_str(
-            "Reply with one JSON object: {\"tool\": NAME, \"arguments\": {...}} to call a tool, \
-             or {\"answer\": TEXT} to answer.\n",
-        );
+        return p;
     }
-    p.push('\n');
+    p.push_str("Tools:\n");
+    for t in &req.tools {
+        let _ = writeln!(p, "- {}", signature(t));
+    }
+    p.push_str(
+        "Reply with one line {\"tool\": NAME, \"arguments\": {...}} to call a tool (new code \
+         follows in a ``` block), or {\"answer\": TEXT} when done.\n",
+    );
+    if let Some(ex) = example(req) {
+        let _ = write!(p, "\nExample:\n{ex}");
+    }
+    p
+}
+
+fn tool_turn(name: &str, content: &str) -> String {
+    format!("Tool {name} returned: {}", content.trim())
+}
+
+/// The conversation as chat-template turns (tool results are user turns: small chat models know
+/// only system, user and assistant).
+pub fn turns(req: &ChatRequest) -> Vec<Turn> {
+    let mut out = vec![Turn {
+        role: "system",
+        content: system_text(req),
+    }];
     for m in &req.messages {
         match m {
-            Message::User { content } => p.push_str(&format!("User: {}\n", content.trim())),
+            Message::User { content } => out.push(Turn {
+                role: "user",
+                content: content.trim().to_string(),
+            }),
             Message::Assistant {
                 content,
                 tool_calls,
             } => {
                 if !content.is_empty() {
-                    p.push_str(&format!("Assistant: {}\n", json!({ "answer": content })));
+                    out.push(Turn {
+                        role: "assistant",
+                        content: render_answer(content),
+                    });
                 }
                 for c in tool_calls {
-                    p.push_str(&format!(
-                        "Assistant: {}\n",
-                        json!({ "tool": c.name, "arguments": c.arguments.to_value() })
-                    ));
+                    out.push(Turn {
+                        role: "assistant",
+                        content: render_call(
+                            spec_of(req, &c.name),
+                            &c.name,
+                            &c.arguments.to_value(),
+                        ),
+                    });
                 }
             }
-            Message::Tool { name, content, .. } => {
-                p.push_str(&format!("Tool {name} returned: {}\n", content.trim()));
+            Message::Tool { name, content, .. } => out.push(Turn {
+                role: "user",
+                content: tool_turn(name, content),
+            }),
+        }
+    }
+    out
+}
+
+fn spec_of<'a>(req: &'a ChatRequest, name: &str) -> Option<&'a ToolSpec> {
+    req.tools.iter().find(|t| t.name == name)
+}
+
+/// The plain transcript for a model without a chat template; it ends where the reply starts.
+pub fn render_prompt(req: &ChatRequest) -> String {
+    let mut p = String::new();
+    for t in turns(req) {
+        match t.role {
+            "system" => {
+                p.push_str(&t.content);
+                p.push('\n');
+            }
+            "user" if t.content.starts_with("Tool ") => {
+                let _ = writeln!(p, "{}", t.content);
+            }
+            "user" => {
+                let _ = writeln!(p, "User: {}", t.content);
+            }
+            _ => {
+                let _ = writeln!(p, "Assistant: {}", t.content);
             }
         }
     }
@@ -56,46 +257,49 @@ pub fn render_prompt(req: &ChatRequest) -> String {
     p
 }
 
-/// A GBNF literal for `text` (a JSON string literal, quotes included, escaped for GBNF).
-fn gbnf_json_literal(text: &str) -> String {
-    let json = Value::String(text.to_owned()).to_string();
-    let mut out = String::from("\"");
-    for c in json.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// The grammar every reply must match: a tool call naming an offered tool, or an answer.
+/// The grammar every reply must match: a call of an offered tool with schema-valid arguments,
+/// or (unless a tool call is required) an answer.
 pub fn grammar(req: &ChatRequest) -> String {
     let mut g = String::new();
-    if req.tools.is_empty() {
-        g.push_str("root ::= \"{\" ws answer ws \"}\"\n");
-    } else {
-        g.push_str("root ::= \"{\" ws ( call | answer ) ws \"}\"\n");
-        let names: Vec<String> = req
-            .tools
-            .iter()
-            .map(|t| gbnf_json_literal(&t.name))
-            .collect();
-        g.push_str(&format!("name ::= {}\n", names.join(" | ")));
-        g.push_str("call ::= \"\\\"tool\\\"\" ws \":\" ws name ws \",\" ws \"\\\"arguments\\\"\" ws \":\" ws object\n");
+    let must_call = req.tool_choice == ToolChoice::Required && !req.tools.is_empty();
+    let mut calls = Vec::new();
+    let mut rules = String::new();
+    for spec in &req.tools {
+        let mut r = Rules::new(&format!("t-{}", spec.name));
+        let block = has_block(spec);
+        let args = match spec.parameters.get("properties").and_then(Value::as_object) {
+            Some(props) => {
+                let skip: &[&str] = if block { &[BLOCK_ARG] } else { &[] };
+                r.object(&spec.parameters, props, skip)
+            }
+            None => "object".into(),
+        };
+        let head = literal(&format!(
+            "{{\"tool\": {}, \"arguments\": ",
+            Value::String(spec.name.clone())
+        ));
+        let tail = if block { " block?" } else { "" };
+        let call = r.add(&format!("{head} {args} \"}}\"{tail}"));
+        calls.push(call);
+        rules.push_str(&r.finish());
     }
-    g.push_str(concat!(
-        "answer ::= \"\\\"answer\\\"\" ws \":\" ws string\n",
-        "value ::= object | array | string | number | \"true\" | \"false\" | \"null\"\n",
-        "object ::= \"{\" ws ( member ( \",\" ws member )* )? \"}\"\n",
-        "member ::= string ws \":\" ws value ws\n",
-        "array ::= \"[\" ws ( value ws ( \",\" ws value ws )* )? \"]\"\n",
-        "string ::= \"\\\"\" ( [^\"\\\\\\x7F\\x00-\\x1F] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] ) )* \"\\\"\"\n",
-        "number ::= \"-\"? ( \"0\" | [1-9] [0-9]* ) ( \".\" [0-9]+ )? ( [eE] [-+]? [0-9]+ )?\n",
-        "ws ::= [ ]?\n",
+    let mut root = Vec::new();
+    if !calls.is_empty() {
+        root.push(calls.join(" | "));
+    }
+    if !must_call {
+        root.push("answer".into());
+    }
+    let _ = writeln!(g, "root ::= {}", root.join(" | "));
+    g.push_str(&rules);
+    g.push_str("answer ::= \"{\\\"answer\\\": \" string \"}\"\n");
+    // A block: lines not starting with a backtick, then the closing fence.
+    g.push_str(&format!(
+        "block ::= {} bline* {}\nbline ::= [^`\\n] [^\\n]* \"\\n\" | \"\\n\"\n",
+        literal(&format!("\n{FENCE}\n")),
+        literal(FENCE)
     ));
+    g.push_str(COMMON_RULES);
     g
 }
 
@@ -108,19 +312,32 @@ pub enum Reply {
 }
 
 pub fn parse_reply(output: &str, call_index: usize) -> (Reply, Option<FinishReason>) {
-    let parsed: Option<Value> = serde_json::from_str(output.trim()).ok();
+    let trimmed = output.trim_start();
+    let mut stream = serde_json::Deserializer::from_str(trimmed).into_iter::<Value>();
+    let parsed = stream.next().and_then(Result::ok);
+    let rest = &trimmed[stream.byte_offset()..];
     match parsed {
         Some(v) if v.get("tool").is_some() => {
             let name = v["tool"].as_str().unwrap_or_default().to_owned();
-            let arguments = v
-                .get("arguments")
-                .cloned()
-                .map_or(ToolArguments::Json(json!({})), ToolArguments::Json);
+            let mut arguments = v.get("arguments").cloned().unwrap_or_else(|| json!({}));
+            if let Some(body) = rest.strip_prefix(&format!("\n{FENCE}\n")) {
+                let Some(text) = body.strip_suffix(FENCE) else {
+                    return (Reply::Answer(output.to_owned()), Some(FinishReason::Length));
+                };
+                if let Some(obj) = arguments.as_object_mut() {
+                    obj.insert(
+                        BLOCK_ARG.into(),
+                        Value::String(text.strip_suffix('\n').unwrap_or(text).to_string()),
+                    );
+                }
+            } else if !rest.trim().is_empty() {
+                return (Reply::Answer(output.to_owned()), Some(FinishReason::Length));
+            }
             (
                 Reply::Call(ToolCall {
                     id: format!("call_{call_index}"),
                     name,
-                    arguments,
+                    arguments: ToolArguments::Json(arguments),
                 }),
                 Some(FinishReason::ToolCalls),
             )
@@ -131,4 +348,36 @@ pub fn parse_reply(output: &str, call_index: usize) -> (Reply, Option<FinishReas
         ),
         _ => (Reply::Answer(output.to_owned()), Some(FinishReason::Length)),
     }
+}
+
+/// The prefix every streamed answer starts with.
+pub const ANSWER_PREFIX: &str = "{\"answer\": \"";
+
+/// The decoded text of a partial answer (`output` starts with [`ANSWER_PREFIX`]), up to the last
+/// complete character, so answers stream as they are sampled.
+pub fn partial_answer(output: &str) -> Option<String> {
+    let body = output.strip_prefix(ANSWER_PREFIX)?;
+    // Cut before an unfinished escape; the closing quote ends the string.
+    let mut end = 0;
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => break,
+            b'\\' => {
+                let need = if bytes.get(i + 1) == Some(&b'u') {
+                    6
+                } else {
+                    2
+                };
+                if i + need > bytes.len() {
+                    break;
+                }
+                i += need;
+            }
+            _ => i += 1,
+        }
+        end = i;
+    }
+    serde_json::from_str::<String>(&format!("\"{}\"", &body[..end])).ok()
 }

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use super::config::{Kind, ResolvedProvider};
 use super::presets::MaxTokensField;
 use super::stream::{Decoder, StreamFault, parse_json};
-use super::types::{ChatRequest, Event, FinishReason, Message, ToolArguments, ToolCall, Usage};
+use super::types::{
+    ChatRequest, Event, FinishReason, Message, ToolArguments, ToolCall, ToolChoice, Usage,
+};
 
 pub(crate) fn url(cfg: &ResolvedProvider) -> String {
     format!("{}/chat/completions", cfg.base_url)
@@ -87,6 +89,9 @@ pub(crate) fn body(cfg: &ResolvedProvider, req: &ChatRequest) -> Value {
                 }})
             })
             .collect();
+        if req.tool_choice == ToolChoice::Required {
+            body["tool_choice"] = json!("required");
+        }
     }
     if cfg.inference_only && (cfg.kind == Kind::OpenAi || cfg.quirks.send_store_flag) {
         body["store"] = json!(false);

@@ -159,7 +159,7 @@ pub const PRESETS: &[Preset] = &[
         kind: Kind::Local,
         base_url: "",
         api_key_env: None,
-        model: "gemma-3-270m-q4_k_m",
+        model: "SmolLM2-135M-Instruct-Q4_1",
         data_use: DataUse::InferenceOnly,
         quirks: Quirks::OPENAI_COMPATIBLE,
     },

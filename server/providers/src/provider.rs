@@ -85,6 +85,15 @@ impl Provider {
         None
     }
 
+    /// Prompt tokens of the last local request and how many of them the KV cache already held.
+    pub fn local_prompt_stats(&self) -> Option<(usize, usize)> {
+        #[cfg(feature = "local-llm")]
+        if let Some(local) = &self.local {
+            return local.prompt_stats();
+        }
+        None
+    }
+
     /// Send `req` and stream the answer. Errors before the first byte of the body (bad key, 429
     /// after retries, connection refused…) come from this future; later ones come as stream items.
     pub async fn stream(

@@ -11,6 +11,19 @@ pub struct ChatRequest {
     /// Upper bound on generated tokens; `None` lets the provider's preset default apply.
     pub max_tokens: Option<u32>,
     pub temperature: Option<f32>,
+    /// Whether the model must call a tool this turn (the agent's first turn) or may answer.
+    #[serde(default)]
+    pub tool_choice: ToolChoice,
+}
+
+/// Whether a reply may be plain text or must be a tool call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolChoice {
+    #[default]
+    Auto,
+    /// One of the offered tools must be called (ignored when no tools are offered).
+    Required,
 }
 
 /// A tool the model may call. `parameters` is a JSON Schema object describing the arguments.

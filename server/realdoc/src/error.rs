@@ -54,6 +54,29 @@ pub enum EditError {
     },
     #[error("tree-sitter could not parse the file")]
     ParseFailed,
+    #[error(
+        "{} changed since you read it (the file is now version {}); nothing was changed. Its \
+         current text:\n{}Redo the edit against this text.",
+        .stale.target, .stale.version, .stale.current
+    )]
+    Stale { stale: Box<Staleness> },
+    #[error("invalid version {given:?}: expected the hex version a read returned (8+ digits)")]
+    BadVersion { given: String },
+    #[error("edit {index} of the batch: {error}")]
+    InBatch { index: usize, error: Box<EditError> },
+    #[error(
+        "edits {first} and {second} of the batch overlap ({detail}); targets are resolved \
+         against the file before the batch, so give each part of the file one edit"
+    )]
+    Overlap {
+        first: usize,
+        second: usize,
+        detail: String,
+    },
+    #[error("the {count} edits together: {error}")]
+    BatchInvalid { count: usize, error: Box<EditError> },
+    #[error("the batch is empty")]
+    EmptyBatch,
 }
 
 fn list(label: &str, items: &[String]) -> String {
@@ -62,4 +85,14 @@ fn list(label: &str, items: &[String]) -> String {
     } else {
         format!("; {label}: {}", items.join(", "))
     }
+}
+
+/// What a stale edit is told: its target and the target's current text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staleness {
+    pub target: String,
+    /// The file's version now.
+    pub version: String,
+    /// The target's current text, with line numbers.
+    pub current: String,
 }

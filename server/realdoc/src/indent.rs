@@ -50,15 +50,30 @@ pub(crate) enum Rebase {
     /// Only when the text comes flush-left: an indented text at a line target keeps the indentation
     /// its author chose.
     IfUnindented,
+    /// Never: the text is inserted exactly as given (a line insertion at column 0 stays there).
+    Never,
 }
 
 /// Re-indent `text` (LF-normalised lines, no trailing newline) for a destination indented `target`
 /// in a file indented with `file_style`. Returns the lines.
 pub(crate) fn reindent(text: &str, target: &str, file_style: Style, rebase: Rebase) -> Vec<String> {
+    if rebase == Rebase::Never {
+        return text.split('\n').map(|l| l.to_string()).collect();
+    }
     let text_style = Style::detect(text);
+    // Tabs/spaces are converted only where the destination itself is indented the other way:
+    // spaces inside a raw string of a tab-indented file stay spaces.
+    let dest_style = match target.chars().next() {
+        Some('\t') => Style::Tabs,
+        Some(_) => match file_style {
+            Style::Tabs => text_style,
+            spaces => spaces,
+        },
+        None => file_style,
+    };
     let mut lines: Vec<String> = text
         .split('\n')
-        .map(|l| convert_style(l, text_style, file_style))
+        .map(|l| convert_style(l, text_style, dest_style))
         .collect();
     let Some(first) = lines.iter().position(|l| !is_blank(l)) else {
         return lines.iter().map(|_| String::new()).collect();

@@ -22,16 +22,21 @@ mod error;
 mod indent;
 mod lines;
 mod locate;
+mod many;
 mod plan;
+pub mod replay;
 mod request;
 mod resolve;
 mod splice;
 mod validate;
+pub mod version;
 
 pub use batch::plan_sequence;
-pub use error::EditError;
+pub use error::{EditError, Staleness};
+pub use many::{plan_many, plan_many_in};
 pub use plan::{ParsedFile, Planned, plan, plan_parsed};
 pub use request::{EditRequest, Op, ParseError, Target};
+pub use version::{Seen, check_fresh, version};
 
 #[cfg(test)]
 mod tests;

@@ -112,6 +112,10 @@ pub struct EditRequest {
     pub op: Op,
     #[serde(default)]
     pub text: String,
+    /// The version the author planned against (a read's file or symbol version); the edit is
+    /// refused when its target changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<String>,
 }
 
 impl EditRequest {
@@ -120,6 +124,12 @@ impl EditRequest {
             target,
             op,
             text: text.into(),
+            expect: None,
         }
+    }
+
+    pub fn expecting(mut self, version: Option<String>) -> Self {
+        self.expect = version;
+        self
     }
 }

@@ -79,7 +79,16 @@ pub(crate) fn splice(
         Op::Delete if is_symbol => (tidy_delete(text, region), String::new()),
         Op::Delete => (region.start..region.end, String::new()),
     };
-    Ok(keep_final_newline_state(text, eol, range, inserted))
+    // A line edit reaching the end of a file without a final newline adds one when its text ends
+    // with one (a text without one is the usual way to send a line, so it never removes one).
+    let follow_text = (!is_symbol && req.op != Op::Delete).then(|| req.text.ends_with('\n'));
+    Ok(keep_final_newline_state(
+        text,
+        eol,
+        range,
+        inserted,
+        follow_text,
+    ))
 }
 
 /// The request's text as re-indented lines (LF-split, no line endings).
@@ -108,16 +117,18 @@ fn new_lines(text: &str, region: &Region, req: &EditRequest) -> Result<Vec<Strin
         return Err(empty());
     }
     let style = Style::detect(text);
+    // Line and keyword targets take the text as given when inserting (a column-0 line stays at
+    // column 0: it may be a new top-level definition), except flush-left text right after a line
+    // that opens a block, which goes one level into it; a replacement is re-indented only when it
+    // arrives flush-left.
     let (target, rebase) = match (is_symbol, req.op) {
-        (true, _) | (false, Op::Replace) => (region.indent.clone(), Rebase::Always),
-        (false, Op::InsertBefore) => (region.indent.clone(), Rebase::IfUnindented),
-        (false, _) => {
-            let mut t = region.last_indent.clone();
-            if region.opens_block {
-                t.push_str(&style.unit());
-            }
-            (t, Rebase::IfUnindented)
-        }
+        (true, _) => (region.indent.clone(), Rebase::Always),
+        (false, Op::Replace) => (region.indent.clone(), Rebase::IfUnindented),
+        (false, Op::InsertAfter) if region.opens_block => (
+            format!("{}{}", region.last_indent, style.unit()),
+            Rebase::IfUnindented,
+        ),
+        (false, _) => (String::new(), Rebase::Never),
     };
     Ok(reindent(body, &target, style, rebase))
 }
@@ -168,17 +179,25 @@ fn keep_final_newline_state(
     eol: &str,
     mut range: Range<usize>,
     mut inserted: String,
+    follow_text: Option<bool>,
 ) -> (Range<usize>, String) {
-    if text.is_empty() || text.ends_with('\n') || range.end != text.len() {
+    if text.is_empty() || range.end != text.len() {
         return (range, inserted);
     }
+    let had_final = text.ends_with('\n');
+    if had_final {
+        return (range, inserted);
+    }
+    let want_final = follow_text.unwrap_or(false);
     if inserted.is_empty() {
         // Deleting the last line(s): drop the ending of the line that becomes last.
         range.start -= eol_len_before(text, range.start);
     } else {
-        inserted.truncate(inserted.len() - eol.len());
+        if !want_final {
+            inserted.truncate(inserted.len() - eol.len());
+        }
         if range.start == text.len() {
-            // Appending after the last line: it needs an ending now, the new last line does not.
+            // Appending after the last line: it needs an ending now.
             inserted.insert_str(0, eol);
         }
     }

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use tree_sitter::{InputEdit, Point, Tree};
 
-use jingu_syntax::{Language, error_count, first_error, parse};
+use jingu_syntax::{Language, error_count, parse};
 
 use super::error::EditError;
 use super::lines::{line_start, line_text, position};
@@ -35,12 +35,19 @@ pub(crate) fn revalidate(
         new_end_position,
     });
     let new_tree = parse(language, new_text, Some(&tree)).ok_or(EditError::ParseFailed)?;
-    let before = error_count(old_tree);
-    let after = error_count(&new_tree);
-    if after <= before {
-        return Ok(new_tree);
+    let new_changed = changed.start..changed.start + inserted.len();
+    match introduced_error(old_tree, &new_tree, changed, &new_changed) {
+        None => Ok(new_tree),
+        Some(at) => Err(refusal(
+            new_text,
+            at,
+            error_count(old_tree),
+            error_count(&new_tree),
+        )),
     }
-    let at = first_error(&new_tree).unwrap_or(changed.start);
+}
+
+fn refusal(new_text: &str, at: usize, before: usize, after: usize) -> EditError {
     let (line, col) = position(new_text, at);
     let mut snippet = line_text(new_text, at).trim().to_string();
     if snippet.len() > SNIPPET_MAX {
@@ -52,7 +59,7 @@ pub(crate) fn revalidate(
         snippet.push('…');
     }
     let column = col + 1;
-    Err(if before == 0 {
+    if before == 0 {
         EditError::SyntaxError {
             line,
             column,
@@ -61,12 +68,157 @@ pub(crate) fn revalidate(
     } else {
         EditError::MoreSyntaxErrors {
             before,
-            after,
+            after: after.max(before + 1),
             line,
             column,
             snippet,
         }
-    })
+    }
+}
+
+/// One ERROR or MISSING node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SyntaxFault {
+    missing: bool,
+    kind: u16,
+    range: Range<usize>,
+}
+
+/// Where the edit introduced a syntax error, if it did. Errors are compared by kind and position
+/// (old ones mapped through the splice), not counted, so a file that already has errors elsewhere
+/// still gets a real check. A new error far from the edit in such a file (tree-sitter recovering
+/// differently around, say, an unparsable macro) is blamed on the edit only when the edit changed
+/// the balance of brackets, which is what moves errors far away (a removed closing brace).
+fn introduced_error(
+    old_tree: &Tree,
+    new_tree: &Tree,
+    changed: &Range<usize>,
+    new_changed: &Range<usize>,
+) -> Option<usize> {
+    let new_faults = faults(new_tree);
+    if new_faults.is_empty() {
+        return None;
+    }
+    let shift = |b: usize| b + new_changed.end - changed.end;
+    // An old fault outside the splice keeps its place (before it) or moves with the text after
+    // it; one touching the splice is gone. A zero-width fault at an insertion point may be either.
+    let mut old_mapped: Vec<SyntaxFault> = Vec::new();
+    for f in faults(old_tree) {
+        if f.range.end <= changed.start {
+            old_mapped.push(f.clone());
+        }
+        if f.range.start >= changed.end {
+            old_mapped.push(SyntaxFault {
+                range: shift(f.range.start)..shift(f.range.end),
+                ..f
+            });
+        }
+    }
+    let unmatched: Vec<&SyntaxFault> = new_faults
+        .iter()
+        .filter(|f| !old_mapped.contains(f))
+        .collect();
+    let first = unmatched.first()?;
+    if !old_tree.root_node().has_error()
+        || bracket_balance(old_tree, changed) != bracket_balance(new_tree, new_changed)
+    {
+        // A clean file stays clean; an edit that changes the bracket balance is blamed for
+        // every new error, however far away tree-sitter reports it (a removed closing brace).
+        return Some(first.range.start);
+    }
+    // The file already had errors and the edit kept the brackets balanced: new errors near the
+    // edit count, except as many as there were old errors touching the edited region (which
+    // tree-sitter re-reports in a new shape when the region sits inside unparsable code, such
+    // as C macros); errors far away are re-recovery of old ones.
+    let dropped = faults(old_tree)
+        .iter()
+        .filter(|f| f.range.start <= changed.end && f.range.end >= changed.start)
+        .count();
+    let near: Vec<&&SyntaxFault> = unmatched
+        .iter()
+        .filter(|f| {
+            f.range.start <= new_changed.end.saturating_add(NEAR)
+                && f.range.end.saturating_add(NEAR) >= new_changed.start
+        })
+        .collect();
+    if near.len() > dropped {
+        return near.get(dropped).map(|f| f.range.start);
+    }
+    None
+}
+
+/// Bytes around the edited region within which a new error is blamed on the edit.
+const NEAR: usize = 80;
+
+fn faults(tree: &Tree) -> Vec<SyntaxFault> {
+    let mut out = Vec::new();
+    let root = tree.root_node();
+    if !root.has_error() {
+        return out;
+    }
+    let mut cursor = root.walk();
+    let mut descend = true;
+    loop {
+        let node = cursor.node();
+        if descend {
+            if node.is_error() || node.is_missing() {
+                out.push(SyntaxFault {
+                    missing: node.is_missing(),
+                    kind: node.kind_id(),
+                    range: node.byte_range(),
+                });
+            }
+            if node.has_error() && cursor.goto_first_child() {
+                continue;
+            }
+        }
+        if cursor.goto_next_sibling() {
+            descend = true;
+            continue;
+        }
+        if !cursor.goto_parent() {
+            return out;
+        }
+        descend = false;
+    }
+}
+
+/// Net `{}`, `()`, `[]` tokens among the leaves lying within `range` (string and comment
+/// contents are single leaves, so their brackets do not count).
+fn bracket_balance(tree: &Tree, range: &Range<usize>) -> [i64; 3] {
+    let mut net = [0i64; 3];
+    let mut cursor = tree.root_node().walk();
+    loop {
+        let node = cursor.node();
+        let overlaps = node.start_byte() < range.end && node.end_byte() > range.start;
+        if overlaps && node.child_count() > 0 && cursor.goto_first_child() {
+            continue;
+        }
+        if overlaps
+            && node.child_count() == 0
+            && !node.is_missing()
+            && node.start_byte() >= range.start
+            && node.end_byte() <= range.end
+        {
+            match node.kind() {
+                "{" => net[0] += 1,
+                "}" => net[0] -= 1,
+                "(" => net[1] += 1,
+                ")" => net[1] -= 1,
+                "[" => net[2] += 1,
+                "]" => net[2] -= 1,
+                _ => {}
+            }
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return net;
+            }
+        }
+    }
 }
 
 fn point(text: &str, byte: usize) -> Point {

@@ -1,7 +1,7 @@
 //! bubblewrap command line: every namespace unshared (no network at all), system trees
 //! read-only, the workspace writable except read-only paths, hidden paths covered, private /tmp.
 
-use super::landlock::SYSTEM_READ_ROOTS;
+use super::landlock::{ETC_SECRETS, SYSTEM_READ_ROOTS};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -40,6 +40,15 @@ pub(crate) fn command_line(plan: &BwrapPlan<'_>, argv: &[String]) -> Vec<OsStrin
         match std::fs::read_link(p) {
             Ok(target) => push(&[&"--symlink", &target, &p]),
             Err(_) if p.is_dir() => push(&[&"--ro-bind", &p, &p]),
+            Err(_) => {}
+        }
+    }
+    // Credentials under the read-only /etc: covered, whatever their type.
+    for secret in ETC_SECRETS {
+        let p = Path::new(secret);
+        match std::fs::symlink_metadata(p) {
+            Ok(m) if m.is_dir() => push(&[&"--tmpfs", &p, &"--remount-ro", &p]),
+            Ok(_) => push(&[&"--ro-bind", &"/dev/null", &p]),
             Err(_) => {}
         }
     }

@@ -5,7 +5,8 @@ use seccompiler::BpfProgram;
 use std::io;
 use std::os::fd::RawFd;
 
-/// What the child applies to itself, in this order: new session, rlimits, Landlock, seccomp.
+/// What the child applies to itself, in this order: new session, rlimits, namespaces, Landlock,
+/// seccomp.
 pub(crate) struct ChildSetup {
     /// `cgroup.procs` of the pids cgroup to join first, so every later fork is charged to it.
     pub cgroup_fd: Option<RawFd>,
@@ -18,6 +19,8 @@ pub(crate) struct ChildSetup {
     /// root: Landlock lets CAP_SYS_PTRACE holders read `/proc/PID/environ` of processes outside
     /// the domain (our server's secrets), and CAP_DAC_* / CAP_NET_* widen everything else.
     pub drop_caps: bool,
+    /// Private pid + mount namespaces (Landlock backend), entered before the capabilities go.
+    pub ns: Option<super::namespace::NsSetup>,
 }
 
 /// Highest capability number the kernel could define (CAP_LAST_CAP is 40 today).
@@ -64,6 +67,9 @@ impl ChildSetup {
                     rlim_max: hard,
                 };
                 check(libc::setrlimit(res, &lim) as libc::c_long)?;
+            }
+            if let Some(ns) = &self.ns {
+                ns.enter()?;
             }
             if let Some(fd) = self.keep_fd {
                 check(libc::fcntl(fd, libc::F_SETFD, 0) as libc::c_long)?;

@@ -74,6 +74,9 @@ pub struct SandboxConfig {
     pub env_allowlist: Vec<String>,
     /// Backends allowed, in order of preference; unavailable ones are skipped.
     pub backends: Vec<Backend>,
+    /// Landlock inside private pid + mount namespaces where the machine allows them (false:
+    /// Landlock alone, as on machines without them; tests use it to cover that path).
+    pub namespaces: bool,
     pub limits: Limits,
 }
 
@@ -98,6 +101,7 @@ impl SandboxConfig {
             extra_read_paths: Vec::new(),
             env_allowlist: Vec::new(),
             backends: vec![Backend::Landlock, Backend::Bubblewrap],
+            namespaces: true,
             limits: Limits::default(),
         }
     }

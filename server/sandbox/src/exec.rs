@@ -105,8 +105,9 @@ pub(crate) async fn spawn_and_wait(s: Spawn<'_>) -> Result<CommandOutput, Sandbo
     }
     let status = status.unwrap_or_else(|| ExitStatus::from_raw(libc::SIGKILL));
     // bwrap reports its child's death by signal N as exit code 128 + N.
+    // The namespace inits (bwrap's, or ours for Landlock) report it as exit code 128 + N.
     let xcpu = status.signal() == Some(libc::SIGXCPU)
-        || (s.backend == Backend::Bubblewrap && status.code() == Some(128 + libc::SIGXCPU));
+        || (s.backend != Backend::None && status.code() == Some(128 + libc::SIGXCPU));
     if reason.is_none() && xcpu {
         reason = Some(KillReason::CpuLimit);
     }

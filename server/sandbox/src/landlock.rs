@@ -18,9 +18,32 @@ use std::path::{Path, PathBuf};
 /// The newest ABI whose semantics this module was written and tested against.
 const ABI_TARGET: ABI = ABI::V6;
 
-/// System trees every command may read and execute.
+/// System trees every command may read and execute. Not `/proc` (only a private one, see
+/// [`Plan::own_proc`]) and not `/sys`.
 pub(crate) const SYSTEM_READ_ROOTS: &[&str] = &[
-    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/proc", "/sys",
+    "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt",
+];
+
+/// Credentials under `/etc` that stay unreadable although `/etc` is a read root.
+pub(crate) const ETC_SECRETS: &[&str] = &[
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+    "/etc/ssh",
+    "/etc/ssl/private",
+    "/etc/security/opasswd",
+    "/etc/krb5.keytab",
+    "/etc/NetworkManager/system-connections",
+    "/etc/wpa_supplicant",
+    "/etc/ppp/chap-secrets",
+    "/etc/ppp/pap-secrets",
+    "/etc/libvirt/secrets",
+    "/etc/docker/key.json",
+    "/etc/cups/ssl",
+    "/etc/pki/private",
 ];
 /// Device nodes a command may read and write.
 const DEVICES: &[&str] = &[
@@ -46,6 +69,8 @@ pub(crate) struct Plan<'a> {
     pub extra_read: &'a [PathBuf],
     pub readonly: &'a [PathBuf],
     pub hidden: &'a [PathBuf],
+    /// The command has its own pid namespace and `/proc` mount, so `/proc` may be read.
+    pub own_proc: bool,
 }
 
 pub(crate) fn read_rights() -> BitFlags<AccessFs> {
@@ -62,7 +87,11 @@ pub(crate) fn grants(plan: &Plan<'_>) -> Vec<Grant> {
     for p in plan.readonly {
         exclusions.push((p.clone(), read_rights()));
     }
-    for p in plan.hidden {
+    for p in plan
+        .hidden
+        .iter()
+        .chain(&ETC_SECRETS.iter().map(PathBuf::from).collect::<Vec<_>>())
+    {
         // Hidden: names may be listed (ancestors need ReadDir), contents never read.
         exclusions.push((p.clone(), BitFlags::from(AccessFs::ReadDir)));
     }
@@ -74,6 +103,7 @@ pub(crate) fn grants(plan: &Plan<'_>) -> Vec<Grant> {
     let mut roots: Vec<(PathBuf, BitFlags<AccessFs>)> = SYSTEM_READ_ROOTS
         .iter()
         .map(PathBuf::from)
+        .chain(plan.own_proc.then(|| PathBuf::from("/proc")))
         .chain(plan.extra_read.iter().cloned())
         .map(|p| (p, read_rights()))
         .collect();

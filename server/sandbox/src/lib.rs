@@ -13,6 +13,7 @@ mod env;
 mod error;
 mod exec;
 mod landlock;
+mod namespace;
 mod output;
 mod pids_cgroup;
 mod probe;
@@ -80,6 +81,68 @@ pub fn select_backend(
     }
 }
 
+/// The confinement a command will really get, decided *before* the user is asked to approve it,
+/// so the prompt and the audit record say what actually happens.
+#[derive(Debug, Clone)]
+pub struct Confinement {
+    pub backend: Backend,
+    /// Downgrades (best-effort fell back to none, sandbox off) to show the user and audit.
+    pub warnings: Vec<String>,
+}
+
+impl Confinement {
+    /// Picks the backend for `cfg` on this machine; `Err` when `required` and none is usable.
+    pub fn choose(cfg: &SandboxConfig) -> Result<Self, SandboxError> {
+        let (backend, warnings) = select_backend(cfg, &probe())?;
+        Ok(Self { backend, warnings })
+    }
+
+    /// One line for the approval prompt.
+    pub fn describe(&self) -> &'static str {
+        match self.backend {
+            Backend::Landlock if namespace::available() => {
+                "sandboxed by Landlock + seccomp in private pid/mount namespaces with their own \
+                 /proc: no network, writes only inside the workspace and a private temp dir, host \
+                 credentials and deny_paths unreadable"
+            }
+            Backend::Landlock => {
+                "sandboxed by Landlock + seccomp (no pid namespace here, so no /proc): no network, \
+                 writes only inside the workspace and a private temp dir, host credentials and \
+                 deny_paths unreadable"
+            }
+            Backend::Bubblewrap => {
+                "sandboxed by bubblewrap + seccomp: own pid/mount/network namespaces and /proc, \
+                 no network, writes only inside the workspace, host credentials and deny_paths hidden"
+            }
+            Backend::None => {
+                "NOT sandboxed: the command runs with Jingu's full access to files and network"
+            }
+        }
+    }
+
+    /// Short name for audit records.
+    pub fn label(&self) -> &'static str {
+        match self.backend {
+            Backend::Landlock => "landlock",
+            Backend::Bubblewrap => "bubblewrap",
+            Backend::None => "none",
+        }
+    }
+}
+
+/// Runs `argv` under exactly the confinement chosen (and shown) before: no re-selection, so a
+/// backend cannot silently change between the prompt and the run.
+pub async fn run_confined(
+    cfg: &SandboxConfig,
+    confinement: &Confinement,
+    argv: &[String],
+    cwd_rel: Option<&str>,
+) -> Result<CommandOutput, SandboxError> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let chosen = (confinement.backend, confinement.warnings.clone());
+    run_chosen(cfg, chosen, argv, cwd_rel, env).await
+}
+
 /// Runs `argv` (no shell) in `cwd_rel` (relative to the workspace) under the configured sandbox.
 pub async fn run(
     cfg: &SandboxConfig,
@@ -98,10 +161,20 @@ pub async fn run_with_env(
     cwd_rel: Option<&str>,
     parent_env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<CommandOutput, SandboxError> {
+    let chosen = select_backend(cfg, &probe())?;
+    run_chosen(cfg, chosen, argv, cwd_rel, parent_env).await
+}
+
+async fn run_chosen(
+    cfg: &SandboxConfig,
+    (backend, warnings): (Backend, Vec<String>),
+    argv: &[String],
+    cwd_rel: Option<&str>,
+    parent_env: impl IntoIterator<Item = (String, String)>,
+) -> Result<CommandOutput, SandboxError> {
     if argv.is_empty() {
         return Err(SandboxError::EmptyCommand);
     }
-    let (backend, warnings) = select_backend(cfg, &probe())?;
     let workspace =
         std::fs::canonicalize(&cfg.workspace).map_err(|source| SandboxError::Workspace {
             path: cfg.workspace.clone(),
@@ -115,12 +188,40 @@ pub async fn run_with_env(
 
     match backend {
         Backend::Landlock => {
+            // With a private mount namespace, paths inside the workspace are protected by
+            // mounts and the workspace is one Landlock rule; otherwise by Landlock carve-outs.
+            let ns_ok = cfg.namespaces && namespace::available();
+            let canon = |ps: &[PathBuf]| -> Vec<PathBuf> {
+                ps.iter()
+                    .filter_map(|p| std::fs::canonicalize(p).ok())
+                    .collect()
+            };
+            let (readonly, hidden) = (canon(&cfg.readonly_paths), canon(&cfg.hidden_paths));
+            let inside = |ps: &[PathBuf], want: bool| -> Vec<PathBuf> {
+                ps.iter()
+                    .filter(|p| p.starts_with(&workspace) == want)
+                    .cloned()
+                    .collect()
+            };
+            let (plan_ro, plan_hidden, ns) = if ns_ok {
+                (
+                    inside(&readonly, false),
+                    inside(&hidden, false),
+                    Some(namespace::NsSetup::new(
+                        &inside(&readonly, true),
+                        &inside(&hidden, true),
+                    )),
+                )
+            } else {
+                (readonly, hidden, None)
+            };
             let grants = landlock::grants(&landlock::Plan {
                 workspace: &workspace,
                 tmp: &tmp.0,
                 extra_read: &cfg.extra_read_paths,
-                readonly: &cfg.readonly_paths,
-                hidden: &cfg.hidden_paths,
+                readonly: &plan_ro,
+                hidden: &plan_hidden,
+                own_proc: ns_ok,
             });
             let ruleset: OwnedFd = landlock::build_ruleset(&grants)?;
             let mut warnings = warnings;
@@ -141,6 +242,7 @@ pub async fn run_with_env(
                 seccomp: Some(seccomp::build_filter()?),
                 keep_fd: None,
                 drop_caps: true,
+                ns,
             };
             let spawn = exec::Spawn {
                 argv: argv.iter().map(Into::into).collect(),
@@ -194,6 +296,7 @@ pub async fn run_with_env(
                 keep_fd: Some(memfd.as_raw_fd()),
                 // bwrap needs its capabilities to build the namespaces; it drops them itself.
                 drop_caps: false,
+                ns: None,
             };
             let spawn = exec::Spawn {
                 argv,
@@ -218,6 +321,7 @@ pub async fn run_with_env(
                 seccomp: None,
                 keep_fd: None,
                 drop_caps: false,
+                ns: None,
             };
             let spawn = exec::Spawn {
                 argv: argv.iter().map(Into::into).collect(),

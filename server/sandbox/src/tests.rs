@@ -3,6 +3,7 @@
 //! `JINGU_STRICT=1` (CI) an unavailable backend fails instead. CI installs bubblewrap.
 
 use super::*;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -41,10 +42,23 @@ fn fixture() -> Fixture {
     }
 }
 
+tokio::task_local! {
+    /// Set by the `landlock_without_namespaces` tests.
+    static NO_NS: bool;
+}
+
+/// Whether this test runs Landlock inside namespaces.
+fn with_ns(b: Backend) -> bool {
+    b == Backend::Landlock
+        && !NO_NS.try_with(|v| *v).unwrap_or(false)
+        && super::namespace::available()
+}
+
 /// The fake home is an extra read root (like `~/.cargo`) so hiding `~/.ssh` inside it is a real
 /// carve-out, not just an absent grant.
 fn config(fx: &Fixture, backend: Backend) -> SandboxConfig {
     let mut cfg = SandboxConfig::for_workspace(Mode::Required, &fx.ws, None);
+    cfg.namespaces = !NO_NS.try_with(|v| *v).unwrap_or(false);
     cfg.hidden_paths.push(fx.home.join(".ssh"));
     cfg.extra_read_paths.push(fx.home.clone());
     cfg.backends = vec![backend];
@@ -100,6 +114,15 @@ macro_rules! per_backend {
                 }
             })*
         }
+        /// Landlock alone, as on machines without user/mount/pid namespaces.
+        mod landlock_without_namespaces {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if super::available(super::Backend::Landlock) {
+                    super::NO_NS.scope(true, super::$name(super::Backend::Landlock)).await;
+                }
+            })*
+        }
         mod bubblewrap_backend {
             $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
@@ -129,7 +152,139 @@ per_backend!(
     cwd_outside_workspace_refused,
     escape_syscalls_denied,
     new_top_level_entries_follow_backend_semantics,
+    host_credentials_under_etc_are_hidden,
+    host_processes_are_invisible,
+    sys_is_not_readable,
+    deny_paths_files_are_masked,
+    toolchain_caches_can_be_created_at_the_root,
 );
+
+/// `/etc` is readable (resolv.conf, passwd for toolchains) but not its credentials.
+async fn host_credentials_under_etc_are_hidden(b: Backend) {
+    let fx = fixture();
+    let cfg = config(&fx, b);
+    let out = run_ok(&cfg, &sh("cat /etc/passwd >/dev/null && echo PASSWD-OK")).await;
+    assert!(
+        out.stdout.text().contains("PASSWD-OK"),
+        "{}",
+        out.stderr.text()
+    );
+    for secret in [
+        "/etc/shadow",
+        "/etc/gshadow",
+        "/etc/sudoers",
+        "/etc/ssh/sshd_config",
+    ] {
+        if !Path::new(secret).exists() {
+            continue;
+        }
+        let real = std::fs::read(secret).unwrap_or_default();
+        let out = run_ok(&cfg, &sh(&format!("cat {secret}"))).await;
+        assert!(
+            out.stdout.bytes.is_empty() || real.is_empty(),
+            "{secret} readable in the sandbox ({} bytes)",
+            out.stdout.bytes.len()
+        );
+    }
+}
+
+/// Other processes' command lines (the server's, an editor's) are not visible.
+async fn host_processes_are_invisible(b: Backend) {
+    let fx = fixture();
+    let marker = format!("jingu-host-marker-{:x}", fastrand::u64(..));
+    let mut host = std::process::Command::new("sleep")
+        .arg("30")
+        .arg0(&marker)
+        .spawn()
+        .expect("spawn marker");
+    let out = run_ok(
+        &config(&fx, b),
+        &sh("cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'"),
+    )
+    .await;
+    let _ = host.kill();
+    let _ = host.wait();
+    let text = out.stdout.text();
+    assert!(!text.contains(&marker), "host process visible: {text}");
+    let me = std::process::id().to_string();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{me}")).exists() || !text.contains("cargo"),
+        "host cmdlines visible: {text}"
+    );
+}
+
+async fn sys_is_not_readable(b: Backend) {
+    let fx = fixture();
+    let out = run_ok(
+        &config(&fx, b),
+        &sh("ls /sys/class/net 2>&1 || true; cat /sys/kernel/uevent_seqnum && echo SYS-READ"),
+    )
+    .await;
+    assert!(
+        !out.stdout.text().contains("SYS-READ"),
+        "{}",
+        out.stdout.text()
+    );
+}
+
+/// `cat .env` through run_command must not read what the read tool may not, nor may a command
+/// move the file out from under the mask.
+async fn deny_paths_files_are_masked(b: Backend) {
+    let fx = fixture();
+    const ENV_SECRET: &str = "DB_PASSWORD=hunter2-seeded-9f1";
+    std::fs::write(fx.ws.join(".env"), ENV_SECRET).expect("env");
+    std::fs::create_dir_all(fx.ws.join("secrets")).expect("dir");
+    std::fs::write(fx.ws.join("secrets/prod.key"), ENV_SECRET).expect("key");
+    let mut cfg = config(&fx, b);
+    cfg.hidden_paths.push(fx.ws.join(".env"));
+    cfg.hidden_paths.push(fx.ws.join("secrets"));
+    for script in [
+        "cat .env",
+        "cat secrets/prod.key",
+        "cp .env copy && cat copy",
+        "mv .env moved; cat moved",
+        "ln .env hard 2>/dev/null; cat hard",
+        "ln -s .env soft; cat soft",
+        "python3 -c \"print(open('.env').read())\"",
+        "tar cf - .env secrets 2>/dev/null | cat",
+    ] {
+        let out = run_ok(&cfg, &sh(script)).await;
+        let all = format!("{}{}", out.stdout.text(), out.stderr.text());
+        assert!(
+            !all.contains("hunter2"),
+            "`{script}` read the secret: {all}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(fx.ws.join(".env")).expect("still there"),
+        ENV_SECRET
+    );
+}
+
+/// `.pytest_cache`, `target/`, `node_modules` at the workspace root, without any write outside.
+async fn toolchain_caches_can_be_created_at_the_root(b: Backend) {
+    if b == Backend::Landlock && !with_ns(b) {
+        // Documented: Landlock alone cannot carve out `.git` and still allow new root entries.
+        let fx = fixture();
+        let out = run_ok(&config(&fx, b), &sh("mkdir target")).await;
+        assert!(out.warnings.iter().any(|w| w.contains("workspace root")));
+        return;
+    }
+    let fx = fixture();
+    let out = run_ok(
+        &config(&fx, b),
+        &sh("mkdir -p .pytest_cache/v target/debug node_modules && touch .pytest_cache/v/x target/debug/y && ls"),
+    )
+    .await;
+    assert!(out.status.success(), "{}", out.stderr.text());
+    for p in [".pytest_cache/v/x", "target/debug/y", "node_modules"] {
+        assert!(fx.ws.join(p).exists(), "{p} not created");
+    }
+    // .git is still read-only at the same time.
+    let out = run_ok(&config(&fx, b), &sh("touch .git/evil")).await;
+    assert!(!out.status.success());
+    assert!(!fx.ws.join(".git/evil").exists());
+}
 
 async fn tcp_connect_to_local_listener_fails(b: Backend) {
     let fx = fixture();
@@ -424,14 +579,14 @@ print("unshare=" + ("ok" if libc.unshare(0x10000000) == 0 else "denied"))
     );
 }
 
-/// bubblewrap protects `.git` with a mount, so the workspace root stays writable; Landlock can
-/// only carve `.git` out by granting the root's entries one by one, so it refuses new root
-/// entries and says so in `warnings`.
+/// bubblewrap, and Landlock inside its mount namespace, protect `.git` with a mount, so the
+/// workspace root stays writable; Landlock without namespaces can only carve `.git` out by
+/// granting the root's entries one by one, so it refuses new root entries and says so.
 async fn new_top_level_entries_follow_backend_semantics(b: Backend) {
     let fx = fixture();
     let out = run_ok(&config(&fx, b), &sh("mkdir target && touch new.txt")).await;
     match b {
-        Backend::Landlock => {
+        Backend::Landlock if !with_ns(b) => {
             assert!(!out.status.success());
             assert!(!fx.ws.join("target").exists());
             assert!(out.warnings.iter().any(|w| w.contains("workspace root")));
@@ -527,6 +682,7 @@ fn landlock_grants_carve_out_git_and_hidden_paths() {
         extra_read: std::slice::from_ref(&fx.home),
         readonly: &[fx.ws.join(".git")],
         hidden: &[fx.ws.join(".jingu"), fx.home.join(".ssh")],
+        own_proc: false,
     });
     let rights = |p: &Path| -> BitFlags<AccessFs> {
         grants

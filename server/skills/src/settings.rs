@@ -56,17 +56,25 @@ impl SkillsPolicy {
         })
     }
 
-    /// Read `$JINGU_POLICY` (or `/etc/jingu/policy.toml`) and `$JINGU_CONFIG` (or
+    /// Read `/etc/jingu/policy.toml` (plus the `$JINGU_POLICY` layer, which can only tighten) and `$JINGU_CONFIG` (or
     /// `~/.config/jingu/config.toml`); missing files are empty layers.
     pub fn load_default() -> Result<Self, SkillError> {
-        let enterprise = env_or(
-            "JINGU_POLICY",
-            Some(PathBuf::from("/etc/jingu/policy.toml")),
-        );
+        // The enterprise file is fixed; `$JINGU_POLICY` only adds a layer (as in `policy::load`).
+        let enterprise = Some(PathBuf::from("/etc/jingu/policy.toml"));
+        let extra = std::env::var_os("JINGU_POLICY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
         let user = env_or("JINGU_CONFIG", home_config().map(|d| d.join("config.toml")));
         let e = read_optional(enterprise.as_deref())?;
+        let x = read_optional(extra.as_deref())?;
         let u = read_optional(user.as_deref())?;
-        Self::from_layers(e.as_deref(), u.as_deref())
+        let mut merged = Self::from_layers(e.as_deref(), u.as_deref())?;
+        if let Some(x) = x.as_deref() {
+            // The added layer can only tighten: require signing, never add a trusted key.
+            let added = Self::from_layers(Some(x), None)?;
+            merged.require_signed |= added.require_signed;
+        }
+        Ok(merged)
     }
 
     /// Add a key the install itself ships (the project key next to the bundled skills).

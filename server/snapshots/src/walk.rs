@@ -150,8 +150,10 @@ fn visit_dir(
             });
             continue;
         };
-        let internal =
-            name == ".git" || (rel.is_empty() && name == ".jingu") || name.contains(TEMP_MARKER);
+        let internal = name == ".git"
+            || (rel.is_empty() && name == ".jingu")
+            || name.contains(TEMP_MARKER)
+            || jingu_fs::tempfiles::temp_owner(name).is_some();
         if internal {
             continue;
         }

@@ -38,6 +38,17 @@ impl Language {
         Self::from_extension(ext)
     }
 
+    /// Like [`Self::from_path`], but a `.h` header holding C++ (classes, templates, namespaces,
+    /// `::`) is C++: C++ projects commonly name their headers `.h`.
+    pub fn detect(path: &Path, text: &str) -> Option<Self> {
+        match Self::from_path(path)? {
+            Self::C if path.extension().is_some_and(|e| e == "h") && looks_like_cpp(text) => {
+                Some(Self::Cpp)
+            }
+            other => Some(other),
+        }
+    }
+
     pub fn from_extension(ext: &str) -> Option<Self> {
         Some(match ext {
             "rs" => Self::Rust,
@@ -245,4 +256,95 @@ fn pattern_root(pattern: &str) -> Option<&str> {
         return None;
     }
     Some(kind)
+}
+
+/// Whether a header's code (comments and strings aside, roughly) uses C++-only constructs.
+fn looks_like_cpp(text: &str) -> bool {
+    const WORDS: [&str; 8] = [
+        "class",
+        "template",
+        "namespace",
+        "public:",
+        "private:",
+        "protected:",
+        "virtual",
+        "typename",
+    ];
+    let mut in_block_comment = false;
+    for line in text.lines().take(20_000) {
+        let mut code = line.trim();
+        if in_block_comment {
+            match code.find("*/") {
+                Some(i) => {
+                    in_block_comment = false;
+                    code = &code[i + 2..];
+                }
+                None => continue,
+            }
+        }
+        if let Some(i) = code.find("//") {
+            code = &code[..i];
+        }
+        if let Some(i) = code.find("/*") {
+            in_block_comment = !code[i..].contains("*/");
+            code = &code[..i];
+        }
+        if code.starts_with('#') && !code.contains("::") {
+            continue;
+        }
+        // Outside string literals only: a `"::"` in a C string is not C++.
+        let outside: String = code.split('"').step_by(2).collect::<Vec<_>>().join(" ");
+        if outside.contains("::") {
+            return true;
+        }
+        if outside
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .any(|w| WORDS.contains(&w))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod detect_tests {
+    use super::*;
+
+    #[test]
+    fn headers_are_cpp_only_when_they_hold_cpp() {
+        let h = Path::new("x/a.h");
+        assert_eq!(
+            Language::detect(h, "int f(void);\n/* class X */\n"),
+            Some(Language::C)
+        );
+        assert_eq!(
+            Language::detect(h, "const char *s = \"a::b\";\n"),
+            Some(Language::C)
+        );
+        assert_eq!(
+            Language::detect(h, "class A { public: int x; };\n"),
+            Some(Language::Cpp)
+        );
+        assert_eq!(
+            Language::detect(h, "namespace n {\n}\n"),
+            Some(Language::Cpp)
+        );
+        assert_eq!(
+            Language::detect(h, "template <typename T> T f();\n"),
+            Some(Language::Cpp)
+        );
+        assert_eq!(
+            Language::detect(h, "int x = std::max(1, 2);\n"),
+            Some(Language::Cpp)
+        );
+        assert_eq!(
+            Language::detect(Path::new("a.c"), "class A {};"),
+            Some(Language::C)
+        );
+        assert_eq!(
+            Language::detect(Path::new("a.rs"), ""),
+            Some(Language::Rust)
+        );
+    }
 }

@@ -2,17 +2,19 @@
 //! audit, snapshots), requests are redacted and audited before they leave, commands run sandboxed
 //! and their side effects are snapshotted into the run.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::read;
-use super::run::{AppliedEdit, RunHost, RunInfo, ToolOutcome};
+use super::run::{AppliedEdit, FailedEdit, RunHost, RunInfo, ToolOutcome};
 use super::tools::ToolRequest;
 use crate::guard::{Guard, Verdict};
-use crate::ops::{Approval, Frontend, OpsError, Run, ScanOwner, Session};
+use crate::ops::{Approval, EditOutcome, Frontend, OpsError, Run, ScanOwner, SeenText, Session};
 use jingu_audit::RecordKind;
 use jingu_policy::redact::Redactor;
 use jingu_policy::{SandboxMode, Tool};
 use jingu_providers::{ChatRequest, Message, Usage};
+use jingu_realdoc::EditRequest;
 use jingu_sandbox::{self as sandbox, Mode, SandboxConfig};
 
 /// Most command output returned to the model (the sandbox caps what it keeps, too).
@@ -26,6 +28,9 @@ pub struct SessionHost<'a, F: Frontend> {
     pub model_label: String,
     /// One redactor per run: the same secret always gets the same placeholder.
     redactor: Mutex<Redactor>,
+    /// What the model has seen of each file (workspace-relative), so its edits are checked against
+    /// that text: an edit whose target changed since is refused, never applied over newer text.
+    seen: Mutex<HashMap<String, SeenText>>,
 }
 
 impl<'a, F: Frontend> SessionHost<'a, F> {
@@ -35,8 +40,52 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             fe,
             run,
             model_label,
-            redactor: Mutex::new(Redactor::new()),
+            // Values Jingu knows are secret are redacted wherever they appear, whatever shape.
+            redactor: Mutex::new(Redactor::with_known(&session.policy.known_secrets(
+                &session.workspace.root,
+                std::env::vars(),
+                jingu_sandbox::is_secret_name,
+            ))),
+            seen: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn saw(&self, rel: &str, text: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert(
+            rel.to_string(),
+            SeenText {
+                read: text.to_string(),
+                latest: text.to_string(),
+            },
+        );
+    }
+
+    /// Edit through the session with the model's view of the file; remember the result as the
+    /// newest text it knows (its line numbers still come from its last read).
+    async fn edit(&self, raw: &str, reqs: &[EditRequest]) -> Result<EditOutcome, OpsError> {
+        let rel = self
+            .session
+            .workspace
+            .confine(raw)
+            .unwrap_or_else(|_| raw.to_string());
+        let seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&rel)
+            .cloned();
+        let outcome = self
+            .session
+            .edit_batch(self.fe, self.run, raw, reqs, seen.as_ref())
+            .await?;
+        let mut map = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(outcome.path.clone()).or_insert_with(|| SeenText {
+            read: outcome.new_text.clone(),
+            latest: String::new(),
+        });
+        entry.latest = outcome.new_text.clone();
+        Ok(outcome)
     }
 
     fn guard(&self) -> Guard<'_> {
@@ -65,25 +114,49 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             Err(refusal) => return ToolOutcome::error(refusal.to_string()),
         };
         let line = shell_words(argv);
-        if matches!(verdict, Verdict::Ask { .. }) {
-            let approval = Approval {
-                tool: "run_command",
-                summary: line.clone(),
-                detail: format!(
-                    "$ {line}\n(sandboxed: no network, writes only inside the workspace)"
-                ),
-            };
-            if !self.fe.approve(&approval).await {
-                return ToolOutcome::error(format!("the user rejected running `{line}`"));
-            }
-        }
         let ws = &self.session.workspace;
         let mode = match self.session.policy.sandbox.value {
             SandboxMode::Required => Mode::Required,
             SandboxMode::BestEffort => Mode::BestEffort,
             SandboxMode::Off => Mode::Off,
         };
-        let cfg = SandboxConfig::for_workspace(mode, &ws.root, Some(&ws.state_dir));
+        let mut cfg = SandboxConfig::for_workspace(mode, &ws.root, Some(&ws.state_dir));
+        // deny_paths hold inside the sandbox too: the files are masked, not just unreadable by tools.
+        let (denied, complete) = self.session.policy.denied_entries(&ws.root);
+        cfg.hidden_paths.extend(denied);
+        if !complete {
+            return ToolOutcome::error(
+                "command refused: the workspace is too large to find every deny_paths file to mask"
+                    .to_string(),
+            );
+        }
+        // Chosen before asking, so the prompt states the confinement the command really gets.
+        let confinement = match sandbox::Confinement::choose(&cfg) {
+            Ok(c) => c,
+            Err(e) => return ToolOutcome::error(format!("command refused: {e}")),
+        };
+        for w in &confinement.warnings {
+            self.fe.progress(&format!("warning: {w}"));
+            if let Err(e) = self
+                .run
+                .audit
+                .append(RecordKind::Warning { message: w.clone() })
+            {
+                return ToolOutcome::error(format!(
+                    "cannot audit the sandbox downgrade, so the command does not run: {e}"
+                ));
+            }
+        }
+        if matches!(verdict, Verdict::Ask { .. }) {
+            let approval = Approval {
+                tool: "run_command",
+                summary: line.clone(),
+                detail: format!("$ {line}\n({})", confinement.describe()),
+            };
+            if !self.fe.approve(&approval).await {
+                return ToolOutcome::error(format!("the user rejected running `{line}`"));
+            }
+        }
         // Record the workspace as it is now, so the scan after the command holds only its effects.
         if let Err(e) =
             self.session
@@ -96,17 +169,21 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
         if let Err(e) = self.run.audit.append(RecordKind::Command {
             argv: argv.to_vec(),
             cwd: ws.root.display().to_string(),
-            sandbox: format!("{:?}", self.session.policy.sandbox.value),
+            sandbox: format!(
+                "{:?}/{}",
+                self.session.policy.sandbox.value,
+                confinement.label()
+            ),
         }) {
             return ToolOutcome::error(format!(
                 "cannot audit the command, so it does not run: {e}"
             ));
         }
-        let output = match sandbox::run(&cfg, argv, None).await {
+        let output = match sandbox::run_confined(&cfg, &confinement, argv, None).await {
             Ok(o) => o,
             Err(e) => return ToolOutcome::error(format!("command refused: {e}")),
         };
-        for w in &output.warnings {
+        for w in output.warnings.iter().skip(confinement.warnings.len()) {
             let _ = self
                 .run
                 .audit
@@ -157,6 +234,7 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             content: text,
             is_error: !output.status.success(),
             edit: None,
+            failed_edit: None,
         }
     }
 }
@@ -213,8 +291,19 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
     }
 
     async fn execute(&self, call: &ToolRequest, _run: &RunInfo) -> ToolOutcome {
+        // The run may outlive the token it started under: every tool call re-checks it.
+        if let Err(e) = self.session.identity.check_current() {
+            let _ = self.run.audit.append(RecordKind::Warning {
+                message: format!("tool call refused: {e}"),
+            });
+            return ToolOutcome::error(format!("refused: {e}"));
+        }
         let args = match call {
             ToolRequest::Edit { path, edit } => serde_json::json!({"path": path, "edit": edit}),
+            ToolRequest::EditMany { path, edits } => {
+                serde_json::json!({"path": path, "edits": edits})
+            }
+            ToolRequest::File(op) => serde_json::to_value(op).unwrap_or_default(),
             ToolRequest::RunCommand { argv } => serde_json::json!({"argv": argv}),
             other => serde_json::json!({"path": other.path()}),
         };
@@ -230,7 +319,10 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             .read_text(raw)
         {
             Ok((rel, text)) => match f(&rel, &text) {
-                Ok(s) => ToolOutcome::ok(s),
+                Ok(s) => {
+                    self.saw(&rel, &text);
+                    ToolOutcome::ok(s)
+                }
                 Err(e) => ToolOutcome::error(e.to_string()),
             },
             Err(e) => ToolOutcome::error(e),
@@ -257,29 +349,40 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                     &re,
                     glob.as_deref(),
                 ) {
-                    Ok(s) => ToolOutcome::ok(s),
-                    Err(e) => ToolOutcome::error(e.to_string()),
-                }
-            }
-            ToolRequest::Edit { path, edit } => {
-                match self.session.edit(self.fe, self.run, path, edit).await {
-                    Ok(o) => ToolOutcome {
-                        content: format!(
-                            "applied: {} (snapshot {})\n{}",
-                            o.summary, o.snapshot_id, o.diff
-                        ),
-                        is_error: false,
-                        edit: Some(AppliedEdit {
-                            path: o.path,
-                            snapshot_id: o.snapshot_id,
-                        }),
-                    },
-                    Err(e @ OpsError::Rejected { .. }) => {
-                        ToolOutcome::error(format!("{e}; do not retry the same edit"))
+                    Ok((s, hits)) => {
+                        for (rel, text) in &hits {
+                            self.saw(rel, text);
+                        }
+                        ToolOutcome::ok(s)
                     }
                     Err(e) => ToolOutcome::error(e.to_string()),
                 }
             }
+            ToolRequest::Edit { path, edit } => {
+                edit_outcome(path, self.edit(path, std::slice::from_ref(edit)).await)
+            }
+            ToolRequest::EditMany { path, edits } => {
+                edit_outcome(path, self.edit(path, edits).await)
+            }
+            ToolRequest::File(op) => match self.session.file_op(self.fe, self.run, op).await {
+                Ok(o) => {
+                    if let crate::ops::FileOp::Create { text, .. } = op
+                        && let Some(rel) = o.paths.last()
+                    {
+                        self.saw(rel, text);
+                    }
+                    ToolOutcome {
+                        content: format!("applied: {} (snapshot {})", o.summary, o.snapshot_id),
+                        is_error: false,
+                        edit: o.paths.last().map(|p| AppliedEdit {
+                            path: p.clone(),
+                            snapshot_id: o.snapshot_id.clone(),
+                        }),
+                        failed_edit: None,
+                    }
+                }
+                Err(e) => failed_edit(op.path(), e),
+            },
             ToolRequest::RunCommand { argv } => self.run_command(argv).await,
         }
     }
@@ -305,6 +408,40 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
 
     fn reasoning(&self, delta: &str) {
         self.fe.reasoning(delta);
+    }
+}
+
+/// What the model is told about an edit; a refused or rejected one is counted in the run's outcome.
+fn edit_outcome(path: &str, result: Result<EditOutcome, OpsError>) -> ToolOutcome {
+    match result {
+        Ok(o) => ToolOutcome {
+            content: format!(
+                "applied: {} (snapshot {}, file now version {})\n{}",
+                o.summary, o.snapshot_id, o.version, o.diff
+            ),
+            is_error: false,
+            edit: Some(AppliedEdit {
+                path: o.path,
+                snapshot_id: o.snapshot_id,
+            }),
+            failed_edit: None,
+        },
+        Err(e) => failed_edit(path, e),
+    }
+}
+
+fn failed_edit(path: &str, e: OpsError) -> ToolOutcome {
+    let reason = e.to_string();
+    let shown = match e {
+        OpsError::Rejected { .. } => format!("{reason}; do not retry the same edit"),
+        _ => reason.clone(),
+    };
+    ToolOutcome {
+        failed_edit: Some(FailedEdit {
+            path: path.to_string(),
+            reason,
+        }),
+        ..ToolOutcome::error(shown)
     }
 }
 

@@ -4,6 +4,7 @@
 //! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
 //! with a [`host::SessionHost`].
 
+pub mod hints;
 pub mod host;
 pub mod prompt;
 pub mod read;
@@ -129,12 +130,18 @@ pub async fn ask<F: Frontend>(
         symbol: req.symbol.clone(),
         lines: req.lines,
         file: None,
+        named: Vec::new(),
     };
     if let Some(raw) = &req.path {
         let (rel, _) = session.authorize(&run, Tool::Read, raw)?;
         let text = match fe.buffer_text(&rel) {
             Some(t) => Some(t),
-            None => jingu_index::read_source(&session.workspace.abs(&rel)).ok(),
+            None => jingu_fs::workspace::beneath::read_text(
+                &session.workspace.root,
+                std::path::Path::new(&rel),
+                jingu_index::MAX_SOURCE_BYTES,
+            )
+            .ok(),
         };
         focus.file = text.map(|t| (rel, t));
     }
@@ -149,6 +156,38 @@ pub async fn ask<F: Frontend>(
         system.push_str(&skills::system_prompt_section(skill));
         fe.progress(&format!("following skill `{}`", skill.name));
     }
+    // Valid targets: the files the run may name and the focused file's real symbols, narrowed to
+    // the ones the instruction names; those are quoted so the model can edit them directly.
+    let policy = &session.policy;
+    let listed = prompt::list_files(&session.workspace, policy);
+    // A full listing may be cut short: then `path` stays free rather than wrongly narrowed.
+    let complete = listed.len() < prompt::MAX_LISTED_FILES;
+    let mut paths: Vec<String> = listed
+        .into_iter()
+        .filter(|rel| policy.path_denied(rel).is_none())
+        .collect();
+    if let Some((rel, _)) = &focus.file
+        && !paths.contains(rel)
+    {
+        paths.push(rel.clone());
+    }
+    if !complete {
+        paths.clear();
+    }
+    let symbols = match &focus.file {
+        Some((rel, text)) => {
+            let found = hints::focus_symbols(rel, text, &req.instruction, req.symbol.as_deref());
+            focus.named = hints::named_sources(rel, text, &found.named);
+            found
+        }
+        None => hints::FocusSymbols::default(),
+    };
+    // Without a focused file, symbols stay free: they could belong to any file.
+    cfg.hints = hints::hints(paths, &symbols);
+    if focus.file.is_none() {
+        cfg.hints.symbols = None;
+    }
+    tracing::debug!(hints = ?cfg.hints, "tool schema hints");
     let first = prompt::first_message(
         &session.workspace,
         &session.policy,
@@ -164,4 +203,39 @@ pub async fn ask<F: Frontend>(
         .unwrap_or_else(|| "finished".into());
     session.end_run(&run, &status);
     Ok(outcome)
+}
+
+/// A user layer cannot re-point an enterprise provider: what the router resolves is sealed.
+#[cfg(test)]
+mod seal_tests {
+    use jingu_policy::Policy;
+
+    const CORP: &str = "[providers.corp]\npreset = \"openai\"\napi_key_env = \"CORP_KEY\"\ndata_use = \"inference-only\"\nallowed_models = [\"gpt-4.1\", \"gpt-4.1-mini\"]\n";
+
+    #[test]
+    fn the_resolved_provider_keeps_the_enterprise_endpoint_and_key() {
+        let user =
+            "[providers.corp]\nbase_url = \"http://127.0.0.1:9/v1\"\napi_key_env = \"USER_KEY\"\n";
+        let p = Policy::from_texts(Some(CORP), Some(user), None).expect("policy");
+        let cfg = super::providers_config(&p).expect("config");
+        let r = cfg.resolve("corp").expect("resolve");
+        assert!(
+            r.base_url.starts_with("https://api.openai.com"),
+            "{}",
+            r.base_url
+        );
+        assert_eq!(
+            r.key_source,
+            jingu_providers::KeySource::Env("CORP_KEY".into())
+        );
+    }
+
+    #[test]
+    fn a_model_outside_allowed_models_does_not_resolve() {
+        let ent =
+            "[providers.corp]\npreset = \"openai\"\nmodel = \"x\"\nallowed_models = [\"y\"]\n";
+        let p = Policy::from_texts(Some(ent), None, None).expect("policy");
+        let cfg = super::providers_config(&p).expect("config");
+        assert!(cfg.resolve("corp").is_err());
+    }
 }

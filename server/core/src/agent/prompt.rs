@@ -7,7 +7,7 @@ use jingu_fs::workspace::Workspace;
 use jingu_policy::Policy;
 
 /// Most workspace paths listed in the first message.
-const MAX_LISTED_FILES: usize = 200;
+pub const MAX_LISTED_FILES: usize = 200;
 
 pub const SYSTEM: &str = "\
 You are Jingu, a careful coding agent working inside the user's workspace through tools.
@@ -29,6 +29,8 @@ pub struct Focus {
     pub file: Option<(String, String)>,
     pub symbol: Option<String>,
     pub lines: Option<(usize, usize)>,
+    /// Name paths and exact source of the symbols the instruction names.
+    pub named: Vec<(String, String)>,
 }
 
 /// The first user message.
@@ -61,7 +63,11 @@ pub fn first_message(
                 let _ = writeln!(out, "Focused file: {rel} ({} lines)", text.lines().count());
             }
         }
+        for (name_path, source) in &focus.named {
+            let _ = write!(out, "\nSource of {name_path} in {rel}:\n{source}\n");
+        }
         if let Some(sym) = &focus.symbol
+            && !focus.named.iter().any(|(n, _)| n == sym)
             && let Ok(s) = super::read::symbol(rel, text, sym)
         {
             let _ = write!(out, "\nFocused symbol:\n{s}");
@@ -76,8 +82,9 @@ pub fn first_message(
     out
 }
 
-/// The workspace's files as the model may see them: `deny_paths` files are not even named.
-fn list_files(ws: &Workspace, policy: &Policy) -> Vec<String> {
+/// The workspace's files as the model may see them (`deny_paths` files are not even named),
+/// sorted, at most [`MAX_LISTED_FILES`].
+pub fn list_files(ws: &Workspace, policy: &Policy) -> Vec<String> {
     let root = ws.root.as_path();
     let mut files: Vec<String> = jingu_fs::walk::walker(ws, Some(policy))
         .build()

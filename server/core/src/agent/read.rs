@@ -7,6 +7,7 @@ use std::path::Path;
 use jingu_fs::workspace::Workspace;
 use jingu_policy::Policy;
 
+use jingu_realdoc::version;
 use jingu_syntax::{self as syntax, Language};
 
 /// Most matches one `search` returns, and the longest line it quotes.
@@ -37,9 +38,14 @@ pub enum ReadError {
 /// `list_symbols`: one line per symbol: `start-end kind name_path`.
 pub fn outline(rel: &str, text: &str) -> Result<String, ReadError> {
     let lang =
-        Language::from_path(Path::new(rel)).ok_or_else(|| ReadError::Unsupported(rel.into()))?;
+        Language::detect(Path::new(rel), text).ok_or_else(|| ReadError::Unsupported(rel.into()))?;
     let file = syntax::file_symbols(lang, text);
-    let mut out = format!("{rel} ({} lines, {})\n", text.lines().count(), lang.name());
+    let mut out = format!(
+        "{rel} ({} lines, {}, version {})\n",
+        text.lines().count(),
+        lang.name(),
+        version(text.as_bytes())
+    );
     for s in &file.symbols {
         let _ = writeln!(
             out,
@@ -59,7 +65,7 @@ pub fn outline(rel: &str, text: &str) -> Result<String, ReadError> {
 /// `read_symbol`: the symbol's full range (doc comments included) with line numbers.
 pub fn symbol(rel: &str, text: &str, name_path: &str) -> Result<String, ReadError> {
     let lang =
-        Language::from_path(Path::new(rel)).ok_or_else(|| ReadError::Unsupported(rel.into()))?;
+        Language::detect(Path::new(rel), text).ok_or_else(|| ReadError::Unsupported(rel.into()))?;
     let file = syntax::file_symbols(lang, text);
     let sym = file.get(name_path).or_else(|| {
         // Accept a unique simple name or a unique suffix of a name path.
@@ -107,11 +113,13 @@ pub fn symbol(rel: &str, text: &str, name_path: &str) -> Result<String, ReadErro
         });
     };
     let header = format!(
-        "{rel}:{}-{} {} {}\n",
+        "{rel}:{}-{} {} {} (version {}, symbol {})\n",
         sym.start_line,
         sym.end_line,
         sym.kind.as_str(),
-        sym.name_path
+        sym.name_path,
+        version(text.as_bytes()),
+        version(text.get(sym.range.clone()).unwrap_or_default().as_bytes()),
     );
     Ok(header + &numbered(text, sym.start_line, sym.end_line))
 }
@@ -128,7 +136,8 @@ pub fn lines(rel: &str, text: &str, start: usize, end: usize) -> Result<String, 
         });
     }
     let end = end.min(total);
-    Ok(format!("{rel}:{start}-{end} (of {total})\n") + &numbered(text, start, end))
+    let v = version(text.as_bytes());
+    Ok(format!("{rel}:{start}-{end} (of {total}, version {v})\n") + &numbered(text, start, end))
 }
 
 fn numbered(text: &str, start: usize, end: usize) -> String {
@@ -146,12 +155,13 @@ fn numbered(text: &str, start: usize, end: usize) -> String {
 }
 
 /// `search`: regex over the workspace (the one walker: gitignore-aware, `deny_paths` left out).
+/// Also returns the files with hits and their texts (what the model has now seen of them).
 pub fn search(
     ws: &Workspace,
     policy: &Policy,
     pattern: &regex::Regex,
     glob: Option<&str>,
-) -> Result<String, ReadError> {
+) -> Result<(String, Vec<(String, String)>), ReadError> {
     let root = ws.root.as_path();
     let matcher = match glob {
         Some(g) => Some(
@@ -163,6 +173,7 @@ pub fn search(
     };
     let mut out = String::new();
     let mut count = 0;
+    let mut hit_files: Vec<(String, String)> = Vec::new();
     let walker = jingu_fs::walk::walker(ws, Some(policy))
         .sort_by_file_path(|a, b| a.cmp(b))
         .build();
@@ -177,13 +188,21 @@ pub fn search(
         if matcher.as_ref().is_some_and(|m| !m.is_match(rel)) {
             continue;
         }
-        let Ok(text) = jingu_index::read_source(entry.path()) else {
+        // By handle, no symlink followed: the walk's answer may be stale by now.
+        let Ok(text) = jingu_fs::workspace::beneath::read_text(
+            root,
+            std::path::Path::new(rel),
+            jingu_index::MAX_SOURCE_BYTES,
+        ) else {
             continue;
         };
         for (i, line) in text.lines().enumerate() {
             if pattern.is_match(line) {
                 let quoted: String = line.trim().chars().take(MAX_QUOTED_LINE).collect();
                 let _ = writeln!(out, "{rel}:{}: {quoted}", i + 1);
+                if hit_files.last().is_none_or(|(p, _)| p != rel) {
+                    hit_files.push((rel.to_string(), text.clone()));
+                }
                 count += 1;
                 if count == MAX_SEARCH_MATCHES {
                     let _ = writeln!(
@@ -197,8 +216,14 @@ pub fn search(
     }
     if count == 0 {
         out.push_str("no matches\n");
+    } else {
+        let versions: Vec<String> = hit_files
+            .iter()
+            .map(|(p, t)| format!("{p} {}", version(t.as_bytes())))
+            .collect();
+        let _ = writeln!(out, "(versions: {})", versions.join(", "));
     }
-    Ok(out)
+    Ok((out, hit_files))
 }
 
 #[cfg(test)]
@@ -211,16 +236,25 @@ mod tests {
     fn outline_lists_name_paths_with_lines() {
         let o = outline("src/a.rs", SRC).expect("rust");
         assert!(o.contains("1-4 function alpha\n"), "{o}");
+        assert!(
+            o.starts_with(&format!(
+                "src/a.rs (9 lines, rust, version {})\n",
+                version(SRC.as_bytes())
+            )),
+            "{o}"
+        );
         assert!(o.contains("8-8 method impl Beta/gamma\n"), "{o}");
     }
 
     #[test]
     fn read_symbol_by_path_suffix_and_refusal_with_candidates() {
         let s = symbol("src/a.rs", SRC, "gamma").expect("unique simple name");
-        assert!(
-            s.starts_with("src/a.rs:8-8 method impl Beta/gamma\n8|     fn gamma"),
-            "{s}"
+        let header = format!(
+            "src/a.rs:8-8 method impl Beta/gamma (version {}, symbol {})\n8|     fn gamma",
+            version(SRC.as_bytes()),
+            version(b"fn gamma(&self) {}")
         );
+        assert!(s.starts_with(&header), "{s}");
         let err = symbol("src/a.rs", SRC, "Beta/gama").expect_err("missing");
         assert!(err.to_string().contains("candidates"), "{err}");
     }
@@ -228,7 +262,11 @@ mod tests {
     #[test]
     fn lines_are_numbered_and_bounded() {
         let l = lines("a.rs", SRC, 2, 3).expect("in range");
-        assert_eq!(l, "a.rs:2-3 (of 9)\n2| fn alpha() {\n3|     1\n");
+        let v = version(SRC.as_bytes());
+        assert_eq!(
+            l,
+            format!("a.rs:2-3 (of 9, version {v})\n2| fn alpha() {{\n3|     1\n")
+        );
         assert!(lines("a.rs", SRC, 50, 60).is_err());
     }
 
@@ -247,9 +285,19 @@ mod tests {
         let ws = Workspace::at(root.to_path_buf());
         let policy = Policy::from_texts(None, Some("[policy]\ndeny_paths = [\".env\"]\n"), None)
             .expect("policy");
-        let all = search(&ws, &policy, &re, None).expect("search");
-        assert_eq!(all, "a.rs:1: fn needle() {}\nb.py:1: needle = 1\n");
-        let rs = search(&ws, &policy, &re, Some("*.rs")).expect("search");
-        assert_eq!(rs, "a.rs:1: fn needle() {}\n");
+        let (all, seen) = search(&ws, &policy, &re, None).expect("search");
+        let (va, vb) = (version(b"fn needle() {}\n"), version(b"needle = 1\n"));
+        assert_eq!(
+            all,
+            format!(
+                "a.rs:1: fn needle() {{}}\nb.py:1: needle = 1\n(versions: a.rs {va}, b.py {vb})\n"
+            )
+        );
+        assert_eq!(seen.len(), 2);
+        let (rs, _) = search(&ws, &policy, &re, Some("*.rs")).expect("search");
+        assert_eq!(
+            rs,
+            format!("a.rs:1: fn needle() {{}}\n(versions: a.rs {va})\n")
+        );
     }
 }

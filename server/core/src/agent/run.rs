@@ -10,7 +10,12 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::tools::{self, ToolRequest};
-use jingu_providers::{CancelToken, ChatRequest, Event, Message, Router, ToolCall, Usage};
+use jingu_providers::{
+    CancelToken, ChatRequest, Event, Message, Router, ToolCall, ToolChoice, Usage,
+};
+
+/// The same failing call (same tool and arguments) this many times in a row ends the run.
+pub const MAX_REPEATED_FAILURES: usize = 3;
 
 #[derive(Debug, Clone)]
 pub struct RunInfo {
@@ -25,6 +30,9 @@ pub struct ToolOutcome {
     pub is_error: bool,
     /// Set when the call applied an edit.
     pub edit: Option<AppliedEdit>,
+    /// Set when the call was an edit that did not land: refused by policy or the user, or
+    /// rejected by validation.
+    pub failed_edit: Option<FailedEdit>,
 }
 
 impl ToolOutcome {
@@ -33,6 +41,7 @@ impl ToolOutcome {
             content: content.into(),
             is_error: false,
             edit: None,
+            failed_edit: None,
         }
     }
 
@@ -41,8 +50,16 @@ impl ToolOutcome {
             content: content.into(),
             is_error: true,
             edit: None,
+            failed_edit: None,
         }
     }
+}
+
+/// An edit the model asked for that changed nothing, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FailedEdit {
+    pub path: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,6 +94,8 @@ pub struct RunConfig {
     pub token_budget: u64,
     pub max_tokens_per_turn: Option<u32>,
     pub tools: Vec<&'static str>,
+    /// Valid targets, offered to the model as schema `enum`s.
+    pub hints: tools::Hints,
 }
 
 impl Default for RunConfig {
@@ -86,6 +105,7 @@ impl Default for RunConfig {
             token_budget: 400_000,
             max_tokens_per_turn: Some(4096),
             tools: tools::ALL.to_vec(),
+            hints: tools::Hints::default(),
         }
     }
 }
@@ -99,6 +119,8 @@ pub enum StopReason {
     Cancelled,
     ModelError(String),
     Refused(String),
+    /// The model sent the same failing call [`MAX_REPEATED_FAILURES`] times in a row.
+    RepeatedFailure(String),
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +128,10 @@ pub struct RunOutcome {
     pub run_id: String,
     pub summary: String,
     pub edits: Vec<AppliedEdit>,
+    /// Edits that were refused or rejected (nothing changed for them).
+    pub failed_edits: Vec<FailedEdit>,
+    /// Tool calls that did not validate against their schema.
+    pub invalid_calls: usize,
     pub steps: usize,
     pub usage: Usage,
     pub stop: StopReason,
@@ -126,12 +152,16 @@ pub async fn run<H: RunHost>(
         run_id: run_id.clone(),
         summary: String::new(),
         edits: Vec::new(),
+        failed_edits: Vec::new(),
+        invalid_calls: 0,
         steps: 0,
         usage: Usage::default(),
         stop: StopReason::Finished,
     };
-    let specs = tools::specs(&cfg.tools);
-    loop {
+    let specs = tools::specs_with(&cfg.tools, &cfg.hints);
+    // The last failing call (tool and arguments) and how many times in a row it was sent.
+    let mut last_failure: Option<(String, String, usize)> = None;
+    'steps: loop {
         if cancel.is_cancelled() {
             outcome.stop = StopReason::Cancelled;
             break;
@@ -155,6 +185,12 @@ pub async fn run<H: RunHost>(
             tools: specs.clone(),
             max_tokens: cfg.max_tokens_per_turn,
             temperature: Some(0.0),
+            // The first turn acts: the model has only the outline, so it must look or edit.
+            tool_choice: if outcome.steps == 1 {
+                ToolChoice::Required
+            } else {
+                ToolChoice::Auto
+            },
         };
         if let Err(why) = host.prepare_request(&mut req, &info).await {
             outcome.stop = StopReason::Refused(why);
@@ -189,7 +225,8 @@ pub async fn run<H: RunHost>(
                 messages.push(Message::tool_result(call, "error: the run was cancelled"));
                 continue;
             }
-            let result = match tools::parse(call) {
+            let (fixed, notes) = tools::normalise(call);
+            let mut result = match tools::parse(&fixed) {
                 Ok(request) => {
                     host.progress(&format!(
                         "{} {}",
@@ -199,15 +236,41 @@ pub async fn run<H: RunHost>(
                     host.execute(&request, &info).await
                 }
                 Err(e) => {
-                    // Invalid calls count against the step limit, so a confused model cannot loop forever.
-                    outcome.steps += 1;
+                    // An invalid call costs its turn's step (no more), so a confused model
+                    // still runs out of steps.
+                    outcome.invalid_calls += 1;
+                    tracing::debug!(tool = %call.name, "invalid tool call: {e}");
                     ToolOutcome::error(e.to_string())
                 }
             };
+            if !notes.is_empty() {
+                result.content = format!("(note: {})\n{}", notes.join("; "), result.content);
+            }
             if let Some(edit) = &result.edit {
                 outcome.edits.push(edit.clone());
             }
-            messages.push(Message::tool_result(call, render_result(&result)));
+            if let Some(failed) = &result.failed_edit {
+                outcome.failed_edits.push(failed.clone());
+            }
+            let rendered = render_result(&result);
+            messages.push(Message::tool_result(call, rendered.clone()));
+            if result.is_error {
+                let key = (fixed.name.clone(), fixed.arguments.to_json_text());
+                let count = match &last_failure {
+                    Some((n, a, c)) if *n == key.0 && *a == key.1 => c + 1,
+                    _ => 1,
+                };
+                last_failure = Some((key.0, key.1, count));
+                if count >= MAX_REPEATED_FAILURES {
+                    outcome.stop = StopReason::RepeatedFailure(format!(
+                        "the model sent the same failing `{}` call {count} times: {}",
+                        fixed.name, result.content
+                    ));
+                    break 'steps;
+                }
+            } else {
+                last_failure = None;
+            }
         }
     }
     if outcome.summary.is_empty() {
@@ -222,6 +285,7 @@ pub async fn run<H: RunHost>(
             StopReason::Cancelled => "cancelled".into(),
             StopReason::ModelError(e) => format!("the model failed: {e}"),
             StopReason::Refused(e) => format!("refused: {e}"),
+            StopReason::RepeatedFailure(e) => format!("stopped: {e}"),
         };
     }
     outcome

@@ -49,6 +49,13 @@ pub enum ToolRequest {
         path: String,
         edit: EditRequest,
     },
+    /// Create, delete or rename a whole file.
+    File(crate::ops::FileOp),
+    /// Several edits of one file, applied together and validated once (all or nothing).
+    EditMany {
+        path: String,
+        edits: Vec<EditRequest>,
+    },
     RunCommand {
         argv: Vec<String>,
     },
@@ -61,7 +68,7 @@ impl ToolRequest {
             Self::ReadSymbol { .. } => READ_SYMBOL,
             Self::ReadLines { .. } => READ_LINES,
             Self::Search { .. } => SEARCH,
-            Self::Edit { .. } => EDIT,
+            Self::Edit { .. } | Self::EditMany { .. } | Self::File(_) => EDIT,
             Self::RunCommand { .. } => RUN_COMMAND,
         }
     }
@@ -72,7 +79,13 @@ impl ToolRequest {
             Self::ListSymbols { path }
             | Self::ReadSymbol { path, .. }
             | Self::ReadLines { path, .. }
-            | Self::Edit { path, .. } => Some(path),
+            | Self::Edit { path, .. }
+            | Self::EditMany { path, .. } => Some(path),
+            Self::File(op) => Some(match op {
+                crate::ops::FileOp::Create { path, .. }
+                | crate::ops::FileOp::DeleteFile { path }
+                | crate::ops::FileOp::Rename { path, .. } => path,
+            }),
             Self::Search { .. } | Self::RunCommand { .. } => None,
         }
     }
@@ -85,8 +98,8 @@ pub enum ToolError {
     UnknownTool(String, String),
     #[error("tool `{tool}`: arguments are not valid JSON ({raw:.200})")]
     InvalidJson { tool: String, raw: String },
-    #[error("tool `{tool}`: arguments must be a JSON object")]
-    NotAnObject { tool: String },
+    #[error("tool `{tool}`: arguments must be a JSON object; received {received}")]
+    NotAnObject { tool: String, received: String },
     #[error("tool `{tool}`: missing required argument `{arg}`")]
     Missing { tool: String, arg: &'static str },
     #[error("tool `{tool}`: argument `{arg}` {problem}")]
@@ -95,13 +108,103 @@ pub enum ToolError {
         arg: &'static str,
         problem: String,
     },
-    #[error("tool `{tool}`: unexpected argument `{arg}`")]
-    Unexpected { tool: String, arg: String },
+    #[error("tool `{tool}`: unexpected argument `{arg}`; expected only {expected}")]
+    Unexpected {
+        tool: String,
+        arg: String,
+        expected: String,
+    },
 }
 
 /// JSON schemas of the tools in `names` (unknown names are skipped).
 pub fn specs(names: &[&str]) -> Vec<ToolSpec> {
     names.iter().filter_map(|n| spec(n)).collect()
+}
+
+/// What the run knows about valid targets, offered to the model as `enum`s in the tool schemas:
+/// the local model's grammar then cannot name anything else, and hosted models are told the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hints {
+    /// Workspace files the run may name (`path`); `None` leaves `path` free.
+    pub paths: Option<Vec<String>>,
+    /// Real name paths for `symbol` and `name_path` (of the focused file); `None` leaves them free.
+    pub symbols: Option<Vec<String>>,
+}
+
+/// [`specs`] narrowed by `hints`.
+pub fn specs_with(names: &[&str], hints: &Hints) -> Vec<ToolSpec> {
+    let mut out = specs(names);
+    for spec in &mut out {
+        let Some(props) = spec
+            .parameters
+            .get_mut("properties")
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if let (Some(paths), Some(p)) = (&hints.paths, props.get_mut("path"))
+            && !paths.is_empty()
+        {
+            p["enum"] = json!(paths);
+        }
+        for key in ["symbol", "name_path"] {
+            if let (Some(symbols), Some(p)) = (&hints.symbols, props.get_mut(key))
+                && !symbols.is_empty()
+            {
+                p["enum"] = json!(symbols);
+            }
+        }
+    }
+    out
+}
+
+/// Repair the slips real models make that have one obvious meaning: a tool name in the wrong
+/// case, arguments sent as a JSON string, edit text wrapped in a Markdown code fence. Returns
+/// the repaired call and what was repaired, to tell the model.
+pub fn normalise(call: &ToolCall) -> (ToolCall, Vec<String>) {
+    let mut call = call.clone();
+    let mut notes = Vec::new();
+    if !ALL.contains(&call.name.as_str())
+        && let Some(name) = ALL.iter().find(|n| {
+            n.eq_ignore_ascii_case(call.name.trim())
+                || n.replace('_', "")
+                    == call
+                        .name
+                        .trim()
+                        .to_ascii_lowercase()
+                        .replace(['_', '-'], "")
+        })
+    {
+        notes.push(format!("tool name `{}` read as `{name}`", call.name));
+        call.name = (*name).to_string();
+    }
+    if let ToolArguments::Json(Value::String(raw)) = &call.arguments
+        && let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(raw)
+    {
+        notes.push("arguments came as a JSON string; decoded it (send an object next time)".into());
+        call.arguments = ToolArguments::Json(v);
+    }
+    if call.name == EDIT
+        && let ToolArguments::Json(Value::Object(obj)) = &mut call.arguments
+        && let Some(Value::String(text)) = obj.get_mut("text")
+        && let Some(inner) = strip_fence(text)
+    {
+        notes.push("removed the Markdown code fence around `text` (send only the code)".into());
+        *text = inner;
+    }
+    (call, notes)
+}
+
+/// The body of a text that is exactly one fenced code block (```lang … ```).
+fn strip_fence(text: &str) -> Option<String> {
+    let t = text.trim();
+    let rest = t.strip_prefix("```")?;
+    let (_lang, body) = rest.split_once('\n')?;
+    let body = body.trim_end().strip_suffix("```")?;
+    if body.contains("\n```") {
+        return None;
+    }
+    Some(body.strip_suffix('\n').unwrap_or(body).to_string())
 }
 
 fn spec(name: &str) -> Option<ToolSpec> {
@@ -131,16 +234,32 @@ fn spec(name: &str) -> Option<ToolSpec> {
         EDIT => (
             "Edit a file at one target: exactly one of `symbol` (name path), `lines` (\"A-B\", 1-based inclusive) \
              or `keyword` (the line containing this text; `occurrence` picks among several). `op` is replace, \
-             insert-before, insert-after or delete. `text` is the new code (not needed for delete). Never send whole files.",
+             insert-before, insert-after or delete. `text` is the new code (not needed for delete). Never send whole files. \
+             For several changes to one file, give `edits` (a list of {target, op, text} objects) instead: their targets and \
+             line numbers all refer to the file as you read it, and they are applied and checked together. \
+             `expect` is the version your last read showed (filled in for you); an edit whose target changed since is refused \
+             with the current text. Whole files: op `create` (with `text`; never overwrites), `delete-file`, or `rename` \
+             (with `to`).",
             json!({"type": "object", "properties": {
                 "path": path,
                 "symbol": {"type": "string"},
                 "lines": {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?$"},
                 "keyword": {"type": "string"},
                 "occurrence": {"type": "integer", "minimum": 1},
-                "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete"]},
-                "text": {"type": "string"}},
-                "required": ["path", "op"], "additionalProperties": false}),
+                "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete",
+                       "create", "delete-file", "rename"]},
+                "text": {"type": "string"},
+                "to": {"type": "string", "description": "New path, for op `rename`"},
+                "expect": {"type": "string"},
+                "edits": {"type": "array", "minItems": 1, "items": {"type": "object", "properties": {
+                    "symbol": {"type": "string"},
+                    "lines": {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?$"},
+                    "keyword": {"type": "string"},
+                    "occurrence": {"type": "integer", "minimum": 1},
+                    "op": {"type": "string", "enum": ["replace", "insert-before", "insert-after", "delete"]},
+                    "text": {"type": "string"}},
+                    "required": ["op"], "additionalProperties": false}}},
+                "required": ["path"], "additionalProperties": false}),
         ),
         RUN_COMMAND => (
             "Run a command (argv, no shell) in the workspace inside a sandbox without network access.",
@@ -170,7 +289,12 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
             });
         }
         ToolArguments::Json(Value::Object(m)) => m,
-        ToolArguments::Json(_) => return Err(ToolError::NotAnObject { tool: tool.into() }),
+        ToolArguments::Json(other) => {
+            return Err(ToolError::NotAnObject {
+                tool: tool.into(),
+                received: describe(other),
+            });
+        }
     };
     let args = Args { tool, obj };
     let allowed: &[&str] = match tool {
@@ -186,6 +310,9 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
             "occurrence",
             "op",
             "text",
+            "expect",
+            "edits",
+            "to",
         ],
         _ => &["argv"],
     };
@@ -193,6 +320,11 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
         return Err(ToolError::Unexpected {
             tool: tool.into(),
             arg: extra.clone(),
+            expected: allowed
+                .iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
         });
     }
     Ok(match tool {
@@ -254,6 +386,91 @@ pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
 
 fn parse_edit(args: &Args) -> Result<ToolRequest, ToolError> {
     let path = args.string("path")?;
+    if let Some(op) = parse_file_op(args, &path)? {
+        return Ok(ToolRequest::File(op));
+    }
+    if args.obj.contains_key("to") {
+        return Err(args.invalid("to", "only applies to op `rename`".into()));
+    }
+    let expect = args.opt_string("expect")?;
+    let Some(list) = args.obj.get("edits") else {
+        let edit = parse_one_edit(args)?.expecting(expect);
+        return Ok(ToolRequest::Edit { path, edit });
+    };
+    if let Some(k) = ["symbol", "lines", "keyword", "occurrence", "op", "text"]
+        .iter()
+        .find(|k| args.obj.contains_key(**k))
+    {
+        return Err(args.invalid(
+            "edits",
+            format!("— give either `edits` or one edit's fields, not both (found `{k}`)"),
+        ));
+    }
+    let items = match list {
+        Value::Array(items) if !items.is_empty() => items,
+        _ => return Err(args.invalid("edits", "must be a non-empty array of edits".into())),
+    };
+    let mut edits = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Value::Object(obj) = item else {
+            return Err(args.invalid("edits", format!("item {} is not an object", i + 1)));
+        };
+        let allowed = ["symbol", "lines", "keyword", "occurrence", "op", "text"];
+        if let Some(extra) = obj.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(args.invalid(
+                "edits",
+                format!("item {}: unexpected field `{extra}`", i + 1),
+            ));
+        }
+        let item_args = Args {
+            tool: args.tool,
+            obj,
+        };
+        let edit = parse_one_edit(&item_args)
+            .map_err(|e| args.invalid("edits", format!("item {}: {e}", i + 1)))?;
+        edits.push(edit.expecting(expect.clone()));
+    }
+    Ok(ToolRequest::EditMany { path, edits })
+}
+
+/// `create`, `delete-file` and `rename`: whole-file operations (no target).
+fn parse_file_op(args: &Args, path: &str) -> Result<Option<crate::ops::FileOp>, ToolError> {
+    use crate::ops::FileOp;
+    let Some(Value::String(op)) = args.obj.get("op") else {
+        return Ok(None);
+    };
+    if !matches!(op.as_str(), "create" | "delete-file" | "rename") {
+        return Ok(None);
+    }
+    if let Some(k) = [
+        "symbol",
+        "lines",
+        "keyword",
+        "occurrence",
+        "edits",
+        "expect",
+    ]
+    .iter()
+    .find(|k| args.obj.contains_key(**k))
+    {
+        return Err(args.invalid("op", format!("`{op}` takes no `{k}`")));
+    }
+    let path = path.to_string();
+    Ok(Some(match op.as_str() {
+        "create" => FileOp::Create {
+            path,
+            text: args.string("text")?,
+        },
+        "delete-file" => FileOp::DeleteFile { path },
+        _ => FileOp::Rename {
+            path,
+            to: args.string("to")?,
+        },
+    }))
+}
+
+/// Target, operation and text of one edit (the tool's own fields, or one item of `edits`).
+fn parse_one_edit(args: &Args) -> Result<EditRequest, ToolError> {
     let op: Op = args
         .string("op")?
         .parse()
@@ -292,10 +509,26 @@ fn parse_edit(args: &Args) -> Result<ToolRequest, ToolError> {
     if op != Op::Delete && text.is_none() {
         return Err(args.missing("text"));
     }
-    Ok(ToolRequest::Edit {
-        path,
-        edit: EditRequest::new(target, op, text.unwrap_or_default()),
-    })
+    Ok(EditRequest::new(target, op, text.unwrap_or_default()))
+}
+
+/// A short description of a received JSON value for error messages.
+fn describe(v: &Value) -> String {
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(s) if serde_json::from_str::<Value>(s).is_ok_and(|v| v.is_object()) => {
+            return "a JSON string holding an object — send the object itself".into();
+        }
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    let text = v.to_string();
+    let cut: String = text.chars().take(80).collect();
+    let more = if cut.len() < text.len() { "…" } else { "" };
+    format!("{kind} ({cut}{more})")
 }
 
 struct Args<'a> {
@@ -327,7 +560,10 @@ impl Args<'_> {
         match self.obj.get(arg) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.invalid(arg, "must be a string".into())),
+            Some(other) => Err(self.invalid(
+                arg,
+                format!("must be a string; received {}", describe(other)),
+            )),
         }
     }
 
@@ -339,7 +575,10 @@ impl Args<'_> {
                 Some(v) if v >= 1 => Ok(v as usize),
                 _ => Err(self.invalid(arg, "must be an integer ≥ 1".into())),
             },
-            Some(_) => Err(self.invalid(arg, "must be an integer".into())),
+            Some(other) => Err(self.invalid(
+                arg,
+                format!("must be an integer; received {}", describe(other)),
+            )),
         }
     }
 }
@@ -392,6 +631,46 @@ mod tests {
         ));
         assert!(matches!(r, Ok(ToolRequest::Edit { edit, .. })
             if edit.target == Target::Keyword { text: "TODO".into(), occurrence: Some(2) }));
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "a.c", "expect": "0123456789ab", "edits": [
+                {"lines": "3", "op": "insert-before", "text": "#if X"},
+                {"lines": "9", "op": "insert-after", "text": "#endif"}]}),
+        ));
+        let Ok(ToolRequest::EditMany { path, edits }) = r else {
+            panic!("a batch: {r:?}");
+        };
+        assert_eq!(path, "a.c");
+        assert_eq!(edits.len(), 2);
+        assert_eq!(edits[1].target, Target::Lines { start: 9, end: 9 });
+        assert_eq!(edits[0].expect.as_deref(), Some("0123456789ab"));
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "src/new.rs", "op": "create", "text": "fn n() {}\n"}),
+        ));
+        assert_eq!(
+            r,
+            Ok(ToolRequest::File(crate::ops::FileOp::Create {
+                path: "src/new.rs".into(),
+                text: "fn n() {}\n".into()
+            }))
+        );
+        let r = parse(&call(
+            EDIT,
+            json!({"path": "a.rs", "op": "rename", "to": "b.rs"}),
+        ));
+        assert!(matches!(
+            r,
+            Ok(ToolRequest::File(crate::ops::FileOp::Rename { .. }))
+        ));
+        for bad in [
+            json!({"path": "a.rs", "op": "rename"}),
+            json!({"path": "a.rs", "op": "create"}),
+            json!({"path": "a.rs", "op": "delete-file", "symbol": "f"}),
+            json!({"path": "a.rs", "op": "delete", "lines": "1", "to": "b.rs"}),
+        ] {
+            assert!(parse(&call(EDIT, bad.clone())).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -437,10 +716,94 @@ mod tests {
             call(RUN_COMMAND, json!({"argv": ["ls", 3]})),
             call(LIST_SYMBOLS, json!({"path": "a.rs", "sudo": true})),
             call(LIST_SYMBOLS, json!({})),
+            call(EDIT, json!({"path": "a.rs", "edits": []})),
+            call(
+                EDIT,
+                json!({"path": "a.rs", "op": "delete", "edits": [{"lines": "1", "op": "delete"}]}),
+            ),
+            call(
+                EDIT,
+                json!({"path": "a.rs", "edits": [{"lines": "1", "op": "delete", "path": "b"}]}),
+            ),
         ];
         for c in cases {
             let err = parse(&c).expect_err(&format!("{c:?} must be refused"));
             assert!(!err.to_string().is_empty());
         }
+    }
+
+    #[test]
+    fn hints_become_enums_on_paths_and_symbols() {
+        let hints = Hints {
+            paths: Some(vec!["a.py".into()]),
+            symbols: Some(vec!["f".into(), "C/m".into()]),
+        };
+        for spec in specs_with(ALL, &hints) {
+            let props = &spec.parameters["properties"];
+            if props.get("path").is_some() {
+                assert_eq!(props["path"]["enum"], json!(["a.py"]), "{}", spec.name);
+            }
+            for key in ["symbol", "name_path"] {
+                if props.get(key).is_some() {
+                    assert_eq!(props[key]["enum"], json!(["f", "C/m"]), "{}", spec.name);
+                }
+            }
+        }
+        assert_eq!(specs_with(ALL, &Hints::default()), specs(ALL));
+    }
+
+    #[test]
+    fn slips_with_one_meaning_are_repaired_and_named() {
+        let raw = json!({"path": "a.py", "symbol": "f", "op": "replace",
+                         "text": "```python\ndef f():\n    pass\n```"});
+        let slipped = ToolCall {
+            id: "c".into(),
+            name: "EDIT".into(),
+            arguments: ToolArguments::Json(Value::String(raw.to_string())),
+        };
+        let (fixed, notes) = normalise(&slipped);
+        assert_eq!(fixed.name, EDIT);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        assert!(
+            matches!(parse(&fixed), Ok(ToolRequest::Edit { edit, .. }) if edit.text == "def f():\n    pass")
+        );
+        // A fence inside the code is code, and a clean call needs no repair.
+        let inner = call(
+            EDIT,
+            json!({"path": "a.py", "symbol": "f", "op": "replace",
+                                      "text": "x = 1\n```\ny = 2"}),
+        );
+        assert_eq!(normalise(&inner), (inner.clone(), vec![]));
+        // Unknown names stay unknown.
+        assert_eq!(normalise(&call("rm_rf", json!({}))).0.name, "rm_rf");
+    }
+
+    #[test]
+    fn errors_say_what_was_received_and_what_was_expected() {
+        let e = parse(&ToolCall {
+            id: "c".into(),
+            name: LIST_SYMBOLS.into(),
+            arguments: ToolArguments::Json(Value::String("{\"path\": \"a\"}".into())),
+        })
+        .expect_err("a string is not an object");
+        assert!(
+            e.to_string()
+                .contains("received a JSON string holding an object"),
+            "{e}"
+        );
+        let e =
+            parse(&call(LIST_SYMBOLS, json!({"path": "a", "type": "object"}))).expect_err("extra");
+        assert!(
+            e.to_string()
+                .contains("unexpected argument `type`; expected only `path`"),
+            "{e}"
+        );
+        let e =
+            parse(&call(LIST_SYMBOLS, json!({"path": {"type": "string"}}))).expect_err("object");
+        assert!(
+            e.to_string()
+                .contains("must be a string; received an object"),
+            "{e}"
+        );
     }
 }

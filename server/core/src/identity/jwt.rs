@@ -12,7 +12,12 @@ pub struct Claims {
     pub sub: String,
     pub iss: String,
     pub exp: u64,
+    #[serde(default)]
+    pub nbf: Option<u64>,
 }
+
+/// Clock skew tolerated on `exp` and `nbf`, at verification and at every re-check.
+pub(crate) const LEEWAY_SECS: u64 = 30;
 
 const ACCEPTED: [Algorithm; 2] = [Algorithm::RS256, Algorithm::EdDSA];
 
@@ -56,7 +61,7 @@ pub fn verify_token(
     v.set_audience(&[audience]);
     v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     v.validate_nbf = true;
-    v.leeway = 30;
+    v.leeway = LEEWAY_SECS;
     let data = decode::<Claims>(token, &key, &v).map_err(|e| invalid(e.to_string()))?;
     if data.claims.sub.trim().is_empty() {
         return Err(invalid("empty subject".into()));

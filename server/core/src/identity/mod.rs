@@ -24,6 +24,12 @@ pub struct Identity {
     /// True only when the subject comes from a token that verified against the policy's JWKS.
     pub verified: bool,
     pub issuer: Option<String>,
+    /// The token's `exp` and `nbf` (seconds since the epoch): a long-lived LSP/ACP session
+    /// re-checks them at every run and tool call ([`Identity::check_current`]).
+    #[serde(skip)]
+    pub expires_at: Option<u64>,
+    #[serde(skip)]
+    pub not_before: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +91,8 @@ impl Identity {
                 subject: os_user::name(),
                 verified: false,
                 issuer: None,
+                expires_at: None,
+                not_before: None,
             });
         };
         let cfg = |what: &str| {
@@ -107,6 +115,41 @@ impl Identity {
             subject: claims.sub,
             verified: true,
             issuer: Some(claims.iss),
+            expires_at: Some(claims.exp),
+            not_before: claims.nbf,
         })
+    }
+
+    /// Still valid now? A token verified at start-up expires during a long session; from then on
+    /// nothing may run under it.
+    pub fn check_current(&self) -> Result<(), IdentityError> {
+        self.check_at(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        )
+    }
+
+    /// [`Identity::check_current`] at `now` (seconds since the epoch).
+    pub fn check_at(&self, now: u64) -> Result<(), IdentityError> {
+        if let Some(exp) = self.expires_at
+            && now > exp.saturating_add(jwt::LEEWAY_SECS)
+        {
+            return Err(IdentityError::Invalid(format!(
+                "token for {} expired {}s ago; provide a fresh token and restart the session",
+                self.subject,
+                now - exp
+            )));
+        }
+        if let Some(nbf) = self.not_before
+            && now.saturating_add(jwt::LEEWAY_SECS) < nbf
+        {
+            return Err(IdentityError::Invalid(format!(
+                "token for {} is not valid for another {}s",
+                self.subject,
+                nbf - now
+            )));
+        }
+        Ok(())
     }
 }

@@ -139,9 +139,13 @@ fn valid_rs256_and_eddsa_tokens_verify() {
             Identity {
                 subject: "alice@example.com".into(),
                 verified: true,
-                issuer: Some(ISS.into())
+                issuer: Some(ISS.into()),
+                expires_at: id.expires_at,
+                not_before: None,
             }
         );
+        assert!(id.expires_at.is_some_and(|e| e >= now() + 590));
+        id.check_current().expect("valid now");
     }
 }
 
@@ -299,4 +303,28 @@ fn missing_verifier_config_fails_closed() {
         Identity::resolve_token(&p, Some(&t)),
         Err(IdentityError::Config(_))
     ));
+}
+
+#[test]
+fn a_session_identity_expires_and_is_rechecked() {
+    let k = keys();
+    let mut c = claims();
+    c["exp"] = json!(now() + 100);
+    c["nbf"] = json!(now() - 10);
+    let t = token(Algorithm::EdDSA, Some("ed-1"), &c, &k.ed);
+    let id = Identity::resolve_token(&policy(true), Some(&t)).expect("valid");
+    id.check_at(now()).expect("valid now");
+    id.check_at(now() + 100 + jwt::LEEWAY_SECS)
+        .expect("within leeway");
+    let err = id
+        .check_at(now() + 100 + jwt::LEEWAY_SECS + 2)
+        .expect_err("expired during the session");
+    assert!(err.to_string().contains("expired"), "{err}");
+    assert!(
+        id.check_at(now() - 10 - jwt::LEEWAY_SECS - 5).is_err(),
+        "before nbf"
+    );
+    // An unverified OS identity has no token to expire.
+    let os = Identity::resolve_token(&policy(false), None).expect("os user");
+    os.check_at(u64::MAX).expect("no expiry");
 }

@@ -29,6 +29,15 @@ pub enum OpsError {
     Buffer { path: String, reason: String },
     #[error(transparent)]
     Identity(#[from] crate::identity::IdentityError),
+    #[error(
+        "{path} is read-only (mode {mode:04o}); Jingu does not replace files without write \
+         permission: make it writable first if it should change"
+    )]
+    ReadOnly { path: String, mode: u32 },
+    #[error("{path} already exists; creating a file never overwrites one (edit it instead)")]
+    Exists { path: String },
+    #[error("{path}: {reason}")]
+    Busy { path: String, reason: String },
     #[error(transparent)]
     Audit(#[from] jingu_audit::AuditError),
     #[error("{path}: {reason}")]

@@ -5,6 +5,7 @@
 mod audit_admin;
 mod edit;
 mod error;
+mod files;
 mod frontend;
 mod rollback;
 mod session;
@@ -13,8 +14,9 @@ mod trail;
 
 pub(crate) use audit_admin::audit_options;
 pub use audit_admin::{SCHEMA_SQL, SinkCheck, SinkError};
-pub use edit::{EditOutcome, unified_diff};
+pub use edit::{EditOutcome, SeenText, unified_diff};
 pub use error::OpsError;
+pub use files::{FileOp, FileOpOutcome};
 pub use frontend::{Approval, AutoApprove, Confirmed, Frontend};
 pub use rollback::RollbackTarget;
 pub use session::{Run, Session, new_run_id};

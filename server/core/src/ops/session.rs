@@ -69,6 +69,7 @@ impl Session {
 
     /// Start a run: its first audit record says what started it. No record, no run.
     pub fn begin_run(&self, run_id: Option<String>, instruction: &str) -> Result<Run, OpsError> {
+        self.identity.check_current()?;
         let id = run_id.unwrap_or_else(new_run_id);
         let audit = AuditLog::open_with(
             &self.workspace.state_dir,
@@ -98,6 +99,8 @@ impl Session {
     /// Confine `raw`, decide by policy and audit the decision. Returns the workspace-relative path
     /// and whether the user must be asked first.
     pub fn authorize(&self, run: &Run, tool: Tool, raw: &str) -> Result<(String, bool), OpsError> {
+        // A long-lived session outlives its token: re-check at every action.
+        self.identity.check_current()?;
         let guard = Guard {
             workspace: &self.workspace,
             policy: &self.policy,

@@ -10,7 +10,7 @@ use jingu_fs::workspace::Workspace;
 use jingu_policy::Policy;
 
 use super::diff::ChangedFile;
-use jingu_index::{MAX_SOURCE_BYTES, read_source};
+use jingu_index::MAX_SOURCE_BYTES;
 use jingu_syntax::{FileSymbols, Language, Symbol, file_symbols};
 
 /// Lines of context around a change outside any symbol.
@@ -43,7 +43,8 @@ pub struct Context {
     pub units: Vec<Unit>,
 }
 
-/// Map every hunk of `files` to a unit and find the callers of changed symbols under `root`.
+/// Map every hunk of `files` to a unit and find the callers of changed symbols under `root`,
+/// reading only files the agent's read gate passes, by handle, never via symlinks.
 pub fn build(ws: &Workspace, policy: &Policy, files: &[ChangedFile]) -> Context {
     let mut units = Vec::new();
     for file in files {
@@ -182,10 +183,19 @@ fn find_callers(ws: &Workspace, policy: &Policy, names: &BTreeSet<String>) -> Hi
         if entry.metadata().map(|m| m.len()).unwrap_or(u64::MAX) > MAX_SOURCE_BYTES {
             continue;
         }
-        let (Ok(text), Ok(rel)) = (read_source(path), path.strip_prefix(root)) else {
+        if entry.file_type().is_none_or(|t| !t.is_file()) {
+            continue; // symlinks are never followed into
+        }
+        let Some(rel) = path.strip_prefix(root).ok().and_then(Path::to_str) else {
             continue;
         };
-        let rel = rel.to_string_lossy().to_string();
+        let rel = rel.to_string();
+        if policy.path_denied(&rel).is_some() {
+            continue;
+        }
+        let Some(text) = super::diff::read_beneath(root, &rel) else {
+            continue;
+        };
         let mut syms: Option<FileSymbols> = None;
         for (i, line) in text.lines().enumerate() {
             for name in names {

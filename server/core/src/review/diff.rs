@@ -5,7 +5,7 @@ use std::path::Path;
 
 use git2::{DiffOptions, Patch, Repository};
 
-use jingu_index::read_source;
+use jingu_index::MAX_SOURCE_BYTES;
 
 /// A changed hunk: 1-based first line and line count on each side (a count of 0 is a pure
 /// insertion or deletion, positioned after that line).
@@ -43,11 +43,16 @@ pub enum DiffError {
 /// Files changed in the working tree (tracked and untracked, index included) relative to `base`,
 /// restricted to the workspace under `root` (and to `only`, a workspace-relative path, if given).
 /// Deleted and binary files are skipped: there is nothing left to comment on.
+///
+/// Everything read here goes to a model, so it passes the same gate as the agent's reads:
+/// `allow(rel)` (policy: `deny_paths`, protected dirs, the read decision) for both the old and the
+/// new name, symlinks are skipped, and the disk is read by handle (no symlink followed).
 pub fn changed_files(
     root: &Path,
     base: &str,
     only: Option<&str>,
     buffer: impl Fn(&str) -> Option<String>,
+    allow: impl Fn(&str) -> bool,
 ) -> Result<Vec<ChangedFile>, DiffError> {
     let repo = Repository::discover(root).map_err(|source| DiffError::NoRepository {
         root: root.display().to_string(),
@@ -93,12 +98,27 @@ pub fn changed_files(
         if only.is_some_and(|o| o != rel) || delta.status() == git2::Delta::Deleted {
             continue;
         }
+        let old_rel = delta
+            .old_file()
+            .path()
+            .map(|p| workdir.join(p))
+            .and_then(|p| p.strip_prefix(&root).ok().map(Path::to_path_buf))
+            .and_then(|p| p.to_str().map(str::to_string));
+        let is_link = |f: git2::DiffFile<'_>| f.mode() == git2::FileMode::Link;
+        if !allow(&rel)
+            || old_rel.as_deref().is_some_and(|o| o != rel && !allow(o))
+            || is_link(delta.new_file())
+            || is_link(delta.old_file())
+        {
+            tracing::debug!("review skips {rel}: not readable under the policy");
+            continue;
+        }
         let new_text = match buffer(&rel) {
             Some(t) => t,
-            None => match read_source(&abs) {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::debug!("review skips {rel}: {e:#}");
+            None => match read_beneath(&root, &rel) {
+                Some(t) => t,
+                None => {
+                    tracing::debug!("review skips {rel}: unreadable, binary or a symlink");
                     continue;
                 }
             },
@@ -142,4 +162,10 @@ pub fn hunks(old: &str, new: &str) -> Vec<Hunk> {
             new_lines: h.new_lines() as usize,
         })
         .collect()
+}
+
+/// A text file under `root`, read by handle without following any symlink; `None` when it is
+/// missing, too large, binary or not UTF-8.
+pub fn read_beneath(root: &Path, rel: &str) -> Option<String> {
+    jingu_fs::workspace::beneath::read_text(root, Path::new(rel), MAX_SOURCE_BYTES).ok()
 }

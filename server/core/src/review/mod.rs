@@ -84,6 +84,7 @@ pub async fn review<F: Frontend>(
         &opts.base,
         opts.only.as_deref(),
         |rel| fe.buffer_text(rel),
+        |rel| readable(session, rel),
     )?;
     let run = session.begin_run(None, &format!("review against {}", opts.base))?;
     let result = review_in_run(session, fe, &run, opts, &files, cancel).await;
@@ -122,4 +123,17 @@ async fn review_in_run<F: Frontend>(
     let reply = model::ask(session, fe, run, &router, label, &ctx, cancel).await?;
     let (findings, dropped) = validate::validate(files, reply.findings, reply.malformed);
     Ok((findings, dropped, reply.summary))
+}
+
+/// The agent's read gate, for text a review sends to the model: confined (a path that only
+/// resolves through a symlink is refused), not protected or in `deny_paths`, and `read = "allow"`
+/// (a review cannot stop to ask about every file it scans, so `ask` keeps a file out).
+fn readable(session: &Session, rel: &str) -> bool {
+    use jingu_policy::{Decision, Tool};
+    let confined =
+        session
+            .workspace
+            .confine_for_tool(rel, &session.policy, jingu_fs::workspace::Access::Read);
+    matches!(confined, Ok(r) if r == rel)
+        && session.policy.decide(Tool::Read, Some(rel)) == Decision::Allow
 }

@@ -87,6 +87,7 @@ pub async fn ask<F: Frontend>(
             tools: vec![tool_spec()],
             max_tokens: Some(MAX_TOKENS),
             temperature: Some(0.0),
+            ..ChatRequest::default()
         };
         let info = RunInfo {
             run_id: run.id.clone(),

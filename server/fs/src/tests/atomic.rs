@@ -67,20 +67,23 @@ fn creation_requires_absence() {
 }
 
 #[test]
-fn symlink_target_is_replaced_and_link_kept() {
+fn a_symlink_is_refused_not_written_through() {
+    // Callers pass paths `Workspace::confine` already resolved; a link found at write time was
+    // swapped in after that check, so following it could write anywhere.
     let dir = tempfile::tempdir().expect("tempdir");
     let real = dir.path().join("real.txt");
     let link = dir.path().join("link.txt");
     fs::write(&real, "old").expect("write");
     std::os::unix::fs::symlink(&real, &link).expect("symlink");
-    write_atomic(&link, b"new", Some(sha256(b"old"))).expect("write via link");
+    assert!(write_atomic(&link, b"new", Some(sha256(b"old"))).is_err());
+    assert!(read_for_edit(&link).is_err());
     assert!(
         fs::symlink_metadata(&link)
             .expect("meta")
             .file_type()
             .is_symlink()
     );
-    assert_eq!(fs::read_to_string(&real).expect("read"), "new");
+    assert_eq!(fs::read_to_string(&real).expect("read"), "old");
 }
 
 #[test]

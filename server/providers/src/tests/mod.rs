@@ -40,5 +40,6 @@ pub(crate) fn request() -> ChatRequest {
         }],
         max_tokens: Some(256),
         temperature: Some(0.2),
+        ..ChatRequest::default()
     }
 }

@@ -8,6 +8,7 @@ fn req(target: Target, op: Op, text: &str) -> EditRequest {
         target,
         op,
         text: text.to_string(),
+        expect: None,
     }
 }
 

@@ -2,6 +2,7 @@
 //! final newline, re-indentation), refusals, and the file-system edge (atomic writes, batches).
 
 mod batch;
+mod fresh;
 mod go;
 mod python;
 mod rust;

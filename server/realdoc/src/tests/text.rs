@@ -20,8 +20,9 @@ fn crlf_is_preserved_and_inserted_text_converted() {
         Op::InsertBefore,
         "// two\n// lines",
     );
+    // A line insertion is taken as given (a flush-left line stays at column 0).
     assert!(
-        out.contains("fn b() {\r\n    // two\r\n    // lines\r\n    2\r\n"),
+        out.contains("fn b() {\r\n// two\r\n// lines\r\n    2\r\n"),
         "{out:?}"
     );
     assert!(
@@ -33,7 +34,21 @@ fn crlf_is_preserved_and_inserted_text_converted() {
 #[test]
 fn missing_final_newline_is_preserved() {
     let src = "a\nb\nc";
-    assert_eq!(edit(src, None, lines(3, 3), Op::Replace, "C\n"), "a\nb\nC");
+    assert_eq!(edit(src, None, lines(3, 3), Op::Replace, "C"), "a\nb\nC");
+    // An edit reaching the end adds the final newline its text ends with.
+    assert_eq!(
+        edit(src, None, lines(3, 3), Op::Replace, "C\n"),
+        "a\nb\nC\n"
+    );
+    assert_eq!(
+        edit(src, None, lines(3, 3), Op::InsertAfter, "d\n"),
+        "a\nb\nc\nd\n"
+    );
+    // It never removes one: a line is usually sent without its newline.
+    assert_eq!(
+        edit("a\nb\n", None, lines(2, 2), Op::Replace, "B"),
+        "a\nB\n"
+    );
     assert_eq!(
         edit(src, None, lines(3, 3), Op::InsertAfter, "d"),
         "a\nb\nc\nd"
@@ -47,8 +62,12 @@ fn missing_final_newline_is_preserved() {
     assert_eq!(edit(src, None, lines(1, 3), Op::Delete, ""), "");
     let crlf = "a\r\nb";
     assert_eq!(
-        edit(crlf, None, lines(2, 2), Op::InsertAfter, "c\n"),
+        edit(crlf, None, lines(2, 2), Op::InsertAfter, "c"),
         "a\r\nb\r\nc"
+    );
+    assert_eq!(
+        edit(crlf, None, lines(2, 2), Op::InsertAfter, "c\n"),
+        "a\r\nb\r\nc\r\n"
     );
     assert_eq!(edit(crlf, None, lines(2, 2), Op::Delete, ""), "a");
     // And a present one stays.
@@ -153,9 +172,15 @@ fn indented_text_at_a_line_target_keeps_its_indentation() {
         out.contains("        y();\n            deeper();\n"),
         "{out}"
     );
-    // Flush-left: aligned with the anchor line.
-    let out = edit(src, None, lines(3, 3), Op::InsertAfter, "z();");
-    assert!(out.contains("        y();\n        z();\n"), "{out}");
+    // Flush-left stays at column 0 (a new top-level item after a function's last line)...
+    let out = edit(src, None, lines(5, 5), Op::InsertAfter, "fn g() {}");
+    assert_eq!(out, format!("{src}fn g() {{}}\n"));
+    // ...except right after a line that opens a block: one level into it.
+    let out = edit(src, None, lines(2, 2), Op::InsertAfter, "z();");
+    assert!(
+        out.contains("    if x {\n        z();\n        y();\n"),
+        "{out}"
+    );
     // Replacing re-bases onto the replaced lines.
     let out = edit(src, None, lines(2, 4), Op::Replace, "if a {\n    b();\n}");
     assert_eq!(out, "fn f() {\n    if a {\n        b();\n    }\n}\n");
