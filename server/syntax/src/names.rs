@@ -89,6 +89,16 @@ impl<'a> TopK<'a> {
         }
     }
 
+    /// Whether a hit of tier `score` at best, for a name of `len` bytes, could still be kept: once
+    /// the heap is full, a name that cannot beat the worst kept one is not worth scoring.
+    fn could_take(&self, score: Score, len: usize) -> bool {
+        self.heap.len() < self.limit
+            || self
+                .heap
+                .peek()
+                .is_some_and(|worst| (score, len) <= (worst.score, worst.len))
+    }
+
     fn into_names(self) -> Vec<&'a str> {
         self.heap
             .into_sorted_vec()
@@ -303,6 +313,11 @@ impl NameTables {
                 || lower.starts_with(needle)
                 || (q.is_ascii() && !byte_subsequence(needle, lower))
             {
+                continue;
+            }
+            // Past the prefixes the best tier left is a word-start match. A name is at least as
+            // long as its lowercase when that is ASCII, so the bound needs no pointer chase.
+            if lower.is_ascii() && !top.could_take(Score::WordStart, lower.len()) {
                 continue;
             }
             self.consider(&q, id as u32, &mut top);
