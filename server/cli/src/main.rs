@@ -8,6 +8,7 @@ mod ask;
 mod audit;
 mod doctor;
 mod edit;
+mod mcp;
 mod policy;
 mod providers;
 mod review;
@@ -65,6 +66,8 @@ pub enum Command {
     Rollback(snapshot::RollbackArgs),
     /// Review the working-tree diff against a base revision.
     Review(review::Args),
+    /// List the configured MCP servers' tools; re-approve a changed tool description.
+    Mcp(mcp::Args),
 }
 
 /// Errors a command reports before exiting with status 1.
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         Command::Edit(args) => edit::run(args),
         Command::Snapshot(args) => snapshot::run_snapshot(args),
         Command::Rollback(args) => snapshot::run_rollback(args),
+        Command::Mcp(args) => mcp::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 
 pub mod hints;
 pub mod host;
+pub mod mcp;
 pub mod prompt;
 pub mod read;
 pub mod run;
@@ -40,6 +41,8 @@ pub enum AgentError {
     NoProvider(String),
     #[error(transparent)]
     Skill(#[from] jingu_skills::SkillError),
+    #[error("MCP: {0}")]
+    Mcp(String),
 }
 
 /// The provider configuration of the trusted layers (enterprise and user; a workspace config can
@@ -195,8 +198,15 @@ pub async fn ask<F: Frontend>(
         &focus,
         None,
     );
-    let host = host::SessionHost::new(session, fe, &run, label);
+    // MCP servers start only now, when the run's tools are known, and stop with the run.
+    let mcp = mcp::start(session, fe, &run, skill.as_ref()).await;
+    cfg.mcp_tools = mcp.as_ref().map(mcp::RunMcp::specs).unwrap_or_default();
+    let host = host::SessionHost::new(session, fe, &run, label).with_mcp(mcp.as_ref());
     let outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
+    drop(host);
+    if let Some(mcp) = mcp {
+        mcp.shutdown().await;
+    }
     let status = serde_json::to_value(&outcome.stop)
         .ok()
         .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))

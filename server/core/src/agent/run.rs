@@ -96,6 +96,8 @@ pub struct RunConfig {
     pub tools: Vec<&'static str>,
     /// Valid targets, offered to the model as schema `enum`s.
     pub hints: tools::Hints,
+    /// Tools of MCP servers offered in this run (`mcp__<server>__<tool>`), set by [`super::ask`].
+    pub mcp_tools: Vec<jingu_providers::ToolSpec>,
 }
 
 impl Default for RunConfig {
@@ -106,6 +108,7 @@ impl Default for RunConfig {
             max_tokens_per_turn: Some(4096),
             tools: tools::ALL.to_vec(),
             hints: tools::Hints::default(),
+            mcp_tools: Vec::new(),
         }
     }
 }
@@ -158,7 +161,8 @@ pub async fn run<H: RunHost>(
         usage: Usage::default(),
         stop: StopReason::Finished,
     };
-    let specs = tools::specs_with(&cfg.tools, &cfg.hints);
+    let mut specs = tools::specs_with(&cfg.tools, &cfg.hints);
+    specs.extend(cfg.mcp_tools.iter().cloned());
     // The last failing call (tool and arguments) and how many times in a row it was sent.
     let mut last_failure: Option<(String, String, usize)> = None;
     'steps: loop {
