@@ -12,6 +12,7 @@ mod mcp;
 mod policy;
 mod providers;
 mod review;
+mod sessions;
 mod skills;
 mod snapshot;
 mod symbols;
@@ -68,6 +69,8 @@ pub enum Command {
     Review(review::Args),
     /// List the configured MCP servers' tools; re-approve a changed tool description.
     Mcp(mcp::Args),
+    /// List, show or remove saved conversations (`jingu ask --continue | --session ID`).
+    Sessions(sessions::Args),
 }
 
 /// Errors a command reports before exiting with status 1.
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Snapshot(args) => snapshot::run_snapshot(args),
         Command::Rollback(args) => snapshot::run_rollback(args),
         Command::Mcp(args) => mcp::run(args),
+        Command::Sessions(args) => sessions::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,6 +4,7 @@
 //! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
 //! with a [`host::SessionHost`].
 
+pub mod conversation;
 pub mod hints;
 pub mod host;
 pub mod mcp;
@@ -31,6 +32,8 @@ pub struct AskRequest {
     pub provider: Option<String>,
     /// Follow this skill's procedure; without it a skill is chosen by matching its description.
     pub skill: Option<String>,
+    /// Earlier turns of the conversation this instruction continues (compacted before sending).
+    pub history: Vec<jingu_providers::Message>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +153,7 @@ pub async fn ask<F: Frontend>(
     }
     let skill = choose_skill(session, req)?;
     let mut cfg = cfg.clone();
+    cfg.history = conversation::compact(&req.history, conversation::HISTORY_TOKEN_BUDGET);
     let mut system = prompt::SYSTEM.to_string();
     if let Some(skill) = &skill {
         // A skill narrows the run's tools, never widens them.
