@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
 # The ACP end-to-end tests drive `jingu acp` with the reference TypeScript SDK; the MCP tests
-# talk to a real MCP server from npm.
+# talk to real MCP servers from npm (server-filesystem, server-everything).
 npm ci --prefix tests/acp --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error
 export JINGU_TEST_MCP_FILESYSTEM="$PWD/tests/mcp/node_modules/.bin/mcp-server-filesystem"
+export JINGU_TEST_MCP_EVERYTHING="$PWD/tests/mcp/node_modules/.bin/mcp-server-everything"
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -133,6 +133,13 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
     let done: Vec<&Value> = updates(&out, "tool_call_update")
         .into_iter()
         .filter(|u| u["status"] == "completed")
+        // The session/load replay below repeats the card under its own id.
+        .filter(|u| {
+            !u["toolCallId"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("replay-")
+        })
         .collect();
     assert_eq!(done.len(), 1, "{:?}", out["updates"]);
     let diff = &done[0]["content"][0];
@@ -169,18 +176,89 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
     assert!(back.status.success(), "{}", scripted::stderr(&back));
     assert_eq!(fx.read("src/lib.rs"), LIB_RS);
 
-    // session/load replays the conversation.
-    let replay = out["replay"].as_array().expect("replay");
-    assert_eq!(replay[0]["sessionUpdate"], "user_message_chunk");
+    // session/load replays the conversation, tool-call cards included.
+    check_replay(&out["replay"]);
+    assert_eq!(out["load"]["modes"]["currentModeId"], "ask");
+
+    // A new `jingu acp` process (the editor restarted) loads the same session from the state
+    // directory and replays the same thread.
+    // The next prompt there continues with the earlier turn (its tool call and result) as context.
+    let session_id = out["session"]["sessionId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let _ = std::fs::remove_file(&fx.log);
+    fx.serve(&json!([{"content": "It is called add now."}]), "");
+    let again = drive(
+        &fx,
+        "load",
+        &[
+            ("ACP_SESSION_ID", session_id.clone()),
+            ("ACP_PROMPT", "what is it called now?".to_string()),
+        ],
+    );
+    check_replay(&again["replay"]);
+    assert_eq!(again["load"]["modes"]["currentModeId"], "ask");
+    assert_eq!(again["prompt"]["stopReason"], "end_turn");
+    let sent = fx.requests()[0]["body"]["messages"].clone();
+    let roles: Vec<&str> = sent
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| m["role"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        roles,
+        vec!["system", "user", "assistant", "tool", "assistant", "user"],
+        "{sent}"
+    );
+    assert_eq!(sent[2]["tool_calls"][0]["function"]["name"], "edit");
+    assert_eq!(sent[4]["content"], "Renamed old_name to add.");
+    let out = fx.jingu(&["sessions", "show", &session_id, "--json"]);
+    assert!(out.status.success(), "{}", scripted::stderr(&out));
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(shown["turns"][0]["instruction"], "rename old_name to add");
+    assert_eq!(shown["turns"][1]["instruction"], "what is it called now?");
+}
+
+/// The replay of the edit scenario's thread: prompt, text, the edit's card with its result, answer.
+fn check_replay(replay: &Value) {
+    let replay = replay.as_array().expect("replay");
+    let kinds: Vec<&str> = replay
+        .iter()
+        .map(|u| u["sessionUpdate"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "user_message_chunk",
+            "agent_message_chunk",
+            "tool_call",
+            "tool_call_update",
+            "agent_message_chunk"
+        ],
+        "{replay:?}"
+    );
     assert_eq!(replay[0]["content"]["text"], "rename old_name to add");
-    assert_eq!(replay[1]["sessionUpdate"], "agent_message_chunk");
+    assert_eq!(replay[1]["content"]["text"], "Renaming.");
+    assert_eq!(replay[2]["kind"], "edit");
+    assert_eq!(replay[2]["rawInput"]["symbol"], "old_name");
+    assert_eq!(replay[3]["toolCallId"], replay[2]["toolCallId"]);
+    assert_eq!(replay[3]["status"], "completed");
+    let result = replay[3]["content"][0]["content"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(result.starts_with("applied:"), "{replay:?}");
     assert!(
-        replay[1]["content"]["text"]
+        result.contains("+pub fn add("),
+        "the card carries the diff: {result}"
+    );
+    assert!(
+        replay[4]["content"]["text"]
             .as_str()
             .expect("text")
             .contains("Renamed")
     );
-    assert_eq!(out["load"]["modes"]["currentModeId"], "ask");
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //   node client.mjs SCENARIO        (env: JINGU_BIN, ACP_CWD, ACP_BUFFER_FILE, ACP_BUFFER_TEXT)
 //
 // Scenarios: edit (allow, then reload the session), reject, cancel (mid-stream), cancel-ask
-// (while a permission question is open), mode (read-only), auto, bad (errors).
+// (while a permission question is open), mode (read-only), auto, bad (errors), load (resume
+// ACP_SESSION_ID in a fresh process).
 import { spawn } from "node:child_process";
 import { Readable, Writable } from "node:stream";
 import * as acp from "@agentclientprotocol/sdk";
@@ -82,6 +83,18 @@ await app.connectWith(stream, async (ctx) => {
     );
     // Still alive after all of that.
     out.alive = (await ctx.request("session/new", { cwd, mcpServers: [] })).sessionId;
+    return;
+  }
+  if (scenario === "load") {
+    // A new `jingu acp` process resumes a session an earlier one saved.
+    out.load = await ctx.request("session/load", { sessionId: process.env.ACP_SESSION_ID, cwd, mcpServers: [] });
+    out.replay = out.updates.slice();
+    if (process.env.ACP_PROMPT) {
+      out.prompt = await ctx.request("session/prompt", {
+        sessionId: process.env.ACP_SESSION_ID,
+        prompt: [{ type: "text", text: process.env.ACP_PROMPT }],
+      });
+    }
     return;
   }
   const session = await ctx.request("session/new", { cwd, mcpServers: [] });

@@ -51,6 +51,11 @@ impl Fixture {
         std::fs::write(&script, serde_json::to_vec(turns).expect("json")).expect("write script");
         let port_file = self.base.join("port");
         let _ = std::fs::remove_file(&port_file);
+        // Serving again replaces the previous server.
+        if let Some(mut old) = self.server.take() {
+            let _ = old.kill();
+            let _ = old.wait();
+        }
         let server = Command::new("python3")
             .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/support/model_server.py"))
             .arg(&script)

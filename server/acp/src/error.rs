@@ -10,7 +10,7 @@ const RESOURCE_NOT_FOUND: i32 = -32002;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AcpError {
-    #[error("unknown session `{0}` (sessions live as long as the `jingu acp` process)")]
+    #[error("unknown session `{0}` (in this process or saved for this workspace)")]
     UnknownSession(String),
     #[error("session `{0}` is already answering a prompt; cancel it or wait")]
     Busy(String),

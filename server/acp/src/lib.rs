@@ -7,6 +7,7 @@ mod error;
 mod frontend;
 mod mode;
 mod prompt;
+mod replay;
 mod session;
 pub mod stdio;
 
@@ -110,16 +111,25 @@ pub async fn serve(
         .on_receive_request(
             async move |req: LoadSessionRequest, responder, cx| {
                 let loaded = s3.sessions.load(&req.session_id.0, &req.cwd).map(|acp| {
-                    // Replay the conversation so the client can rebuild its panel.
-                    for turn in acp.turns() {
-                        for update in [
-                            SessionUpdate::UserMessageChunk(chunk(&turn.user)),
-                            SessionUpdate::AgentMessageChunk(chunk(&turn.agent)),
-                        ] {
-                            let note = SessionNotification::new(acp.id.clone(), update);
-                            if let Err(e) = cx.send_notification(note) {
-                                tracing::warn!("cannot replay session {}: {e:?}", acp.id);
-                            }
+                    // Replay the conversation so the client can rebuild its panel: from the saved
+                    // conversation (tool cards included) when there is one, else its text.
+                    let updates = match acp.saved() {
+                        Some(conv) => replay::updates(&conv),
+                        None => acp
+                            .turns()
+                            .into_iter()
+                            .flat_map(|turn| {
+                                [
+                                    SessionUpdate::UserMessageChunk(chunk(&turn.user)),
+                                    SessionUpdate::AgentMessageChunk(chunk(&turn.agent)),
+                                ]
+                            })
+                            .collect(),
+                    };
+                    for update in updates {
+                        let note = SessionNotification::new(acp.id.clone(), update);
+                        if let Err(e) = cx.send_notification(note) {
+                            tracing::warn!("cannot replay session {}: {e:?}", acp.id);
                         }
                     }
                     tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());

@@ -8,7 +8,7 @@ use jingu_policy::{Layer, Policy, Sourced, Tool, ToolDecision};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Edits and commands are denied for this session.
+    /// Edits, commands and MCP tools (which may act) are denied for this session.
     ReadOnly,
     /// Policy as configured: `ask` asks through `session/request_permission`.
     Ask,
@@ -41,7 +41,7 @@ impl Mode {
 
     fn description(self) -> &'static str {
         match self {
-            Mode::ReadOnly => "Reads only: edits and commands are denied",
+            Mode::ReadOnly => "Reads only: edits, commands and MCP tools are denied",
             Mode::Ask => "Asks before every action the policy marks `ask`",
             Mode::Auto => {
                 "Applies edits the policy marks `ask` without asking; never overrides a deny"
@@ -54,7 +54,7 @@ impl Mode {
         if self != Mode::ReadOnly {
             return;
         }
-        for tool in [Tool::Edit, Tool::RunCommand] {
+        for tool in [Tool::Edit, Tool::RunCommand, Tool::Mcp] {
             let denied = Sourced::new(ToolDecision::Deny, Layer::User);
             match policy.tools.iter_mut().find(|(t, _)| *t == tool) {
                 Some((_, d)) => *d = denied,

@@ -11,6 +11,7 @@ use agent_client_protocol::v1::schema::{
 use super::error::AcpError;
 use super::frontend::AcpFrontend;
 use super::session::{AcpSession, Turn};
+use jingu_core::agent::conversation::{Conversation, ConversationError, TurnInfo};
 use jingu_core::agent::{self, AskRequest, RunConfig, StopReason};
 
 /// Clears the session's in-flight marker however the prompt ends.
@@ -56,8 +57,25 @@ pub(crate) async fn run(
         client_fs,
         cancel.clone(),
     );
+    // The conversation so far (saved in the state directory, so it survives a restart) is the
+    // context: messages, tool calls and results, as `jingu ask --continue` gives them.
+    let mut conversation = match Conversation::load(&session, &acp.id) {
+        Ok(c) => Some(c),
+        Err(ConversationError::NotFound(_)) => None,
+        Err(e) => {
+            tracing::warn!("session {}: earlier turns unavailable: {e}", acp.id);
+            None
+        }
+    };
     let ask = AskRequest {
-        instruction: acp.instruction(&text),
+        instruction: match &conversation {
+            Some(_) => text.clone(),
+            None => acp.instruction(&text),
+        },
+        history: conversation
+            .as_ref()
+            .map(|c| c.messages.clone())
+            .unwrap_or_default(),
         ..Default::default()
     };
     let outcome = agent::ask(&session, &fe, &ask, &RunConfig::default(), cancel.clone()).await;
@@ -79,6 +97,22 @@ pub(crate) async fn run(
     // The summary reaches the client only if the model did not already stream it.
     if !fe.streamed().trim_end().ends_with(outcome.summary.trim()) && !cancelled {
         fe.message(&format!("\n{}", outcome.summary));
+    }
+    let conv = conversation.get_or_insert_with(|| Conversation {
+        id: acp.id.clone(),
+        ..Conversation::new()
+    });
+    conv.push_turn(
+        TurnInfo {
+            instruction: text.clone(),
+            run_id: outcome.run_id.clone(),
+            summary: outcome.summary.clone(),
+            time: Conversation::now(),
+        },
+        outcome.messages.clone(),
+    );
+    if let Err(e) = conv.save(&session) {
+        tracing::warn!("session {} not saved: {e}", acp.id);
     }
     acp.record(Turn {
         user: text,

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::error::AcpError;
 use super::mode::Mode;
+use jingu_core::agent::conversation::{Conversation, ConversationError};
 use jingu_core::ops::Session;
 use jingu_providers::CancelToken;
 
@@ -114,6 +115,12 @@ impl AcpSession {
         out
     }
 
+    /// The conversation saved for this session in the workspace's state directory, if any.
+    pub(crate) fn saved(&self) -> Option<Conversation> {
+        let session = Session::open(&self.root).ok()?;
+        Conversation::load(&session, &self.id).ok()
+    }
+
     /// Open the workspace for one prompt, with this session's mode applied to the policy. The
     /// policy and identity are re-read every time, so an enterprise change applies at once.
     pub(crate) fn open(&self) -> Result<Session, AcpError> {
@@ -175,9 +182,45 @@ impl Sessions {
             .ok_or_else(|| AcpError::UnknownSession(id.to_string()))
     }
 
-    /// A session to resume from `cwd`: it must exist and be bound to the same workspace.
+    /// A session to resume from `cwd`: it must exist — in this process, or saved in the
+    /// workspace's state directory by an earlier `jingu acp` — and be bound to the same workspace.
     pub(crate) fn load(&self, id: &str, cwd: &Path) -> Result<Arc<AcpSession>, AcpError> {
-        let acp = self.get(id)?;
+        let acp = match self.get(id) {
+            Ok(acp) => acp,
+            Err(unknown) => {
+                if !cwd.is_absolute() {
+                    return Err(AcpError::RelativeCwd(cwd.display().to_string()));
+                }
+                let session = Session::open(cwd)?;
+                let conv = match Conversation::load(&session, id) {
+                    Ok(c) => c,
+                    Err(ConversationError::NotFound(_) | ConversationError::BadId(_)) => {
+                        return Err(unknown);
+                    }
+                    Err(e) => return Err(AcpError::Workspace(e.to_string())),
+                };
+                let acp = Arc::new(AcpSession {
+                    id: id.to_string(),
+                    root: session.workspace.root.clone(),
+                    subject: session.identity.subject.clone(),
+                    state: Mutex::new(State {
+                        mode: Mode::Ask,
+                        turns: conv
+                            .turns
+                            .iter()
+                            .map(|t| Turn {
+                                user: t.instruction.clone(),
+                                agent: t.summary.clone(),
+                                run_id: Some(t.run_id.clone()),
+                            })
+                            .collect(),
+                        active: None,
+                    }),
+                });
+                self.map().insert(id.to_string(), acp.clone());
+                acp
+            }
+        };
         let root = jingu_core::ops::Workspace::discover(cwd)
             .map(|w| w.root)
             .map_err(|e| AcpError::Workspace(format!("{}: {e}", cwd.display())))?;

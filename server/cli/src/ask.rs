@@ -7,6 +7,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::Context;
 
 use super::{CmdResult, print_json};
+use jingu_core::agent::conversation::{Conversation, TurnInfo};
 use jingu_core::agent::{self, AskRequest, RunConfig, StopReason};
 use jingu_core::ops::{Approval, Frontend, Session};
 use jingu_providers::CancelToken;
@@ -36,6 +37,12 @@ pub struct Args {
     /// Most model turns.
     #[arg(long, default_value_t = 24)]
     pub max_steps: usize,
+    /// Continue this workspace's most recent session (same context: messages, tool calls, results).
+    #[arg(long = "continue", conflicts_with = "session")]
+    pub continue_last: bool,
+    /// Continue session ID (see `jingu sessions list`).
+    #[arg(long)]
+    pub session: Option<String>,
     #[arg(long)]
     pub json: bool,
 }
@@ -107,6 +114,13 @@ pub(crate) fn run(args: Args) -> CmdResult {
         },
         None => None,
     };
+    let mut conversation = if args.continue_last {
+        Conversation::latest(&session)?
+    } else if let Some(id) = &args.session {
+        Conversation::load(&session, id)?
+    } else {
+        Conversation::new()
+    };
     let req = AskRequest {
         instruction: args.instruction.clone(),
         path: args
@@ -117,6 +131,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
         lines,
         provider: args.provider.clone(),
         skill: args.skill.clone(),
+        history: conversation.messages.clone(),
     };
     let fe = Terminal {
         yes: args.yes,
@@ -144,9 +159,36 @@ pub(crate) fn run(args: Args) -> CmdResult {
         agent::ask(&session, &fe, &req, &cfg, cancel).await
     })?;
     eprintln!();
+    conversation.push_turn(
+        TurnInfo {
+            instruction: args.instruction.clone(),
+            run_id: outcome.run_id.clone(),
+            summary: outcome.summary.clone(),
+            time: Conversation::now(),
+        },
+        outcome.messages.clone(),
+    );
+    // The run happened whatever the save does; a failed save is reported, not fatal.
+    let saved = conversation.save(&session);
+    if let Err(e) = &saved {
+        eprintln!("warning: the session was not saved: {e}");
+    }
     if args.json {
-        print_json(&outcome)?;
+        let mut value = serde_json::to_value(&outcome)?;
+        if saved.is_ok()
+            && let Some(obj) = value.as_object_mut()
+        {
+            obj.insert("session".into(), conversation.id.clone().into());
+        }
+        print_json(&value)?;
     } else {
+        if saved.is_ok() {
+            eprintln!(
+                "session {} (turn {}; continue with `jingu ask --continue \"…\"`)",
+                conversation.id,
+                conversation.turns.len()
+            );
+        }
         // The model's words, then what actually happened (from the run, not from the model).
         if !outcome.summary.is_empty() {
             let who = if outcome.stop == StopReason::Finished {

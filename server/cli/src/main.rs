@@ -8,9 +8,11 @@ mod ask;
 mod audit;
 mod doctor;
 mod edit;
+mod mcp;
 mod policy;
 mod providers;
 mod review;
+mod sessions;
 mod skills;
 mod snapshot;
 mod symbols;
@@ -65,6 +67,10 @@ pub enum Command {
     Rollback(snapshot::RollbackArgs),
     /// Review the working-tree diff against a base revision.
     Review(review::Args),
+    /// List the configured MCP servers' tools; re-approve a changed tool description.
+    Mcp(mcp::Args),
+    /// List, show or remove saved conversations (`jingu ask --continue | --session ID`).
+    Sessions(sessions::Args),
 }
 
 /// Errors a command reports before exiting with status 1.
@@ -101,6 +107,8 @@ fn main() -> ExitCode {
         Command::Edit(args) => edit::run(args),
         Command::Snapshot(args) => snapshot::run_snapshot(args),
         Command::Rollback(args) => snapshot::run_rollback(args),
+        Command::Mcp(args) => mcp::run(args),
+        Command::Sessions(args) => sessions::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@
 
 pub mod agent;
 mod guard;
+mod guard_mcp;
 pub mod identity;
 pub mod ops;
 pub mod review;

@@ -52,6 +52,7 @@ pub(crate) async fn ask(backend: &Backend, args: AskArgs) -> Result<Value> {
         }),
         provider: args.provider,
         skill: args.skill,
+        ..Default::default()
     };
     let (fe, forwarder) = backend.frontend_with_progress("Jingu").await?;
     let cancel = CancelToken::new();

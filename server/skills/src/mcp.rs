@@ -19,7 +19,7 @@ use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{RoleClient, ServiceExt};
 use serde::Serialize;
 
-pub use config::{Endpoint, INHERITED_ENV, McpServerConfig};
+pub use config::{Endpoint, INHERITED_ENV, McpServerConfig, servers_from_table};
 pub use untrusted::{MAX_RESULT_BYTES, UntrustedOutput};
 
 /// Tools whose argument schema is larger than this are not offered (it would crowd the prompt).
@@ -69,6 +69,9 @@ pub struct McpTool {
     pub description: String,
     /// The server's JSON schema for the arguments.
     pub input_schema: serde_json::Value,
+    /// SHA-256 of the server's own description and schema (before Jingu labels them): what is
+    /// pinned at first approval, so a later change ("rug pull") is seen.
+    pub fingerprint: String,
 }
 
 pub fn tool_name(server: &str, tool: &str) -> String {
@@ -136,6 +139,30 @@ impl McpHub {
             .values()
             .flat_map(|c| c.tools.iter().cloned())
             .collect()
+    }
+
+    /// The configuration of a connected server.
+    pub fn config(&self, server: &str) -> Option<&McpServerConfig> {
+        self.connections.get(server).map(|c| &c.config)
+    }
+
+    /// The offered tool named `name` (`mcp__<server>__<tool>`), if any.
+    pub fn tool(&self, name: &str) -> Option<&McpTool> {
+        let (server, _) = split_tool_name(name)?;
+        self.connections
+            .get(server)?
+            .tools
+            .iter()
+            .find(|t| t.name == name)
+    }
+
+    /// Stop offering `name` (its description changed since it was approved).
+    pub fn withhold(&mut self, name: &str) {
+        if let Some((server, _)) = split_tool_name(name)
+            && let Some(conn) = self.connections.get_mut(server)
+        {
+            conn.tools.retain(|t| t.name != name);
+        }
     }
 
     /// Call `mcp__<server>__<tool>` with a JSON object of arguments.
@@ -261,12 +288,17 @@ async fn connect_one(
         .filter(|t| {
             serde_json::to_string(&*t.input_schema).is_ok_and(|s| s.len() <= MAX_SCHEMA_BYTES)
         })
-        .map(|t| McpTool {
-            name: tool_name(name, &t.name),
-            server: name.to_string(),
-            tool: t.name.to_string(),
-            description: untrusted::tool_description(t.description.as_deref().unwrap_or_default()),
-            input_schema: serde_json::Value::Object((*t.input_schema).clone()),
+        .map(|t| {
+            let raw = t.description.as_deref().unwrap_or_default();
+            let input_schema = serde_json::Value::Object((*t.input_schema).clone());
+            McpTool {
+                name: tool_name(name, &t.name),
+                server: name.to_string(),
+                tool: t.name.to_string(),
+                description: untrusted::tool_description(raw),
+                fingerprint: fingerprint(raw, &input_schema),
+                input_schema,
+            }
         })
         .collect();
     Ok(Connection {
@@ -274,6 +306,16 @@ async fn connect_one(
         config: cfg.clone(),
         tools,
     })
+}
+
+/// SHA-256 over a tool's description and its schema, as the server sent them.
+pub fn fingerprint(description: &str, input_schema: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(description.as_bytes());
+    h.update([0u8]);
+    h.update(input_schema.to_string().as_bytes());
+    hex::encode(h.finalize())
 }
 
 fn service_error(server: &str, e: ServiceError) -> McpError {

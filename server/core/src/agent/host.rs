@@ -31,6 +31,8 @@ pub struct SessionHost<'a, F: Frontend> {
     /// What the model has seen of each file (workspace-relative), so its edits are checked against
     /// that text: an edit whose target changed since is refused, never applied over newer text.
     seen: Mutex<HashMap<String, SeenText>>,
+    /// The run's MCP servers and the tools offered from them.
+    mcp: Option<&'a super::mcp::RunMcp>,
 }
 
 impl<'a, F: Frontend> SessionHost<'a, F> {
@@ -47,7 +49,21 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
                 jingu_sandbox::is_secret_name,
             ))),
             seen: Mutex::new(HashMap::new()),
+            mcp: None,
         }
+    }
+
+    /// Offer (and execute) the tools of these MCP servers too.
+    pub fn with_mcp(mut self, mcp: Option<&'a super::mcp::RunMcp>) -> Self {
+        self.mcp = mcp;
+        self
+    }
+
+    /// `text` redacted as it would be for the provider (MCP output is redacted when it arrives,
+    /// so what any front end shows or keeps is redacted too).
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut redactor = self.redactor.lock().unwrap_or_else(|p| p.into_inner());
+        self.session.policy.outbound(&mut redactor, text).text
     }
 
     fn saw(&self, rel: &str, text: &str) {
@@ -323,6 +339,11 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             }
             ToolRequest::File(op) => serde_json::to_value(op).unwrap_or_default(),
             ToolRequest::RunCommand { argv } => serde_json::json!({"argv": argv}),
+            ToolRequest::Mcp { name, arguments } => serde_json::json!({
+                "name": name,
+                "arguments": arguments,
+                "fingerprint": self.mcp.and_then(|m| m.fingerprint(name)),
+            }),
             other => serde_json::json!({"path": other.path()}),
         };
         if let Err(e) = self.run.audit.append(RecordKind::ToolCall {
@@ -396,6 +417,22 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                 Err(e) => failed_edit(op.path(), e),
             },
             ToolRequest::RunCommand { argv } => self.run_command(argv).await,
+            ToolRequest::Mcp { name, arguments } => match self.mcp {
+                Some(mcp) => mcp.call(self, name, arguments).await,
+                None => {
+                    // No server runs in this run, but the attempt is still decided and audited.
+                    let why = match self.session.policy.tool_decision(Tool::Mcp).value {
+                        jingu_policy::ToolDecision::Deny => None,
+                        _ => Some(format!(
+                            "unknown MCP tool `{name}`; no MCP tools are offered in this run"
+                        )),
+                    };
+                    match self.guard().check_mcp(name, None, why) {
+                        Ok(_) => ToolOutcome::error(format!("unknown MCP tool `{name}`")),
+                        Err(refusal) => ToolOutcome::error(refusal.to_string()),
+                    }
+                }
+            },
         }
     }
 

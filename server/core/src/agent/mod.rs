@@ -4,8 +4,10 @@
 //! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
 //! with a [`host::SessionHost`].
 
+pub mod conversation;
 pub mod hints;
 pub mod host;
+pub mod mcp;
 pub mod prompt;
 pub mod read;
 pub mod run;
@@ -30,6 +32,8 @@ pub struct AskRequest {
     pub provider: Option<String>,
     /// Follow this skill's procedure; without it a skill is chosen by matching its description.
     pub skill: Option<String>,
+    /// Earlier turns of the conversation this instruction continues (compacted before sending).
+    pub history: Vec<jingu_providers::Message>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,8 @@ pub enum AgentError {
     NoProvider(String),
     #[error(transparent)]
     Skill(#[from] jingu_skills::SkillError),
+    #[error("MCP: {0}")]
+    Mcp(String),
 }
 
 /// The provider configuration of the trusted layers (enterprise and user; a workspace config can
@@ -147,6 +153,7 @@ pub async fn ask<F: Frontend>(
     }
     let skill = choose_skill(session, req)?;
     let mut cfg = cfg.clone();
+    cfg.history = conversation::compact(&req.history, conversation::HISTORY_TOKEN_BUDGET);
     let mut system = prompt::SYSTEM.to_string();
     if let Some(skill) = &skill {
         // A skill narrows the run's tools, never widens them.
@@ -195,8 +202,15 @@ pub async fn ask<F: Frontend>(
         &focus,
         None,
     );
-    let host = host::SessionHost::new(session, fe, &run, label);
+    // MCP servers start only now, when the run's tools are known, and stop with the run.
+    let mcp = mcp::start(session, fe, &run, skill.as_ref()).await;
+    cfg.mcp_tools = mcp.as_ref().map(mcp::RunMcp::specs).unwrap_or_default();
+    let host = host::SessionHost::new(session, fe, &run, label).with_mcp(mcp.as_ref());
     let outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
+    drop(host);
+    if let Some(mcp) = mcp {
+        mcp.shutdown().await;
+    }
     let status = serde_json::to_value(&outcome.stop)
         .ok()
         .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))

@@ -96,6 +96,10 @@ pub struct RunConfig {
     pub tools: Vec<&'static str>,
     /// Valid targets, offered to the model as schema `enum`s.
     pub hints: tools::Hints,
+    /// Tools of MCP servers offered in this run (`mcp__<server>__<tool>`), set by [`super::ask`].
+    pub mcp_tools: Vec<jingu_providers::ToolSpec>,
+    /// Earlier turns of a resumed conversation (already compacted), sent before the instruction.
+    pub history: Vec<Message>,
 }
 
 impl Default for RunConfig {
@@ -106,6 +110,8 @@ impl Default for RunConfig {
             max_tokens_per_turn: Some(4096),
             tools: tools::ALL.to_vec(),
             hints: tools::Hints::default(),
+            mcp_tools: Vec::new(),
+            history: Vec::new(),
         }
     }
 }
@@ -135,6 +141,9 @@ pub struct RunOutcome {
     pub steps: usize,
     pub usage: Usage,
     pub stop: StopReason,
+    /// This run's messages, from its first user message on (for a saved conversation).
+    #[serde(skip)]
+    pub messages: Vec<Message>,
 }
 
 /// Run the loop for one instruction. `context` is the initial, symbol-addressed context.
@@ -147,7 +156,9 @@ pub async fn run<H: RunHost>(
     cfg: &RunConfig,
     cancel: CancelToken,
 ) -> RunOutcome {
-    let mut messages = vec![Message::user(first_message)];
+    let mut messages = cfg.history.clone();
+    let first = messages.len();
+    messages.push(Message::user(first_message));
     let mut outcome = RunOutcome {
         run_id: run_id.clone(),
         summary: String::new(),
@@ -157,8 +168,10 @@ pub async fn run<H: RunHost>(
         steps: 0,
         usage: Usage::default(),
         stop: StopReason::Finished,
+        messages: Vec::new(),
     };
-    let specs = tools::specs_with(&cfg.tools, &cfg.hints);
+    let mut specs = tools::specs_with(&cfg.tools, &cfg.hints);
+    specs.extend(cfg.mcp_tools.iter().cloned());
     // The last failing call (tool and arguments) and how many times in a row it was sent.
     let mut last_failure: Option<(String, String, usize)> = None;
     'steps: loop {
@@ -273,6 +286,7 @@ pub async fn run<H: RunHost>(
             }
         }
     }
+    outcome.messages = messages.split_off(first);
     if outcome.summary.is_empty() {
         outcome.summary = match &outcome.stop {
             StopReason::Finished => "(the model gave no summary)".into(),

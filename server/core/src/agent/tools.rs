@@ -59,6 +59,12 @@ pub enum ToolRequest {
     RunCommand {
         argv: Vec<String>,
     },
+    /// A tool of an MCP server (`mcp__<server>__<tool>`), offered or not: the host audits the
+    /// attempt and refuses tools that were not offered.
+    Mcp {
+        name: String,
+        arguments: Value,
+    },
 }
 
 impl ToolRequest {
@@ -70,6 +76,7 @@ impl ToolRequest {
             Self::Search { .. } => SEARCH,
             Self::Edit { .. } | Self::EditMany { .. } | Self::File(_) => EDIT,
             Self::RunCommand { .. } => RUN_COMMAND,
+            Self::Mcp { .. } => "mcp",
         }
     }
 
@@ -86,7 +93,7 @@ impl ToolRequest {
                 | crate::ops::FileOp::DeleteFile { path }
                 | crate::ops::FileOp::Rename { path, .. } => path,
             }),
-            Self::Search { .. } | Self::RunCommand { .. } => None,
+            Self::Search { .. } | Self::RunCommand { .. } | Self::Mcp { .. } => None,
         }
     }
 }
@@ -278,6 +285,19 @@ fn spec(name: &str) -> Option<ToolSpec> {
 /// Parse and validate a model's tool call against the tool's schema.
 pub fn parse(call: &ToolCall) -> Result<ToolRequest, ToolError> {
     let tool = call.name.as_str();
+    // MCP tools are checked by the host against what was offered, after auditing the attempt.
+    if tool.starts_with(jingu_skills::mcp::TOOL_PREFIX) {
+        return match &call.arguments {
+            ToolArguments::Json(v) => Ok(ToolRequest::Mcp {
+                name: tool.to_string(),
+                arguments: v.clone(),
+            }),
+            ToolArguments::Invalid(raw) => Err(ToolError::InvalidJson {
+                tool: tool.into(),
+                raw: raw.clone(),
+            }),
+        };
+    }
     if !ALL.contains(&tool) {
         return Err(ToolError::UnknownTool(call.name.clone(), ALL.join(", ")));
     }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use jingu_policy::ToolDecision;
 use serde::Deserialize;
 
 use super::McpError;
@@ -24,6 +25,10 @@ pub struct McpServerConfig {
     /// Allowlist of the server's tool names; `"*"` allows all. Empty allows none.
     #[serde(default)]
     pub tools: Vec<String>,
+    /// Per-tool `allow | ask | deny` (`"*"`: the server's default). Combined with
+    /// `policy.tools.mcp` by taking the most restrictive, so it can only tighten.
+    #[serde(default)]
+    pub decisions: BTreeMap<String, ToolDecision>,
 }
 
 /// The environment a stdio MCP server inherits: enough to run, never provider keys or tokens.
@@ -64,6 +69,38 @@ impl McpServerConfig {
     pub fn allows(&self, tool: &str) -> bool {
         self.tools.iter().any(|t| t == "*" || t == tool)
     }
+
+    /// This server's own decision for `tool`, if it sets one (`decisions.TOOL`, else `decisions."*"`).
+    pub fn decision(&self, tool: &str) -> Option<ToolDecision> {
+        self.decisions
+            .get(tool)
+            .or_else(|| self.decisions.get("*"))
+            .copied()
+    }
+}
+
+/// The `[mcp.*]` servers of the trusted layers, parsed. A server whose section does not parse is
+/// returned as an error for that server alone (the others still work).
+pub fn servers_from_table(
+    table: &toml::Table,
+) -> (BTreeMap<String, McpServerConfig>, Vec<(String, McpError)>) {
+    let mut ok = BTreeMap::new();
+    let mut bad = Vec::new();
+    for (name, value) in table {
+        match value.clone().try_into::<McpServerConfig>() {
+            Ok(cfg) => {
+                ok.insert(name.clone(), cfg);
+            }
+            Err(e) => bad.push((
+                name.clone(),
+                McpError::InvalidConfig {
+                    server: name.clone(),
+                    reason: e.to_string().trim().to_string(),
+                },
+            )),
+        }
+    }
+    (ok, bad)
 }
 
 /// Server names become part of tool names (`mcp__<server>__<tool>`), so they are restricted to

@@ -19,6 +19,7 @@ fn stdio_server(tools: &[&str]) -> McpServerConfig {
         env: BTreeMap::from([("GIVEN_VAR".to_string(), "1".to_string())]),
         url: None,
         tools: tools.iter().map(|t| t.to_string()).collect(),
+        decisions: BTreeMap::new(),
     }
 }
 
