@@ -95,3 +95,60 @@ pub(crate) fn merge(layers: &[(Layer, &RawLayer)]) -> CompletionSettings {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Decision, Policy, Tool};
+
+    #[test]
+    fn completion_settings_merge_with_later_layers_winning_and_defaults_to_local() {
+        let p = Policy::from_texts(None, None, None).expect("policy");
+        assert_eq!(p.completion.provider, "local");
+        assert_eq!(p.decide(Tool::Complete, Some("src/a.rs")), Decision::Allow);
+        assert!(matches!(
+            p.decide(Tool::Complete, Some(".env")),
+            Decision::Deny(_)
+        ));
+        let user =
+            "[completion]\nprovider = \"qwen\"\nmax_tokens = 32\nenabled_languages = [\"rust\"]\n";
+        let ws = "[completion]\ndebounce_ms = 10\n";
+        let p = Policy::from_texts(None, Some(user), Some(ws)).expect("policy");
+        assert_eq!(p.completion.provider, "qwen");
+        assert_eq!(p.completion.max_tokens, 32);
+        assert_eq!(p.completion.debounce_ms, 10);
+        assert!(p.completion.language_enabled("rust"));
+        assert!(!p.completion.language_enabled("python"));
+    }
+
+    #[test]
+    fn a_typo_in_completion_is_an_error_naming_the_closest_key() {
+        let err = Policy::from_texts(None, Some("[completion]\nmax_token = 3\n"), None)
+            .expect_err("typo");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("max_token") && msg.contains("max_tokens"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn tools_complete_is_allow_or_deny() {
+        let err = Policy::from_texts(
+            None,
+            Some("[policy]\ntools = { complete = \"ask\" }\n"),
+            None,
+        )
+        .expect_err("ask");
+        assert!(err.to_string().contains("tools.complete"), "{err}");
+        let p = Policy::from_texts(
+            Some("[policy]\ntools = { complete = \"deny\" }\n"),
+            Some("[policy]\ntools = { complete = \"allow\" }\n"),
+            None,
+        )
+        .expect("policy");
+        assert!(
+            matches!(p.decide(Tool::Complete, Some("a.rs")), Decision::Deny(_)),
+            "the enterprise deny stands"
+        );
+    }
+}

@@ -135,6 +135,8 @@ pub(crate) fn unsupported(err: &ProviderError) -> bool {
         ProviderError::Http { status, body, .. } => {
             matches!(status, 404 | 405 | 501) || (*status == 400 && body.contains("suffix"))
         }
+        // A 404 is classified as an unknown model; chat, tried next, says which it really was.
+        ProviderError::UnknownModel { .. } => true,
         _ => false,
     }
 }
@@ -168,7 +170,11 @@ pub(crate) fn unfence(answer: &str) -> String {
     if let Some(rest) = t.strip_prefix("```") {
         let body = rest.split_once('\n').map_or("", |(_, b)| b);
         let body = body.trim_end();
-        return body.strip_suffix("```").unwrap_or(body).trim_end().to_string();
+        return body
+            .strip_suffix("```")
+            .unwrap_or(body)
+            .trim_end()
+            .to_string();
     }
     answer.to_string()
 }

@@ -226,8 +226,7 @@ impl Session {
         let mine = CancelToken::new();
         let _guard = CancelOnDrop(mine.clone());
         let generation = st.next_id.fetch_add(1, Ordering::Relaxed);
-        if let Some((_, older)) = lock(&st.latest).insert(rel.clone(), (generation, mine.clone()))
-        {
+        if let Some((_, older)) = lock(&st.latest).insert(rel.clone(), (generation, mine.clone())) {
             older.cancel();
         }
         let superseded = || {
@@ -429,7 +428,14 @@ impl Session {
         let mine = jingu_syntax::file_symbols(language, &req.text);
         let mut signatures = Vec::new();
         let enclosing = shape::enclosing(&mine, offset);
-        let scope_start = enclosing.map_or(offset.saturating_sub(2000), |s| s.range.start);
+        // The enclosing definition and the lines just above it (imports, the previous function).
+        let mut scope_start = offset.saturating_sub(1500);
+        if let Some(s) = enclosing {
+            scope_start = scope_start.min(s.range.start);
+        }
+        while !req.text.is_char_boundary(scope_start) {
+            scope_start -= 1;
+        }
         if let Some(sym) = enclosing {
             signatures.push(shape::signature(&req.text, sym));
         }
@@ -490,7 +496,9 @@ impl Session {
     /// The user accepted item `id`: one audit record, carrying the counts of requests since the
     /// previous record (superseded, cancelled and timed-out ones are not logged one by one).
     pub fn accept_completion(&self, id: &str) -> Result<(), CompleteError> {
-        self.identity.check_current().map_err(crate::ops::OpsError::from)?;
+        self.identity
+            .check_current()
+            .map_err(crate::ops::OpsError::from)?;
         let item = {
             let mut issued = lock(&self.completion.issued);
             let at = issued

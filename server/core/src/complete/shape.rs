@@ -62,7 +62,9 @@ pub fn enclosing(symbols: &FileSymbols, offset: usize) -> Option<&Symbol> {
 /// A symbol's signature: its declaration up to the body, on one line, at most 200 characters.
 pub fn signature(text: &str, sym: &Symbol) -> String {
     let end = sym.body.as_ref().map_or(sym.decl_range.end, |b| b.start);
-    let raw = text.get(sym.decl_range.start..end.max(sym.decl_range.start)).unwrap_or("");
+    let raw = text
+        .get(sym.decl_range.start..end.max(sym.decl_range.start))
+        .unwrap_or("");
     let raw = if sym.body.is_none() {
         raw.lines().next().unwrap_or("")
     } else {
@@ -94,12 +96,68 @@ pub fn referenced_names(text: &str, limit: usize) -> Vec<String> {
 
 /// Words that are never worth an index lookup.
 const KEYWORDS: &[&str] = &[
-    "fn", "let", "mut", "pub", "impl", "struct", "enum", "return", "self", "Self", "def", "class",
-    "for", "while", "else", "elif", "match", "None", "True", "False", "true", "false", "null",
-    "const", "var", "function", "import", "from", "use", "crate", "super", "async", "await",
-    "static", "void", "int", "char", "this", "new", "func", "package", "public", "private",
-    "protected", "String", "str", "usize", "i32", "u32", "i64", "u64", "bool", "Some", "Ok",
-    "Err", "Option", "Result", "Vec", "print", "println", "len", "range",
+    "fn",
+    "let",
+    "mut",
+    "pub",
+    "impl",
+    "struct",
+    "enum",
+    "return",
+    "self",
+    "Self",
+    "def",
+    "class",
+    "for",
+    "while",
+    "else",
+    "elif",
+    "match",
+    "None",
+    "True",
+    "False",
+    "true",
+    "false",
+    "null",
+    "const",
+    "var",
+    "function",
+    "import",
+    "from",
+    "use",
+    "crate",
+    "super",
+    "async",
+    "await",
+    "static",
+    "void",
+    "int",
+    "char",
+    "this",
+    "new",
+    "func",
+    "package",
+    "public",
+    "private",
+    "protected",
+    "String",
+    "str",
+    "usize",
+    "i32",
+    "u32",
+    "i64",
+    "u64",
+    "bool",
+    "Some",
+    "Ok",
+    "Err",
+    "Option",
+    "Result",
+    "Vec",
+    "print",
+    "println",
+    "len",
+    "range",
 ];
 
 /// The line-comment marker of `language`, for context lines the model reads as part of the file.
@@ -182,7 +240,12 @@ pub fn trim_overlap(completion: &str, suffix: &str) -> String {
 /// definition's body is found in the text with the completion inserted; if it ends inside the
 /// completion, everything from that end on is dropped — and a line that only
 /// closes the block, since the suffix already closes it.
-pub fn cut_at_block_end(language: Language, prefix: &str, completion: &str, suffix: &str) -> String {
+pub fn cut_at_block_end(
+    language: Language,
+    prefix: &str,
+    completion: &str,
+    suffix: &str,
+) -> String {
     let cursor = prefix.len();
     let joined = format!("{prefix}{completion}{suffix}");
     let after = jingu_syntax::file_symbols(language, &joined);
@@ -213,7 +276,8 @@ pub fn cut_at_block_end(language: Language, prefix: &str, completion: &str, suff
 /// Whether inserting `completion` at the cursor leaves no more syntax errors than the file had.
 pub fn keeps_parse(language: Language, prefix: &str, completion: &str, suffix: &str) -> bool {
     let count = |text: &str| {
-        jingu_syntax::parse(language, text, None).map_or(usize::MAX, |t| jingu_syntax::error_count(&t))
+        jingu_syntax::parse(language, text, None)
+            .map_or(usize::MAX, |t| jingu_syntax::error_count(&t))
     };
     let before = count(&format!("{prefix}{suffix}"));
     count(&format!("{prefix}{completion}{suffix}")) <= before
@@ -222,12 +286,7 @@ pub fn keeps_parse(language: Language, prefix: &str, completion: &str, suffix: &
 /// Shape raw model output into the text to insert at the cursor, or `None` when nothing of it
 /// fits: single-line mid-line, trimmed of overlap, cut at the block end, and the longest
 /// line-prefix of that which keeps the file parsing.
-pub fn shape(
-    language: Option<Language>,
-    prefix: &str,
-    raw: &str,
-    suffix: &str,
-) -> Option<String> {
+pub fn shape(language: Option<Language>, prefix: &str, raw: &str, suffix: &str) -> Option<String> {
     let raw = raw.replace("\r\n", "\n");
     let mut text = if mid_line(suffix) {
         raw.split('\n').next().unwrap_or("").to_string()

@@ -43,7 +43,10 @@ fn a_completion_that_closes_the_block_is_cut_before_the_closing_line() {
     let raw = "a + b\n}\n\nfn sub(a: i32, b: i32) -> i32 {\n    a - b";
     let cut = cut_at_block_end(Language::Rust, prefix, raw, suffix);
     assert_eq!(cut, "a + b");
-    assert_eq!(shape(Some(Language::Rust), prefix, raw, suffix).as_deref(), Some("a + b"));
+    assert_eq!(
+        shape(Some(Language::Rust), prefix, raw, suffix).as_deref(),
+        Some("a + b")
+    );
 }
 
 #[test]
@@ -101,15 +104,24 @@ fn referenced_names_are_nearest_first_unique_and_skip_keywords() {
     let names = referenced_names("let x = parse_expr(tokens); let y = parse_expr(lexer)", 10);
     assert_eq!(names, vec!["lexer", "parse_expr", "tokens"]);
     assert_eq!(referenced_names("a bb ccc", 10), vec!["ccc"]);
-    assert_eq!(referenced_names("alpha beta gamma", 2), vec!["gamma", "beta"]);
+    assert_eq!(
+        referenced_names("alpha beta gamma", 2),
+        vec!["gamma", "beta"]
+    );
 }
 
 #[test]
 fn the_context_block_is_comments_within_budget() {
     let sigs = vec!["fn a()".to_string(), "fn b(x: u8)".to_string()];
     let block = context_block(Language::Rust, &sigs, 1000);
-    assert_eq!(block, "// Signatures used nearby:\n// fn a()\n// fn b(x: u8)\n");
-    assert_eq!(context_block(Language::Python, &sigs, 10), "# Signatures used nearby:\n# fn a()\n");
+    assert_eq!(
+        block,
+        "// Signatures used nearby:\n// fn a()\n// fn b(x: u8)\n"
+    );
+    assert_eq!(
+        context_block(Language::Python, &sigs, 10),
+        "# Signatures used nearby:\n# fn a()\n"
+    );
     assert_eq!(context_block(Language::Rust, &sigs, 3), "");
 }
 
@@ -117,10 +129,22 @@ fn the_context_block_is_comments_within_budget() {
 fn typing_forward_reuses_the_shown_completion() {
     let old = "fn f() { let total";
     let h = hash_of(&[old]);
-    assert_eq!(forward(old.len(), h, " = a + b;", "fn f() { let total = a"), Some(" + b;"));
+    assert_eq!(
+        forward(old.len(), h, " = a + b;", "fn f() { let total = a"),
+        Some(" + b;")
+    );
     // Typed something else, or changed the text before: no reuse.
-    assert_eq!(forward(old.len(), h, " = a + b;", "fn f() { let total -"), None);
-    assert_eq!(forward(old.len(), h, " = a + b;", "fn g() { let total = a"), None);
+    assert_eq!(
+        forward(old.len(), h, " = a + b;", "fn f() { let total -"),
+        None
+    );
+    assert_eq!(
+        forward(old.len(), h, " = a + b;", "fn g() { let total = a"),
+        None
+    );
     // Typed it all: nothing left to show.
-    assert_eq!(forward(old.len(), h, " = a", "fn f() { let total = a"), None);
+    assert_eq!(
+        forward(old.len(), h, " = a", "fn f() { let total = a"),
+        None
+    );
 }
