@@ -126,6 +126,8 @@ impl LspClient {
                 }
                 return Ok(msg.get("result").cloned().unwrap_or(Value::Null));
             }
+            // Another request's answer (requests in flight at once): kept for its own wait.
+            self.notifications.push(msg);
         }
     }
 

@@ -7,6 +7,8 @@ Chat Completions wire format (streamed SSE or not), replaying a conversation scr
 SCRIPT.json is a list of turns; the N-th request gets the N-th turn (the last repeats):
     [{"tool_calls": [{"name": "edit", "arguments": {...}}]}, {"content": "done"}]
 A turn may also be {"status": 429, "retry_after": 1} or {"stall": true} (headers, then silence),
+or {"delay_ms": N} (wait before answering). A POST to .../completions (not chat) is the legacy
+OpenAI Completions API used for fill-in-the-middle: it answers {"choices": [{"text": turn["text"]}]}.
 and may carry "expect": "text" — a substring the request must contain (else the server answers 400,
 so a test sees the agent sent the wrong context).
 Every request body is appended as one JSON line to --log, so tests can assert what was sent.
@@ -58,11 +60,15 @@ class Handler(BaseHTTPRequestHandler):
         if "expect" in turn and turn["expect"] not in raw.decode("utf-8", "replace"):
             self.reply_json(400, {"error": {"message": "scripted server: expected %r in request" % turn["expect"]}})
             return
+        if turn.get("delay_ms"):
+            time.sleep(turn["delay_ms"] / 1000.0)
         if "status" in turn:
             headers = {"Retry-After": str(turn["retry_after"])} if "retry_after" in turn else {}
             self.reply_json(turn["status"], {"error": {"message": turn.get("message", "scripted error")}}, headers)
             return
-        if body.get("stream"):
+        if self.path.rstrip("/").endswith("/completions") and not self.path.rstrip("/").endswith("/chat/completions"):
+            self.reply_json(200, self.text_completion(turn, body))
+        elif body.get("stream"):
             self.stream(turn, body)
         else:
             self.reply_json(200, self.completion(turn, body))
@@ -78,6 +84,13 @@ class Handler(BaseHTTPRequestHandler):
         return {"id": "cmpl", "object": "chat.completion", "model": body.get("model", "scripted"),
                 "choices": [{"index": 0, "message": msg,
                              "finish_reason": "tool_calls" if turn.get("tool_calls") else "stop"}],
+                "usage": {"prompt_tokens": len(json.dumps(body)) // 4, "completion_tokens": 7,
+                          "total_tokens": len(json.dumps(body)) // 4 + 7}}
+
+    def text_completion(self, turn, body):
+        text = turn.get("text", turn.get("content") or "")
+        return {"id": "cmpl", "object": "text_completion", "model": body.get("model", "scripted"),
+                "choices": [{"index": 0, "text": text, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": len(json.dumps(body)) // 4, "completion_tokens": 7,
                           "total_tokens": len(json.dumps(body)) // 4 + 7}}
 

@@ -31,7 +31,7 @@ pub(crate) struct Guard<'a> {
 
 fn access_for(tool: Tool) -> Access {
     match tool {
-        Tool::Read => Access::Read,
+        Tool::Read | Tool::Complete => Access::Read,
         Tool::Edit | Tool::RunCommand | Tool::Mcp => Access::Write,
     }
 }

@@ -5,6 +5,7 @@
 //! audit log and the guard are not reachable from outside this crate.
 
 pub mod agent;
+pub mod complete;
 mod guard;
 mod guard_mcp;
 pub mod identity;

@@ -12,6 +12,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "jingu.snapshots",
     "jingu.rollback",
     "jingu.applySuggestion",
+    super::completion::ACCEPT_COMMAND,
 ];
 
 pub(crate) fn server_capabilities(enc: Encoding) -> ServerCapabilities {
@@ -36,6 +37,7 @@ pub(crate) fn server_capabilities(enc: Encoding) -> ServerCapabilities {
             ..Default::default()
         })),
         workspace_symbol_provider: Some(OneOf::Left(true)),
+        inline_completion_provider: Some(OneOf::Left(true)),
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: COMMANDS.iter().map(|c| c.to_string()).collect(),
             work_done_progress_options: WorkDoneProgressOptions {

@@ -21,6 +21,7 @@ pub(crate) async fn execute(
         "jingu.rollback" => rollback(backend, parse(arg)?).await?,
         "jingu.ask" => super::ask::ask(backend, parse(arg)?).await?,
         "jingu.review" => super::review::review(backend, parse(arg)?).await?,
+        super::completion::ACCEPT_COMMAND => super::completion::accept(backend, parse(arg)?)?,
         super::review::APPLY_COMMAND => {
             super::review::apply_suggestion(backend, parse(arg)?).await?
         }

@@ -3,6 +3,7 @@
 mod ask;
 mod capabilities;
 mod commands;
+mod completion;
 mod frontend;
 mod prebuilt;
 mod review;
@@ -26,7 +27,9 @@ pub fn run_stdio(log_file: Option<&Path>) -> anyhow::Result<()> {
     runtime.block_on(async {
         let prebuilt = std::sync::Arc::new(prebuilt::Prebuilt::default());
         let for_backend = prebuilt.clone();
-        let (service, socket) = LspService::new(move |client| Backend::new(client, for_backend));
+        let (service, socket) = LspService::build(move |client| Backend::new(client, for_backend))
+            .custom_method(completion::METHOD, Backend::inline_completion)
+            .finish();
         let (input, output) = transport::guard(tokio::io::stdin(), tokio::io::stdout(), prebuilt);
         Server::new(input, output, socket).serve(service).await;
     });

@@ -40,6 +40,8 @@ pub struct Backend {
     pub(super) reviews: super::review::Reviews,
     /// Big results serialized here, spliced in by the transport.
     prebuilt: Arc<Prebuilt>,
+    /// Whether the user was told that inline completion is unavailable (told once).
+    pub(super) completion_warned: std::sync::atomic::AtomicBool,
 }
 
 impl Backend {
@@ -56,6 +58,7 @@ impl Backend {
             dirty: DashSet::new(),
             reviews: Default::default(),
             prebuilt,
+            completion_warned: Default::default(),
         }
     }
 

@@ -110,6 +110,8 @@ pub(crate) struct RawLayer {
     pub mcp: toml::Table,
     #[serde(default)]
     pub routing: toml::Table,
+    #[serde(default)]
+    pub completion: super::completion::RawCompletion,
     #[serde(flatten)]
     pub other: toml::Table,
 }
@@ -248,6 +250,19 @@ impl RawLayer {
         }
         if let Some(tools) = &raw.policy.tools {
             for name in tools.keys() {
+                if Tool::parse(name) == Some(Tool::Complete)
+                    && tools.get(name) == Some(&ToolDecision::Ask)
+                {
+                    return Err(PolicyError::Malformed {
+                        layer,
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "{}[policy].tools.complete takes `allow` or `deny` (a completion \
+                             cannot wait for a confirmation)",
+                            at(Some("policy"), "tools")
+                        ),
+                    });
+                }
                 if Tool::parse(name).is_none() {
                     return Err(PolicyError::Malformed {
                         layer,

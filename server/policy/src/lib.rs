@@ -5,6 +5,7 @@
 //! A workspace config can never add providers, base URLs, MCP servers or trusted keys.
 
 mod audit;
+mod completion;
 mod decide;
 mod denied;
 mod hash;
@@ -24,6 +25,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use audit::{AuditPolicy, SinkConfig as AuditSinkConfig};
+pub use completion::CompletionSettings;
 pub use decide::Decision;
 pub use layer::Layer;
 pub use load::{ExtraLayer, PolicySources, SYSTEM_DIR};
@@ -40,10 +42,18 @@ pub enum Tool {
     Edit,
     RunCommand,
     Mcp,
+    /// Inline completion (`textDocument/inlineCompletion`): `allow` or `deny`.
+    Complete,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 4] = [Tool::Read, Tool::Edit, Tool::RunCommand, Tool::Mcp];
+    pub const ALL: [Tool; 5] = [
+        Tool::Read,
+        Tool::Edit,
+        Tool::RunCommand,
+        Tool::Mcp,
+        Tool::Complete,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,6 +61,7 @@ impl Tool {
             Tool::Edit => "edit",
             Tool::RunCommand => "run_command",
             Tool::Mcp => "mcp",
+            Tool::Complete => "complete",
         }
     }
 
@@ -145,6 +156,8 @@ pub struct Policy {
     pub skills: SkillsPolicy,
     /// `[audit]`: checkpoint key and sinks.
     pub audit: AuditPolicy,
+    /// `[completion]`: inline completion settings (not security keys: later layers override).
+    pub completion: CompletionSettings,
     pub signature: SignatureStatus,
     /// Things the merge ignored or overrode (workspace attempts to widen, etc.), for `policy show`.
     pub warnings: Vec<String>,

@@ -27,7 +27,7 @@ pub(crate) const DEFAULT_DENY_PATHS: [&str; 7] = [
 
 fn default_tool(tool: Tool) -> ToolDecision {
     match tool {
-        Tool::Read => ToolDecision::Allow,
+        Tool::Read | Tool::Complete => ToolDecision::Allow,
         Tool::Edit | Tool::RunCommand | Tool::Mcp => ToolDecision::Ask,
     }
 }
@@ -378,6 +378,7 @@ pub(crate) fn merge(
     }
 
     let audit = super::audit::merge(layers, &mut warnings);
+    let completion = super::completion::merge(layers);
     let deny_set = DenySet::build(&deny_paths)?;
     Ok(Policy {
         tools,
@@ -389,6 +390,7 @@ pub(crate) fn merge(
         identity,
         skills,
         audit,
+        completion,
         signature,
         warnings,
         files,

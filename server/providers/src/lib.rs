@@ -10,6 +10,7 @@ mod anthropic;
 pub mod cancel;
 pub mod config;
 pub mod error;
+pub mod fill;
 mod gemini;
 pub(crate) mod http;
 #[cfg(feature = "local-llm")]
@@ -36,6 +37,7 @@ pub use config::{
     RoutingConfig, default_local_model_path, load_config_file, load_user_config, user_config_path,
 };
 pub use error::{ProviderError, TimeoutPhase};
+pub use fill::{FillRequest, FillResponse, FillVia};
 pub use provider::{Provider, collect};
 pub use router::{Routed, Router};
 pub use secret::ApiKey;

@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use super::cancel::CancelToken;
 use super::config::{DataUse, Kind, ResolvedProvider};
 use super::error::ProviderError;
+use super::fill::{self, FillRequest, FillResponse, FillVia};
 use super::http::{self, Prepared};
 use super::stream::{self, Decoder, EventStream};
 use super::types::{ChatRequest, ChatResponse};
@@ -17,6 +18,8 @@ use super::{anthropic, gemini, openai};
 pub struct Provider {
     cfg: Arc<ResolvedProvider>,
     client: reqwest::Client,
+    /// Set once the server answered that it has no `/completions` with `suffix`: fill through chat.
+    fill_by_chat: Arc<std::sync::atomic::AtomicBool>,
     #[cfg(feature = "local-llm")]
     local: Option<Arc<super::local::LocalModel>>,
 }
@@ -63,6 +66,7 @@ impl Provider {
         Ok(Self {
             cfg: Arc::new(cfg),
             client,
+            fill_by_chat: Default::default(),
             #[cfg(feature = "local-llm")]
             local,
         })
@@ -162,6 +166,116 @@ impl Provider {
         cancel: &CancelToken,
     ) -> Result<ChatResponse, ProviderError> {
         collect(self.stream(req, cancel).await?).await
+    }
+}
+
+impl Provider {
+    /// Fill-in-the-middle for inline completion (see `fill.rs`). Cancelling `cancel` (or dropping
+    /// the future) stops the request; the local model stops within one token.
+    pub async fn fill(
+        &self,
+        req: &FillRequest,
+        cancel: &CancelToken,
+    ) -> Result<FillResponse, ProviderError> {
+        use std::sync::atomic::Ordering;
+        let cfg = &self.cfg;
+        match cfg.kind {
+            Kind::Local => {
+                #[cfg(feature = "local-llm")]
+                if let Some(local) = &self.local {
+                    return super::local::fill(local, cfg, req, cancel).await;
+                }
+                Err(ProviderError::Config {
+                    provider: cfg.name.clone(),
+                    detail: "local model not built in (feature `local-llm`)".into(),
+                })
+            }
+            Kind::OpenAi | Kind::OpenAiCompatible if !self.fill_by_chat.load(Ordering::Relaxed) => {
+                match self.fill_completions(req, cancel).await {
+                    Err(e) if fill::unsupported(&e) => {
+                        tracing::info!(provider = %cfg.name, "no /completions with suffix ({e}); completing through chat");
+                        self.fill_by_chat.store(true, Ordering::Relaxed);
+                        self.fill_chat(req, cancel).await
+                    }
+                    other => other,
+                }
+            }
+            _ => self.fill_chat(req, cancel).await,
+        }
+    }
+
+    async fn fill_completions(
+        &self,
+        req: &FillRequest,
+        cancel: &CancelToken,
+    ) -> Result<FillResponse, ProviderError> {
+        let cfg = &self.cfg;
+        let config_err = |detail: String| ProviderError::Config {
+            provider: cfg.name.clone(),
+            detail,
+        };
+        let prepared = Prepared {
+            url: fill::completions_url(cfg),
+            headers: fill::completions_headers(cfg).map_err(config_err)?,
+            body: serde_json::to_vec(&fill::completions_body(cfg, req))
+                .map_err(|e| config_err(format!("encoding the request: {e}")))?
+                .into(),
+        };
+        let resp = http::send(&self.client, cfg, &prepared, cancel).await?;
+        let body = tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(ProviderError::Cancelled { provider: cfg.name.clone() }),
+            b = tokio::time::timeout(cfg.read_timeout, resp.bytes()) => b,
+        };
+        let body = match body {
+            Err(_) => {
+                return Err(ProviderError::Timeout {
+                    provider: cfg.name.clone(),
+                    phase: super::error::TimeoutPhase::BetweenChunks,
+                    after: cfg.read_timeout,
+                });
+            }
+            Ok(Err(e)) => {
+                return Err(ProviderError::Connect {
+                    provider: cfg.name.clone(),
+                    attempts: 1,
+                    detail: http::error_chain(&e),
+                });
+            }
+            Ok(Ok(b)) => b,
+        };
+        if body.len() > cfg.limits.max_body_bytes {
+            return Err(ProviderError::TooLarge {
+                provider: cfg.name.clone(),
+                what: "completions body",
+                limit: cfg.limits.max_body_bytes,
+            });
+        }
+        let (text, usage) =
+            fill::parse_completions(&body).map_err(|detail| ProviderError::MalformedStream {
+                provider: cfg.name.clone(),
+                detail,
+            })?;
+        Ok(FillResponse {
+            text,
+            usage,
+            via: FillVia::Completions,
+            decoded: None,
+        })
+    }
+
+    async fn fill_chat(
+        &self,
+        req: &FillRequest,
+        cancel: &CancelToken,
+    ) -> Result<FillResponse, ProviderError> {
+        let response = self.complete(&fill::chat_request(req), cancel).await?;
+        Ok(FillResponse {
+            text: fill::unfence(&response.text),
+            usage: response.usage,
+            via: FillVia::Chat,
+            decoded: None,
+        })
     }
 }
 

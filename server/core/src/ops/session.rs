@@ -20,6 +20,8 @@ pub struct Session {
     pub identity: Identity,
     /// Behind a mutex: git2 repositories are not `Sync`, and sessions are shared by async tasks.
     store: Mutex<Store>,
+    /// Inline completion: the warm provider, caches and counts (`complete/`).
+    pub(crate) completion: crate::complete::State,
 }
 
 /// One unit of work (an agent run, or a single CLI/editor command) and its audit handle.
@@ -48,6 +50,7 @@ impl Session {
             policy,
             identity,
             store: Mutex::new(store),
+            completion: Default::default(),
         })
     }
 

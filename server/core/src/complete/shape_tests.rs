@@ -1,0 +1,150 @@
+use super::*;
+
+const RUST: &str = "fn add(a: i32, b: i32) -> i32 {\n    \n}\n\nfn main() {}\n";
+
+fn cursor(text: &str, marker: &str) -> usize {
+    text.find(marker).expect("marker") + marker.len()
+}
+
+#[test]
+fn the_window_cuts_at_line_boundaries_and_keeps_the_cursor_line() {
+    let text = "one\ntwo\nthree\nfour\nfive\n";
+    let at = cursor(text, "thr");
+    let w = window(text, at, 6, 6);
+    assert_eq!(w.prefix, "thr");
+    assert_eq!(w.suffix, "ee\n");
+    let w = window(text, at, 100, 100);
+    assert_eq!(w.prefix, "one\ntwo\nthr");
+    assert_eq!(w.suffix, "ee\nfour\nfive\n");
+    // Never splits a character.
+    let w = window("ééé", 3, 1, 1);
+    assert!(w.prefix.is_char_boundary(0));
+}
+
+#[test]
+fn overlap_with_the_rest_of_the_line_is_trimmed() {
+    assert_eq!(trim_overlap("a, b)", ")"), "a, b");
+    assert_eq!(trim_overlap("a, b);", ");"), "a, b");
+    assert_eq!(trim_overlap("a, b)", ");"), "a, b");
+    assert_eq!(trim_overlap("x + 1", ""), "x + 1");
+}
+
+#[test]
+fn trailing_lines_repeating_the_suffix_are_trimmed() {
+    let suffix = "\n    return total\n}\n";
+    let completion = "total = a + b\n    return total\n}";
+    assert_eq!(trim_overlap(completion, suffix), "total = a + b");
+}
+
+#[test]
+fn a_completion_that_closes_the_block_is_cut_before_the_closing_line() {
+    let at = cursor(RUST, "{\n    ");
+    let (prefix, suffix) = RUST.split_at(at);
+    let raw = "a + b\n}\n\nfn sub(a: i32, b: i32) -> i32 {\n    a - b";
+    let cut = cut_at_block_end(Language::Rust, prefix, raw, suffix);
+    assert_eq!(cut, "a + b");
+    assert_eq!(
+        shape(Some(Language::Rust), prefix, raw, suffix).as_deref(),
+        Some("a + b")
+    );
+}
+
+#[test]
+fn python_blocks_end_at_the_dedent() {
+    let text = "def total(xs):\n    \n\n\ndef other():\n    pass\n";
+    let at = cursor(text, "xs):\n    ");
+    let (prefix, suffix) = text.split_at(at);
+    let raw = "s = 0\n    for x in xs:\n        s += x\n    return s\n\ndef extra():\n    return 1";
+    let got = shape(Some(Language::Python), prefix, raw, suffix).expect("an item");
+    assert_eq!(got, "s = 0\n    for x in xs:\n        s += x\n    return s");
+}
+
+#[test]
+fn an_item_never_adds_a_syntax_error() {
+    let at = cursor(RUST, "{\n    ");
+    let (prefix, suffix) = RUST.split_at(at);
+    // The second line opens a block it never closes: only the first line is kept.
+    let raw = "let s = a + b;\n    if s > 0 {";
+    assert_eq!(
+        shape(Some(Language::Rust), prefix, raw, suffix).as_deref(),
+        Some("let s = a + b;")
+    );
+    assert!(keeps_parse(Language::Rust, prefix, "a + b", suffix));
+    assert!(!keeps_parse(Language::Rust, prefix, "a + (b", suffix));
+    // Nothing that parses: no item at all.
+    assert_eq!(shape(Some(Language::Rust), prefix, "a + (b", suffix), None);
+}
+
+#[test]
+fn mid_line_items_are_single_line() {
+    let text = "fn f() { g(); }\n";
+    let at = cursor(text, "g(");
+    let (prefix, suffix) = text.split_at(at);
+    assert!(mid_line(suffix));
+    let got = shape(Some(Language::Rust), prefix, "1, 2)\n    more()", suffix);
+    assert_eq!(got.as_deref(), Some("1, 2"));
+}
+
+#[test]
+fn signatures_are_one_line_without_the_body() {
+    let text = "/// Adds.\nfn add(a: i32,\n       b: i32) -> i32 {\n    a + b\n}\n";
+    let syms = jingu_syntax::file_symbols(Language::Rust, text);
+    let add = syms.get("add").expect("add");
+    assert_eq!(signature(text, add), "fn add(a: i32, b: i32) -> i32");
+    let py = "def greet(name: str) -> str:\n    return name\n";
+    let syms = jingu_syntax::file_symbols(Language::Python, py);
+    assert_eq!(
+        signature(py, syms.get("greet").expect("greet")),
+        "def greet(name: str) -> str"
+    );
+}
+
+#[test]
+fn referenced_names_are_nearest_first_unique_and_skip_keywords() {
+    let names = referenced_names("let x = parse_expr(tokens); let y = parse_expr(lexer)", 10);
+    assert_eq!(names, vec!["lexer", "parse_expr", "tokens"]);
+    assert_eq!(referenced_names("a bb ccc", 10), vec!["ccc"]);
+    assert_eq!(
+        referenced_names("alpha beta gamma", 2),
+        vec!["gamma", "beta"]
+    );
+}
+
+#[test]
+fn the_context_block_is_comments_within_budget() {
+    let sigs = vec!["fn a()".to_string(), "fn b(x: u8)".to_string()];
+    let block = context_block(Language::Rust, &sigs, 1000);
+    assert_eq!(
+        block,
+        "// Signatures used nearby:\n// fn a()\n// fn b(x: u8)\n"
+    );
+    assert_eq!(
+        context_block(Language::Python, &sigs, 10),
+        "# Signatures used nearby:\n# fn a()\n"
+    );
+    assert_eq!(context_block(Language::Rust, &sigs, 3), "");
+}
+
+#[test]
+fn typing_forward_reuses_the_shown_completion() {
+    let old = "fn f() { let total";
+    let h = hash_of(&[old]);
+    assert_eq!(
+        forward(old.len(), h, " = a + b;", "fn f() { let total = a"),
+        Some(" + b;")
+    );
+    // Typed something else, or changed the text before: no reuse.
+    assert_eq!(
+        forward(old.len(), h, " = a + b;", "fn f() { let total -"),
+        None
+    );
+    assert_eq!(
+        forward(old.len(), h, " = a + b;", "fn g() { let total = a"),
+        None
+    );
+    // Typed it all: nothing left to show.
+    assert_eq!(
+        forward(old.len(), h, " = a", "fn f() { let total = a"),
+        None
+    );
+}

@@ -1,0 +1,154 @@
+//! `[completion]`: inline completion (ghost text). Not security keys — which provider may see the
+//! text is still decided by `allowed_providers`, `deny_paths` and `tools.complete` — so later
+//! layers override earlier ones, like `[routing]`.
+
+use serde::{Deserialize, Serialize};
+
+use super::layer::{Layer, RawLayer};
+
+/// `[completion]` as written in one layer; unknown keys are errors naming the closest valid key.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawCompletion {
+    pub enabled: Option<bool>,
+    pub provider: Option<String>,
+    pub max_tokens: Option<u32>,
+    pub debounce_ms: Option<u64>,
+    pub deadline_ms: Option<u64>,
+    pub context_tokens: Option<u32>,
+    pub enabled_languages: Option<Vec<String>>,
+}
+
+/// The effective completion settings.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompletionSettings {
+    pub enabled: bool,
+    /// `"local"` (the embedded model) or the name of a configured provider.
+    pub provider: String,
+    /// Most tokens one completion may generate.
+    pub max_tokens: u32,
+    /// How long a request waits for a newer one to supersede it before it asks the model.
+    pub debounce_ms: u64,
+    /// After this long the answer is empty, whatever the model is doing.
+    pub deadline_ms: u64,
+    /// Prompt budget (prefix, suffix and index context together), in tokens.
+    pub context_tokens: u32,
+    /// Language names (`rust`, `python`, …); empty means every language Jingu parses.
+    pub enabled_languages: Vec<String>,
+    /// The layer that chose the provider.
+    pub provider_layer: Layer,
+}
+
+impl Default for CompletionSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            provider: super::LOCAL_PROVIDER.to_string(),
+            max_tokens: 64,
+            debounce_ms: 75,
+            deadline_ms: 2000,
+            context_tokens: 1024,
+            enabled_languages: Vec::new(),
+            provider_layer: Layer::Default,
+        }
+    }
+}
+
+impl CompletionSettings {
+    /// Whether completion is on for `language` (a `jingu_syntax::Language::name`).
+    pub fn language_enabled(&self, language: &str) -> bool {
+        self.enabled
+            && (self.enabled_languages.is_empty()
+                || self
+                    .enabled_languages
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case(language)))
+    }
+}
+
+pub(crate) fn merge(layers: &[(Layer, &RawLayer)]) -> CompletionSettings {
+    let mut s = CompletionSettings::default();
+    for (layer, raw) in layers {
+        let c = &raw.completion;
+        if let Some(v) = c.enabled {
+            s.enabled = v;
+        }
+        if let Some(v) = &c.provider {
+            s.provider = v.clone();
+            s.provider_layer = *layer;
+        }
+        if let Some(v) = c.max_tokens {
+            s.max_tokens = v.clamp(1, 1024);
+        }
+        if let Some(v) = c.debounce_ms {
+            s.debounce_ms = v.min(2000);
+        }
+        if let Some(v) = c.deadline_ms {
+            s.deadline_ms = v.clamp(50, 30_000);
+        }
+        if let Some(v) = c.context_tokens {
+            s.context_tokens = v.clamp(64, 16_384);
+        }
+        if let Some(v) = &c.enabled_languages {
+            s.enabled_languages = v.clone();
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Decision, Policy, Tool};
+
+    #[test]
+    fn completion_settings_merge_with_later_layers_winning_and_defaults_to_local() {
+        let p = Policy::from_texts(None, None, None).expect("policy");
+        assert_eq!(p.completion.provider, "local");
+        assert_eq!(p.decide(Tool::Complete, Some("src/a.rs")), Decision::Allow);
+        assert!(matches!(
+            p.decide(Tool::Complete, Some(".env")),
+            Decision::Deny(_)
+        ));
+        let user =
+            "[completion]\nprovider = \"qwen\"\nmax_tokens = 32\nenabled_languages = [\"rust\"]\n";
+        let ws = "[completion]\ndebounce_ms = 10\n";
+        let p = Policy::from_texts(None, Some(user), Some(ws)).expect("policy");
+        assert_eq!(p.completion.provider, "qwen");
+        assert_eq!(p.completion.max_tokens, 32);
+        assert_eq!(p.completion.debounce_ms, 10);
+        assert!(p.completion.language_enabled("rust"));
+        assert!(!p.completion.language_enabled("python"));
+    }
+
+    #[test]
+    fn a_typo_in_completion_is_an_error_naming_the_closest_key() {
+        let err = Policy::from_texts(None, Some("[completion]\nmax_token = 3\n"), None)
+            .expect_err("typo");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("max_token") && msg.contains("max_tokens"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn tools_complete_is_allow_or_deny() {
+        let err = Policy::from_texts(
+            None,
+            Some("[policy]\ntools = { complete = \"ask\" }\n"),
+            None,
+        )
+        .expect_err("ask");
+        assert!(err.to_string().contains("tools.complete"), "{err}");
+        let p = Policy::from_texts(
+            Some("[policy]\ntools = { complete = \"deny\" }\n"),
+            Some("[policy]\ntools = { complete = \"allow\" }\n"),
+            None,
+        )
+        .expect("policy");
+        assert!(
+            matches!(p.decide(Tool::Complete, Some("a.rs")), Decision::Deny(_)),
+            "the enterprise deny stands"
+        );
+    }
+}
