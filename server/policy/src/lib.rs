@@ -7,6 +7,7 @@
 mod audit;
 mod decide;
 mod denied;
+pub mod flows;
 mod hash;
 pub mod known;
 mod layer;
@@ -65,6 +66,9 @@ impl Tool {
 pub enum ToolDecision {
     Allow,
     Ask,
+    /// Ask, and only a person may answer: `--yes` and `auto` mode cannot approve it.
+    #[serde(rename = "ask-human")]
+    AskHuman,
     Deny,
 }
 
@@ -145,6 +149,8 @@ pub struct Policy {
     pub skills: SkillsPolicy,
     /// `[audit]`: checkpoint key and sinks.
     pub audit: AuditPolicy,
+    /// `[policy.flows]`: sensitive sinks and what untrusted data may reach them.
+    pub flows: flows::FlowsPolicy,
     pub signature: SignatureStatus,
     /// Things the merge ignored or overrode (workspace attempts to widen, etc.), for `policy show`.
     pub warnings: Vec<String>,

@@ -378,6 +378,7 @@ pub(crate) fn merge(
     }
 
     let audit = super::audit::merge(layers, &mut warnings);
+    let flows = super::flows::merge(layers, &mut warnings)?;
     let deny_set = DenySet::build(&deny_paths)?;
     Ok(Policy {
         tools,
@@ -389,6 +390,7 @@ pub(crate) fn merge(
         identity,
         skills,
         audit,
+        flows,
         signature,
         warnings,
         files,

@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::flows;
+use super::provenance::{Label, Provenance};
 use super::read;
 use super::run::{AppliedEdit, FailedEdit, RunHost, RunInfo, ToolOutcome};
 use super::tools::ToolRequest;
@@ -31,6 +33,10 @@ pub struct SessionHost<'a, F: Frontend> {
     /// What the model has seen of each file (workspace-relative), so its edits are checked against
     /// that text: an edit whose target changed since is refused, never applied over newer text.
     seen: Mutex<HashMap<String, SeenText>>,
+    /// Every piece of context the model was given, labelled (the data-flow check reads it).
+    provenance: Mutex<Provenance>,
+    /// What the run summary must tell the user: bulk changes, refused flows.
+    flags: Mutex<Vec<String>>,
 }
 
 impl<'a, F: Frontend> SessionHost<'a, F> {
@@ -47,7 +53,116 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
                 jingu_sandbox::is_secret_name,
             ))),
             seen: Mutex::new(HashMap::new()),
+            provenance: Mutex::new(Provenance::new()),
+            flags: Mutex::new(Vec::new()),
         }
+    }
+
+    /// The run's labelled context. An MCP tool's result goes in with
+    /// [`Provenance::add_mcp_output`] before it is returned to the model.
+    pub fn provenance(&self) -> std::sync::MutexGuard<'_, Provenance> {
+        self.provenance.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What the user must be told with the run (drained).
+    pub fn take_flags(&self) -> Vec<String> {
+        std::mem::take(&mut *self.flags.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn flag(&self, message: String) {
+        self.fe.progress(&format!("warning: {message}"));
+        self.flags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// A workspace file's text the model is given: untrusted unless policy trusts its path.
+    pub(crate) fn label_file(&self, rel: &str, text: &str) {
+        let label = if self.session.policy.flows.trusted_path(rel) {
+            Label::TrustedFile { path: rel.into() }
+        } else {
+            Label::File { path: rel.into() }
+        };
+        self.provenance().add(label, text);
+    }
+
+    /// The data-flow gate, after the call is audited and before it runs: untrusted data into a
+    /// sensitive sink, or a tool or path marked `ask-human`, needs a person; `Err` is the
+    /// refusal the model is told.
+    async fn flow_gate(&self, call: &ToolRequest) -> Result<(), String> {
+        let policy = &self.session.policy;
+        let rel = call.path().map(|raw| {
+            self.session
+                .workspace
+                .confine(raw)
+                .unwrap_or_else(|_| raw.to_string())
+        });
+        let current = match &rel {
+            Some(r) if policy.flows.sink(r).is_some() => self
+                .fe
+                .buffer_text(r)
+                .or_else(|| self.session.read_confined(r).ok().map(|(_, t)| t))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let finding = {
+            let prov = self.provenance();
+            flows::check(policy, &prov, call, rel.as_deref(), &current)
+        };
+        let tool = match call {
+            ToolRequest::RunCommand { .. } => Tool::RunCommand,
+            ToolRequest::Edit { .. } | ToolRequest::EditMany { .. } | ToolRequest::File(_) => {
+                Tool::Edit
+            }
+            _ => Tool::Read,
+        };
+        let (why, deny) = match (&finding, policy.needs_human(tool, rel.as_deref())) {
+            (Some(f), _) => (
+                f.describe(),
+                policy.flows.untrusted_to_sink.value == jingu_policy::flows::FlowDecision::Deny,
+            ),
+            (None, Some(reason)) => (reason, false),
+            (None, None) => return Ok(()),
+        };
+        let record = |decision: &str, reason: &str| {
+            self.run.audit.append(RecordKind::PolicyDecision {
+                tool: call.name().to_string(),
+                path: rel.clone(),
+                decision: decision.to_string(),
+                reason: Some(reason.to_string()),
+            })
+        };
+        if deny {
+            let reason = format!("{why}; untrusted_to_sink = \"deny\"");
+            record("deny", &reason).map_err(|e| format!("cannot audit the refusal: {e}"))?;
+            self.flag(format!("refused {}: {reason}", call.name()));
+            return Err(format!("refused: {reason}"));
+        }
+        let detail = match call {
+            ToolRequest::RunCommand { argv } => format!("$ {}\n{why}", shell_words(argv)),
+            other => format!(
+                "{} {}\n{why}",
+                other.name(),
+                rel.as_deref().unwrap_or_default()
+            ),
+        };
+        let approval = Approval {
+            tool: call.name(),
+            summary: format!("needs your approval (not --yes or auto): {why}"),
+            detail,
+        };
+        if self.fe.approve_human(&approval).await {
+            record("allow", &format!("approved by a person: {why}"))
+                .map_err(|e| format!("cannot audit the approval: {e}"))?;
+            return Ok(());
+        }
+        let reason = format!(
+            "{why}; it needs a person's approval, which --yes and auto mode cannot give, and none was given"
+        );
+        record("deny", &reason).map_err(|e| format!("cannot audit the refusal: {e}"))?;
+        self.flag(format!("refused {}: {reason}", call.name()));
+        Err(format!("refused: {reason}"))
     }
 
     fn saw(&self, rel: &str, text: &str) {
@@ -196,6 +311,22 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
         ) {
             Ok(r) => {
                 let changed = r.created.len() + r.modified.len() + r.deleted.len();
+                let limit = self.session.policy.flows.bulk_change_threshold.value;
+                if changed > limit {
+                    // Bulk changes are flagged with the run and audited; the snapshot before the
+                    // command (taken above) restores them.
+                    let message = format!(
+                        "`{line}` changed {changed} files ({} created, {} modified, {} deleted; more than bulk_change_threshold = {limit}); undo with `jingu rollback --run {}`",
+                        r.created.len(),
+                        r.modified.len(),
+                        r.deleted.len(),
+                        self.run.id
+                    );
+                    let _ = self.run.audit.append(RecordKind::Warning {
+                        message: format!("bulk change: {message}"),
+                    });
+                    self.flag(format!("bulk change: {message}"));
+                }
                 match r.snapshot_id {
                     Some(id) => {
                         format!("\n[{changed} file(s) changed by the command, snapshot {id}]")
@@ -230,6 +361,8 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             }
         }
         text.push_str(&side_effects);
+        self.provenance()
+            .add(Label::CommandOutput { command: line }, &text);
         ToolOutcome {
             content: text,
             is_error: !output.status.success(),
@@ -307,13 +440,31 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             ToolRequest::RunCommand { argv } => serde_json::json!({"argv": argv}),
             other => serde_json::json!({"path": other.path()}),
         };
-        if let Err(e) = self.run.audit.append(RecordKind::ToolCall {
+        // The call and where its arguments came from, in one write.
+        self.run.audit.stage(RecordKind::ToolCall {
             tool: call.name().to_string(),
             args,
+        });
+        let sources = flows::arg_provenance(&self.provenance(), call);
+        if let Err(e) = self.run.audit.append(RecordKind::ArgProvenance {
+            tool: call.name().to_string(),
+            args: sources,
         }) {
             return ToolOutcome::error(format!(
                 "cannot audit the tool call, so it does not run: {e}"
             ));
+        }
+        if let Err(refusal) = self.flow_gate(call).await {
+            let mut out = ToolOutcome::error(refusal.clone());
+            if let Some(p) = call.path()
+                && call.name() == super::tools::EDIT
+            {
+                out.failed_edit = Some(FailedEdit {
+                    path: p.to_string(),
+                    reason: refusal,
+                });
+            }
+            return out;
         }
         let read = |raw: &str, f: &dyn Fn(&str, &str) -> Result<String, read::ReadError>| match self
             .read_text(raw)
@@ -321,6 +472,7 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             Ok((rel, text)) => match f(&rel, &text) {
                 Ok(s) => {
                     self.saw(&rel, &text);
+                    self.label_file(&rel, &text);
                     ToolOutcome::ok(s)
                 }
                 Err(e) => ToolOutcome::error(e.to_string()),
@@ -352,6 +504,7 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                     Ok((s, hits)) => {
                         for (rel, text) in &hits {
                             self.saw(rel, text);
+                            self.label_file(rel, text);
                         }
                         ToolOutcome::ok(s)
                     }

@@ -4,9 +4,11 @@
 //! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
 //! with a [`host::SessionHost`].
 
+pub mod flows;
 pub mod hints;
 pub mod host;
 pub mod prompt;
+pub mod provenance;
 pub mod read;
 pub mod run;
 pub mod tools;
@@ -171,6 +173,7 @@ pub async fn ask<F: Frontend>(
     {
         paths.push(rel.clone());
     }
+    let names = paths.clone();
     if !complete {
         paths.clear();
     }
@@ -196,11 +199,34 @@ pub async fn ask<F: Frontend>(
         None,
     );
     let host = host::SessionHost::new(session, fe, &run, label);
-    let outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
+    {
+        // Labels on everything the first request carries (issue #23).
+        use provenance::Label;
+        let mut prov = host.provenance();
+        prov.add(Label::User, &req.instruction);
+        prov.add(Label::System, prompt::SYSTEM);
+        if let Some(skill) = &skill {
+            prov.add(
+                Label::Skill {
+                    name: skill.name.clone(),
+                    signed: skill.trust.is_verified(),
+                },
+                &skills::system_prompt_section(skill),
+            );
+        }
+        for name in &names {
+            prov.add(Label::FileName { path: name.clone() }, name);
+        }
+    }
+    if let Some((rel, text)) = &focus.file {
+        host.label_file(rel, text);
+    }
+    let mut outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
     let status = serde_json::to_value(&outcome.stop)
         .ok()
         .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
         .unwrap_or_else(|| "finished".into());
+    outcome.flags = host.take_flags();
     session.end_run(&run, &status);
     Ok(outcome)
 }

@@ -135,6 +135,8 @@ pub struct RunOutcome {
     pub steps: usize,
     pub usage: Usage,
     pub stop: StopReason,
+    /// What the user must be told with the run: bulk changes, refused data flows.
+    pub flags: Vec<String>,
 }
 
 /// Run the loop for one instruction. `context` is the initial, symbol-addressed context.
@@ -157,6 +159,7 @@ pub async fn run<H: RunHost>(
         steps: 0,
         usage: Usage::default(),
         stop: StopReason::Finished,
+        flags: Vec::new(),
     };
     let specs = tools::specs_with(&cfg.tools, &cfg.hints);
     // The last failing call (tool and arguments) and how many times in a row it was sent.
