@@ -76,6 +76,16 @@ pub const BUILTIN_SENSITIVE_SINKS: &[&str] = &[
     "pom.xml",
     "composer.json",
     "composer.lock",
+    // authentication and authorisation code, by its usual names (a policy adds its own)
+    "auth.*",
+    "auth_*.*",
+    "*_auth.*",
+    "authn.*",
+    "authz.*",
+    "login.*",
+    "permissions.*",
+    "**/auth/**",
+    "**/security/**",
 ];
 
 /// What happens to a call that moves untrusted-only text into a sensitive sink.

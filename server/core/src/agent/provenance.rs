@@ -98,7 +98,7 @@ pub fn normalise(text: &str) -> (String, Vec<u32>) {
     let mut line = 1u32;
     let mut space = true;
     for c in text.chars() {
-        let blank = c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '_' | ',' | ';');
+        let blank = c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '_' | ',' | ';' | '\\');
         if blank {
             if !space {
                 out.push(' ');
