@@ -65,7 +65,6 @@ fn tainted(prov: &Provenance, text: &str, already: &str) -> Option<Origin> {
     }
     let fresh = |s: &str| !already.contains(s);
     if fresh(&norm)
-        && !prov.is_listed_path(&norm)
         && let Some(o) = prov.untrusted_origin(&norm)
     {
         return Some(o);
@@ -78,7 +77,7 @@ fn tainted(prov: &Provenance, text: &str, already: &str) -> Option<Origin> {
             if norm.is_char_boundary(start) && norm.is_char_boundary(start + WINDOW) {
                 let w = &norm[start..start + WINDOW];
                 if fresh(w)
-                    && let Some(o) = prov.untrusted_origin(w)
+                    && let Some(o) = prov.untrusted_origin_in(w, &norm)
                 {
                     return Some(o);
                 }
@@ -86,14 +85,16 @@ fn tainted(prov: &Provenance, text: &str, already: &str) -> Option<Origin> {
             start += 1;
         }
     }
-    norm.split(' ')
+    // Tokens split on the raw text's white space, so a path with `_` stays one token.
+    text.split_whitespace()
+        .map(|t| normalise(t).0)
         .filter(|t| {
             t.len() >= MIN_CHUNK
                 && t.chars().any(|c| ".:/=@".contains(c))
                 && t.chars().any(char::is_alphanumeric)
         })
-        .filter(|t| fresh(t) && !prov.is_listed_path(t))
-        .find_map(|t| prov.untrusted_origin(t))
+        .filter(|t| fresh(t))
+        .find_map(|t| prov.untrusted_origin_in(&t, &norm))
 }
 
 /// The texts of a command worth attributing: the whole line, each argument, and each command of
@@ -190,10 +191,11 @@ pub fn check(
         let (needle, _) = normalise(name);
         let (full, _) = normalise(rel);
         if !prov.in_trusted(&needle) && !prov.in_trusted(&full) {
+            // Not the file's own text, not its own entry in the listing.
             let own = |l: &super::provenance::Label| {
                 !l.trusted()
-                    && !matches!(l, super::provenance::Label::FileName { .. })
-                    && !matches!(l, super::provenance::Label::File { path } if path == rel)
+                    && !matches!(l, super::provenance::Label::FileName { path }
+                        | super::provenance::Label::File { path } if path == rel)
             };
             if let Some(o) = prov.mentioned_by(&needle, own) {
                 return Some(finding(&format!("(removal from {rel})"), o));

@@ -172,26 +172,27 @@ impl Provenance {
     /// holds it. A file name piece does not taint the exact path it names: naming an existing
     /// file is a reference, not injected text.
     pub fn untrusted_origin(&self, needle: &str) -> Option<Origin> {
+        self.untrusted_origin_in(needle, needle)
+    }
+
+    /// As [`Provenance::untrusted_origin`] for a part `needle` of a longer argument text
+    /// `whole` (both normalised): a file name the whole argument contains entirely is a reference
+    /// to that file, so it does not taint the parts (`python3 tests/run_checks.py` does not carry
+    /// data from the name `tests/run_checks.py`).
+    pub fn untrusted_origin_in(&self, needle: &str, whole: &str) -> Option<Origin> {
         if needle.is_empty() || self.in_trusted(needle) {
             return None;
         }
         self.pieces
             .iter()
             .filter(|p| !p.label.trusted())
-            .filter(|p| !matches!(&p.label, Label::FileName { .. } if p.norm == needle))
+            .filter(|p| !matches!(&p.label, Label::FileName { .. } if whole.contains(p.norm.as_str())))
             .find_map(|p| find(p, needle))
     }
 
     /// Every label held, for the audit.
     pub fn labels(&self) -> impl Iterator<Item = &Label> {
         self.pieces.iter().map(|p| &p.label)
-    }
-
-    /// Whether `needle` (normalised) is the exact name of a listed workspace file.
-    pub fn is_listed_path(&self, needle: &str) -> bool {
-        self.pieces
-            .iter()
-            .any(|p| matches!(p.label, Label::FileName { .. }) && p.norm == needle)
     }
 }
 
