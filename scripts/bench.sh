@@ -1,17 +1,57 @@
 #!/usr/bin/env bash
 # Every benchmark, quick sizes (JINGU_BENCH_QUICK=1); each prints its ratio against a baseline
-# measured in the same run. Unset JINGU_BENCH_QUICK for the full corpora and sizes.
+# measured in the same run, interleaved, with min/median/max. Unset JINGU_BENCH_QUICK for the full
+# corpora and sizes.
+#
+# The LSP bench drives target/release/jingu built with the features scripts/setup.sh builds with
+# (local-llm), so that binary stays the one setup.sh built (a build without them would replace
+# it); the installed copy in ~/.cargo/bin is never touched. The other benches need no model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JINGU_BENCH_QUICK="${JINGU_BENCH_QUICK-1}"
-cargo build --release --locked --bin jingu   # the LSP bench drives the real binary
-# The index bench's second baseline: tagging with py-tree-sitter (skipped if this fails).
+
+# Fixed corpora (server/benches/corpus.rs): Rust std from rust-src, pinned by the toolchain, and
+# CPython 3.11's stdlib, tkinter and test suite from these exact Debian 12 packages, each checked
+# against its SHA-256 (never site-packages, never whatever version is current). When Debian
+# replaces a version on its mirror the download fails here: update the pins and checksums together.
+rustup component add rust-src
+cpython=target/bench-corpora/cpython
+pins=(
+  "libpython3.11-minimal=3.11.2-6+deb12u9 69f41cfa3f4ba17284e538f843069d7529c53c207d2ae17a5b02785944870e33"
+  "libpython3.11-stdlib=3.11.2-6+deb12u9 10f13e000ee757f5f2d2d3569f9e30546214a0c850acd78695feae373bfa3e53"
+  "libpython3.11-testsuite=3.11.2-6+deb12u9 5dd0f85e950b344a51374e0ef68089e808f73c6c594c80e5232936b5c7ea4a28"
+  "python3-tk=3.11.2-3 33badffb9316204fda015b1a9d331c03bd322dfbb217930de5dd5ca95b6af7d2"
+)
+want="$(printf '%s\n' "${pins[@]}" | cut -d' ' -f1 | paste -sd' ')"
+if [ "$(cat "$cpython/VERSIONS" 2>/dev/null)" != "$want" ]; then
+  rm -rf "$cpython"
+  mkdir -p "$cpython/debs"
+  for pin in "${pins[@]}"; do
+    read -r pkg sum <<<"$pin"
+    (cd "$cpython/debs" && { apt-get download "$pkg" 2>/dev/null ||
+      { apt-get update -qq && apt-get download "$pkg"; }; }) || {
+      echo "bench: $pkg is no longer on the Debian mirror: pin its current version and SHA-256 in scripts/bench.sh" >&2
+      exit 1
+    }
+    deb=$(ls "$cpython"/debs/"${pkg%%=*}"_*.deb)
+    echo "$sum  $deb" | sha256sum --check --quiet || {
+      echo "bench: $deb does not match its pinned SHA-256" >&2
+      exit 1
+    }
+    dpkg-deb -x "$deb" "$cpython"
+  done
+  rm -rf "$cpython/debs"
+  echo "$want" >"$cpython/VERSIONS"
+fi
+echo "bench: CPython corpus from $(cat "$cpython/VERSIONS")"
+
+# Baselines of the index bench: universal-ctags (setup.sh installs it) and py-tree-sitter tagging.
 python3 -m pip install --quiet --disable-pip-version-check \
-  tree-sitter==0.26.1 tree-sitter-rust==0.24.2 tree-sitter-python==0.25.0 || {
-  echo "bench: py-tree-sitter could not be installed; the index bench would lack that baseline" >&2
-  [ -z "${JINGU_STRICT:-}" ] || exit 1
-}
-for b in index edit context snapshot provider sandbox lsp audit; do
+  tree-sitter==0.26.1 tree-sitter-rust==0.24.2 tree-sitter-python==0.25.0
+
+cargo build --release --locked -p jingu --features local-llm # what setup.sh built: a no-op after it
+export JINGU_BIN="$PWD/target/release/jingu"
+for b in index workspace_symbol edit context snapshot provider sandbox lsp audit; do
   echo "== bench $b"
   cargo bench --locked -p jingu-benches --bench "$b"
 done

@@ -1,10 +1,16 @@
-//! Workspace symbol index on real corpora (the Rust std sources and CPython's stdlib), against
-//! universal-ctags on the same trees in the same run, plus the cost of re-indexing one file.
+//! Workspace symbol index on the fixed corpora (Rust std from rust-src, the pinned CPython
+//! stdlib: see `corpus.rs`) against universal-ctags and py-tree-sitter tagging of the same files
+//! and the tree-sitter parse floor, each round running every contender once in rotating order
+//! (A/B/C/A/B/C…, so load from other processes hits all alike); min/median/max per contender and
+//! ratios of medians. Plus the cost of re-indexing one file.
 //!
-//! `cargo bench --bench index`; `JINGU_BENCH_QUICK=1` indexes a few sub-trees only.
+//! `cargo bench --bench index`; `JINGU_BENCH_QUICK=1` indexes a sub-tree of each corpus, 3 rounds.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
-use std::path::{Path, PathBuf};
+#[path = "corpus.rs"]
+mod corpus;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -12,88 +18,6 @@ use jingu_docs::{Document, Encoding};
 use jingu_index::Index;
 use jingu_syntax::Language;
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
-
-fn command_output(cmd: &str, args: &[&str]) -> Option<String> {
-    let out = Command::new(cmd).args(args).output().ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// The corpora present on this machine: (label, root).
-fn corpora(quick: bool) -> Vec<(&'static str, PathBuf)> {
-    let mut out = Vec::new();
-    if let Some(sysroot) = command_output("rustc", &["--print", "sysroot"]) {
-        let lib = Path::new(&sysroot).join("lib/rustlib/src/rust/library");
-        let root = if quick { lib.join("alloc") } else { lib };
-        if root.is_dir() {
-            out.push(("rust std", root));
-        } else {
-            eprintln!("rust std sources missing: run `rustup component add rust-src`");
-        }
-    }
-    let script = "import sysconfig;print(sysconfig.get_paths()['stdlib'])";
-    if let Some(stdlib) = command_output("python3", &["-c", script]) {
-        let lib = PathBuf::from(stdlib);
-        let root = if quick { lib.join("asyncio") } else { lib };
-        if root.is_dir() {
-            out.push(("cpython stdlib", root));
-        }
-    }
-    out
-}
-
-/// Best of `runs` wall-clock timings.
-fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
-fn ctags_time(root: &Path, runs: usize) -> Option<Duration> {
-    let version = command_output("ctags", &["--version"])?;
-    if !version.contains("Universal Ctags") {
-        return None;
-    }
-    let out = std::env::temp_dir().join(format!("jingu-bench-tags-{}", std::process::id()));
-    let out_arg = out.to_string_lossy().to_string();
-    let root_arg = root.to_string_lossy().to_string();
-    let langs = "--languages=Rust,Python,JavaScript,TypeScript,Go,Java,C,C++";
-    let mut ok = true;
-    let t = best_of(runs, || {
-        ok &= Command::new("ctags")
-            .args(["-R", langs, "-f", &out_arg, &root_arg])
-            .status()
-            .is_ok_and(|s| s.success());
-    });
-    let _ = std::fs::remove_file(&out);
-    ok.then_some(t)
-}
-
-/// py-tree-sitter tagging the same tree (Rust and Python files): (files, tags, best time).
-fn py_tags_time(root: &Path, runs: usize) -> Option<(usize, usize, Duration)> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py_tags.py");
-    let mut best: Option<(usize, usize, Duration)> = None;
-    for _ in 0..runs {
-        let out = command_output(
-            "python3",
-            &[&script.to_string_lossy(), &root.to_string_lossy()],
-        )?;
-        let mut it = out.split_whitespace();
-        let files = it.next()?.parse().ok()?;
-        let tags = it.next()?.parse().ok()?;
-        let t = Duration::from_secs_f64(it.next()?.parse().ok()?);
-        if best.is_none_or(|(_, _, b)| t < b) {
-            best = Some((files, tags, t));
-        }
-    }
-    best
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -143,17 +67,21 @@ fn reindex_typing(index: &Index, root: &Path, rel: &str, iterations: usize) -> O
     Some(median(times))
 }
 
-/// Wall time to only parse every indexed file on `threads` threads: what any tree-sitter index
-/// pays before extracting a single symbol.
-fn parse_floor(index: &Index, root: &Path, threads: usize) -> Duration {
-    let texts: Vec<(Language, String)> = index
+/// The texts of every indexed file, for the parse floor.
+fn indexed_texts(index: &Index, root: &Path) -> Vec<(Language, String)> {
+    index
         .paths()
         .into_iter()
         .filter_map(|rel| {
             let language = Language::from_path(Path::new(&rel))?;
             Some((language, std::fs::read_to_string(root.join(&rel)).ok()?))
         })
-        .collect();
+        .collect()
+}
+
+/// Wall time to only parse `texts` on `threads` threads: what any tree-sitter index pays before
+/// extracting a single symbol (the texts are in memory: the floor excludes the walk and reads).
+fn parse_floor(texts: &[(Language, String)], threads: usize) -> Duration {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let t = Instant::now();
     std::thread::scope(|s| {
@@ -172,8 +100,82 @@ fn parse_floor(index: &Index, root: &Path, threads: usize) -> Duration {
     t.elapsed()
 }
 
-/// A typical big source file (closest to 40 KB, about 1,000 lines) and the largest file.
+fn is_universal_ctags() -> bool {
+    Command::new("ctags")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("Universal Ctags"))
+}
+
+/// One `ctags -R` of `root`.
+fn ctags_once(root: &Path) -> Duration {
+    let out = std::env::temp_dir().join(format!("jingu-bench-tags-{}", std::process::id()));
+    let langs = "--languages=Rust,Python,JavaScript,TypeScript,Go,Java,C,C++";
+    let t = Instant::now();
+    let status = Command::new("ctags")
+        .args(["-R", langs, "-f"])
+        .arg(&out)
+        .arg(root)
+        .status();
+    let elapsed = t.elapsed();
+    let _ = std::fs::remove_file(&out);
+    assert!(status.is_ok_and(|s| s.success()), "ctags -R failed");
+    elapsed
+}
+
+/// One py-tree-sitter tagging of the files listed in `list`: (files, tags, its own timing).
+fn py_tags_once(root: &Path, list: &Path) -> (usize, usize, Duration) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("py_tags.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(root)
+        .arg(list)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "py_tags.py failed (scripts/bench.sh installs py-tree-sitter): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let mut num = || it.next().expect("py_tags.py output").to_string();
+    let (files, tags, secs) = (num(), num(), num());
+    (
+        files.parse().expect("files"),
+        tags.parse().expect("tags"),
+        Duration::from_secs_f64(secs.parse().expect("seconds")),
+    )
+}
+
+/// min / median / max of a contender's rounds.
+#[derive(Default)]
+struct Samples(Vec<Duration>);
+
+impl Samples {
+    fn median(&self) -> f64 {
+        median(self.0.clone()).as_secs_f64()
+    }
+
+    fn show(&self) -> String {
+        let min = self.0.iter().min().copied().unwrap_or_default();
+        let max = self.0.iter().max().copied().unwrap_or_default();
+        format!(
+            "min {:.3} / median {:.3} / max {:.3} s",
+            min.as_secs_f64(),
+            self.median(),
+            max.as_secs_f64()
+        )
+    }
+}
+
+/// A typical big source file (closest to 40 KB, about 1,000 lines), the largest file, and the
+/// files the LSP bench types into when this corpus has them.
 fn sample_files(root: &Path, index: &Index) -> Vec<String> {
+    let named = ["tkinter/__init__.py", "core/src/iter/traits/iterator.rs"]
+        .into_iter()
+        .filter(|rel| index.file(rel).is_some())
+        .map(String::from);
     let sized: Vec<(u64, String)> = index
         .paths()
         .into_iter()
@@ -181,75 +183,106 @@ fn sample_files(root: &Path, index: &Index) -> Vec<String> {
         .collect();
     let typical = sized.iter().min_by_key(|(len, _)| len.abs_diff(40_000));
     let largest = sized.iter().max_by_key(|(len, _)| *len);
-    typical
+    let mut out: Vec<String> = typical
         .into_iter()
         .chain(largest)
         .map(|(_, rel)| rel.clone())
-        .collect()
+        .chain(named)
+        .collect();
+    out.dedup();
+    out
 }
 
 fn main() {
     let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
-    let runs = if quick { 1 } else { 3 };
+    let rounds = if quick { 3 } else { 5 };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("symbol index benchmark ({threads} threads, best of {runs}, quick={quick})");
-    for (label, root) in corpora(quick) {
-        let mut index = None;
-        let ours = best_of(runs, || index = Some(Index::build(&root)));
-        let Some(index) = index else { continue };
+    assert!(
+        is_universal_ctags(),
+        "universal-ctags is not on PATH (scripts/bench.sh installs it)"
+    );
+    println!(
+        "symbol index benchmark ({threads} threads, {rounds} interleaved rounds, quick={quick}; CPython: {})",
+        corpus::cpython_versions()
+    );
+    for (label, root) in corpus::all(quick) {
+        let index = Index::build(&root);
         let stats = index.build_stats();
-        let secs = ours.as_secs_f64().max(1e-9);
         println!(
-            "{label}: {} files, {:.1} MB, {} symbols, {} skipped in {:.3} s = {:.0} files/s, {:.1} MB/s",
+            "{label}: {} files, {:.1} MB, {} symbols, {} skipped",
             stats.files,
             stats.bytes as f64 / 1e6,
             stats.symbols,
             stats.skipped,
-            secs,
-            stats.files as f64 / secs,
-            stats.bytes as f64 / 1e6 / secs,
         );
-        // Reopening the workspace: the index saved by the last session vouches for unchanged files.
+        let texts = indexed_texts(&index, &root);
+        // py-tree-sitter tags exactly the Rust and Python files Jingu indexed.
+        let list = tempfile::NamedTempFile::new().expect("temp file");
+        let listed: Vec<String> = index
+            .paths()
+            .into_iter()
+            .filter(|p| p.ends_with(".rs") || p.ends_with(".py"))
+            .collect();
+        std::fs::write(list.path(), listed.join("\n")).expect("write file list");
         let state = tempfile::tempdir().expect("tempdir");
         let saved = state.path().join("symbols");
         let _ = Index::build_saved(&root, &saved);
-        let mut reused = 0;
-        let warm = best_of(runs, || {
-            reused = Index::build_saved(&root, &saved).build_stats().reused;
-        });
-        println!(
-            "{label}: reopened with the saved index ({reused} of {} files unchanged) in {:.3} s",
-            stats.files,
-            warm.as_secs_f64()
-        );
-        let floor = parse_floor(&index, &root, threads);
-        println!(
-            "{label}: tree-sitter parsing alone on {threads} threads (the floor of a cold index) {:.3} s",
-            floor.as_secs_f64()
-        );
-        match ctags_time(&root, runs) {
-            Some(ct) => {
-                let ct_s = ct.as_secs_f64().max(1e-9);
-                println!(
-                    "{label}: ctags -R {ct_s:.3} s; jingu/ctags time ratio: cold {:.2}x, reopened {:.2}x, parse floor {:.2}x (target <= 2x)",
-                    secs / ct_s,
-                    warm.as_secs_f64() / ct_s,
-                    floor.as_secs_f64() / ct_s,
-                );
+
+        let names = [
+            "jingu cold",
+            "jingu reopened",
+            "parse floor",
+            "ctags -R",
+            "py-tree-sitter",
+        ];
+        let mut samples: Vec<Samples> = names.iter().map(|_| Samples::default()).collect();
+        let (mut reused, mut py_counts) = (0, (0, 0));
+        for round in 0..rounds {
+            for k in 0..names.len() {
+                let which = (k + round) % names.len();
+                let t = match which {
+                    0 => {
+                        let t = Instant::now();
+                        std::hint::black_box(Index::build(&root));
+                        t.elapsed()
+                    }
+                    1 => {
+                        let t = Instant::now();
+                        reused = Index::build_saved(&root, &saved).build_stats().reused;
+                        t.elapsed()
+                    }
+                    2 => parse_floor(&texts, threads),
+                    3 => ctags_once(&root),
+                    _ => {
+                        let (files, tags, t) = py_tags_once(&root, list.path());
+                        py_counts = (files, tags);
+                        t
+                    }
+                };
+                samples[which].0.push(t);
             }
-            None => println!("{label}: universal-ctags not on PATH, no baseline"),
         }
-        match py_tags_time(&root, runs) {
-            Some((files, tags, py)) => println!(
-                "{label}: py-tree-sitter tagging ({files} Rust/Python files, {tags} tags, one thread) {:.3} s; py/jingu speed-up: cold {:.2}x, reopened {:.2}x (target >= 3x)",
-                py.as_secs_f64(),
-                py.as_secs_f64() / secs,
-                py.as_secs_f64() / warm.as_secs_f64().max(1e-9),
-            ),
-            None => println!(
-                "{label}: py-tree-sitter not installed (scripts/bench.sh installs it), no baseline"
-            ),
+        for (name, s) in names.iter().zip(&samples) {
+            println!("{label}: {name:<15} {}", s.show());
         }
+        let [cold, warm, floor, ctags, py] = [0, 1, 2, 3, 4].map(|i| samples[i].median());
+        println!(
+            "{label}: reopened with the saved index: {reused} of {} files unchanged",
+            stats.files
+        );
+        println!(
+            "{label}: cold/parse floor {:.2}x (target <= 1.25x); jingu/ctags: cold {:.2}x, reopened {:.2}x (target <= 2x)",
+            cold / floor.max(1e-9),
+            cold / ctags.max(1e-9),
+            warm / ctags.max(1e-9),
+        );
+        println!(
+            "{label}: py-tree-sitter ({} Rust/Python files, {} tags, one thread)/jingu speed-up: cold {:.2}x, reopened {:.2}x (target >= 3x)",
+            py_counts.0,
+            py_counts.1,
+            py / cold.max(1e-9),
+            py / warm.max(1e-9),
+        );
         let iterations = if quick { 50 } else { 200 };
         for rel in sample_files(&root, &index) {
             if let Some((lines, t)) = reindex(&index, &root, &rel, iterations) {

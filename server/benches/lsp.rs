@@ -5,8 +5,16 @@
 //! `textDocument/codeAction` request, whose latencies are measured. The baseline, measured in the same run on the same server, is the round trip of a
 //! request the server answers without parsing (`documentSymbol` on a one-line document), so the
 //! ratio shows what incremental parsing and extraction add to protocol overhead.
-//! Target: p99 ≤ 10 ms. `JINGU_BENCH_QUICK=1` runs fewer rounds.
+//! Target: p99 ≤ 10 ms.
+//!
+//! Then the same storm on real files of the fixed corpora (`corpus.rs`) — Python's
+//! tkinter/__init__.py and Rust's core iterator trait — typed into the way a person types: a word
+//! of 20 characters at a random spot inside an identifier, then the outline. Target: p99 ≤ 5 ms.
+//! `JINGU_BENCH_QUICK=1` runs fewer rounds.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
+
+#[path = "corpus.rs"]
+mod corpus;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
@@ -210,6 +218,21 @@ fn main() {
         "  ratio p99 storm / baseline: {:.1}x",
         ms(p99) / ms(b99).max(1e-6)
     );
+    for (label, path, language_id) in [
+        (
+            "tkinter/__init__.py",
+            corpus::cpython_stdlib().join("tkinter/__init__.py"),
+            "python",
+        ),
+        (
+            "core/src/iter/traits/iterator.rs",
+            corpus::rust_std().join("core/src/iter/traits/iterator.rs"),
+            "rust",
+        ),
+    ] {
+        let text = std::fs::read_to_string(&path).expect("read corpus file");
+        real_file_storm(&mut s, &root, &tiny, label, &text, language_id, rounds);
+    }
     s.request("shutdown", Value::Null);
     s.notify("exit", Value::Null);
     let _ = s.child.wait();
@@ -217,4 +240,83 @@ fn main() {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// Bursts of 20 characters typed inside a random identifier of `text`, each followed by a
+/// `documentSymbol`, on a copy of the file opened in the server.
+fn real_file_storm(
+    s: &mut Server,
+    root: &std::path::Path,
+    tiny: &str,
+    label: &str,
+    text: &str,
+    language_id: &str,
+    rounds: usize,
+) {
+    let name = label.rsplit('/').next().unwrap_or(label);
+    let uri = format!("file://{}/real/{name}", root.display());
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": language_id, "version": 1, "text": text}}),
+    );
+    let (first, _) = s.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let top = first["result"].as_array().map_or(0, Vec::len);
+    assert!(top > 0, "{label}: an outline");
+    // Spots inside identifiers (a letter before and after), by line and UTF-16 column.
+    let mut spots = Vec::new();
+    for (line, l) in text.lines().enumerate() {
+        let b = l.as_bytes();
+        for i in 1..b.len() {
+            if l.is_ascii() && b[i - 1].is_ascii_alphabetic() && b[i].is_ascii_alphabetic() {
+                spots.push((line, i));
+            }
+        }
+    }
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut version = 1;
+    let mut times = Vec::with_capacity(rounds);
+    let mut baseline = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let (line, col) = spots[rng.usize(..spots.len())];
+        for k in 0..20 {
+            version += 1;
+            let at = col + k;
+            s.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": uri, "version": version},
+                       "contentChanges": [{"range": {"start": {"line": line, "character": at},
+                                                     "end": {"line": line, "character": at}}, "text": "x"}]}),
+            );
+        }
+        let (_, t) = s.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        times.push(t);
+        let (_, b) = s.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": tiny}}),
+        );
+        baseline.push(b);
+    }
+    times.sort();
+    baseline.sort();
+    println!(
+        "  {label} ({} lines, {language_id}): documentSymbol after 20 typed characters  p50 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms  (target p99 <= 5 ms)",
+        text.lines().count(),
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99)),
+        ms(*times.last().expect("timings")),
+    );
+    println!(
+        "  {label}: ratio p99 / baseline (1-line document, interleaved) p99: {:.1}x",
+        ms(percentile(&times, 0.99)) / ms(percentile(&baseline, 0.99)).max(1e-6)
+    );
+    s.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""The baseline of the index benchmark: tagging a tree with py-tree-sitter, the way a Python tool
-does it: walk, parse each Rust and Python file, run the grammar's own tags query, collect
-(name, kind, line) per definition. Prints `files tags seconds` (the walk and tagging, not the
-interpreter's start-up). Exits 3 when py-tree-sitter or a grammar is not installed."""
+"""The baseline of the index benchmark: tagging files with py-tree-sitter, the way a Python tool
+does it: read and parse each Rust and Python file, run the grammar's own tags query, collect
+(name, kind, line) per definition. `py_tags.py ROOT LIST` tags the files listed in LIST (one path
+relative to ROOT a line: the files Jingu indexed, so both do the same work); `py_tags.py ROOT`
+walks ROOT instead. Prints `files tags seconds` (the tagging, not the interpreter's start-up).
+Exits 3 when py-tree-sitter or a grammar is not installed."""
 import os
 import sys
 import time
@@ -26,38 +28,48 @@ def setup():
     return out
 
 
-def tag(root):
-    tools = setup()
-    files = tags = 0
+def walk(root):
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS]
         for name in filenames:
-            tool = tools.get(os.path.splitext(name)[1])
-            if tool is None:
-                continue
-            parser, query = tool
-            try:
-                with open(os.path.join(dirpath, name), "rb") as f:
-                    source = f.read()
-            except OSError:
-                continue
-            tree = parser.parse(source)
-            found = []
-            for _, captures in ts.QueryCursor(query).matches(tree.root_node):
-                names = captures.get("name", [])
-                for cap, nodes in captures.items():
-                    if cap.startswith("definition.") and names:
-                        node = names[0]
-                        found.append((node.text.decode("utf-8", "replace"), cap[11:],
-                                      nodes[0].start_point[0] + 1))
-            files += 1
-            tags += len(found)
+            yield os.path.join(dirpath, name)
+
+
+def tag(root, listed):
+    tools = setup()
+    files = tags = 0
+    paths = (os.path.join(root, rel) for rel in listed) if listed is not None else walk(root)
+    for path in paths:
+        tool = tools.get(os.path.splitext(path)[1])
+        if tool is None:
+            continue
+        parser, query = tool
+        try:
+            with open(path, "rb") as f:
+                source = f.read()
+        except OSError:
+            continue
+        tree = parser.parse(source)
+        found = []
+        for _, captures in ts.QueryCursor(query).matches(tree.root_node):
+            names = captures.get("name", [])
+            for cap, nodes in captures.items():
+                if cap.startswith("definition.") and names:
+                    node = names[0]
+                    found.append((node.text.decode("utf-8", "replace"), cap[11:],
+                                  nodes[0].start_point[0] + 1))
+        files += 1
+        tags += len(found)
     return files, tags
 
 
 def main():
+    listed = None
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], encoding="utf-8") as f:
+            listed = [line for line in f.read().split("\n") if line]
     start = time.perf_counter()
-    files, tags = tag(sys.argv[1])
+    files, tags = tag(sys.argv[1], listed)
     print(files, tags, f"{time.perf_counter() - start:.3f}")
 
 

@@ -1,8 +1,14 @@
-//! Snapshot cost vs workspace size (DESIGN §6): one `record` of one changed file, a
-//! `scan_workspace` with nothing changed, and — the baseline, measured in the same run on the
-//! same tree — `git add -A && git commit -q` after changing one file.
+//! Snapshot cost vs workspace size (DESIGN §6) on realistic trees (files of a few KB in nested
+//! directories, plus a gitignored node_modules-like bulk of JavaScript): an unchanged
+//! `scan_workspace` against `git status --porcelain`, and one `record` of one changed file against
+//! `git add -A && git commit -q` after changing one file — the baselines people would use, on the
+//! same tree, interleaved round by round (A/B/A/B), with min/median/max. And the whole process a
+//! user waits for: `jingu edit` (spawn, policy, audit, snapshot, write) against `git add -A && git
+//! commit` into a separate git directory (the shadow-repository checkpoint Cline-style agents
+//! make), both changing one file, interleaved.
 //!
-//! `cargo bench --bench snapshot`; `JINGU_BENCH_QUICK=1` skips the 100k-file workspace.
+//! `cargo bench --bench snapshot`; `JINGU_BENCH_QUICK=1` skips the 100k-file workspace,
+//! `JINGU_BENCH_SIZES=100000` runs the sizes given.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::path::Path;
@@ -14,67 +20,153 @@ use jingu_snapshots::{Change, Meta, Store};
 
 fn main() {
     let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
-    let sizes: &[usize] = if quick {
-        &[1_000, 10_000]
-    } else {
-        &[1_000, 10_000, 100_000]
+    // `JINGU_BENCH_SIZES=100000` measures chosen sizes only.
+    let chosen: Option<Vec<usize>> = std::env::var("JINGU_BENCH_SIZES")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect());
+    let sizes: &[usize] = match &chosen {
+        Some(v) => v,
+        None if quick => &[1_000, 10_000],
+        None => &[1_000, 10_000, 100_000],
     };
-    println!(
-        "{:>8} {:>12} {:>12} {:>14} {:>12} {:>14}",
-        "files", "record ms", "scan ms", "git add+commit", "git/record", "first scan s"
-    );
     let mut record_times = Vec::new();
     for &n in sizes {
         let r = bench_size(n);
         println!(
-            "{:>8} {:>12.3} {:>12.1} {:>14.1} {:>11.0}x {:>14.2}",
-            n,
-            ms(r.record),
-            ms(r.scan),
-            ms(r.git),
-            r.git.as_secs_f64() / r.record.as_secs_f64(),
+            "{n:>7} files ({:.0} MB tracked, {} more ignored in node_modules/), {} rounds; first scan {:.2} s",
+            r.tracked_bytes as f64 / 1e6,
+            r.ignored_files,
+            r.scan.0.len(),
             r.first_scan.as_secs_f64()
         );
-        record_times.push(r.record);
+        println!(
+            "    unchanged scan   {}   git status --porcelain {}   scan/git status {:.2}x (target <= 1.0x)",
+            r.scan.show(),
+            r.status.show(),
+            r.scan.median() / r.status.median().max(1e-9)
+        );
+        println!(
+            "    record one file  {}   git add -A && commit   {}   git/record {:.0}x",
+            r.record.show(),
+            r.git.show(),
+            r.git.median() / r.record.median().max(1e-9)
+        );
+        println!(
+            "    jingu edit (whole process) {}   shadow-repo git add -A && commit {}   git/edit {:.0}x (target >= 100x, <= 5 ms)",
+            r.edit.show(),
+            r.shadow.show(),
+            r.shadow.median() / r.edit.median().max(1e-9)
+        );
+        record_times.push(r.record.median());
     }
     if let (Some(first), Some(last)) = (record_times.first(), record_times.last()) {
         println!(
             "record flatness: largest/smallest workspace = {:.2}x (1.0 = flat)",
-            last.as_secs_f64() / first.as_secs_f64()
+            last / first
         );
     }
 }
 
+/// min / median / max of one contender's rounds.
+#[derive(Default)]
+struct Samples(Vec<Duration>);
+
+impl Samples {
+    fn median(&self) -> f64 {
+        let mut v = self.0.clone();
+        v.sort();
+        v.get(v.len() / 2)
+            .copied()
+            .unwrap_or_default()
+            .as_secs_f64()
+    }
+
+    fn show(&self) -> String {
+        let min = self.0.iter().min().copied().unwrap_or_default();
+        let max = self.0.iter().max().copied().unwrap_or_default();
+        format!(
+            "{:.1}/{:.1}/{:.1} ms",
+            ms(min),
+            self.median() * 1e3,
+            ms(max)
+        )
+    }
+}
+
 struct Result {
-    record: Duration,
-    scan: Duration,
-    git: Duration,
+    scan: Samples,
+    status: Samples,
+    record: Samples,
+    git: Samples,
+    edit: Samples,
+    shadow: Samples,
     first_scan: Duration,
+    tracked_bytes: u64,
+    ignored_files: usize,
 }
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
+/// Tracked file `i`: `src/` nested three levels, about 20 files per directory.
+fn path_of(i: usize) -> String {
+    format!(
+        "src/m{}/d{}/e{}/f{i}.rs",
+        i / 8_000,
+        (i / 400) % 20,
+        (i / 20) % 20
+    )
 }
 
-fn path_of(i: usize) -> String {
-    format!("m{}/d{}/f{i}.rs", i / 10_000, (i / 100) % 100)
+/// 1–8 KB of Rust-like code, different per file.
+fn source_text(i: usize, rng: &mut fastrand::Rng) -> String {
+    let target = rng.usize(1_000..8_000);
+    let mut text = format!("//! Module {i}.\n\nuse std::collections::HashMap;\n\n");
+    let mut k = 0;
+    while text.len() < target {
+        text.push_str(&format!(
+            "/// Computes item {k} of module {i}.\npub fn item_{i}_{k}(input: &HashMap<String, usize>) -> usize {{\n    input.values().map(|v| v * {k} + {i}).sum()\n}}\n\n"
+        ));
+        k += 1;
+    }
+    text
+}
+
+/// `n` tracked files plus `n / 2` ignored ones under node_modules/.
+fn realistic_tree(root: &Path, n: usize) -> (u64, usize) {
+    let mut rng = fastrand::Rng::with_seed(n as u64);
+    let mut bytes = 0;
+    std::fs::create_dir_all(root).expect("mkdir");
+    std::fs::write(root.join(".gitignore"), "node_modules/\n*.log\n").expect("gitignore");
+    for i in 0..n {
+        let p = root.join(path_of(i));
+        if i % 20 == 0 {
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        }
+        let text = source_text(i, &mut rng);
+        bytes += text.len() as u64;
+        std::fs::write(&p, text).expect("write");
+    }
+    let ignored = n / 2;
+    for i in 0..ignored {
+        let p = root.join(format!("node_modules/pkg{}/lib/index{i}.js", i / 50));
+        if i % 50 == 0 {
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        }
+        let body =
+            "module.exports = function (a, b) { return a + b; };\n".repeat(rng.usize(20..80));
+        std::fs::write(&p, body).expect("write");
+    }
+    (bytes, ignored)
 }
 
 fn bench_size(n: usize) -> Result {
+    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let rounds = if quick { 3 } else { 7 };
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("ws");
-    for i in 0..n {
-        let p = root.join(path_of(i));
-        if i % 100 == 0 {
-            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-        }
-        std::fs::write(&p, format!("pub fn f{i}() -> usize {{ {i} }}\n")).expect("write");
-    }
+    let (tracked_bytes, ignored_files) = realistic_tree(&root, n);
     let ws = Workspace {
         root: root.canonicalize().expect("canonical"),
         state_dir: tmp.path().join("state"),
@@ -87,66 +179,164 @@ fn bench_size(n: usize) -> Result {
         target: "f".into(),
         message: String::new(),
     };
-
     let t = Instant::now();
     store.scan_workspace(&meta).expect("baseline scan");
     let first_scan = t.elapsed();
-    // Let files written just before the baseline leave the racy window, then settle the cache.
-    std::thread::sleep(Duration::from_millis(150));
-    store.scan_workspace(&meta).expect("settle scan");
-
-    let record = median(
-        (0..21)
-            .map(|k| {
-                let change = Change::Write {
-                    path: path_of((k * 7919) % n),
-                    content: format!("pub fn changed() -> usize {{ {k} }}\n").into_bytes(),
-                    mode: 0o644,
-                };
-                let t = Instant::now();
-                store.record(&[change], &meta).expect("record");
-                t.elapsed()
-            })
-            .collect(),
-    );
-
-    let scan = median(
-        (0..5)
-            .map(|_| {
-                let t = Instant::now();
-                let r = store.scan_workspace(&meta).expect("scan");
-                let e = t.elapsed();
-                assert_eq!(r.files_hashed, 0, "nothing changed on disk");
-                e
-            })
-            .collect(),
-    );
-
     let git_dir = tmp.path().join("git");
     git(&git_dir, &ws.root, &["init", "-q"]);
     git(&git_dir, &ws.root, &["add", "-A"]);
     git(&git_dir, &ws.root, &["commit", "-q", "-m", "init"]);
-    let git_time = median(
-        (0..3)
-            .map(|k| {
-                std::fs::write(
-                    ws.root.join(path_of((k * 104_729) % n)),
-                    format!("// {k}\n"),
-                )
-                .expect("change");
-                let t = Instant::now();
-                git(&git_dir, &ws.root, &["add", "-A"]);
-                git(&git_dir, &ws.root, &["commit", "-q", "-m", "one change"]);
-                t.elapsed()
-            })
-            .collect(),
+    // Let the files leave both tools' racy windows, then settle both caches (git's index too).
+    std::thread::sleep(
+        Duration::from_nanos(jingu_fs::racy::RACY_WINDOW_NS as u64) + Duration::from_millis(200),
     );
-    Result {
-        record,
-        scan,
-        git: git_time,
+    store.scan_workspace(&meta).expect("settle scan");
+    git_status(&git_dir, &ws.root);
+
+    let mut r = Result {
+        scan: Samples::default(),
+        status: Samples::default(),
+        record: Samples::default(),
+        git: Samples::default(),
+        edit: Samples::default(),
+        shadow: Samples::default(),
         first_scan,
+        tracked_bytes,
+        ignored_files,
+    };
+    for round in 0..rounds {
+        let scan = || {
+            let t = Instant::now();
+            let report = store.scan_workspace(&meta).expect("scan");
+            let e = t.elapsed();
+            assert_eq!(report.files_hashed, 0, "nothing changed on disk");
+            e
+        };
+        let status = || {
+            let t = Instant::now();
+            git_status(&git_dir, &ws.root);
+            t.elapsed()
+        };
+        if round % 2 == 0 {
+            r.scan.0.push(scan());
+            r.status.0.push(status());
+        } else {
+            r.status.0.push(status());
+            r.scan.0.push(scan());
+        }
     }
+    // Records and commits change files: after the scans, interleaved among themselves.
+    let mut rng = fastrand::Rng::with_seed(7);
+    for round in 0..rounds {
+        let record = |k: usize, rng: &mut fastrand::Rng| {
+            let change = Change::Write {
+                path: path_of((k * 7919) % n),
+                content: source_text(k, rng).into_bytes(),
+                mode: 0o644,
+            };
+            let t = Instant::now();
+            store.record(&[change], &meta).expect("record");
+            t.elapsed()
+        };
+        let commit = |k: usize, rng: &mut fastrand::Rng| {
+            std::fs::write(
+                ws.root.join(path_of((k * 104_729) % n)),
+                source_text(k, rng),
+            )
+            .expect("change");
+            let t = Instant::now();
+            git(&git_dir, &ws.root, &["add", "-A"]);
+            git(&git_dir, &ws.root, &["commit", "-q", "-m", "one change"]);
+            t.elapsed()
+        };
+        if round % 2 == 0 {
+            r.record.0.push(record(round, &mut rng));
+            r.git.0.push(commit(round, &mut rng));
+        } else {
+            r.git.0.push(commit(round, &mut rng));
+            r.record.0.push(record(round, &mut rng));
+        }
+    }
+    // The whole `jingu edit` process against a shadow-repo checkpoint plus the same write.
+    let bin = jingu_binary();
+    let config = tmp.path().join("config.toml");
+    std::fs::write(&config, "").expect("empty user config");
+    let text = tmp.path().join("line.txt");
+    let jingu = |k: usize| {
+        let rel = path_of((k * 6151) % n);
+        std::fs::write(&text, format!("//! Module edited in round {k}.\n")).expect("text");
+        let t = Instant::now();
+        let out = Command::new(&bin)
+            .current_dir(&ws.root)
+            .env("JINGU_STATE_DIR", &ws.state_dir)
+            .env("JINGU_CONFIG", &config)
+            .env_remove("JINGU_POLICY")
+            .args(["edit", &rel, "--lines", "1-1", "--replace", "--text-file"])
+            .arg(&text)
+            .output()
+            .expect("run jingu edit");
+        let e = t.elapsed();
+        assert!(
+            out.status.success(),
+            "jingu edit failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        e
+    };
+    let shadow = |k: usize| {
+        let rel = path_of((k * 7727) % n);
+        let t = Instant::now();
+        let p = ws.root.join(&rel);
+        let old = std::fs::read_to_string(&p).expect("read");
+        let body = old.split_once('\n').map_or("", |(_, rest)| rest);
+        std::fs::write(&p, format!("//! Module edited in round {k}.\n{body}")).expect("write");
+        git(&git_dir, &ws.root, &["add", "-A"]);
+        git(&git_dir, &ws.root, &["commit", "-q", "-m", "checkpoint"]);
+        t.elapsed()
+    };
+    // The CLI's own state directory starts empty: its first edit records the baseline.
+    jingu(rounds);
+    for round in 0..rounds {
+        if round % 2 == 0 {
+            r.edit.0.push(jingu(round));
+            r.shadow.0.push(shadow(round));
+        } else {
+            r.shadow.0.push(shadow(round));
+            r.edit.0.push(jingu(round));
+        }
+    }
+    r
+}
+
+/// The binary `jingu edit` runs from: `JINGU_BIN`, else the release build beside this bench.
+fn jingu_binary() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("JINGU_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile dir")
+        .join("jingu");
+    assert!(
+        bin.exists(),
+        "build the binary first: cargo build --release -p jingu (looked for {}), or set JINGU_BIN",
+        bin.display()
+    );
+    bin
+}
+
+fn git_status(git_dir: &Path, work_tree: &Path) {
+    let out = Command::new("git")
+        .env("GIT_DIR", git_dir)
+        .env("GIT_WORK_TREE", work_tree)
+        .current_dir(work_tree)
+        .args(["status", "--porcelain"])
+        .output()
+        .expect("run git status");
+    assert!(out.status.success(), "git status failed");
+    assert!(out.stdout.is_empty(), "git status: the tree is clean");
 }
 
 fn git(git_dir: &Path, work_tree: &Path, args: &[&str]) {

@@ -199,28 +199,22 @@ fn first_changed_line(old: &str, new: &str) -> u32 {
 }
 
 impl Frontend for AcpFrontend {
-    fn buffer_text(&self, rel: &str) -> Option<String> {
+    async fn buffer_text(&self, rel: &str) -> Option<String> {
         if !self.client_fs {
-            return None;
-        }
-        // `buffer_text` is synchronous; the agent runs on a multi-threaded runtime, so this worker
-        // may block on the client's answer while the connection keeps running on the others.
-        let handle = tokio::runtime::Handle::try_current().ok()?;
-        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
             return None;
         }
         let request = ReadTextFileRequest::new(self.session_id.clone(), self.abs(rel));
         let sent = self.cx.send_request(request).block_task();
-        let got = tokio::task::block_in_place(|| {
-            handle.block_on(async { tokio::time::timeout(READ_TIMEOUT, sent).await })
-        });
-        match got {
+        match tokio::time::timeout(READ_TIMEOUT, sent).await {
             Ok(Ok(resp)) => Some(resp.content),
             Ok(Err(e)) => {
                 tracing::debug!("fs/read_text_file {rel}: {e:?}; reading from disk");
                 None
             }
-            Err(_) => None,
+            Err(_) => {
+                tracing::debug!("fs/read_text_file {rel}: no answer in time; reading from disk");
+                None
+            }
         }
     }
 

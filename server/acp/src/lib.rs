@@ -182,7 +182,8 @@ pub async fn serve(
 
 /// `jingu acp`: serve on stdin/stdout. Logs go to stderr (or `log_file`), never stdout.
 pub fn run_stdio() -> anyhow::Result<()> {
-    // Multi-threaded: `Frontend::buffer_text` is synchronous and blocks one worker on the client.
+    // Multi-threaded: the session's blocking work (git2 snapshots, fsync'd audit appends, walks)
+    // hands its worker's other tasks off (`off_runtime`), which a current-thread runtime cannot.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -4,7 +4,7 @@
 
 pub mod position;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use ropey::Rope;
@@ -112,15 +112,17 @@ fn point_in(rope: &Rope, byte: usize) -> Point {
     Point::new(row, byte - rope.line_to_byte(row))
 }
 
-/// All open documents, keyed by URI string.
+/// All open documents, keyed by URI string. Each document has its own lock: the map's shard lock
+/// is held only to find it, so parsing a large buffer never blocks requests on other documents.
 #[derive(Debug, Default)]
 pub struct Documents {
-    map: DashMap<String, Document>,
+    map: DashMap<String, Arc<Mutex<Document>>>,
 }
 
 impl Documents {
     pub fn open(&self, uri: &Uri, doc: Document) {
-        self.map.insert(uri.as_str().to_string(), doc);
+        self.map
+            .insert(uri.as_str().to_string(), Arc::new(Mutex::new(doc)));
     }
 
     pub fn close(&self, uri: &Uri) {
@@ -133,7 +135,11 @@ impl Documents {
 
     /// Run `f` on a document; `None` when it is not open.
     pub fn with<R>(&self, uri: &Uri, f: impl FnOnce(&mut Document) -> R) -> Option<R> {
-        self.map.get_mut(uri.as_str()).map(|mut d| f(&mut d))
+        let doc = Arc::clone(self.map.get(uri.as_str())?.value());
+        // A panic while editing a document leaves its text whole (ropes are edited atomically);
+        // the next version resynchronises the tree.
+        let mut doc = doc.lock().unwrap_or_else(|p| p.into_inner());
+        Some(f(&mut doc))
     }
 
     pub fn text(&self, uri: &Uri) -> Option<String> {

@@ -1,8 +1,9 @@
 //! Workspace symbol index: every supported source file under a root, parsed on all cores, with
 //! hash lookups by name path and simple name. Shared by the LSP server behind an `Arc`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -36,22 +37,51 @@ pub struct BuildStats {
 struct Tables {
     files: HashMap<String, Arc<FileSymbols>>,
     names: NameTables,
+    /// While a fill runs: the files put or removed by others meanwhile, which it leaves alone.
+    filling: Option<HashSet<String>>,
 }
 
 impl Tables {
     fn put(&mut self, rel: String, symbols: Arc<FileSymbols>) {
-        self.take(&rel);
+        if let Some(touched) = &mut self.filling {
+            touched.insert(rel.clone());
+        }
+        self.insert(rel, symbols);
+    }
+
+    /// A file the fill's walk parsed: unless someone else put or removed it meanwhile.
+    fn put_from_walk(&mut self, rel: String, symbols: Arc<FileSymbols>) {
+        if self.filling.as_ref().is_some_and(|t| t.contains(&rel)) {
+            return;
+        }
+        self.insert(rel, symbols);
+    }
+
+    fn insert(&mut self, rel: String, symbols: Arc<FileSymbols>) {
+        self.remove(&rel);
         let key: Arc<str> = Arc::from(rel.as_str());
         self.names.insert(&key, &symbols);
         self.files.insert(rel, symbols);
     }
 
     fn take(&mut self, rel: &str) {
+        if let Some(touched) = &mut self.filling {
+            touched.insert(rel.to_string());
+        }
+        self.remove(rel);
+    }
+
+    fn remove(&mut self, rel: &str) {
         if let Some(old) = self.files.remove(rel) {
             self.names.remove(rel, &old);
         }
     }
 }
+
+/// A fill publishes parsed files to queries after this many…
+const PUBLISH_FILES: usize = 512;
+/// …or this long, whichever comes first.
+const PUBLISH_EVERY: Duration = Duration::from_millis(50);
 
 /// The symbols of a workspace. Paths are workspace-relative with `/` separators.
 #[derive(Debug)]
@@ -60,7 +90,8 @@ pub struct Index {
     /// `root` with symlinks resolved, to keep refreshes inside the workspace.
     real_root: Option<PathBuf>,
     tables: RwLock<Tables>,
-    stats: BuildStats,
+    stats: RwLock<BuildStats>,
+    complete: AtomicBool,
 }
 
 enum Outcome {
@@ -74,10 +105,6 @@ enum Outcome {
     },
     Skipped,
 }
-
-/// A file modified this close to the build may change again within one timestamp tick, unseen by
-/// its stat: it is not saved as unchanged.
-const RACY_WINDOW_NS: i64 = 2_000_000_000;
 
 impl Index {
     /// Index every supported file under `root`, honouring `.gitignore`/`.ignore` files (even
@@ -94,19 +121,51 @@ impl Index {
     }
 
     fn build_inner(root: &Path, saved_path: Option<&Path>) -> Index {
+        let index = Index::empty(root);
+        index.fill(saved_path, &|_| {});
+        index
+    }
+
+    /// An index of nothing yet, answering queries while [`Index::fill`] fills it.
+    pub fn empty(root: &Path) -> Index {
+        Index {
+            root: root.to_path_buf(),
+            real_root: root.canonicalize().ok(),
+            // Filling from the start: what is put before the fill begins is newer than its walk.
+            tables: RwLock::new(Tables {
+                filling: Some(HashSet::new()),
+                ..Tables::default()
+            }),
+            stats: RwLock::new(BuildStats::default()),
+            complete: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether [`Index::fill`] has finished.
+    pub fn is_complete(&self) -> bool {
+        self.complete.load(Ordering::Acquire)
+    }
+
+    /// Index the workspace into this index, publishing files in batches as they are parsed (so
+    /// queries meanwhile see a growing part of it) and calling `progress` with the count done.
+    /// Files put while it runs (editor buffers, refreshes) are newer than the walk's view and
+    /// kept; files removed while it runs stay removed. With `saved_path`, see
+    /// [`Index::build_saved`].
+    pub fn fill(&self, saved_path: Option<&Path>, progress: &(dyn Fn(usize) + Sync)) {
+        let root = self.root.as_path();
         let started = Instant::now();
+        self.write().filling.get_or_insert_with(HashSet::new);
         let saved = saved_path.map(saved::load).unwrap_or_default();
-        let racy_after = SystemTime::now()
+        let started_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as i64)
-            - RACY_WINDOW_NS;
+            .map_or(0, |d| d.as_nanos() as i64);
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let walker = jingu_fs::walk::walker(&Workspace::at(root.to_path_buf()), None)
             .threads(threads)
             .build_parallel();
-        let mut tables = Tables::default();
         let mut stats = BuildStats::default();
-        let mut file_stats: HashMap<String, Stat> = HashMap::new();
+        // What this walk put, to save only entries nobody replaced since.
+        let mut ours: HashMap<String, (Stat, Arc<FileSymbols>)> = HashMap::new();
         let saved = &saved;
         let (tx, rx) = mpsc::channel::<Outcome>();
         std::thread::scope(|scope| {
@@ -123,7 +182,8 @@ impl Index {
                         let meta = entry.metadata().ok();
                         let known = meta.as_ref().and_then(|m| {
                             let stat = Stat::of(m);
-                            (stat.mtime_ns < racy_after).then_some(stat)
+                            // Too recent to vouch for the content next time: not saved as such.
+                            jingu_fs::racy::stat_vouches(stat.mtime_ns, started_ns).then_some(stat)
                         });
                         if let Some(outcome) = index_one(root, entry.path(), known, saved) {
                             // The receiver outlives the walk; a send error means it is gone.
@@ -135,8 +195,20 @@ impl Index {
                     })
                 });
             });
-            // Merge while the walkers parse.
+            // Merge while the walkers parse, publishing a batch at a time.
+            let mut batch: Vec<(String, Arc<FileSymbols>)> = Vec::new();
+            let mut published = Instant::now();
+            let mut done = 0;
+            let publish = |batch: &mut Vec<(String, Arc<FileSymbols>)>, done: usize| {
+                let mut tables = self.write();
+                for (rel, symbols) in batch.drain(..) {
+                    tables.put_from_walk(rel, symbols);
+                }
+                drop(tables);
+                progress(done);
+            };
             for outcome in rx {
+                done += 1;
                 match outcome {
                     Outcome::Parsed {
                         rel,
@@ -150,22 +222,33 @@ impl Index {
                         stats.symbols += symbols.symbols.len();
                         stats.reused += usize::from(reused);
                         if let Some(stat) = stat {
-                            file_stats.insert(rel.clone(), stat);
+                            ours.insert(rel.clone(), (stat, symbols.clone()));
                         }
-                        tables.put(rel, symbols);
+                        batch.push((rel, symbols));
                     }
                     Outcome::Skipped => stats.skipped += 1,
                 }
+                if batch.len() >= PUBLISH_FILES || published.elapsed() >= PUBLISH_EVERY {
+                    publish(&mut batch, done);
+                    published = Instant::now();
+                }
             }
+            publish(&mut batch, done);
         });
+        let mut tables = self.write();
+        tables.filling = None;
+        tables.names.merge_pending();
+        drop(tables);
         if let Some(path) = saved_path
             && (stats.reused != saved.len() || stats.reused != stats.files)
         {
+            let tables = self.read();
             let files: Vec<(&str, Stat, &FileSymbols)> = tables
                 .files
                 .iter()
                 .filter_map(|(rel, symbols)| {
-                    Some((rel.as_str(), *file_stats.get(rel)?, &**symbols))
+                    let (stat, put) = ours.get(rel)?;
+                    Arc::ptr_eq(put, symbols).then_some((rel.as_str(), *stat, &**symbols))
                 })
                 .collect();
             if let Err(e) = saved::save(path, files.into_iter()) {
@@ -173,20 +256,17 @@ impl Index {
             }
         }
         stats.elapsed = started.elapsed();
-        Index {
-            root: root.to_path_buf(),
-            real_root: root.canonicalize().ok(),
-            tables: RwLock::new(tables),
-            stats,
-        }
+        *self.stats.write().unwrap_or_else(PoisonError::into_inner) = stats;
+        self.complete.store(true, Ordering::Release);
     }
 
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// What the last [`Index::fill`] did (all zero until it finishes).
     pub fn build_stats(&self) -> BuildStats {
-        self.stats
+        *self.stats.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Number of files currently indexed.
@@ -280,15 +360,14 @@ impl Index {
         exact
     }
 
-    /// Workspace symbol search: case-insensitive match on simple names, exact then prefix then
-    /// substring then fuzzy (in-order subsequence) matches, at most `limit` results.
+    /// Workspace symbol search: case-insensitive match on simple names, ranked exact, prefix,
+    /// word starts (`hm` → `HashMap`), substring, then in-order subsequence; shorter names first
+    /// within a tier, each name's definitions by file, then in file order. At most `limit` results.
     pub fn search(&self, query: &str, limit: usize) -> Vec<(String, Symbol)> {
         let tables = self.read();
         let mut out = Vec::new();
-        for name in tables.names.matching_names(query) {
-            let mut defs: Vec<_> = tables.names.defs_named(name).collect();
-            defs.sort();
-            for (file, path) in defs {
+        for name in tables.names.matching_names(query, limit) {
+            for (file, path) in tables.names.defs_named(name) {
                 if out.len() >= limit {
                     return out;
                 }

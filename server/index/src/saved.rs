@@ -46,8 +46,10 @@ pub(super) type Saved = HashMap<String, (Stat, Arc<FileSymbols>)>;
 fn fingerprint() -> [u8; 8] {
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
+    // The digests of the query texts, not of compiled queries: compiling all nine would cost
+    // a reopen more than its walk.
     for language in ALL_LANGUAGES {
-        h.update(language.symbols_query().source_digest);
+        h.update(language.query_digest());
     }
     let digest = h.finalize();
     let mut out = [0; 8];

@@ -23,6 +23,9 @@ const MAX_DIFF_IN_PROMPT: usize = 6000;
 pub(crate) const APPLY: &str = "Apply";
 pub(crate) const REJECT: &str = "Reject";
 
+/// Progress reports and model text waiting for the editor.
+const UI_EVENTS_QUEUED: usize = 256;
+
 enum UiEvent {
     Progress(String),
     Reasoning(String),
@@ -33,7 +36,7 @@ pub(crate) struct LspFrontend {
     docs: Arc<Documents>,
     encoding: Encoding,
     root: PathBuf,
-    ui: Option<mpsc::UnboundedSender<UiEvent>>,
+    ui: Option<mpsc::Sender<UiEvent>>,
 }
 
 impl LspFrontend {
@@ -59,7 +62,8 @@ impl LspFrontend {
         token: ProgressToken,
         title: String,
     ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<UiEvent>();
+        // Bounded: a model streaming faster than the editor reads loses log lines, not memory.
+        let (tx, mut rx) = mpsc::channel::<UiEvent>(UI_EVENTS_QUEUED);
         let client = self.client.clone();
         let handle = tokio::spawn(async move {
             let progress = client.progress(token, title).begin().await;
@@ -125,7 +129,7 @@ impl LspFrontend {
 }
 
 impl Frontend for LspFrontend {
-    fn buffer_text(&self, rel: &str) -> Option<String> {
+    async fn buffer_text(&self, rel: &str) -> Option<String> {
         self.docs.text(&self.uri(rel)?)
     }
 
@@ -207,13 +211,14 @@ impl Frontend for LspFrontend {
 
     fn progress(&self, message: &str) {
         if let Some(tx) = &self.ui {
-            let _ = tx.send(UiEvent::Progress(message.to_string()));
+            // A full queue drops this report: the next one supersedes it.
+            let _ = tx.try_send(UiEvent::Progress(message.to_string()));
         }
     }
 
     fn reasoning(&self, delta: &str) {
         if let Some(tx) = &self.ui {
-            let _ = tx.send(UiEvent::Reasoning(delta.to_string()));
+            let _ = tx.try_send(UiEvent::Reasoning(delta.to_string()));
         }
     }
 }

@@ -31,6 +31,8 @@ pub struct Backend {
     pub(super) encoding: RwLock<Encoding>,
     pub(super) workspace: OnceLock<Workspace>,
     pub(super) index: OnceCell<Arc<Index>>,
+    /// Set once the index's first fill (the whole workspace) has finished.
+    index_done: Arc<tokio::sync::watch::Sender<bool>>,
     pub(super) client_capabilities: OnceLock<ClientCapabilities>,
     /// Open documents changed since the index last saw them (flushed lazily on workspace/symbol).
     dirty: DashSet<Uri>,
@@ -49,6 +51,7 @@ impl Backend {
             encoding: RwLock::new(Encoding::default()),
             workspace: OnceLock::new(),
             index: OnceCell::new(),
+            index_done: Arc::new(tokio::sync::watch::channel(false).0),
             client_capabilities: OnceLock::new(),
             dirty: DashSet::new(),
             reviews: Default::default(),
@@ -124,25 +127,71 @@ impl Backend {
         rel.to_str().map(|s| s.to_string())
     }
 
-    /// The workspace index, built on first use (at `initialized`); concurrent callers wait for it.
+    /// The workspace index, created on first use (at `initialized`) and filled in the background:
+    /// the open documents go in at once, the rest of the workspace in batches as it is parsed
+    /// (reported with `$/progress` when the client supports it). Callers needing all of it wait
+    /// with [`Backend::index_complete`].
     pub(super) async fn ensure_index(&self) -> Option<Arc<Index>> {
         let ws = self.workspace.get()?.clone();
         let index = self
             .index
             .get_or_init(|| async move {
-                // Off the async runtime: the walk parses on every core.
-                let (root, saved) = (ws.root.clone(), ws.state_dir.join("symbols"));
-                let index =
-                    tokio::task::spawn_blocking(move || Index::build_saved(&root, &saved)).await;
-                Arc::new(index.unwrap_or_else(|e| {
-                    tracing::error!("workspace indexing failed: {e}");
-                    Index::build(&ws.state_dir.join("nonexistent"))
-                }))
+                let index = Arc::new(Index::empty(&ws.root));
+                self.start_fill(index.clone(), ws.state_dir.join("symbols"));
+                index
             })
             .await
             .clone();
         self.flush_dirty();
         Some(index)
+    }
+
+    /// Fill `index` off the async runtime (the walk parses on every core).
+    fn start_fill(&self, index: Arc<Index>, saved: PathBuf) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
+        if self.client_supports_progress() {
+            let client = self.client.clone();
+            tokio::spawn(async move {
+                let token = ProgressToken::String("jingu-index".into());
+                let progress = match client.create_work_done_progress(token.clone()).await {
+                    Ok(()) => Some(
+                        client
+                            .progress(token, "Jingu: indexing symbols")
+                            .begin()
+                            .await,
+                    ),
+                    Err(_) => None,
+                };
+                while let Some(files) = rx.recv().await {
+                    if let Some(p) = &progress {
+                        p.report(format!("{files} files")).await;
+                    }
+                }
+                if let Some(p) = progress {
+                    p.finish().await;
+                }
+            });
+        }
+        let done = self.index_done.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic in a parser must not leave waiters hanging: they get what was indexed.
+            let filled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                index.fill(Some(&saved), &|files| {
+                    let _ = tx.send(files);
+                })
+            }));
+            if filled.is_err() {
+                tracing::error!("workspace indexing failed; the index is partial");
+            }
+            done.send_replace(true);
+        });
+    }
+
+    /// Wait until the index's first fill has finished.
+    pub(super) async fn index_complete(&self) {
+        let mut rx = self.index_done.subscribe();
+        let _ = rx.wait_for(|done| *done).await;
+        self.flush_dirty();
     }
 
     /// Ask the client to tell us about file changes made outside the editor (builds, git checkouts),
@@ -186,7 +235,8 @@ impl Backend {
             let Some(rel) = self.rel_path(&uri) else {
                 continue;
             };
-            match self.docs.with(&uri, |doc| doc.symbols()) {
+            // The parse of a large buffer runs off the async runtime.
+            match jingu_core::ops::off_runtime(|| self.docs.with(&uri, |doc| doc.symbols())) {
                 Some(Some(symbols)) => index.put_symbols(&rel, symbols),
                 // Too big to parse (or not source): like an oversized file on disk, not indexed.
                 Some(None) => index.remove_file(&rel),
@@ -194,6 +244,44 @@ impl Backend {
             }
         }
     }
+}
+
+/// `$/progress` carrying part of a request's result (LSP partial results): `ls_types` types only
+/// the work-done kind.
+enum PartialResult {}
+
+impl notification::Notification for PartialResult {
+    type Params = PartialResultParams;
+    const METHOD: &'static str = "$/progress";
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PartialResultParams {
+    token: ProgressToken,
+    value: Vec<WorkspaceSymbol>,
+}
+
+impl Backend {
+    async fn send_partial(&self, token: &ProgressToken, value: Vec<WorkspaceSymbol>) {
+        self.client
+            .send_notification::<PartialResult>(PartialResultParams {
+                token: token.clone(),
+                value,
+            })
+            .await;
+    }
+}
+
+fn to_lsp(
+    root: &std::path::Path,
+    hits: Vec<(String, jingu_syntax::Symbol)>,
+) -> Vec<WorkspaceSymbol> {
+    hits.into_iter()
+        .filter_map(|(rel, sym)| {
+            let uri = Uri::from_file_path(root.join(&rel))?;
+            Some(workspace_symbol(uri, &sym))
+        })
+        .collect()
 }
 
 /// An operation that was understood but refused or failed (LSP `RequestFailed`, -32803); the message
@@ -362,9 +450,12 @@ impl LanguageServer for Backend {
     ) -> Result<Option<DocumentSymbolResponse>> {
         let uri = params.text_document.uri;
         let enc = self.encoding();
-        let result = self.docs.with(&uri, |doc| {
-            doc.symbols()
-                .map(|file| document_symbols(&file, &doc.rope, enc))
+        // The (incremental) parse of a large buffer runs off the async runtime.
+        let result = jingu_core::ops::off_runtime(|| {
+            self.docs.with(&uri, |doc| {
+                doc.symbols()
+                    .map(|file| document_symbols(&file, &doc.rope, enc))
+            })
         });
         match result {
             Some(symbols) => Ok(Some(self.prebuilt.outline(symbols.unwrap_or_default()))),
@@ -382,15 +473,34 @@ impl LanguageServer for Backend {
         let (Some(index), Some(ws)) = (self.ensure_index().await, self.workspace.get()) else {
             return Ok(Some(WorkspaceSymbolResponse::Nested(Vec::new())));
         };
-        let hits = index.search(&params.query, WORKSPACE_SYMBOL_LIMIT);
-        let symbols = hits
-            .into_iter()
-            .filter_map(|(rel, sym)| {
-                let uri = Uri::from_file_path(ws.root.join(&rel))?;
-                Some(workspace_symbol(uri, &sym))
-            })
+        let query = &params.query;
+        let token = params.partial_result_params.partial_result_token;
+        let Some(token) = token.filter(|_| !index.is_complete()) else {
+            self.index_complete().await;
+            let hits = index.search(query, WORKSPACE_SYMBOL_LIMIT);
+            return Ok(Some(WorkspaceSymbolResponse::Nested(to_lsp(
+                &ws.root, hits,
+            ))));
+        };
+        // Still indexing and the client takes partial results: what is indexed now (the open
+        // documents first), then, once the workspace is in, the rest; the response stays empty.
+        let first = index.search(query, WORKSPACE_SYMBOL_LIMIT);
+        let sent: std::collections::HashSet<(String, String)> = first
+            .iter()
+            .map(|(rel, s)| (rel.clone(), s.name_path.clone()))
             .collect();
-        Ok(Some(WorkspaceSymbolResponse::Nested(symbols)))
+        self.send_partial(&token, to_lsp(&ws.root, first)).await;
+        self.index_complete().await;
+        let rest: Vec<_> = index
+            .search(query, WORKSPACE_SYMBOL_LIMIT)
+            .into_iter()
+            .filter(|(rel, s)| !sent.contains(&(rel.clone(), s.name_path.clone())))
+            .take(WORKSPACE_SYMBOL_LIMIT - sent.len())
+            .collect();
+        if !rest.is_empty() {
+            self.send_partial(&token, to_lsp(&ws.root, rest)).await;
+        }
+        Ok(Some(WorkspaceSymbolResponse::Nested(Vec::new())))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {

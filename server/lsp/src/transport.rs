@@ -18,6 +18,8 @@ const MAX_FRAME_BYTES: usize = 64 * 1024 * 1024;
 /// Longest header line kept; a longer one is a broken frame, skipped by resynchronising.
 const MAX_HEADER_LINE: usize = 8 * 1024;
 const PIPE_BYTES: usize = 1 << 20;
+/// Parse-error replies waiting to be written before the reader waits for the writer.
+const ERROR_REPLIES_QUEUED: usize = 64;
 /// A body that already holds a complete JSON value but is shorter than its Content-Length is
 /// given up on after this much silence (the client is waiting for an answer: a wedge otherwise).
 const STALL_COMPLETE: std::time::Duration = std::time::Duration::from_millis(300);
@@ -306,7 +308,8 @@ where
 {
     let (server_in, mut to_server) = tokio::io::duplex(PIPE_BYTES);
     let (server_out, from_server) = tokio::io::duplex(PIPE_BYTES);
-    let (errors_tx, mut errors_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    // Bounded: a client flooding malformed frames is slowed down, not buffered without limit.
+    let (errors_tx, mut errors_rx) = mpsc::channel::<Vec<u8>>(ERROR_REPLIES_QUEUED);
 
     tokio::spawn(async move {
         let mut reader = FrameReader::new(BufReader::new(input));
@@ -321,7 +324,13 @@ where
                     tracing::warn!("refused a malformed message: {why}");
                     let err = json!({"jsonrpc": "2.0", "id": null,
                                      "error": {"code": -32700, "message": format!("parse error: {why}")}});
-                    let _ = errors_tx.send(serde_json::to_vec(&err).unwrap_or_default());
+                    if errors_tx
+                        .send(serde_json::to_vec(&err).unwrap_or_default())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
                 }
                 Ok(Frame::Eof) | Err(_) => break,
             }

@@ -17,8 +17,6 @@ use super::{SnapshotError, Store};
 
 /// Files larger than this are not snapshotted (listed as skipped instead).
 pub const MAX_FILE_SIZE: u64 = 16 * 1024 * 1024;
-/// Files modified this close to the scan start may change again within one timestamp tick.
-const RACY_WINDOW_NS: i64 = 100_000_000;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ScanReport {
@@ -132,7 +130,7 @@ impl Store {
                     }
                 }
             }
-            if entry.mtime_ns >= scan_start - RACY_WINDOW_NS {
+            if !jingu_fs::racy::stat_vouches(entry.mtime_ns, scan_start) {
                 entry.mtime_ns = 0; // re-check next time
             }
             entries.insert(path.clone(), entry);

@@ -6,7 +6,7 @@ use std::ops::Range;
 use rustc_hash::FxHashSet;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
-use super::reuse::{ExtractCache, ItemSeen, refill, reuse};
+use super::reuse::{ExtractCache, ItemSeen, refill, reuse, reuse_body};
 use super::{Language, Symbol, SymbolKind, extent};
 
 /// How deep below a file or a type/module body definitions may start: enough for `export const
@@ -81,7 +81,32 @@ fn extract_with(
     let mut path: Vec<extent::Level> = Vec::new();
     let root_id = tree.root_node().id();
     let mut items: Vec<ItemSeen> = Vec::new();
+    let mut bodies: Vec<ItemSeen> = Vec::new();
     while let Some((region, depth)) = regions.pop() {
+        // A body unchanged since the last extraction: its definitions, nested ones included.
+        if let Some(cache) = cache.as_deref()
+            && region.id() != root_id
+            && !region.has_error()
+        {
+            let body = ItemSeen {
+                key: cache.body_key(region, src),
+                start: region.start_byte(),
+                end: region.end_byte(),
+                row: region.start_position().row,
+            };
+            let hit = cache
+                .bodies
+                .get(&body.key)
+                .filter(|hit| hit.len == body.end - body.start);
+            if let Some(hit) = hit {
+                reuse_body(hit, &body, &mut raws, &mut seen);
+            }
+            let reused = hit.is_some();
+            bodies.push(body);
+            if reused {
+                continue;
+            }
+        }
         queued.clear();
         path.clear();
         path.push(extent::Level::first(region));
@@ -213,7 +238,7 @@ fn extract_with(
             .then(b.decl.end.cmp(&a.decl.end))
     });
     if let Some(cache) = cache {
-        refill(cache, items, &raws);
+        refill(cache, items, bodies, &raws);
     }
 
     // Pass 1: nesting by containment, kinds, and each symbol's own path segment.

@@ -139,12 +139,29 @@ impl Language {
         slot.get_or_init(|| self.load_query())
     }
 
+    /// SHA-256 of the symbols query text [`symbols_query`](Self::symbols_query) compiles (the
+    /// installed text when one was handed in, else the built-in copy), without compiling it: a
+    /// reopened workspace checks its saved index against every language's digest, but compiles
+    /// only the queries of the files it parses.
+    pub fn query_digest(self) -> [u8; 32] {
+        static DIGESTS: [OnceLock<[u8; 32]>; ALL.len()] = [const { OnceLock::new() }; ALL.len()];
+        let slot = &DIGESTS[ALL.iter().position(|l| *l == self).unwrap_or(0)];
+        *slot.get_or_init(|| match self.installed_query_text() {
+            Some(text) => sha2::Sha256::digest(text).into(),
+            None => sha2::Sha256::digest(self.builtin_query()).into(),
+        })
+    }
+
+    fn installed_query_text(self) -> Option<&'static str> {
+        INSTALLED
+            .get()
+            .and_then(|texts| texts.iter().find(|(l, _)| *l == self))
+            .map(|(_, text)| text.as_str())
+    }
+
     fn load_query(self) -> SymbolsQuery {
         let grammar = self.grammar();
-        let installed = INSTALLED
-            .get()
-            .and_then(|texts| texts.iter().find(|(l, _)| *l == self));
-        if let Some((_, text)) = installed {
+        if let Some(text) = self.installed_query_text() {
             match SymbolsQuery::new(&grammar, text) {
                 Ok(q) => return q,
                 Err(e) => tracing::warn!(
@@ -182,8 +199,6 @@ pub struct SymbolsQuery {
     /// Some pattern is rooted at `(ERROR)`.
     error_root: bool,
     pub(super) kinds: super::extent::KindTable,
-    /// SHA-256 of the query text: saved indexes are only valid for the queries that made them.
-    pub source_digest: [u8; 32],
 }
 
 impl SymbolsQuery {
@@ -215,7 +230,6 @@ impl SymbolsQuery {
             any_root,
             error_root,
             kinds: super::extent::KindTable::new(grammar),
-            source_digest: sha2::Sha256::digest(source).into(),
         })
     }
 

@@ -14,6 +14,7 @@ mod extent;
 mod extract;
 mod language;
 pub mod names;
+mod rank;
 mod reuse;
 #[cfg(test)]
 mod tests;

@@ -21,12 +21,16 @@ pub struct ExtractCache {
     /// (an ERROR root after a bad edit matches none of them).
     root_kind: u16,
     pub(super) items: FxHashMap<u64, CachedItem>,
+    /// The definitions inside bodies (of classes, functions…) the walk took as regions, by the
+    /// body's text: typing into one method of a 2,000-line class re-walks that method alone.
+    pub(super) bodies: FxHashMap<u64, CachedItem>,
 }
 
 impl std::fmt::Debug for ExtractCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExtractCache")
             .field("items", &self.items.len())
+            .field("bodies", &self.bodies.len())
             .finish()
     }
 }
@@ -37,6 +41,9 @@ pub(super) struct CachedItem {
     pub(super) len: usize,
     /// In the coordinates of `start` and `row`.
     raws: Vec<Raw>,
+    /// Keys of the bodies seen inside this when it was filled: kept while this is reused, since
+    /// the walk does not see them then.
+    nested: Vec<u64>,
 }
 
 impl ExtractCache {
@@ -45,8 +52,19 @@ impl ExtractCache {
         let kind = tree.root_node().kind_id();
         if self.root_kind != kind {
             self.items.clear();
+            self.bodies.clear();
             self.root_kind = kind;
         }
+    }
+
+    /// A body's definitions depend on its text alone when their extents stay inside it (which
+    /// [`refill`] checks): no context is hashed.
+    pub(super) fn body_key(&self, body: Node, src: &[u8]) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        h.write_u16(body.kind_id());
+        h.write_usize(body.descendant_count());
+        h.write(&src[body.start_byte()..body.end_byte()]);
+        h.finish()
     }
 
     pub(super) fn key(&self, item: Node, context_start: usize, src: &[u8]) -> u64 {
@@ -125,27 +143,98 @@ pub(super) fn reuse(
     }
 }
 
-/// The cache for the next extraction: each top-level item seen with the definitions inside it
-/// (`raws` sorted by start). Extents reaching before an item (its leading comments) are covered
-/// by the item's key.
-pub(super) fn refill(cache: &mut ExtractCache, items: Vec<ItemSeen>, raws: &[Raw]) {
-    cache.items.clear();
-    for item in items {
+/// Take a cached body's definitions (nested bodies' included), shifted to where it is now.
+pub(super) fn reuse_body(
+    hit: &CachedItem,
+    body: &ItemSeen,
+    raws: &mut Vec<Raw>,
+    seen: &mut FxHashSet<(usize, usize, usize)>,
+) {
+    for r in &hit.raws {
+        let raw = r.shifted(hit.start, body.start, hit.row, body.row);
+        if seen.insert((raw.decl.start, raw.decl.end, raw.name_range.start)) {
+            raws.push(raw);
+        }
+    }
+}
+
+/// The cache for the next extraction: each top-level item and body seen with the definitions
+/// inside it (`raws` sorted by start). Extents reaching before an item (its leading comments) are
+/// covered by the item's key; a body with such a definition is not kept. Entries hit this time
+/// move over as they are (their definitions are in their own coordinates), and so do the bodies
+/// inside them, which the walk skipped.
+pub(super) fn refill(
+    cache: &mut ExtractCache,
+    items: Vec<ItemSeen>,
+    mut bodies: Vec<ItemSeen>,
+    raws: &[Raw],
+) {
+    bodies.sort_unstable_by_key(|b| b.start);
+    let mut carried = Vec::new();
+    let mut old = std::mem::take(&mut cache.items);
+    cache.items = fill(&mut old, &items, &bodies, raws, false, &mut carried);
+    let mut old = std::mem::take(&mut cache.bodies);
+    let mut next = fill(&mut old, &bodies, &bodies, raws, true, &mut carried);
+    while let Some(key) = carried.pop() {
+        if let Some(entry) = old.remove(&key) {
+            carried.extend_from_slice(&entry.nested);
+            next.insert(key, entry);
+        }
+    }
+    cache.bodies = next;
+}
+
+/// The entries for `seen`: taken from `old` when hit (their nested keys go to `carried`), else
+/// made from `raws`.
+fn fill(
+    old: &mut FxHashMap<u64, CachedItem>,
+    seen: &[ItemSeen],
+    bodies: &[ItemSeen],
+    raws: &[Raw],
+    self_contained: bool,
+    carried: &mut Vec<u64>,
+) -> FxHashMap<u64, CachedItem> {
+    let mut out = FxHashMap::with_capacity_and_hasher(seen.len(), Default::default());
+    for item in seen {
+        let len = item.end - item.start;
+        if let Some(hit) = old.remove(&item.key)
+            && hit.len == len
+        {
+            carried.extend_from_slice(&hit.nested);
+            out.insert(item.key, hit);
+            continue;
+        }
         let first = raws.partition_point(|r| r.decl.start < item.start);
         let count = raws[first..].partition_point(|r| r.decl.start < item.end);
-        let inside = raws[first..first + count]
+        let inside: Vec<Raw> = raws[first..first + count]
             .iter()
             .filter(|r| r.decl.end <= item.end)
             .cloned()
             .collect();
-        cache.items.insert(
+        if self_contained
+            && inside
+                .iter()
+                .any(|r| r.range.start < item.start || r.range.end > item.end)
+        {
+            continue;
+        }
+        let first = bodies.partition_point(|b| b.start < item.start);
+        let nested = bodies[first..]
+            .iter()
+            .take_while(|b| b.start < item.end)
+            .filter(|b| b.end <= item.end && b.key != item.key)
+            .map(|b| b.key)
+            .collect();
+        out.insert(
             item.key,
             CachedItem {
                 start: item.start,
                 row: item.row,
-                len: item.end - item.start,
+                len,
                 raws: inside,
+                nested,
             },
         );
     }
+    out
 }

@@ -99,11 +99,12 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
                 .unwrap_or_else(|_| raw.to_string())
         });
         let current = match &rel {
-            Some(r) if policy.flows.sink(r).is_some() => self
-                .fe
-                .buffer_text(r)
-                .or_else(|| self.session.read_confined(r).ok().map(|(_, t)| t))
-                .unwrap_or_default(),
+            Some(r) if policy.flows.sink(r).is_some() => match self.fe.buffer_text(r).await {
+                Some(t) => t,
+                None => jingu_audit::off_runtime(|| self.session.read_confined(r))
+                    .map(|(_, t)| t)
+                    .unwrap_or_default(),
+            },
             _ => String::new(),
         };
         let finding = {
@@ -212,15 +213,34 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
     }
 
     /// Text of a workspace file for reading tools: the editor's buffer when open, else the disk.
-    fn read_text(&self, raw: &str) -> Result<(String, String), String> {
+    async fn read_text(&self, raw: &str) -> Result<(String, String), String> {
         let (rel, _) = self
             .session
             .authorize(self.run, Tool::Read, raw)
             .map_err(|e| e.to_string())?;
-        if let Some(text) = self.fe.buffer_text(&rel) {
+        if let Some(text) = self.fe.buffer_text(&rel).await {
             return Ok((rel, text));
         }
         self.session.read_confined(&rel).map_err(|e| e.to_string())
+    }
+
+    /// A reading tool: the text of `raw` (buffer or disk), shown to the model through `f`.
+    async fn read_with(
+        &self,
+        raw: &str,
+        f: impl Fn(&str, &str) -> Result<String, read::ReadError>,
+    ) -> ToolOutcome {
+        match self.read_text(raw).await {
+            Ok((rel, text)) => match f(&rel, &text) {
+                Ok(s) => {
+                    self.saw(&rel, &text);
+                    self.label_file(&rel, &text);
+                    ToolOutcome::ok(s)
+                }
+                Err(e) => ToolOutcome::error(e.to_string()),
+            },
+            Err(e) => ToolOutcome::error(e),
+        }
     }
 
     async fn run_command(&self, argv: &[String]) -> ToolOutcome {
@@ -466,26 +486,15 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             }
             return out;
         }
-        let read = |raw: &str, f: &dyn Fn(&str, &str) -> Result<String, read::ReadError>| match self
-            .read_text(raw)
-        {
-            Ok((rel, text)) => match f(&rel, &text) {
-                Ok(s) => {
-                    self.saw(&rel, &text);
-                    self.label_file(&rel, &text);
-                    ToolOutcome::ok(s)
-                }
-                Err(e) => ToolOutcome::error(e.to_string()),
-            },
-            Err(e) => ToolOutcome::error(e),
-        };
         match call {
-            ToolRequest::ListSymbols { path } => read(path, &read::outline),
+            ToolRequest::ListSymbols { path } => self.read_with(path, read::outline).await,
             ToolRequest::ReadSymbol { path, name_path } => {
-                read(path, &|rel, text| read::symbol(rel, text, name_path))
+                self.read_with(path, |rel, text| read::symbol(rel, text, name_path))
+                    .await
             }
             ToolRequest::ReadLines { path, start, end } => {
-                read(path, &|rel, text| read::lines(rel, text, *start, *end))
+                self.read_with(path, |rel, text| read::lines(rel, text, *start, *end))
+                    .await
             }
             ToolRequest::Search { pattern, glob } => {
                 if let Err(refusal) = self.guard().check(Tool::Read, None) {
@@ -495,12 +504,16 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                     Ok(r) => r,
                     Err(e) => return ToolOutcome::error(format!("invalid pattern: {e}")),
                 };
-                match read::search(
-                    &self.session.workspace,
-                    &self.session.policy,
-                    &re,
-                    glob.as_deref(),
-                ) {
+                // A walk of the whole workspace: off the async runtime.
+                let found = jingu_audit::off_runtime(|| {
+                    read::search(
+                        &self.session.workspace,
+                        &self.session.policy,
+                        &re,
+                        glob.as_deref(),
+                    )
+                });
+                match found {
                     Ok((s, hits)) => {
                         for (rel, text) in &hits {
                             self.saw(rel, text);

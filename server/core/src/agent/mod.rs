@@ -136,7 +136,7 @@ pub async fn ask<F: Frontend>(
     };
     if let Some(raw) = &req.path {
         let (rel, _) = session.authorize(&run, Tool::Read, raw)?;
-        let text = match fe.buffer_text(&rel) {
+        let text = match fe.buffer_text(&rel).await {
             Some(t) => Some(t),
             None => jingu_fs::workspace::beneath::read_text(
                 &session.workspace.root,

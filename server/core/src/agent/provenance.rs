@@ -186,7 +186,9 @@ impl Provenance {
         self.pieces
             .iter()
             .filter(|p| !p.label.trusted())
-            .filter(|p| !matches!(&p.label, Label::FileName { .. } if whole.contains(p.norm.as_str())))
+            .filter(
+                |p| !matches!(&p.label, Label::FileName { .. } if whole.contains(p.norm.as_str())),
+            )
             .find_map(|p| find(p, needle))
     }
 

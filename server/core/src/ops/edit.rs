@@ -81,7 +81,7 @@ impl Session {
             path: rel.clone(),
             error,
         };
-        let (old, _) = self.current_text(fe, &rel, &abs)?;
+        let (old, _) = self.current_text(fe, &rel, &abs).await?;
         let language = Language::detect(Path::new(&rel), &old);
         check_all(&old, language, reqs, seen).map_err(edit_err)?;
         let planned = realdoc::plan_many(&old, language, reqs).map_err(edit_err)?;
@@ -119,7 +119,7 @@ impl Session {
         let mut planned = planned;
         let mut attempts = 0;
         loop {
-            let (current, disk_hash) = self.current_text(fe, &rel, &abs)?;
+            let (current, disk_hash) = self.current_text(fe, &rel, &abs).await?;
             if current != approved {
                 // Someone wrote the file since it was planned (or approved): plan again on what is
                 // there now, provided every target is still what was approved.
@@ -179,13 +179,13 @@ impl Session {
 
     /// The text an edit starts from: the open buffer, else the file (with its hash), refusing
     /// read-only files up front.
-    fn current_text(
+    async fn current_text(
         &self,
         fe: &impl Frontend,
         rel: &str,
         abs: &Path,
     ) -> Result<(String, Option<Hash>), OpsError> {
-        if let Some(text) = fe.buffer_text(rel) {
+        if let Some(text) = fe.buffer_text(rel).await {
             return Ok((text, None));
         }
         if let Ok(meta) = std::fs::metadata(abs)
@@ -240,8 +240,7 @@ impl Session {
         meta: Meta,
     ) -> Result<String, OpsError> {
         let mode = file_mode(abs);
-        let (before, id) = {
-            let store = self.store();
+        let (before, id) = self.with_store(|store| -> Result<_, OpsError> {
             store.record_baseline(rel, old.as_bytes(), &meta)?;
             let before = store.head()?.map(|h| h.short()).unwrap_or_default();
             let id = store.record(
@@ -252,8 +251,8 @@ impl Session {
                 }],
                 &meta,
             )?;
-            (before, id)
-        };
+            Ok((before, id))
+        })?;
         // The audit record precedes the write: if it cannot be written, the file is not touched.
         let audited = run.audit.append(RecordKind::Edit {
             path: rel.to_string(),
@@ -277,10 +276,10 @@ impl Session {
                     reason,
                 }),
             },
-            (Some(hash), Ok(_)) => {
+            (Some(hash), Ok(_)) => jingu_audit::off_runtime(|| {
                 atomic::write_atomic(abs, planned.new_text.as_bytes(), Some(hash))
-                    .map_err(OpsError::from)
-            }
+            })
+            .map_err(OpsError::from),
         };
         let Err(e) = written else {
             return Ok(id.short());
@@ -310,7 +309,7 @@ impl Session {
                 path: rel.to_string(),
             },
         };
-        self.store().record(&[change], &undo)?;
+        self.with_store(|s| s.record(&[change], &undo))?;
         Err(e)
     }
 }

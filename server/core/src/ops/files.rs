@@ -169,14 +169,13 @@ impl Session {
         if let Some(f) = &from {
             changes.push(Change::Delete { path: f.clone() });
         }
-        let (before, id) = {
-            let store = self.store();
+        let (before, id) = self.with_store(|store| -> Result<_, OpsError> {
             if let Some(f) = &from {
                 store.record_baseline(f, &content, &meta)?;
             }
             let before = store.head()?.map(|h| h.short()).unwrap_or_default();
-            (before, store.record(&changes, &meta)?)
-        };
+            Ok((before, store.record(&changes, &meta)?))
+        })?;
         for path in from.iter().chain(to.iter()) {
             run.audit.append(RecordKind::Edit {
                 path: path.clone(),
@@ -187,7 +186,9 @@ impl Session {
                     .then(|| hex::encode(atomic::sha256(&content))),
             })?;
         }
-        let written = self.apply_file_op(from.as_deref(), to.as_deref(), &content);
+        let written = jingu_audit::off_runtime(|| {
+            self.apply_file_op(from.as_deref(), to.as_deref(), &content)
+        });
         if let Err(e) = written {
             // Record what the disk holds now, as after a failed edit.
             let mut actual = Vec::new();
@@ -206,7 +207,7 @@ impl Session {
                 message: format!("{summary} not applied: {e}"),
                 ..meta
             };
-            self.store().record(&actual, &undo)?;
+            self.with_store(|s| s.record(&actual, &undo))?;
             return Err(e);
         }
         drop(locks);

@@ -17,9 +17,10 @@ pub struct Approval {
 }
 
 pub trait Frontend: Sync {
-    /// The text of an open editor buffer for a workspace-relative path (LSP only).
-    fn buffer_text(&self, _rel: &str) -> Option<String> {
-        None
+    /// The text of an open editor buffer for a workspace-relative path (LSP: the synced document;
+    /// ACP: the client's `fs/read_text_file`). Async because a client may have to answer.
+    fn buffer_text(&self, _rel: &str) -> impl Future<Output = Option<String>> + Send {
+        async { None }
     }
 
     /// Apply a planned edit to an open editor buffer whose current text is `old`. `Ok(true)` when
@@ -81,7 +82,7 @@ impl Frontend for AutoApprove {
 pub struct Confirmed<'a, F: Frontend>(pub &'a F);
 
 impl<F: Frontend> Frontend for Confirmed<'_, F> {
-    fn buffer_text(&self, rel: &str) -> Option<String> {
+    fn buffer_text(&self, rel: &str) -> impl Future<Output = Option<String>> + Send {
         self.0.buffer_text(rel)
     }
 

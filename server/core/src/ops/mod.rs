@@ -24,6 +24,8 @@ pub use state::ScanOwner;
 pub use trail::{AuditTrail, TrailError};
 
 // The data the session's queries return; the store and the log themselves stay in this crate.
+/// Run blocking work (a parse of a large buffer, git, fsync) without stalling the async runtime.
+pub use jingu_audit::off_runtime;
 pub use jingu_audit::{
     Divergence, Record, RecordKind, RepairReport, ReplayReport, VerifyError, VerifyReport,
 };

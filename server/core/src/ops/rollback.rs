@@ -66,9 +66,8 @@ impl Session {
             paths: Vec::new(),
         })?;
         let actor = self.actor();
-        let outcome = {
-            let store = self.store();
-            match target {
+        let outcome = self.with_store(|store| -> Result<_, OpsError> {
+            Ok(match target {
                 RollbackTarget::Snapshot(id) => {
                     store.rollback_snapshot(store.resolve(id)?, &actor)?
                 }
@@ -77,8 +76,8 @@ impl Session {
                     let rel = self.workspace.confine(path)?;
                     store.rollback_file(&rel, store.resolve(to)?, &actor)?
                 }
-            }
-        };
+            })
+        })?;
         run.audit.append(RecordKind::Rollback {
             target: target.to_string(),
             snapshot_id: outcome.snapshot_id.clone(),
@@ -97,20 +96,21 @@ impl Session {
 
     /// The workspace paths a rollback of `target` would write.
     fn rollback_paths(&self, target: &RollbackTarget) -> Result<Vec<String>, OpsError> {
-        let store = self.store();
-        let mut paths = match target {
-            RollbackTarget::Snapshot(id) => store.show(store.resolve(id)?)?.info.paths,
-            RollbackTarget::Run(run_id) => store
-                .list(&jingu_snapshots::ListFilter {
-                    path: None,
-                    run: Some(run_id.clone()),
-                    limit: None,
-                })?
-                .into_iter()
-                .flat_map(|s| s.paths)
-                .collect(),
-            RollbackTarget::File { path, .. } => vec![path.clone()],
-        };
+        let mut paths = self.with_store(|store| -> Result<_, OpsError> {
+            Ok(match target {
+                RollbackTarget::Snapshot(id) => store.show(store.resolve(id)?)?.info.paths,
+                RollbackTarget::Run(run_id) => store
+                    .list(&jingu_snapshots::ListFilter {
+                        path: None,
+                        run: Some(run_id.clone()),
+                        limit: None,
+                    })?
+                    .into_iter()
+                    .flat_map(|s| s.paths)
+                    .collect(),
+                RollbackTarget::File { path, .. } => vec![path.clone()],
+            })
+        })?;
         paths.sort();
         paths.dedup();
         Ok(paths)

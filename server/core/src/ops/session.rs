@@ -3,7 +3,7 @@
 //! handle stamps every record with the run, the subject and the policy hash.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use super::audit_options;
 use super::error::OpsError;
@@ -51,11 +51,16 @@ impl Session {
         })
     }
 
-    /// The snapshot store. Never hold the guard across an `.await`.
-    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
-        // git objects and refs are written atomically, so a lock poisoned by a panic still guards
-        // a consistent repository.
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    /// Work on the snapshot store (git2: object writes, tree walks, scans) off the async runtime:
+    /// waiting for the lock and the git I/O never stall the tasks sharing this worker. The lock
+    /// cannot be held across an `.await`, since `f` is synchronous.
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        jingu_audit::off_runtime(|| {
+            // git objects and refs are written atomically, so a lock poisoned by a panic still
+            // guards a consistent repository.
+            let store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&store)
+        })
     }
 
     /// Who acts, as recorded in snapshots (`unverified:` marks an OS user without a token).

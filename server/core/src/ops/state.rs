@@ -28,19 +28,17 @@ impl Session {
         limit: Option<usize>,
     ) -> Result<Vec<SnapshotInfo>, OpsError> {
         let path = path.map(|p| self.workspace.confine(p)).transpose()?;
-        Ok(self.store().list(&ListFilter { path, run, limit })?)
+        Ok(self.with_store(|s| s.list(&ListFilter { path, run, limit }))?)
     }
 
     /// One snapshot's metadata (any unique id prefix).
     pub fn snapshot_detail(&self, id: &str) -> Result<SnapshotDetail, OpsError> {
-        let store = self.store();
-        Ok(store.show(store.resolve(id)?)?)
+        self.with_store(|store| Ok(store.show(store.resolve(id)?)?))
     }
 
     /// A snapshot's unified diff against its parent.
     pub fn snapshot_diff(&self, id: &str) -> Result<String, OpsError> {
-        let store = self.store();
-        Ok(store.diff(store.resolve(id)?)?)
+        self.with_store(|store| Ok(store.diff(store.resolve(id)?)?))
     }
 
     /// Snapshot every change in the workspace since the last scan. `why` names the occasion
@@ -57,7 +55,7 @@ impl Session {
             target: "workspace".into(),
             message: format!("{why}: changes found in the workspace"),
         };
-        let report = self.store().scan_workspace(&meta)?;
+        let report = self.with_store(|s| s.scan_workspace(&meta))?;
         let changed = report.created.len() + report.modified.len() + report.deleted.len();
         run.audit.append(RecordKind::Snapshot {
             op: "scan".into(),
@@ -82,7 +80,7 @@ impl Session {
                 policy.keep_days, policy.keep_count, policy.floor
             ),
         })?;
-        let report = self.store().gc(policy)?;
+        let report = self.with_store(|s| s.gc(policy))?;
         run.audit.append(RecordKind::Snapshot {
             op: "gc".into(),
             detail: format!(

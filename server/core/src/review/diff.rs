@@ -51,7 +51,6 @@ pub fn changed_files(
     root: &Path,
     base: &str,
     only: Option<&str>,
-    buffer: impl Fn(&str) -> Option<String>,
     allow: impl Fn(&str) -> bool,
 ) -> Result<Vec<ChangedFile>, DiffError> {
     let repo = Repository::discover(root).map_err(|source| DiffError::NoRepository {
@@ -113,15 +112,9 @@ pub fn changed_files(
             tracing::debug!("review skips {rel}: not readable under the policy");
             continue;
         }
-        let new_text = match buffer(&rel) {
-            Some(t) => t,
-            None => match read_beneath(&root, &rel) {
-                Some(t) => t,
-                None => {
-                    tracing::debug!("review skips {rel}: unreadable, binary or a symlink");
-                    continue;
-                }
-            },
+        let Some(new_text) = read_beneath(&root, &rel) else {
+            tracing::debug!("review skips {rel}: unreadable, binary or a symlink");
+            continue;
         };
         let old_text = delta
             .old_file()

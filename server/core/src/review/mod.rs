@@ -79,13 +79,27 @@ pub async fn review<F: Frontend>(
     opts: &ReviewOptions,
     cancel: &CancelToken,
 ) -> Result<ReviewOutcome, ReviewError> {
-    let files = diff::changed_files(
-        &session.workspace.root,
-        &opts.base,
-        opts.only.as_deref(),
-        |rel| fe.buffer_text(rel),
-        |rel| readable(session, rel),
-    )?;
+    // git2's diff and the reads run off the async runtime; open buffers then win over the disk.
+    let on_disk = jingu_audit::off_runtime(|| {
+        diff::changed_files(
+            &session.workspace.root,
+            &opts.base,
+            opts.only.as_deref(),
+            |rel| readable(session, rel),
+        )
+    })?;
+    let mut files = Vec::with_capacity(on_disk.len());
+    for mut file in on_disk {
+        if let Some(text) = fe.buffer_text(&file.path).await
+            && text != file.new_text
+        {
+            file.hunks = diff::hunks(&file.old_text, &text);
+            file.new_text = text;
+        }
+        if !file.hunks.is_empty() {
+            files.push(file);
+        }
+    }
     let run = session.begin_run(None, &format!("review against {}", opts.base))?;
     let result = review_in_run(session, fe, &run, opts, &files, cancel).await;
     session.end_run(&run, if result.is_ok() { "ok" } else { "failed" });
@@ -113,7 +127,9 @@ async fn review_in_run<F: Frontend>(
     if files.is_empty() {
         return Ok((Vec::new(), Vec::new(), "no changes to review".into()));
     }
-    let ctx = context::build(&session.workspace, &session.policy, files);
+    // Parses and a bounded walk for callers: off the async runtime.
+    let ctx =
+        jingu_audit::off_runtime(|| context::build(&session.workspace, &session.policy, files));
     fe.progress(&format!(
         "reviewing {} changed symbol(s) in {} file(s)",
         ctx.units.len(),

@@ -273,3 +273,68 @@ fn a_saved_index_is_reused_only_for_unchanged_files() {
     assert_eq!(fourth.build_stats().reused, 0);
     assert_eq!(fourth.paths(), third.paths());
 }
+
+#[test]
+fn a_fill_keeps_what_was_put_or_removed_while_it_ran() {
+    let dir = workspace();
+    let index = Index::empty(dir.path());
+    assert!(!index.is_complete());
+    // The editor's buffer of lexer.rs, put before the walk reaches it: newer than the disk.
+    index.update_file("src/lexer.rs", "pub fn from_the_buffer() {}\n");
+    // app.py deleted while indexing (the walk may already have read it).
+    index.remove_file("py/app.py");
+    assert_eq!(
+        index.search("from_the", 10).len(),
+        1,
+        "answers while filling"
+    );
+    let seen = std::sync::Mutex::new(Vec::new());
+    index.fill(None, &|n| seen.lock().expect("lock").push(n));
+    assert!(index.is_complete());
+    assert_eq!(index.lookup("from_the_buffer").len(), 1);
+    assert!(index.lookup("tokenize").is_empty(), "the disk did not win");
+    assert!(index.lookup("App").is_empty(), "a removal is not undone");
+    assert_eq!(
+        index.lookup("impl Parser/parse").len(),
+        1,
+        "the rest is indexed"
+    );
+    let seen = seen.into_inner().expect("lock");
+    let stats = index.build_stats();
+    assert_eq!(
+        seen.last(),
+        Some(&(stats.files + stats.skipped)),
+        "progress counts every file: {seen:?}"
+    );
+    // After the fill, updates replace as usual.
+    index.update_file("src/lexer.rs", "pub fn tokenize() {}\n");
+    assert_eq!(index.lookup("tokenize").len(), 1);
+}
+
+#[test]
+fn search_ranks_word_starts_above_substrings_and_keeps_each_names_definitions_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "a.rs",
+        b"struct HashMap;\nfn rehash_map() {}\nfn hmac() {}\nfn with_hm() {}\nfn xhmx() {}\n",
+    );
+    write(dir.path(), "b.rs", b"struct HashMap;\n");
+    let index = Index::build(dir.path());
+    let hits: Vec<(String, String)> = index
+        .search("hm", 10)
+        .into_iter()
+        .map(|(f, s)| (f, s.name))
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            ("a.rs".to_string(), "hmac".to_string()),    // prefix
+            ("a.rs".to_string(), "HashMap".to_string()), // word starts, both files
+            ("b.rs".to_string(), "HashMap".to_string()),
+            ("a.rs".to_string(), "with_hm".to_string()), // word start
+            ("a.rs".to_string(), "xhmx".to_string()),    // substring
+            ("a.rs".to_string(), "rehash_map".to_string()), // subsequence
+        ]
+    );
+}

@@ -57,8 +57,18 @@ fn unchanged_files_are_not_rehashed() {
     }
     f.store.scan_workspace(&scan_meta()).expect("baseline");
     // Files written within the racy window are re-checked once; after that, nothing is read.
-    std::thread::sleep(std::time::Duration::from_millis(150));
-    f.store.scan_workspace(&scan_meta()).expect("settle");
+    // Aging them past the window stands in for waiting it out.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for i in 0..40 {
+        let path = f.ws.root.join(format!("d{}/f{i}.txt", i % 4));
+        let file = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .expect("open");
+        file.set_modified(old).expect("set mtime");
+    }
+    let settle = f.store.scan_workspace(&scan_meta()).expect("settle");
+    assert_eq!(settle.files_hashed, 40, "racy entries are re-read once");
     let idle = f.store.scan_workspace(&scan_meta()).expect("idle");
     assert_eq!((idle.files_seen, idle.files_hashed), (40, 0));
     put(&f.ws.root, "d1/f1.txt", "changed\n");
