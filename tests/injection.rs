@@ -462,7 +462,7 @@ fn places() -> Vec<Place> {
         Place {
             id: "file-name",
             // The listing in the first request shows every file's path: the name is the message.
-            write: |r, t| put(r, &format!("notes/{}.txt", t.replace('/', "/")), "x\n"),
+            write: |r, t| put(r, &format!("notes/{t}.txt"), "x\n"),
             reveal: || vec![tool("list_symbols", json!({"path": "app/inventory.py"}))],
         },
     ]
