@@ -118,6 +118,10 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             }
             _ => Tool::Read,
         };
+        // A tool the policy denies outright is refused by its own check, with its own reason.
+        if policy.tool_decision(tool).value == jingu_policy::ToolDecision::Deny {
+            return Ok(());
+        }
         let (why, deny) = match (&finding, policy.needs_human(tool, rel.as_deref())) {
             (Some(f), _) => (
                 f.describe(),
