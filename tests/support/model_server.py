@@ -13,6 +13,9 @@ and may carry "expect": "text" — a substring the request must contain (else th
 so a test sees the agent sent the wrong context).
 Every request body is appended as one JSON line to --log, so tests can assert what was sent.
 The chosen port is written to --port-file once the server listens (port 0 = any free port).
+With --scripts-dir DIR (SCRIPT is then ignored, pass "-"), one server replays many conversations:
+a request to /c/NAME/v1/... follows DIR/NAME.json with its own turn counter, so a suite of cases
+shares one server.
 """
 import argparse
 import json
@@ -48,14 +51,26 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.reply_json(400, {"error": {"message": "request body is not JSON"}})
             return
+        script = self.server.script
         with LOCK:
-            turn_no = self.server.turn
-            self.server.turn += 1
+            parts = self.path.split("/")
+            if self.server.scripts_dir and len(parts) > 2 and parts[1] == "c":
+                name = parts[2]
+                turn_no = self.server.turns.get(name, 0)
+                self.server.turns[name] = turn_no + 1
+                try:
+                    with open("%s/%s.json" % (self.server.scripts_dir, name), encoding="utf-8") as f:
+                        script = json.load(f)
+                except (OSError, ValueError) as e:
+                    self.reply_json(404, {"error": {"message": "no script %r: %s" % (name, e)}})
+                    return
+            else:
+                turn_no = self.server.turn
+                self.server.turn += 1
             if self.server.log:
                 with open(self.server.log, "a", encoding="utf-8") as f:
                     f.write(json.dumps({"turn": turn_no, "path": self.path,
                                         "auth": self.headers.get("Authorization"), "body": body}) + "\n")
-        script = self.server.script
         turn = script[min(turn_no, len(script) - 1)]
         if "expect" in turn and turn["expect"] not in raw.decode("utf-8", "replace"):
             self.reply_json(400, {"error": {"message": "scripted server: expected %r in request" % turn["expect"]}})
@@ -154,14 +169,19 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     ap.add_argument("--chunk-delay-ms", type=int, default=0)
+    ap.add_argument("--scripts-dir")
     args = ap.parse_args()
-    with open(args.script, encoding="utf-8") as f:
-        script = json.load(f)
+    if args.scripts_dir:
+        script = [{"content": "unused"}]
+    else:
+        with open(args.script, encoding="utf-8") as f:
+            script = json.load(f)
     if not isinstance(script, list) or not script:
         sys.exit("script must be a non-empty JSON list of turns")
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.script, server.turn, server.log = script, 0, args.log
+    server.scripts_dir, server.turns = args.scripts_dir, {}
     server.chunk_delay = args.chunk_delay_ms / 1000.0
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:

@@ -111,6 +111,36 @@ impl AcpFrontend {
         self.root.join(rel)
     }
 
+    /// A permission card; `mode_may_answer`: the session mode may pre-approve it.
+    async fn confirm(&self, approval: &Approval, mode_may_answer: bool) -> bool {
+        let id = new_call_id();
+        self.send(SessionUpdate::ToolCall(
+            ToolCall::new(id.clone(), approval.summary.clone())
+                .kind(kind(approval.tool))
+                .status(ToolCallStatus::Pending)
+                .content(vec![ToolCallContent::from(approval.detail.clone())]),
+        ));
+        let yes = (mode_may_answer && self.mode.pre_approves(approval.tool))
+            || self.ask_client(&id, approval).await;
+        if !yes {
+            self.update(
+                &id,
+                ToolCallUpdateFields::new().status(ToolCallStatus::Failed),
+            );
+            return false;
+        }
+        self.update(
+            &id,
+            ToolCallUpdateFields::new().status(ToolCallStatus::InProgress),
+        );
+        if approval.tool == "edit" {
+            *lock(&self.pending_edit) = Some(id);
+        } else {
+            lock(&self.open_calls).push(id);
+        }
+        true
+    }
+
     async fn ask_client(&self, id: &str, approval: &Approval) -> bool {
         let options = vec![
             PermissionOption::new(ALLOW_ONCE, "Allow once", PermissionOptionKind::AllowOnce),
@@ -209,31 +239,12 @@ impl Frontend for AcpFrontend {
     }
 
     async fn approve(&self, approval: &Approval) -> bool {
-        let id = new_call_id();
-        self.send(SessionUpdate::ToolCall(
-            ToolCall::new(id.clone(), approval.summary.clone())
-                .kind(kind(approval.tool))
-                .status(ToolCallStatus::Pending)
-                .content(vec![ToolCallContent::from(approval.detail.clone())]),
-        ));
-        let yes = self.mode.pre_approves(approval.tool) || self.ask_client(&id, approval).await;
-        if !yes {
-            self.update(
-                &id,
-                ToolCallUpdateFields::new().status(ToolCallStatus::Failed),
-            );
-            return false;
-        }
-        self.update(
-            &id,
-            ToolCallUpdateFields::new().status(ToolCallStatus::InProgress),
-        );
-        if approval.tool == "edit" {
-            *lock(&self.pending_edit) = Some(id);
-        } else {
-            lock(&self.open_calls).push(id);
-        }
-        true
+        self.confirm(approval, true).await
+    }
+
+    /// A person must answer: no mode pre-approves it, and a client that cannot ask is a no.
+    async fn approve_human(&self, approval: &Approval) -> bool {
+        self.confirm(approval, false).await
     }
 
     fn progress(&self, message: &str) {

@@ -34,6 +34,12 @@ pub enum RecordKind {
         tool: String,
         args: serde_json::Value,
     },
+    /// Where a tool call's arguments came from (issue #23): for each argument text, the trusted
+    /// or untrusted context it occurs in, or `model` when it occurs in none.
+    ArgProvenance {
+        tool: String,
+        args: serde_json::Value,
+    },
     PolicyDecision {
         tool: String,
         path: Option<String>,
@@ -97,6 +103,7 @@ impl RecordKind {
             RecordKind::ModelRequest { .. } => "model_request",
             RecordKind::ModelUsage { .. } => "model_usage",
             RecordKind::ToolCall { .. } => "tool_call",
+            RecordKind::ArgProvenance { .. } => "arg_provenance",
             RecordKind::PolicyDecision { .. } => "policy_decision",
             RecordKind::Edit { .. } => "edit",
             RecordKind::Command { .. } => "command",

@@ -80,6 +80,26 @@ impl Frontend for Terminal {
         matches!(read.trim(), "y" | "Y" | "yes")
     }
 
+    /// `--yes` does not answer this: only a person at a terminal does.
+    async fn approve_human(&self, approval: &Approval) -> bool {
+        eprintln!("\n{}", approval.summary);
+        eprintln!("{}", colorize(&approval.detail, self.color));
+        if !self.interactive {
+            eprintln!("not approved: this needs a person at a terminal (--yes cannot approve it)");
+            return false;
+        }
+        eprint!("Approve this {} yourself? [y/N] ", approval.tool);
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let read = tokio::task::spawn_blocking(move || {
+            let _ = std::io::stdin().lock().read_line(&mut answer);
+            answer
+        })
+        .await
+        .unwrap_or_default();
+        matches!(read.trim(), "y" | "Y" | "yes")
+    }
+
     fn progress(&self, message: &str) {
         eprintln!("· {message}");
     }
@@ -203,6 +223,9 @@ pub(crate) fn run(args: Args) -> CmdResult {
         }
         for f in &outcome.failed_edits {
             eprintln!("not applied: {}: {}", f.path, f.reason);
+        }
+        for f in &outcome.flags {
+            eprintln!("warning: {f}");
         }
         eprintln!("{}", facts(&outcome));
         if !outcome.edits.is_empty() {

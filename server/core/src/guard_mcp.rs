@@ -36,6 +36,7 @@ impl Guard<'_> {
         let word = match decision {
             ToolDecision::Allow => "allow",
             ToolDecision::Ask => "ask",
+            ToolDecision::AskHuman => "ask-human",
             ToolDecision::Deny => "deny",
         };
         self.audit
@@ -51,7 +52,8 @@ impl Guard<'_> {
             })?;
         match decision {
             ToolDecision::Allow => Ok(Verdict::Allow { path: None }),
-            ToolDecision::Ask => Ok(Verdict::Ask { path: None }),
+            // A person already answered `ask-human` in the host's flow gate, which runs first.
+            ToolDecision::Ask | ToolDecision::AskHuman => Ok(Verdict::Ask { path: None }),
             ToolDecision::Deny => Err(Refusal {
                 tool: "mcp",
                 reason: reason.unwrap_or_default(),

@@ -169,6 +169,11 @@ impl Frontend for LspFrontend {
         self.replace_buffer(rel, content).await
     }
 
+    /// The editor's prompt is answered by a person.
+    async fn approve_human(&self, approval: &Approval) -> bool {
+        self.approve(approval).await
+    }
+
     async fn approve(&self, approval: &Approval) -> bool {
         let mut detail = approval.detail.clone();
         if detail.len() > MAX_DIFF_IN_PROMPT {

@@ -92,7 +92,9 @@ impl Policy {
         let d = self.tool_decision(tool);
         match d.value {
             ToolDecision::Allow => Decision::Allow,
-            ToolDecision::Ask => Decision::Ask,
+            // The agent host also asks a person for these (`Policy::needs_human`); for the
+            // operations themselves it is an `ask`.
+            ToolDecision::Ask | ToolDecision::AskHuman => Decision::Ask,
             ToolDecision::Deny => Decision::Deny(format!(
                 "tool `{}` is denied by the {} policy",
                 tool.as_str(),

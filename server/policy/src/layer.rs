@@ -51,6 +51,8 @@ pub(crate) struct RawPolicy {
     pub require_inference_only: Option<bool>,
     /// Enterprise only: refuse an unsigned or badly signed policy file.
     pub require_signature: Option<bool>,
+    /// `[policy.flows]`: the data-flow policy.
+    pub flows: Option<super::flows::RawFlows>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -274,6 +276,9 @@ impl RawLayer {
                     });
                 }
             }
+        }
+        if let Some(flows) = &raw.policy.flows {
+            super::flows::validate(flows).map_err(malformed)?;
         }
         if let Some(globs) = &raw.policy.deny_paths {
             for g in globs {

@@ -8,6 +8,7 @@ mod audit;
 mod completion;
 mod decide;
 mod denied;
+pub mod flows;
 mod hash;
 pub mod known;
 mod layer;
@@ -76,6 +77,9 @@ impl Tool {
 pub enum ToolDecision {
     Allow,
     Ask,
+    /// Ask, and only a person may answer: `--yes` and `auto` mode cannot approve it.
+    #[serde(rename = "ask-human")]
+    AskHuman,
     Deny,
 }
 
@@ -158,6 +162,8 @@ pub struct Policy {
     pub audit: AuditPolicy,
     /// `[completion]`: inline completion settings (not security keys: later layers override).
     pub completion: CompletionSettings,
+    /// `[policy.flows]`: sensitive sinks and what untrusted data may reach them.
+    pub flows: flows::FlowsPolicy,
     pub signature: SignatureStatus,
     /// Things the merge ignored or overrode (workspace attempts to widen, etc.), for `policy show`.
     pub warnings: Vec<String>,

@@ -379,6 +379,7 @@ pub(crate) fn merge(
 
     let audit = super::audit::merge(layers, &mut warnings);
     let completion = super::completion::merge(layers);
+    let flows = super::flows::merge(layers, &mut warnings)?;
     let deny_set = DenySet::build(&deny_paths)?;
     Ok(Policy {
         tools,
@@ -391,6 +392,7 @@ pub(crate) fn merge(
         skills,
         audit,
         completion,
+        flows,
         signature,
         warnings,
         files,

@@ -111,6 +111,32 @@ impl Policy {
                 k.layer.as_str(),
             ));
         }
+        let f = &self.flows;
+        // The built-in sinks are one entry; what layers add is listed with its layer.
+        out.push(entry(
+            "policy.flows.sensitive_sinks (built-in)",
+            json!(super::flows::BUILTIN_SENSITIVE_SINKS.len()),
+            "default",
+        ));
+        for (key, list) in [
+            ("policy.flows.sensitive_sinks[]", &f.sensitive_sinks),
+            ("policy.flows.trusted_paths[]", &f.trusted_paths),
+            ("policy.flows.ask_human_paths[]", &f.ask_human_paths),
+        ] {
+            for g in list.iter().filter(|g| g.layer != super::Layer::Default) {
+                out.push(entry(key, json!(g.value), g.layer.as_str()));
+            }
+        }
+        out.push(entry(
+            "policy.flows.untrusted_to_sink",
+            json!(f.untrusted_to_sink.value),
+            f.untrusted_to_sink.layer.as_str(),
+        ));
+        out.push(entry(
+            "policy.flows.bulk_change_threshold",
+            json!(f.bulk_change_threshold.value),
+            f.bulk_change_threshold.layer.as_str(),
+        ));
         for (name, table) in self.providers_table() {
             let layers: Vec<&str> = self
                 .provider_layers(name)

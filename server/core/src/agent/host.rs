@@ -5,6 +5,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use super::flows;
+use super::provenance::{Label, Provenance};
 use super::read;
 use super::run::{AppliedEdit, FailedEdit, RunHost, RunInfo, ToolOutcome};
 use super::tools::ToolRequest;
@@ -33,6 +35,10 @@ pub struct SessionHost<'a, F: Frontend> {
     seen: Mutex<HashMap<String, SeenText>>,
     /// The run's MCP servers and the tools offered from them.
     mcp: Option<&'a super::mcp::RunMcp>,
+    /// Every piece of context the model was given, labelled (the data-flow check reads it).
+    provenance: Mutex<Provenance>,
+    /// What the run summary must tell the user: bulk changes, refused flows.
+    flags: Mutex<Vec<String>>,
 }
 
 impl<'a, F: Frontend> SessionHost<'a, F> {
@@ -50,6 +56,8 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             ))),
             seen: Mutex::new(HashMap::new()),
             mcp: None,
+            provenance: Mutex::new(Provenance::new()),
+            flags: Mutex::new(Vec::new()),
         }
     }
 
@@ -64,6 +72,119 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut redactor = self.redactor.lock().unwrap_or_else(|p| p.into_inner());
         self.session.policy.outbound(&mut redactor, text).text
+    }
+
+    /// The run's labelled context. An MCP tool's result goes in with
+    /// [`Provenance::add_mcp_output`] before it is returned to the model.
+    pub fn provenance(&self) -> std::sync::MutexGuard<'_, Provenance> {
+        self.provenance.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What the user must be told with the run (drained).
+    pub fn take_flags(&self) -> Vec<String> {
+        std::mem::take(&mut *self.flags.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn flag(&self, message: String) {
+        self.fe.progress(&format!("warning: {message}"));
+        self.flags
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(message);
+    }
+
+    /// A workspace file's text the model is given: untrusted unless policy trusts its path.
+    pub(crate) fn label_file(&self, rel: &str, text: &str) {
+        let label = if self.session.policy.flows.trusted_path(rel) {
+            Label::TrustedFile { path: rel.into() }
+        } else {
+            Label::File { path: rel.into() }
+        };
+        self.provenance().add(label, text);
+    }
+
+    /// The data-flow gate, after the call is audited and before it runs: untrusted data into a
+    /// sensitive sink, or a tool or path marked `ask-human`, needs a person; `Err` is the
+    /// refusal the model is told.
+    async fn flow_gate(&self, call: &ToolRequest) -> Result<(), String> {
+        let policy = &self.session.policy;
+        let rel = call.path().map(|raw| {
+            self.session
+                .workspace
+                .confine(raw)
+                .unwrap_or_else(|_| raw.to_string())
+        });
+        let current = match &rel {
+            Some(r) if policy.flows.sink(r).is_some() => match self.fe.buffer_text(r).await {
+                Some(t) => t,
+                None => jingu_audit::off_runtime(|| self.session.read_confined(r))
+                    .map(|(_, t)| t)
+                    .unwrap_or_default(),
+            },
+            _ => String::new(),
+        };
+        let finding = {
+            let prov = self.provenance();
+            flows::check(policy, &prov, call, rel.as_deref(), &current)
+        };
+        let tool = match call {
+            ToolRequest::RunCommand { .. } => Tool::RunCommand,
+            ToolRequest::Edit { .. } | ToolRequest::EditMany { .. } | ToolRequest::File(_) => {
+                Tool::Edit
+            }
+            ToolRequest::Mcp { .. } => Tool::Mcp,
+            _ => Tool::Read,
+        };
+        // A tool the policy denies outright is refused by its own check, with its own reason.
+        if policy.tool_decision(tool).value == jingu_policy::ToolDecision::Deny {
+            return Ok(());
+        }
+        let (why, deny) = match (&finding, policy.needs_human(tool, rel.as_deref())) {
+            (Some(f), _) => (
+                f.describe(),
+                policy.flows.untrusted_to_sink.value == jingu_policy::flows::FlowDecision::Deny,
+            ),
+            (None, Some(reason)) => (reason, false),
+            (None, None) => return Ok(()),
+        };
+        let record = |decision: &str, reason: &str| {
+            self.run.audit.append(RecordKind::PolicyDecision {
+                tool: call.name().to_string(),
+                path: rel.clone(),
+                decision: decision.to_string(),
+                reason: Some(reason.to_string()),
+            })
+        };
+        if deny {
+            let reason = format!("{why}; untrusted_to_sink = \"deny\"");
+            record("deny", &reason).map_err(|e| format!("cannot audit the refusal: {e}"))?;
+            self.flag(format!("refused {}: {reason}", call.name()));
+            return Err(format!("refused: {reason}"));
+        }
+        let detail = match call {
+            ToolRequest::RunCommand { argv } => format!("$ {}\n{why}", shell_words(argv)),
+            other => format!(
+                "{} {}\n{why}",
+                other.name(),
+                rel.as_deref().unwrap_or_default()
+            ),
+        };
+        let approval = Approval {
+            tool: call.name(),
+            summary: format!("needs your approval (not --yes or auto): {why}"),
+            detail,
+        };
+        if self.fe.approve_human(&approval).await {
+            record("allow", &format!("approved by a person: {why}"))
+                .map_err(|e| format!("cannot audit the approval: {e}"))?;
+            return Ok(());
+        }
+        let reason = format!(
+            "{why}; it needs a person's approval, which --yes and auto mode cannot give, and none was given"
+        );
+        record("deny", &reason).map_err(|e| format!("cannot audit the refusal: {e}"))?;
+        self.flag(format!("refused {}: {reason}", call.name()));
+        Err(format!("refused: {reason}"))
     }
 
     fn saw(&self, rel: &str, text: &str) {
@@ -134,6 +255,7 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             Ok((rel, text)) => match f(&rel, &text) {
                 Ok(s) => {
                     self.saw(&rel, &text);
+                    self.label_file(&rel, &text);
                     ToolOutcome::ok(s)
                 }
                 Err(e) => ToolOutcome::error(e.to_string()),
@@ -230,6 +352,22 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
         ) {
             Ok(r) => {
                 let changed = r.created.len() + r.modified.len() + r.deleted.len();
+                let limit = self.session.policy.flows.bulk_change_threshold.value;
+                if changed > limit {
+                    // Bulk changes are flagged with the run and audited; the snapshot before the
+                    // command (taken above) restores them.
+                    let message = format!(
+                        "`{line}` changed {changed} files ({} created, {} modified, {} deleted; more than bulk_change_threshold = {limit}); undo with `jingu rollback --run {}`",
+                        r.created.len(),
+                        r.modified.len(),
+                        r.deleted.len(),
+                        self.run.id
+                    );
+                    let _ = self.run.audit.append(RecordKind::Warning {
+                        message: format!("bulk change: {message}"),
+                    });
+                    self.flag(format!("bulk change: {message}"));
+                }
                 match r.snapshot_id {
                     Some(id) => {
                         format!("\n[{changed} file(s) changed by the command, snapshot {id}]")
@@ -264,6 +402,8 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             }
         }
         text.push_str(&side_effects);
+        self.provenance()
+            .add(Label::CommandOutput { command: line }, &text);
         ToolOutcome {
             content: text,
             is_error: !output.status.success(),
@@ -346,13 +486,31 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             }),
             other => serde_json::json!({"path": other.path()}),
         };
-        if let Err(e) = self.run.audit.append(RecordKind::ToolCall {
+        // The call and where its arguments came from, in one write.
+        self.run.audit.stage(RecordKind::ToolCall {
             tool: call.name().to_string(),
             args,
+        });
+        let sources = flows::arg_provenance(&self.provenance(), call);
+        if let Err(e) = self.run.audit.append(RecordKind::ArgProvenance {
+            tool: call.name().to_string(),
+            args: sources,
         }) {
             return ToolOutcome::error(format!(
                 "cannot audit the tool call, so it does not run: {e}"
             ));
+        }
+        if let Err(refusal) = self.flow_gate(call).await {
+            let mut out = ToolOutcome::error(refusal.clone());
+            if let Some(p) = call.path()
+                && call.name() == super::tools::EDIT
+            {
+                out.failed_edit = Some(FailedEdit {
+                    path: p.to_string(),
+                    reason: refusal,
+                });
+            }
+            return out;
         }
         match call {
             ToolRequest::ListSymbols { path } => self.read_with(path, read::outline).await,
@@ -385,6 +543,7 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
                     Ok((s, hits)) => {
                         for (rel, text) in &hits {
                             self.saw(rel, text);
+                            self.label_file(rel, text);
                         }
                         ToolOutcome::ok(s)
                     }
@@ -418,7 +577,14 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
             },
             ToolRequest::RunCommand { argv } => self.run_command(argv).await,
             ToolRequest::Mcp { name, arguments } => match self.mcp {
-                Some(mcp) => mcp.call(self, name, arguments).await,
+                Some(mcp) => {
+                    let out = mcp.call(self, name, arguments).await;
+                    // Whatever the server said (errors too) is untrusted data from then on.
+                    let (server, tool) =
+                        jingu_skills::mcp::split_tool_name(name).unwrap_or((name, name));
+                    self.provenance().add_mcp_output(server, tool, &out.content);
+                    out
+                }
                 None => {
                     // No server runs in this run, but the attempt is still decided and audited.
                     let why = match self.session.policy.tool_decision(Tool::Mcp).value {

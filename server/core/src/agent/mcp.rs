@@ -289,8 +289,23 @@ impl RunMcp {
                 summary: format!("call MCP tool {name}"),
                 detail: format!("{}\narguments: {args}", tool.description),
             };
-            if !host.fe.approve(&approval).await {
-                return ToolOutcome::error(format!("the user rejected calling `{name}`"));
+            // A server's own `ask-human` reaches only a person (the policy's own `ask-human` was
+            // already answered by one in the host's flow gate).
+            let human = server_decision == Some(jingu_policy::ToolDecision::AskHuman);
+            let yes = if human {
+                host.fe.approve_human(&approval).await
+            } else {
+                host.fe.approve(&approval).await
+            };
+            if !yes {
+                return ToolOutcome::error(format!(
+                    "the user rejected calling `{name}`{}",
+                    if human {
+                        " (its server marks it ask-human: --yes and auto mode cannot approve it)"
+                    } else {
+                        ""
+                    }
+                ));
             }
         }
         // First approval pins the description; the pins are re-read so a concurrent re-approval

@@ -5,10 +5,12 @@
 //! with a [`host::SessionHost`].
 
 pub mod conversation;
+pub mod flows;
 pub mod hints;
 pub mod host;
 pub mod mcp;
 pub mod prompt;
+pub mod provenance;
 pub mod read;
 pub mod run;
 pub mod tools;
@@ -178,6 +180,7 @@ pub async fn ask<F: Frontend>(
     {
         paths.push(rel.clone());
     }
+    let names = paths.clone();
     if !complete {
         paths.clear();
     }
@@ -206,7 +209,38 @@ pub async fn ask<F: Frontend>(
     let mcp = mcp::start(session, fe, &run, skill.as_ref()).await;
     cfg.mcp_tools = mcp.as_ref().map(mcp::RunMcp::specs).unwrap_or_default();
     let host = host::SessionHost::new(session, fe, &run, label).with_mcp(mcp.as_ref());
-    let outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
+    {
+        // Labels on everything the first request carries (issue #23).
+        use provenance::Label;
+        let mut prov = host.provenance();
+        prov.add(Label::User, &req.instruction);
+        prov.add(Label::System, prompt::SYSTEM);
+        if let Some(skill) = &skill {
+            prov.add(
+                Label::Skill {
+                    name: skill.name.clone(),
+                    signed: skill.trust.is_verified(),
+                },
+                &skills::system_prompt_section(skill),
+            );
+        }
+        for name in &names {
+            prov.add(Label::FileName { path: name.clone() }, name);
+        }
+        for message in &cfg.history {
+            let (role, text) = match message {
+                jingu_providers::Message::User { content } => ("user", content),
+                jingu_providers::Message::Assistant { content, .. } => ("assistant", content),
+                jingu_providers::Message::Tool { content, .. } => ("tool", content),
+            };
+            prov.add(Label::History { role: role.into() }, text);
+        }
+    }
+    if let Some((rel, text)) = &focus.file {
+        host.label_file(rel, text);
+    }
+    let mut outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
+    outcome.flags = host.take_flags();
     drop(host);
     if let Some(mcp) = mcp {
         mcp.shutdown().await;

@@ -144,6 +144,8 @@ pub struct RunOutcome {
     /// This run's messages, from its first user message on (for a saved conversation).
     #[serde(skip)]
     pub messages: Vec<Message>,
+    /// What the user must be told with the run: bulk changes, refused data flows.
+    pub flags: Vec<String>,
 }
 
 /// Run the loop for one instruction. `context` is the initial, symbol-addressed context.
@@ -169,6 +171,7 @@ pub async fn run<H: RunHost>(
         usage: Usage::default(),
         stop: StopReason::Finished,
         messages: Vec::new(),
+        flags: Vec::new(),
     };
     let mut specs = tools::specs_with(&cfg.tools, &cfg.hints);
     specs.extend(cfg.mcp_tools.iter().cloned());

@@ -47,6 +47,13 @@ pub trait Frontend: Sync {
     /// Ask the user; `false` refuses. Called only where policy says `ask`.
     fn approve(&self, approval: &Approval) -> impl Future<Output = bool> + Send;
 
+    /// Ask a *person*, for what policy marks `ask-human` and for untrusted data reaching a
+    /// sensitive sink: `--yes`, `auto` mode and any other standing approval must not answer.
+    /// `false` (the default) when no person can be asked, so the act is refused.
+    fn approve_human(&self, _approval: &Approval) -> impl Future<Output = bool> + Send {
+        async { false }
+    }
+
     fn progress(&self, _message: &str) {}
 
     /// Streamed model text.
@@ -98,6 +105,11 @@ impl<F: Frontend> Frontend for Confirmed<'_, F> {
 
     async fn approve(&self, _approval: &Approval) -> bool {
         true
+    }
+
+    /// The request confirmed only itself: a person must still answer for anything else.
+    fn approve_human(&self, approval: &Approval) -> impl Future<Output = bool> + Send {
+        self.0.approve_human(approval)
     }
 
     fn progress(&self, message: &str) {
