@@ -45,6 +45,9 @@ pub struct Args {
     pub session: Option<String>,
     #[arg(long)]
     pub json: bool,
+    /// Also print the project instructions (AGENTS.md, CLAUDE.md, …) the model is given.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 struct Terminal {
@@ -152,6 +155,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
         provider: args.provider.clone(),
         skill: args.skill.clone(),
         history: conversation.messages.clone(),
+        show_context: args.verbose,
     };
     let fe = Terminal {
         yes: args.yes,

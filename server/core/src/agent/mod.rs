@@ -9,6 +9,7 @@ pub mod flows;
 pub mod hints;
 pub mod host;
 pub mod mcp;
+pub mod project;
 pub mod prompt;
 pub mod provenance;
 pub mod read;
@@ -36,6 +37,8 @@ pub struct AskRequest {
     pub skill: Option<String>,
     /// Earlier turns of the conversation this instruction continues (compacted before sending).
     pub history: Vec<jingu_providers::Message>,
+    /// Report the project instructions' full text through `Frontend::progress` (`--verbose`).
+    pub show_context: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -198,13 +201,28 @@ pub async fn ask<F: Frontend>(
         cfg.hints.symbols = None;
     }
     tracing::debug!(hints = ?cfg.hints, "tool schema hints");
-    let first = prompt::first_message(
+    let mut first = prompt::first_message(
         &session.workspace,
         &session.policy,
         &req.instruction,
         &focus,
         None,
     );
+    // AGENTS.md and friends: read like any file the model is given, labelled untrusted below.
+    let instructions = project::load(
+        session,
+        &run,
+        focus.file.as_ref().map(|(rel, _)| rel.as_str()),
+    );
+    if let Some(section) = project::section(&instructions) {
+        let paths: Vec<&str> = instructions.iter().map(|i| i.path.as_str()).collect();
+        fe.progress(&format!("project instructions: {}", paths.join(", ")));
+        if req.show_context {
+            fe.progress(&section);
+        }
+        first.push('\n');
+        first.push_str(&section);
+    }
     // MCP servers start only now, when the run's tools are known, and stop with the run.
     let mcp = mcp::start(session, fe, &run, skill.as_ref()).await;
     cfg.mcp_tools = mcp.as_ref().map(mcp::RunMcp::specs).unwrap_or_default();
@@ -238,6 +256,9 @@ pub async fn ask<F: Frontend>(
     }
     if let Some((rel, text)) = &focus.file {
         host.label_file(rel, text);
+    }
+    for found in &instructions {
+        host.label_file(&found.path, &found.text);
     }
     let mut outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
     outcome.flags = host.take_flags();
