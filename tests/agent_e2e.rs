@@ -553,3 +553,59 @@ fn project_instructions_are_untrusted_context_read_through_policy() {
     let log = stdout(&fx.jingu(&["audit", "log", "--json"]));
     assert!(log.contains("AGENTS.md"), "the reads are audited: {log}");
 }
+
+#[test]
+fn ask_modes_map_onto_policy_and_never_widen_it() {
+    let edit = || {
+        tool(
+            "edit",
+            json!({"path": "src/lib.rs", "symbol": "other", "op": "replace",
+                   "text": "/// Seven.\npub fn other() -> i32 {\n    7\n}"}),
+        )
+    };
+    // read-only: an edit the policy allows is denied for this run.
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(
+        &json!([{"tool_calls": [edit()]}, {"content": "done"}]),
+        "[policy]\ntools = { edit = \"allow\" }\n",
+    );
+    let out = fx.jingu(&["ask", "document other", "--mode", "read-only", "--yes"]);
+    assert!(!out.status.success(), "nothing changed: {}", stderr(&out));
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    let r = tool_results(&fx, 1);
+    assert!(r[0].contains("denied"), "{r:?}");
+
+    // auto: edits the policy asks about are applied without a terminal; commands still ask
+    // (and nobody can answer here), and a deny stays a deny.
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(
+        &json!([{"tool_calls": [edit(), tool("run_command", json!({"argv": ["touch", "ran"]})),
+                                 tool("edit", json!({"path": "secrets/key.txt", "lines": "1-1", "op": "replace", "text": "x"}))]},
+                {"content": "done"}]),
+        "[policy]\ndeny_paths = [\"secrets/**\"]\ntools = { edit = \"ask\", run_command = \"ask\" }\n",
+    );
+    std::fs::create_dir_all(fx.root.join("secrets")).expect("mkdir");
+    std::fs::write(fx.root.join("secrets/key.txt"), "k\n").expect("write");
+    let out = fx.jingu(&["ask", "document other", "--mode", "auto"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(fx.read("src/lib.rs").contains("/// Seven."));
+    assert!(
+        stderr(&out).contains("approved by --mode auto"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !fx.root.join("ran").exists(),
+        "auto never approves commands"
+    );
+    assert_eq!(fx.read("secrets/key.txt"), "k\n");
+
+    // A typo is an error naming the choices, before anything runs.
+    let out = fx.jingu(&["ask", "x", "--mode", "yolo"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("unknown mode `yolo`") && stderr(&out).contains("read-only"),
+        "{}",
+        stderr(&out)
+    );
+}

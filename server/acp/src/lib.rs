@@ -100,10 +100,9 @@ pub async fn serve(
                         req.mcp_servers.len()
                     );
                 }
-                let made = s2
-                    .sessions
-                    .create(&req.cwd)
-                    .map(|acp| NewSessionResponse::new(acp.id.clone()).modes(acp.mode().state()));
+                let made = s2.sessions.create(&req.cwd).map(|acp| {
+                    NewSessionResponse::new(acp.id.clone()).modes(mode::state(acp.mode()))
+                });
                 answer(responder, made)
             },
             agent_client_protocol::on_receive_request!(),
@@ -133,7 +132,7 @@ pub async fn serve(
                         }
                     }
                     tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());
-                    LoadSessionResponse::new().modes(acp.mode().state())
+                    LoadSessionResponse::new().modes(mode::state(acp.mode()))
                 });
                 answer(responder, loaded)
             },

@@ -51,7 +51,7 @@ fn modes_round_trip_and_advertise_all_three() {
         assert_eq!(Mode::parse(mode.id()), Some(mode));
     }
     assert_eq!(Mode::parse("yolo"), None);
-    let state = Mode::Ask.state();
+    let state = super::mode::state(Mode::Ask);
     assert_eq!(&*state.current_mode_id.0, "ask");
     let ids: Vec<&str> = state.available_modes.iter().map(|m| &*m.id.0).collect();
     assert_eq!(ids, ["read-only", "ask", "auto"]);

@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::{CmdResult, print_json};
 use jingu_core::agent::conversation::{Conversation, TurnInfo};
 use jingu_core::agent::{self, AskRequest, RunConfig, StopReason};
-use jingu_core::ops::{Approval, Frontend, Session};
+use jingu_core::ops::{Approval, Frontend, Mode, Session};
 use jingu_providers::CancelToken;
 use jingu_realdoc::Target;
 
@@ -48,10 +48,25 @@ pub struct Args {
     /// Also print the project instructions (AGENTS.md, CLAUDE.md, …) the model is given.
     #[arg(long)]
     pub verbose: bool,
+    /// `read-only`: edits, commands and MCP tools are denied for this run; `ask`: policy as
+    /// configured (the default); `auto`: edits the policy asks about are applied without asking
+    /// (commands still ask). No mode overrides a deny or answers an `ask-human`.
+    #[arg(long, default_value = "ask", value_parser = parse_mode)]
+    pub mode: Mode,
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    Mode::parse(s).ok_or_else(|| {
+        format!(
+            "unknown mode `{s}`; expected one of: {}",
+            Mode::ALL.map(Mode::id).join(", ")
+        )
+    })
 }
 
 struct Terminal {
     yes: bool,
+    mode: Mode,
     color: bool,
     /// Whether stdin can answer a prompt.
     interactive: bool,
@@ -63,6 +78,10 @@ impl Frontend for Terminal {
         eprintln!("{}", colorize(&approval.detail, self.color));
         if self.yes {
             eprintln!("(approved by --yes)");
+            return true;
+        }
+        if self.mode.pre_approves(approval.tool) {
+            eprintln!("(approved by --mode {})", self.mode.id());
             return true;
         }
         if !self.interactive {
@@ -129,7 +148,9 @@ fn colorize(diff: &str, color: bool) -> String {
 
 pub(crate) fn run(args: Args) -> CmdResult {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let session = Session::open(&cwd)?;
+    let mut session = Session::open(&cwd)?;
+    // A mode only tightens the merged policy (read-only), or answers edit confirmations (auto).
+    args.mode.restrict(&mut session.policy);
     let lines = match &args.lines {
         Some(spec) => match Target::lines_from_str(spec)? {
             Target::Lines { start, end } => Some((start, end)),
@@ -159,6 +180,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
     };
     let fe = Terminal {
         yes: args.yes,
+        mode: args.mode,
         color: std::io::stderr().is_terminal(),
         interactive: std::io::stdin().is_terminal(),
     };
