@@ -90,16 +90,7 @@ impl Frontend for Terminal {
             );
             return false;
         }
-        eprint!("Apply this {}? [y/N] ", approval.tool);
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let read = tokio::task::spawn_blocking(move || {
-            let _ = std::io::stdin().lock().read_line(&mut answer);
-            answer
-        })
-        .await
-        .unwrap_or_default();
-        matches!(read.trim(), "y" | "Y" | "yes")
+        confirm(format!("Apply this {}? [y/N] ", approval.tool)).await
     }
 
     /// `--yes` does not answer this: only a person at a terminal does.
@@ -110,16 +101,7 @@ impl Frontend for Terminal {
             eprintln!("not approved: this needs a person at a terminal (--yes cannot approve it)");
             return false;
         }
-        eprint!("Approve this {} yourself? [y/N] ", approval.tool);
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let read = tokio::task::spawn_blocking(move || {
-            let _ = std::io::stdin().lock().read_line(&mut answer);
-            answer
-        })
-        .await
-        .unwrap_or_default();
-        matches!(read.trim(), "y" | "Y" | "yes")
+        confirm(format!("Approve this {} yourself? [y/N] ", approval.tool)).await
     }
 
     fn progress(&self, message: &str) {
@@ -129,6 +111,20 @@ impl Frontend for Terminal {
     fn reasoning(&self, delta: &str) {
         eprint!("{delta}");
     }
+}
+
+/// Ask `question` on the terminal; only an explicit yes is yes. stdin is read off the runtime.
+async fn confirm(question: String) -> bool {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let read = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut answer);
+        answer
+    })
+    .await
+    .unwrap_or_default();
+    matches!(read.trim(), "y" | "Y" | "yes")
 }
 
 fn colorize(diff: &str, color: bool) -> String {
