@@ -51,12 +51,6 @@ impl CheckpointKey {
         })
     }
 
-    pub fn from_seed(seed: [u8; 32]) -> Self {
-        Self {
-            key: SigningKey::from_bytes(&seed),
-        }
-    }
-
     /// `ed25519:<hex>` of the public half.
     pub fn key_id(&self) -> String {
         format!(

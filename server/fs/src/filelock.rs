@@ -47,26 +47,6 @@ impl FileLock {
             }
         }
     }
-
-    /// Take the lock, waiting (without blocking the thread in the kernel) up to `timeout`.
-    pub fn acquire_blocking(
-        state_dir: &Path,
-        rel: &str,
-        timeout: std::time::Duration,
-    ) -> std::io::Result<Self> {
-        let deadline = std::time::Instant::now() + timeout;
-        let mut pause = std::time::Duration::from_millis(1);
-        loop {
-            if let Some(lock) = Self::try_acquire(state_dir, rel)? {
-                return Ok(lock);
-            }
-            if std::time::Instant::now() >= deadline {
-                return Err(busy(rel));
-            }
-            std::thread::sleep(pause);
-            pause = (pause * 2).min(std::time::Duration::from_millis(20));
-        }
-    }
 }
 
 /// The error for a lock still held by another writer after the wait.

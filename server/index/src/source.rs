@@ -21,12 +21,7 @@ pub enum SourceError {
     NotUtf8 { path: PathBuf, offset: usize },
 }
 
-impl SourceError {
-    /// The file is readable but is not source text (as opposed to an I/O failure).
-    pub fn is_not_source(&self) -> bool {
-        !matches!(self, Self::Io { .. })
-    }
-}
+impl SourceError {}
 
 /// Read a source file for parsing: refuses oversized, binary (NUL bytes) and non-UTF-8 files.
 pub fn read_source(path: &Path) -> Result<String, SourceError> {

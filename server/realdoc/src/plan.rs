@@ -57,16 +57,6 @@ impl<'a> ParsedFile<'a> {
         }
     }
 
-    /// `symbols` must have been extracted from exactly `text` and `tree`.
-    pub fn with_symbols(text: &'a str, tree: Tree, symbols: FileSymbols) -> Self {
-        Self {
-            text,
-            language: symbols.language,
-            tree,
-            symbols: OnceCell::from(symbols),
-        }
-    }
-
     pub fn symbols(&self) -> &FileSymbols {
         self.symbols.get_or_init(|| {
             let symbols = extract(self.language, self.text, &self.tree);

@@ -156,15 +156,6 @@ impl McpHub {
             .find(|t| t.name == name)
     }
 
-    /// Stop offering `name` (its description changed since it was approved).
-    pub fn withhold(&mut self, name: &str) {
-        if let Some((server, _)) = split_tool_name(name)
-            && let Some(conn) = self.connections.get_mut(server)
-        {
-            conn.tools.retain(|t| t.name != name);
-        }
-    }
-
     /// Call `mcp__<server>__<tool>` with a JSON object of arguments.
     pub async fn call(
         &self,

@@ -166,11 +166,6 @@ impl Drop for CancelOnDrop {
 }
 
 impl Session {
-    /// The effective `[completion]` settings.
-    pub fn completion_settings(&self) -> &jingu_policy::CompletionSettings {
-        &self.policy.completion
-    }
-
     /// The warm provider for completion, built on first use.
     fn completion_provider(&self) -> Result<&Provider, CompleteError> {
         let built = self.completion.provider.get_or_init(|| {
