@@ -27,6 +27,7 @@ use tokio::sync::{OnceCell, mpsc};
 use super::cancel::CancelToken;
 use super::config::ResolvedProvider;
 use super::error::ProviderError;
+use super::fill::{FillRequest, FillResponse, FillVia};
 use super::local_prompt::{
     ANSWER_PREFIX, Reply, Turn, grammar, parse_reply, partial_answer, render_prompt, turns,
 };
@@ -73,12 +74,21 @@ pub fn decode_threads() -> i32 {
 enum Prompt {
     Plain(String),
     Turns(Vec<Turn>),
+    /// Fill in the middle: the model's FIM tokens around `prefix` and `suffix` when its vocabulary
+    /// has them (prefix first, so typing forward keeps the cached prefix), else the prefix alone.
+    Fill {
+        prefix: String,
+        suffix: String,
+    },
 }
 
 /// One generation request for the worker.
 struct Job {
     prompt: Prompt,
-    gbnf: String,
+    /// The reply grammar; `None` samples freely (completion text).
+    gbnf: Option<String>,
+    /// Generation ends before the first of these (completion only).
+    stop: Vec<String>,
     max_tokens: u32,
     temperature: f32,
     cancel: CancelToken,
@@ -97,6 +107,8 @@ struct Loaded {
     load_time: Duration,
     stats: Arc<Stats>,
     chat_template: bool,
+    /// Whether the vocabulary has fill-in-the-middle tokens.
+    fim: bool,
     jobs: Mutex<std::sync::mpsc::Sender<Job>>,
 }
 
@@ -159,7 +171,7 @@ impl LocalModel {
                     .name("jingu-local-model".into())
                     .spawn(move || worker(path, ready_tx, jobs_rx, worker_stats))
                     .map_err(|e| err(format!("starting the model thread: {e}")))?;
-                let (load_time, chat_template) = ready_rx
+                let (load_time, chat_template, fim) = ready_rx
                     .await
                     .map_err(|_| err("the model thread stopped while loading".into()))?
                     .map_err(err)?;
@@ -167,6 +179,7 @@ impl LocalModel {
                     load_time,
                     stats,
                     chat_template,
+                    fim,
                     jobs: Mutex::new(jobs_tx),
                 }))
             })
@@ -175,7 +188,8 @@ impl LocalModel {
     }
 }
 
-type Ready = tokio::sync::oneshot::Sender<Result<(Duration, bool), String>>;
+/// Load time, whether the model has a chat template, whether it has FIM tokens.
+type Ready = tokio::sync::oneshot::Sender<Result<(Duration, bool, bool), String>>;
 
 /// The model thread: loads the weights, then serves jobs on one context until the provider goes.
 fn worker(path: PathBuf, ready: Ready, jobs: std::sync::mpsc::Receiver<Job>, stats: Arc<Stats>) {
@@ -218,7 +232,11 @@ fn worker(path: PathBuf, ready: Ready, jobs: std::sync::mpsc::Receiver<Job>, sta
         start.elapsed()
     );
     if ready
-        .send(Ok((start.elapsed(), template.is_some())))
+        .send(Ok((
+            start.elapsed(),
+            template.is_some(),
+            fim_tokens(&model).is_some(),
+        )))
         .is_err()
     {
         return;
@@ -266,6 +284,17 @@ impl Session<'_> {
                 let text = apply_template(self.model, turns)?;
                 vocab.tokenize(text.as_bytes(), true, true)
             }
+            Prompt::Fill { prefix, suffix } => match fim_tokens(self.model) {
+                Some((pre, suf, mid)) => {
+                    let mut t = vec![pre];
+                    t.extend(vocab.tokenize(prefix.as_bytes(), false, false));
+                    t.push(suf);
+                    t.extend(vocab.tokenize(suffix.as_bytes(), false, false));
+                    t.push(mid);
+                    t
+                }
+                None => vocab.tokenize(prefix.as_bytes(), true, false),
+            },
         };
         if tokens.is_empty() {
             return Err("the prompt is empty".into());
@@ -328,8 +357,13 @@ impl Session<'_> {
             "local prompt decoded in {:?}",
             started.elapsed()
         );
-        let mut grammar = LlamaSampler::grammar(self.model, &job.gbnf, "root")
-            .map_err(|e| format!("compiling the output grammar: {e}"))?;
+        let mut grammar = match &job.gbnf {
+            Some(gbnf) => Some(
+                LlamaSampler::grammar(self.model, gbnf, "root")
+                    .map_err(|e| format!("compiling the output grammar: {e}"))?,
+            ),
+            None => None,
+        };
         let mut pick = (job.temperature > 0.0).then(|| {
             LlamaSampler::chain_simple([
                 LlamaSampler::temp(job.temperature),
@@ -347,13 +381,21 @@ impl Session<'_> {
             if generated >= max_tokens {
                 break true;
             }
-            let token = sample(ctx, logits_at, &mut grammar, pick.as_mut());
-            grammar.accept(token);
-            if vocab.is_eog(token) {
+            let token = sample(ctx, logits_at, grammar.as_mut(), pick.as_mut());
+            if let Some(g) = grammar.as_mut() {
+                g.accept(token);
+            }
+            if vocab.is_eog(token)
+                || fim_tokens(self.model).is_some_and(|f| f.0 == token || f.1 == token)
+            {
                 break false;
             }
             generated += 1;
             output.extend(vocab.token_to_piece(token, false, None));
+            if let Some(cut) = stop_at(&output, &job.stop) {
+                output.truncate(cut);
+                break false;
+            }
             streamed = stream_answer(&output, streamed, &job.tx);
             batch.clear();
             let pos = self.cached.len();
@@ -388,7 +430,7 @@ impl Session<'_> {
 fn sample(
     ctx: &LlamaContext<'_>,
     idx: i32,
-    grammar: &mut LlamaSampler,
+    grammar: Option<&mut LlamaSampler>,
     pick: Option<&mut LlamaSampler>,
 ) -> LlamaToken {
     let logits = ctx.get_logits_ith(idx);
@@ -403,6 +445,25 @@ fn sample(
             .filter(|d| d.logit().is_finite())
             .max_by(|a, b| a.logit().total_cmp(&b.logit()))
             .map(LlamaTokenData::id),
+    };
+    let Some(grammar) = grammar else {
+        if pick.is_none() {
+            // Greedy and unconstrained: the best logit, without building a candidate array.
+            let best = logits
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map_or(0, |(i, _)| i);
+            return LlamaToken(best as i32);
+        }
+        let mut all = LlamaTokenDataArray::from_iter(
+            logits
+                .iter()
+                .enumerate()
+                .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0)),
+            false,
+        );
+        return choose(&mut all, pick).unwrap_or(LlamaToken(0));
     };
     if pick.is_none() {
         let best = logits
@@ -470,7 +531,7 @@ pub(crate) async fn stream(
     } else {
         Prompt::Plain(render_prompt(req))
     };
-    let gbnf = grammar(req);
+    let gbnf = Some(grammar(req));
     let max_tokens = req.max_tokens.unwrap_or(cfg.max_tokens);
     let temperature = req.temperature.unwrap_or(0.0);
     let provider = cfg.name.clone();
@@ -478,6 +539,7 @@ pub(crate) async fn stream(
     let job = Job {
         prompt,
         gbnf,
+        stop: Vec::new(),
         max_tokens,
         temperature,
         cancel: cancel.clone(),
@@ -555,6 +617,91 @@ pub(crate) async fn stream(
 
 /// Apply the model's chat template to the turns; text that spells a special token inside a turn
 /// is broken up first, so file contents cannot open or close turns.
+/// The model's fill-in-the-middle tokens (prefix, suffix, middle), from its GGUF vocabulary;
+/// `None` when it lacks any of them (then completion is prefix-only).
+fn fim_tokens(model: &LlamaModel) -> Option<(LlamaToken, LlamaToken, LlamaToken)> {
+    let vocab = model.vocab();
+    let (pre, suf, mid) = (vocab.fim_pre(), vocab.fim_suf(), vocab.fim_mid());
+    (pre.0 >= 0 && suf.0 >= 0 && mid.0 >= 0).then_some((pre, suf, mid))
+}
+
+/// Where `output` must end: the start of the first stop sequence in it, if any.
+fn stop_at(output: &[u8], stop: &[String]) -> Option<usize> {
+    stop.iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| output.windows(s.len()).position(|w| w == s.as_bytes()))
+        .min()
+}
+
+/// Inline completion on the in-process model: FIM when the vocabulary has the tokens, else the
+/// prefix alone; greedy, unconstrained, ended by `req.stop`, and cancelled within one token (the
+/// worker checks `cancel` before every token). The KV cache keeps the shared prefix, so typing
+/// forward decodes only what is new.
+pub(crate) async fn fill(
+    local: &LocalModel,
+    cfg: &ResolvedProvider,
+    req: &FillRequest,
+    cancel: &CancelToken,
+) -> Result<FillResponse, ProviderError> {
+    let loaded = local.load(&cfg.name).await?;
+    let provider = cfg.name.clone();
+    let err = |detail: String| ProviderError::LocalModel {
+        provider: provider.clone(),
+        detail,
+    };
+    // The worker treats a closed event channel as a cancel, so the receiver lives until the end.
+    let (tx, _rx) = mpsc::channel::<Result<Event, ProviderError>>(1);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let job = Job {
+        prompt: Prompt::Fill {
+            prefix: req.prompt(),
+            suffix: req.suffix.clone(),
+        },
+        gbnf: None,
+        stop: req.stop.clone(),
+        max_tokens: req.max_tokens.max(1),
+        temperature: 0.0,
+        cancel: cancel.clone(),
+        tx,
+        done: done_tx,
+    };
+    loaded
+        .jobs
+        .lock()
+        .map_err(|_| "model queue lock poisoned".to_string())
+        .and_then(|q| {
+            q.send(job)
+                .map_err(|_| "the model thread has stopped".to_string())
+        })
+        .map_err(err)?;
+    let result = tokio::task::spawn_blocking(move || {
+        done_rx
+            .recv()
+            .unwrap_or_else(|_| Err("the model thread stopped mid-request".into()))
+    })
+    .await
+    .map_err(|e| err(format!("waiting for the model: {e}")))?;
+    match result.map_err(err)? {
+        Generated::Cancelled => Err(ProviderError::Cancelled { provider }),
+        Generated::Done { output, usage, .. } => {
+            let stats = &loaded.stats;
+            Ok(FillResponse {
+                text: output,
+                usage,
+                via: if loaded.fim {
+                    FillVia::LocalFim
+                } else {
+                    FillVia::LocalPrefix
+                },
+                decoded: Some((
+                    stats.prompt.load(Ordering::Relaxed),
+                    stats.reused.load(Ordering::Relaxed),
+                )),
+            })
+        }
+    }
+}
+
 fn apply_template(model: &LlamaModel, turns: &[Turn]) -> Result<String, String> {
     let template = model
         .chat_template(None)

@@ -247,6 +247,7 @@ pub fn cut_at_block_end(
     suffix: &str,
 ) -> String {
     let cursor = prefix.len();
+    let lead = completion.len() - completion.trim_start().len();
     let joined = format!("{prefix}{completion}{suffix}");
     let after = jingu_syntax::file_symbols(language, &joined);
     // The innermost definition that starts before the cursor and whose body holds it (the
@@ -256,7 +257,8 @@ pub fn cut_at_block_end(
         .iter()
         .filter(|s| s.range.start < cursor)
         .filter_map(|s| s.body.clone())
-        .filter(|b| b.start <= cursor && cursor <= b.end)
+        // The body may start after whitespace the completion begins with.
+        .filter(|b| b.start <= cursor + lead && cursor <= b.end)
         .min_by_key(|b| b.end - b.start)
     else {
         return completion.to_string();
@@ -298,6 +300,12 @@ pub fn shape(language: Option<Language>, prefix: &str, raw: &str, suffix: &str) 
         }
     };
     text = trim_overlap(&text, suffix);
+    // The cursor's line is already indented: a model repeating some of that indentation (a
+    // prefix-only model often starts with a space) would push the first line off the block's.
+    let line_so_far = &prefix[prefix.rfind('\n').map_or(0, |i| i + 1)..];
+    if !line_so_far.is_empty() && line_so_far.trim().is_empty() {
+        text = text.trim_start_matches([' ', '\t']).to_string();
+    }
     let text = text.trim_end().to_string();
     let Some(language) = language else {
         return (!text.trim().is_empty()).then_some(text);

@@ -148,3 +148,13 @@ fn typing_forward_reuses_the_shown_completion() {
         None
     );
 }
+
+#[test]
+fn a_completion_running_past_the_last_function_into_top_level_code_is_cut() {
+    // The embedded model's real answer at the end of a file: the body, then an example.
+    let text = "def scale(value, factor):\n    return value * factor\n\n\ndef total(prices, factor):\n    \n";
+    let at = text.len() - 1;
+    let raw = " return (prices * factor) + (factor * factor)\n\n# Example usage:\nprint(total(prices, 1))  #";
+    let got = shape(Some(Language::Python), &text[..at], raw, &text[at..]).expect("an item");
+    assert_eq!(got, "return (prices * factor) + (factor * factor)");
+}
