@@ -319,7 +319,14 @@ pub fn shape(language: Option<Language>, prefix: &str, raw: &str, suffix: &str) 
         return None;
     }
     // Longest prefix of whole lines that adds no syntax error.
-    let lines: Vec<&str> = text.split('\n').collect();
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    // tree-sitter-python accepts a block header with an empty body (`else:` then a dedent);
+    // Python does not, so an item never ends on one.
+    if language == Language::Python {
+        while lines.len() > 1 && lines.last().is_some_and(|l| l.trim_end().ends_with(':')) {
+            lines.pop();
+        }
+    }
     (1..=lines.len())
         .rev()
         .map(|n| lines[..n].join("\n"))

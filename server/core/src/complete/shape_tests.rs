@@ -158,3 +158,18 @@ fn a_completion_running_past_the_last_function_into_top_level_code_is_cut() {
     let got = shape(Some(Language::Python), &text[..at], raw, &text[at..]).expect("an item");
     assert_eq!(got, "return (prices * factor) + (factor * factor)");
 }
+
+#[test]
+fn a_python_item_never_ends_on_a_block_header_without_a_body() {
+    // The embedded model's real answer; tree-sitter parses `else:` with no body, Python does not.
+    let text = "def describe(inventory):\n    lines = []\n\ndef restock():\n    pass\n";
+    let at = cursor(text, "lines = []");
+    let (prefix, suffix) = text.split_at(at);
+    let raw =
+        "\n    for item in inventory:\n        if item:\n            print(item)\n        else:";
+    let got = shape(Some(Language::Python), prefix, raw, suffix).expect("an item");
+    assert_eq!(
+        got,
+        "\n    for item in inventory:\n        if item:\n            print(item)"
+    );
+}
