@@ -318,19 +318,19 @@ pub fn shape(language: Option<Language>, prefix: &str, raw: &str, suffix: &str) 
     if text.trim().is_empty() {
         return None;
     }
-    // Longest prefix of whole lines that adds no syntax error.
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    // tree-sitter-python accepts a block header with an empty body (`else:` then a dedent);
-    // Python does not, so an item never ends on one.
-    if language == Language::Python {
-        while lines.len() > 1 && lines.last().is_some_and(|l| l.trim_end().ends_with(':')) {
-            lines.pop();
-        }
-    }
+    // Longest prefix of whole lines that adds no syntax error. tree-sitter-python accepts a block
+    // header with an empty body (`else:` then a dedent); Python does not, so an item never ends
+    // on one.
+    let lines: Vec<&str> = text.split('\n').collect();
+    let open_header = |cand: &str| language == Language::Python && cand.trim_end().ends_with(':');
     (1..=lines.len())
         .rev()
         .map(|n| lines[..n].join("\n"))
-        .find(|cand| !cand.trim().is_empty() && keeps_parse(language, prefix, cand, suffix))
+        .find(|cand| {
+            !cand.trim().is_empty()
+                && !open_header(cand)
+                && keeps_parse(language, prefix, cand, suffix)
+        })
 }
 
 /// A stable hash of texts, for cache keys (not security).

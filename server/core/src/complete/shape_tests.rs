@@ -173,3 +173,17 @@ fn a_python_item_never_ends_on_a_block_header_without_a_body() {
         "\n    for item in inventory:\n        if item:\n            print(item)"
     );
 }
+
+#[test]
+fn a_python_item_cut_by_the_token_limit_does_not_end_on_the_header_before_it() {
+    // The embedded model's real answer, cut mid-line by max_tokens right after an `else:`.
+    let text = "def describe(inventory):\n    lines = []\n\ndef restock():\n    pass\n";
+    let at = cursor(text, "lines = []");
+    let (prefix, suffix) = text.split_at(at);
+    let raw = "\n    for item in inventory:\n        if item:\n            print(item)\n        else:\n            print(f\"{item";
+    let got = shape(Some(Language::Python), prefix, raw, suffix).expect("an item");
+    assert_eq!(
+        got,
+        "\n    for item in inventory:\n        if item:\n            print(item)"
+    );
+}
