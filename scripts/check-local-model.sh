@@ -71,5 +71,23 @@ else
 fi
 grep -E 'local prompt decoded|local model output' "$tmp/ask.log" | cut -c1-300 | sed 's/^/  /' >&2
 tail -n 6 "$tmp/ask.log" >&2
+
+# Inline completion on the same model through `jingu lsp` (issue 22), on a fresh copy of the demo
+# with its own state: items come back, each leaves the file parseable, an accepted item is audited.
+# The deadline is raised from its 2 s default: this checks what the items are, not how fast a
+# shared CI machine makes them (the times are printed; the benchmark is where speed is judged).
+cp -r "$repo/examples/demo" "$tmp/complete"
+printf '[completion]\ndeadline_ms = 15000\n' >"$tmp/complete-config.toml"
+(
+  cd "$tmp/complete" || exit 1
+  export JINGU_STATE_DIR="$tmp/complete-state" JINGU_CONFIG="$tmp/complete-config.toml" JINGU_LOG=jingu=info
+  python3 "$repo/tests/local_model/complete.py" "$JINGU" . >"$tmp/complete.out" 2>"$tmp/complete.log"
+)
+check test $? = 0
+grep '^complete:' "$tmp/complete.log" | cut -c1-200 | sed 's/^/  /' >&2
+if [ "$(cat "$tmp/complete.out")" = ACCEPTED ]; then
+  check sh -c "cd '$tmp/complete' && JINGU_STATE_DIR='$tmp/complete-state' JINGU_CONFIG='$tmp/complete-config.toml' jingu audit log --json | grep -q '\"complete\"'"
+fi
+check sh -c "cd '$tmp/complete' && JINGU_STATE_DIR='$tmp/complete-state' JINGU_CONFIG='$tmp/complete-config.toml' jingu audit verify"
 echo "local-model: $pass passed, $fail failed"
 [ "$fail" = 0 ]
