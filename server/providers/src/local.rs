@@ -430,7 +430,7 @@ impl Session<'_> {
 fn sample(
     ctx: &LlamaContext<'_>,
     idx: i32,
-    grammar: Option<&mut LlamaSampler>,
+    mut grammar: Option<&mut LlamaSampler>,
     pick: Option<&mut LlamaSampler>,
 ) -> LlamaToken {
     let logits = ctx.get_logits_ith(idx);
@@ -446,41 +446,29 @@ fn sample(
             .max_by(|a, b| a.logit().total_cmp(&b.logit()))
             .map(LlamaTokenData::id),
     };
-    let Some(grammar) = grammar else {
-        if pick.is_none() {
-            // Greedy and unconstrained: the best logit, without building a candidate array.
-            let best = logits
-                .iter()
-                .enumerate()
-                .max_by(|a, b| a.1.total_cmp(b.1))
-                .map_or(0, |(i, _)| i);
-            return LlamaToken(best as i32);
-        }
-        let mut all = LlamaTokenDataArray::from_iter(
-            logits
-                .iter()
-                .enumerate()
-                .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0)),
-            false,
-        );
-        return choose(&mut all, pick).unwrap_or(LlamaToken(0));
-    };
+    let best = logits
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map_or(0, |(i, _)| i);
     if pick.is_none() {
-        let best = logits
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(i, _)| i);
-        let mut one = LlamaTokenDataArray::new(
-            vec![LlamaTokenData::new(
-                LlamaToken(best as i32),
-                logits[best],
-                0.0,
-            )],
-            false,
-        );
-        grammar.apply(&mut one);
-        if one.data.first().is_some_and(|d| d.logit().is_finite()) {
+        // Greedy: the model's own choice, when the grammar (if any) allows it.
+        let allowed = match grammar.as_mut() {
+            None => true,
+            Some(g) => {
+                let mut one = LlamaTokenDataArray::new(
+                    vec![LlamaTokenData::new(
+                        LlamaToken(best as i32),
+                        logits[best],
+                        0.0,
+                    )],
+                    false,
+                );
+                g.apply(&mut one);
+                one.data.first().is_some_and(|d| d.logit().is_finite())
+            }
+        };
+        if allowed {
             return LlamaToken(best as i32);
         }
     }
@@ -491,7 +479,9 @@ fn sample(
             .map(|(i, &l)| LlamaTokenData::new(LlamaToken(i as i32), l, 0.0)),
         false,
     );
-    grammar.apply(&mut all);
+    if let Some(g) = grammar {
+        g.apply(&mut all);
+    }
     choose(&mut all, pick).unwrap_or(LlamaToken(0))
 }
 
