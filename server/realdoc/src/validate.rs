@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use tree_sitter::{InputEdit, Point, Tree};
 
-use jingu_syntax::{Language, error_count, parse};
+use jingu_syntax::{Language, error_count, for_each_error, parse};
 
 use super::error::EditError;
 use super::lines::{line_start, line_text, position};
@@ -152,35 +152,14 @@ const NEAR: usize = 80;
 
 fn faults(tree: &Tree) -> Vec<SyntaxFault> {
     let mut out = Vec::new();
-    let root = tree.root_node();
-    if !root.has_error() {
-        return out;
-    }
-    let mut cursor = root.walk();
-    let mut descend = true;
-    loop {
-        let node = cursor.node();
-        if descend {
-            if node.is_error() || node.is_missing() {
-                out.push(SyntaxFault {
-                    missing: node.is_missing(),
-                    kind: node.kind_id(),
-                    range: node.byte_range(),
-                });
-            }
-            if node.has_error() && cursor.goto_first_child() {
-                continue;
-            }
-        }
-        if cursor.goto_next_sibling() {
-            descend = true;
-            continue;
-        }
-        if !cursor.goto_parent() {
-            return out;
-        }
-        descend = false;
-    }
+    for_each_error(tree, |node| {
+        out.push(SyntaxFault {
+            missing: node.is_missing(),
+            kind: node.kind_id(),
+            range: node.byte_range(),
+        });
+    });
+    out
 }
 
 /// Net `{}`, `()`, `[]` tokens among the leaves lying within `range` (string and comment

@@ -275,18 +275,25 @@ pub fn first_error(tree: &tree_sitter::Tree) -> Option<usize> {
 
 /// Count of ERROR/MISSING nodes; used to tell whether an edit introduced new syntax errors.
 pub fn error_count(tree: &tree_sitter::Tree) -> usize {
+    let mut count = 0;
+    for_each_error(tree, |_| count += 1);
+    count
+}
+
+/// Visit every ERROR or MISSING node in document order, descending only into subtrees that hold
+/// an error.
+pub fn for_each_error<'t>(tree: &'t tree_sitter::Tree, mut f: impl FnMut(tree_sitter::Node<'t>)) {
     let root = tree.root_node();
     if !root.has_error() {
-        return 0;
+        return;
     }
-    let mut count = 0;
     let mut cursor = root.walk();
     let mut descend = true;
     loop {
         let node = cursor.node();
         if descend {
             if node.is_error() || node.is_missing() {
-                count += 1;
+                f(node);
             }
             if node.has_error() && cursor.goto_first_child() {
                 continue;
@@ -297,7 +304,7 @@ pub fn error_count(tree: &tree_sitter::Tree) -> usize {
             continue;
         }
         if !cursor.goto_parent() {
-            return count;
+            return;
         }
         descend = false;
     }
