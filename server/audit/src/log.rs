@@ -414,15 +414,37 @@ impl AuditLog {
 
     fn commit_locked(&self, items: Vec<Item>, durable: bool) -> Result<Vec<RecordId>, AuditError> {
         let mut lock = self.lock()?;
-        let tail = read_tail(&mut lock.0, &self.path)?;
+        let mut tail = read_tail(&mut lock.0, &self.path)?;
         if tail.torn() {
-            return Err(AuditError::Damaged {
+            // We hold the lock, so the writer that left these bytes is gone (killed mid-write, or
+            // a partial write a failing disk would not let it remove); its action never ran, as
+            // records go out first. Seal them the way `jingu audit repair` does — only over an
+            // intact chain whose head does not lead the log, the bytes kept whole in a `repair`
+            // record — instead of blocking every later action on a manual step.
+            drop(lock);
+            let report = self.repair_blocking().map_err(|e| AuditError::Damaged {
                 path: self.path.clone(),
                 reason: format!(
-                    "the last record is incomplete ({} bytes of a cut-off write); run `jingu audit repair`",
+                    "the last record is incomplete ({} bytes of a cut-off write) and could not be sealed: {e}",
                     tail.len - tail.complete
                 ),
-            });
+            })?;
+            tracing::warn!(
+                "audit log {}: {} (an earlier run was interrupted while writing)",
+                self.path.display(),
+                report.message
+            );
+            lock = self.lock()?;
+            tail = read_tail(&mut lock.0, &self.path)?;
+            if tail.torn() {
+                return Err(AuditError::Damaged {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "the last record is incomplete again ({} bytes) right after it was sealed; run `jingu audit verify`",
+                        tail.len - tail.complete
+                    ),
+                });
+            }
         }
         let (seq, prev) = match &tail.last_line {
             None => (0, GENESIS.to_string()),

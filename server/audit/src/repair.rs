@@ -67,7 +67,7 @@ impl AuditLog {
         super::off_runtime(|| self.repair_blocking())
     }
 
-    fn repair_blocking(&self) -> Result<RepairReport, AuditError> {
+    pub(crate) fn repair_blocking(&self) -> Result<RepairReport, AuditError> {
         let state_dir = self.path().parent().unwrap_or(Path::new(".")).to_path_buf();
         let head_path = state_dir.join(HEAD_FILE);
         let refuse = |reason: String| AuditError::Damaged {

@@ -141,9 +141,6 @@ fn partial_write_that_cannot_be_removed_is_repaired_with_its_bytes_kept() {
     *disk.short_write.lock().expect("lock") = None;
     disk.fail_truncate.store(false, Ordering::SeqCst);
 
-    // Blocked, with the way out named, until repaired.
-    let err = log.append(tool(3)).expect_err("torn tail");
-    assert!(err.to_string().contains("jingu audit repair"), "{err}");
     match verify(log.path()) {
         Err(VerifyError::Tampered(t)) => assert!(t.reason.contains("repair"), "{t}"),
         other => panic!("torn tail not reported: {other:?}"),
@@ -182,6 +179,66 @@ fn partial_write_that_cannot_be_removed_is_repaired_with_its_bytes_kept() {
             .all(|e| !e.file_name().to_string_lossy().starts_with("audit.torn-")),
         "the saved fragment is removed once its record is durable"
     );
+}
+
+/// The writer that tore the tail is gone (we hold the lock): the next append seals it with the
+/// bytes kept, then goes ahead — a killed `jingu edit` does not block every later action.
+#[test]
+fn next_append_seals_a_torn_tail_with_its_bytes_kept() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (log, _) = faulty(dir.path(), None, 0);
+    for i in 0..2 {
+        log.append(tool(i)).expect("append");
+    }
+    let intact = std::fs::read(log.path()).expect("read");
+    let fragment = b"{\"seq\":3,\"time\":\"2026-";
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(log.path())
+        .expect("open");
+    f.write_all(fragment).expect("write");
+    drop(f);
+    log.append(tool(7))
+        .expect("the next append seals and proceeds");
+    let recs = read_records(log.path()).expect("records");
+    let RecordKind::Repair {
+        cut_hex, offset, ..
+    } = &recs[2].kind
+    else {
+        panic!("record 3 is not a repair: {:?}", recs[2]);
+    };
+    assert_eq!(hex::decode(cut_hex).expect("hex"), fragment);
+    assert_eq!(*offset, intact.len() as u64);
+    assert!(
+        recs.iter()
+            .skip(3)
+            .any(|r| matches!(&r.kind, RecordKind::ToolCall { .. })),
+        "{recs:?}"
+    );
+    assert_eq!(verify(log.path()).expect("intact").records, 4);
+}
+
+/// Sealing on append never covers tampering: a log edited before its torn tail still refuses.
+#[test]
+fn append_refuses_a_torn_tail_over_a_damaged_chain() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (log, _) = faulty(dir.path(), None, 0);
+    for i in 0..4 {
+        log.append(tool(i)).expect("append");
+    }
+    let text = std::fs::read_to_string(log.path()).expect("read");
+    std::fs::write(log.path(), text.replacen("\"i\":1", "\"i\":7", 1)).expect("write");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(log.path())
+        .expect("open");
+    f.write_all(b"{\"seq\":5").expect("write");
+    drop(f);
+    let before = state(dir.path());
+    let err = log.append(tool(9)).expect_err("must refuse");
+    assert!(err.to_string().contains("could not be sealed"), "{err}");
+    assert!(err.to_string().contains("damaged before its tail"), "{err}");
+    assert_eq!(state(dir.path()), before, "nothing changed");
 }
 
 #[test]
