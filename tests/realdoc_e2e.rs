@@ -619,3 +619,35 @@ fn own_history_replays_byte_identically() {
         tally.line("self")
     );
 }
+
+/// `jingu edit --insert-after` of a symbol: blank lines the text carries are kept as given, and
+/// without any the new symbol takes its neighbours' spacing.
+#[test]
+fn inserted_symbols_keep_the_blank_lines_their_text_gives() {
+    let fx = Fixture::new(&[("f.rs", RS)]);
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "a", "--insert-after"],
+        "\n\nfn m() -> i32 {\n    0\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fx.read("f.rs"),
+        RS.replace(
+            "    1\n}\n\n",
+            "    1\n}\n\n\nfn m() -> i32 {\n    0\n}\n\n"
+        )
+    );
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "c", "--insert-before"],
+        "fn n() -> i32 {\n    9\n}",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fx.read("f.rs")
+            .contains("    2\n}\n\nfn n() -> i32 {\n    9\n}\n\nfn c()"),
+        "{}",
+        fx.read("f.rs")
+    );
+}

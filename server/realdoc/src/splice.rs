@@ -73,13 +73,37 @@ pub(crate) fn splice(
             .unwrap_or_else(|| default_separation(language, kind, &region.indent));
         eol.repeat(n.min(MAX_SEPARATION))
     };
+    // Blank lines the text itself puts around an inserted symbol win over the neighbours'
+    // spacing: leading ones separate it from what is above, trailing ones from what is below
+    // (replacing the blank lines already there on that side).
+    let (lead, trail) = if is_symbol {
+        outer_blank_lines(&req.text)
+    } else {
+        (0, 0)
+    };
+    let given = |n: usize| (n > 0).then(|| eol.repeat(n));
     let (range, inserted) = match req.op {
         Op::Replace => (region.start..region.end, format!("{body}{eol}")),
-        Op::InsertBefore => (
-            region.start..region.start,
-            format!("{body}{eol}{}", sep(true)),
-        ),
-        Op::InsertAfter => (region.end..region.end, format!("{}{body}{eol}", sep(false))),
+        Op::InsertBefore => {
+            let below = given(trail).unwrap_or_else(|| sep(true));
+            match given(lead) {
+                Some(above) => (
+                    blank_lines_before(text, region.start).1..region.start,
+                    format!("{above}{body}{eol}{below}"),
+                ),
+                None => (region.start..region.start, format!("{body}{eol}{below}")),
+            }
+        }
+        Op::InsertAfter => {
+            let above = given(lead).unwrap_or_else(|| sep(false));
+            match given(trail) {
+                Some(below) => (
+                    region.end..blank_lines_after(text, region.end).1,
+                    format!("{above}{body}{eol}{below}"),
+                ),
+                None => (region.end..region.end, format!("{above}{body}{eol}")),
+            }
+        }
         Op::Delete if is_symbol => (tidy_delete(text, region), String::new()),
         Op::Delete => (region.start..region.end, String::new()),
     };
@@ -167,6 +191,22 @@ fn ends_in_verbatim(text: &str, region: &Region, spans: &[Verbatim]) -> bool {
     let last = region.start + content.len() - 1;
     let i = spans.partition_point(|s| s.range.end <= last);
     spans.get(i).is_some_and(|s| s.range.start <= last)
+}
+
+/// Blank lines before the first and after the last non-blank line of a request's text (its final
+/// line ending is not a blank line: `"f()\n\n"` has one after).
+fn outer_blank_lines(text: &str) -> (usize, usize) {
+    let text = text.replace("\r\n", "\n");
+    let content = text.trim();
+    if content.is_empty() {
+        return (0, 0);
+    }
+    let before = &text[..text.len() - text.trim_start().len()];
+    let after = &text[text.trim_end().len()..];
+    (
+        before.matches('\n').count(),
+        after.matches('\n').count().saturating_sub(1),
+    )
 }
 
 /// Blank lines between the symbol and its sibling on the preferred side (falling back to the

@@ -135,3 +135,76 @@ fn column_zero_insert_after_a_function_stays_at_column_zero() {
     let out = edit(src, PY, lines(2, 2), Op::InsertAfter, "def g():\n    pass");
     assert_eq!(out, "def f(x):\n    return x\ndef g():\n    pass\n");
 }
+
+// Blank lines around inserted symbols: the text's own when it has them, else the neighbours'.
+
+const RS_BLANKS: &str = "struct S;\n\nimpl S {\n    fn a(&self) {}\n\n    fn b(&self) {}\n}\n";
+
+#[test]
+fn inserted_symbol_without_blank_lines_takes_the_neighbours_spacing() {
+    let out = edit(
+        RS_BLANKS,
+        Some(Language::Rust),
+        sym("impl S/a"),
+        Op::InsertAfter,
+        "fn m(&self) {}",
+    );
+    assert_eq!(
+        out,
+        "struct S;\n\nimpl S {\n    fn a(&self) {}\n\n    fn m(&self) {}\n\n    fn b(&self) {}\n}\n"
+    );
+}
+
+#[test]
+fn inserted_symbol_keeps_the_blank_lines_its_text_has() {
+    let r = Some(Language::Rust);
+    // Two before (instead of the neighbours' one), none after: the existing gap below goes.
+    let out = edit(
+        RS_BLANKS,
+        r,
+        sym("impl S/a"),
+        Op::InsertAfter,
+        "\n\nfn m(&self) {}\n",
+    );
+    assert_eq!(
+        out,
+        "struct S;\n\nimpl S {\n    fn a(&self) {}\n\n\n    fn m(&self) {}\n\n    fn b(&self) {}\n}\n"
+    );
+    // Trailing blank lines replace the gap below; no leading ones: the neighbours' gap above.
+    let out = edit(
+        RS_BLANKS,
+        r,
+        sym("impl S/a"),
+        Op::InsertAfter,
+        "fn m(&self) {}\n\n\n",
+    );
+    assert_eq!(
+        out,
+        "struct S;\n\nimpl S {\n    fn a(&self) {}\n\n    fn m(&self) {}\n\n\n    fn b(&self) {}\n}\n"
+    );
+    // Insert before: leading lines replace the gap above, trailing ones separate it from `b`.
+    let out = edit(
+        RS_BLANKS,
+        r,
+        sym("impl S/b"),
+        Op::InsertBefore,
+        "\n\n\nfn m(&self) {}\n\n\n",
+    );
+    assert_eq!(
+        out,
+        "struct S;\n\nimpl S {\n    fn a(&self) {}\n\n\n\n    fn m(&self) {}\n\n\n    fn b(&self) {}\n}\n"
+    );
+    // One blank line on each side, as the text says (the neighbours have two).
+    let py = "def a():\n    pass\n\n\ndef b():\n    pass\n";
+    let out = edit(
+        py,
+        PY,
+        sym("a"),
+        Op::InsertAfter,
+        "\ndef m():\n    pass\n\n",
+    );
+    assert_eq!(
+        out,
+        "def a():\n    pass\n\ndef m():\n    pass\n\ndef b():\n    pass\n"
+    );
+}
