@@ -14,6 +14,9 @@ pub struct Approval {
     pub summary: String,
     /// A unified diff for edits, the command line for commands.
     pub detail: String,
+    /// The workspace-relative file an edit approval is about: a front end may offer to remember
+    /// the answer for it (`[[policy.rules]]`). `None`: the answer is for this act only.
+    pub path: Option<String>,
 }
 
 pub trait Frontend: Sync {

@@ -9,6 +9,7 @@ mod files;
 mod frontend;
 mod mode;
 mod rollback;
+mod rules;
 mod session;
 mod state;
 mod trail;
