@@ -565,3 +565,46 @@ fn always_reject_denies_later_calls_without_asking() {
         tool_results(&fx, 1)
     );
 }
+
+#[test]
+fn model_text_streams_as_chunks_and_the_runs_steps_come_as_a_plan() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "[policy]\ntools = { edit = \"allow\" }\n");
+    let out = drive(&fx, "edit", &[]);
+    assert_eq!(out["prompt"]["stopReason"], "end_turn");
+    let before_end = usize::try_from(out["beforeEnd"].as_u64().expect("beforeEnd")).expect("n");
+    let all = out["updates"].as_array().expect("updates");
+    // The edit's step: pending, then in progress, then completed, each a whole plan.
+    let plans: Vec<&Value> = all[..before_end]
+        .iter()
+        .filter(|u| u["sessionUpdate"] == "plan")
+        .collect();
+    let statuses: Vec<&str> = plans
+        .iter()
+        .map(|p| {
+            assert_eq!(p["entries"].as_array().expect("entries").len(), 1, "{p}");
+            assert_eq!(p["entries"][0]["content"], "edit src/lib.rs", "{p}");
+            p["entries"][0]["status"].as_str().expect("status")
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        ["pending", "in_progress", "completed"],
+        "{plans:?}"
+    );
+    // The final answer, after the plan's last update, arrives as several chunks (the server
+    // sends 8 characters at a time), all before the turn ends.
+    let last_plan = all[..before_end]
+        .iter()
+        .rposition(|u| u["sessionUpdate"] == "plan")
+        .expect("plan");
+    let answer = "Renamed old_name to add.";
+    let chunks: Vec<&str> = all[last_plan..before_end]
+        .iter()
+        .filter(|u| u["sessionUpdate"] == "agent_message_chunk")
+        .filter_map(|u| u["content"]["text"].as_str())
+        .collect();
+    assert!(chunks.len() >= 3, "{chunks:?}");
+    assert_eq!(chunks.concat(), answer, "{chunks:?}");
+}

@@ -122,6 +122,8 @@ await app.connectWith(stream, async (ctx) => {
     sessionId,
     prompt: [{ type: "text", text: "rename old_name to add" }],
   });
+  // Updates that arrived before the prompt's response (the end of the turn).
+  out.beforeEnd = out.updates.length;
   if (scenario === "twice") {
     // The same edit again in the same session (after an "always" answer it is not asked).
     out.asked = out.permissions.length;

@@ -11,14 +11,15 @@ use std::time::Duration;
 use agent_client_protocol::Client;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    ContentBlock, ContentChunk, Diff, PermissionOption, PermissionOptionKind, ReadTextFileRequest,
-    RequestPermissionOutcome, RequestPermissionRequest, SessionNotification, SessionUpdate,
-    TextContent, ToolCall, ToolCallContent, ToolCallLocation, ToolCallStatus, ToolCallUpdate,
-    ToolCallUpdateFields, ToolKind, WriteTextFileRequest,
+    ContentBlock, ContentChunk, Diff, PermissionOption, PermissionOptionKind, Plan, PlanEntry,
+    PlanEntryPriority, PlanEntryStatus, ReadTextFileRequest, RequestPermissionOutcome,
+    RequestPermissionRequest, SessionNotification, SessionUpdate, TextContent, ToolCall,
+    ToolCallContent, ToolCallLocation, ToolCallStatus, ToolCallUpdate, ToolCallUpdateFields,
+    ToolKind, WriteTextFileRequest,
 };
 
 use super::mode::Mode;
-use jingu_core::ops::{Approval, EditOutcome, Frontend, Session};
+use jingu_core::ops::{Approval, EditOutcome, Frontend, PlanItem, PlanStatus, Session};
 use jingu_policy::rules::RuleDecision;
 use jingu_policy::{Decision, Policy, Tool};
 use jingu_providers::CancelToken;
@@ -391,6 +392,27 @@ impl Frontend for AcpFrontend {
     fn reasoning(&self, delta: &str) {
         lock(&self.streamed).push_str(delta);
         self.message(delta);
+    }
+
+    /// The run's steps as an ACP plan (the client replaces its plan with each update). ACP has no
+    /// failed status: a failed step is completed, and says so.
+    fn plan(&self, items: &[PlanItem]) {
+        let entries = items
+            .iter()
+            .map(|item| {
+                let (status, content) = match item.status {
+                    PlanStatus::Pending => (PlanEntryStatus::Pending, item.title.clone()),
+                    PlanStatus::InProgress => (PlanEntryStatus::InProgress, item.title.clone()),
+                    PlanStatus::Done => (PlanEntryStatus::Completed, item.title.clone()),
+                    PlanStatus::Failed => (
+                        PlanEntryStatus::Completed,
+                        format!("{} (failed)", item.title),
+                    ),
+                };
+                PlanEntry::new(content, PlanEntryPriority::Medium, status)
+            })
+            .collect();
+        self.send(SessionUpdate::Plan(Plan::new(entries)));
     }
 
     fn edit_applied(&self, outcome: &EditOutcome, old: &str, new: &str) {

@@ -627,6 +627,10 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
     fn reasoning(&self, delta: &str) {
         self.fe.reasoning(delta);
     }
+
+    fn plan(&self, items: &[crate::ops::PlanItem]) {
+        self.fe.plan(items);
+    }
 }
 
 /// What the model is told about an edit; a refused or rejected one is counted in the run's outcome.

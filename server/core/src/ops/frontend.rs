@@ -19,6 +19,23 @@ pub struct Approval {
     pub path: Option<String>,
 }
 
+/// One step of an agent run as the front end may show it (ACP `plan` updates): the tool calls
+/// the model asked for, in order, with how far each has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanItem {
+    /// `edit src/lib.rs`, `run_command`, …
+    pub title: String,
+    pub status: PlanStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanStatus {
+    Pending,
+    InProgress,
+    Done,
+    Failed,
+}
+
 pub trait Frontend: Sync {
     /// The text of an open editor buffer for a workspace-relative path (LSP: the synced document;
     /// ACP: the client's `fs/read_text_file`). Async because a client may have to answer.
@@ -61,6 +78,9 @@ pub trait Frontend: Sync {
 
     /// Streamed model text.
     fn reasoning(&self, _delta: &str) {}
+
+    /// The run's steps so far, each time one is added or changes.
+    fn plan(&self, _items: &[PlanItem]) {}
 
     /// An edit was snapshotted, audited and written; `old`/`new` are the whole file texts (ACP
     /// shows them as a diff card).

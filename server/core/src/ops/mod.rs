@@ -19,7 +19,7 @@ pub use audit_admin::{SCHEMA_SQL, SinkCheck, SinkError};
 pub use edit::{EditOutcome, SeenText, unified_diff};
 pub use error::OpsError;
 pub use files::{FileOp, FileOpOutcome};
-pub use frontend::{Approval, AutoApprove, Confirmed, Frontend};
+pub use frontend::{Approval, AutoApprove, Confirmed, Frontend, PlanItem, PlanStatus};
 pub use mode::Mode;
 pub use rollback::RollbackTarget;
 pub use session::{Run, Session, new_run_id};
