@@ -619,3 +619,186 @@ fn own_history_replays_byte_identically() {
         tally.line("self")
     );
 }
+
+/// `jingu edit --insert-after` of a symbol: blank lines the text carries are kept as given, and
+/// without any the new symbol takes its neighbours' spacing.
+#[test]
+fn inserted_symbols_keep_the_blank_lines_their_text_gives() {
+    let fx = Fixture::new(&[("f.rs", RS)]);
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "a", "--insert-after"],
+        "\n\nfn m() -> i32 {\n    0\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        fx.read("f.rs"),
+        RS.replace(
+            "    1\n}\n\n",
+            "    1\n}\n\n\nfn m() -> i32 {\n    0\n}\n\n"
+        )
+    );
+    let out = edit(
+        &fx,
+        &["f.rs", "--symbol", "c", "--insert-before"],
+        "fn n() -> i32 {\n    9\n}",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        fx.read("f.rs")
+            .contains("    2\n}\n\nfn n() -> i32 {\n    9\n}\n\nfn c()"),
+        "{}",
+        fx.read("f.rs")
+    );
+}
+
+/// `jingu` with RLIMIT_FSIZE at `limit` bytes and SIGXFSZ ignored, so a write past the limit fails
+/// with EFBIG exactly as a full disk fails with ENOSPC (no root or small file system needed;
+/// `trap ''` makes the ignore survive `exec`, `prlimit` is util-linux, present on every Debian).
+fn jingu_with_file_limit(fx: &Fixture, limit: u64, args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("trap '' XFSZ; exec prlimit --fsize=\"$0\" -- \"$@\"")
+        .arg(limit.to_string())
+        .arg(env!("CARGO_BIN_EXE_jingu"))
+        .args(args)
+        .current_dir(&fx.root)
+        .stdin(Stdio::null());
+    for (k, v) in fx.env() {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run jingu under prlimit")
+}
+
+/// Writes fail for lack of space at many points of `jingu edit` and `jingu rollback` (the
+/// workspace file, snapshot blobs, the audit log): each run either succeeds, or fails naming what
+/// could not be written, and the file is exactly its old or its new content; afterwards the audit
+/// chain verifies, the history agrees with the disk and the next edit and rollback work.
+#[test]
+fn disk_full_during_edits_and_rollbacks_loses_nothing() {
+    // A workspace file far bigger than anything the state directory writes per edit, so small
+    // limits hit the state directory first and large ones only the workspace file.
+    let filler: String = (0..1500)
+        .map(|i| format!("fn f{i}() -> u32 {{\n    {i}\n}}\n\n"))
+        .collect();
+    let src = format!("{RS}\n{filler}");
+    let fx = Fixture::new(&[("big.rs", &src)]);
+    let size = src.len() as u64;
+    let limits = [
+        0,
+        1,
+        512,
+        4096,
+        16_384,
+        size / 2,
+        size - 1,
+        size + 4096,
+        4 * size,
+    ];
+    let text_file = fx.base.join("full.txt");
+    let (mut refused, mut done) = (0, 0);
+    for (round, &limit) in limits.iter().enumerate() {
+        let before = fx.read("big.rs");
+        let new_a = format!("fn a() -> i32 {{\n    {}\n}}\n", 7000 + round);
+        std::fs::write(&text_file, &new_a).expect("write");
+        let start = before.find("fn a()").expect("a");
+        let end = start + before[start..].find("}\n").expect("end") + 2;
+        let after = format!("{}{new_a}{}", &before[..start], &before[end..]);
+        let tf = text_file.to_str().expect("utf-8");
+        let out = jingu_with_file_limit(
+            &fx,
+            limit,
+            &[
+                "edit",
+                "big.rs",
+                "--symbol",
+                "a",
+                "--replace",
+                "--text-file",
+                tf,
+            ],
+        );
+        let now = fx.read("big.rs");
+        if out.status.success() {
+            done += 1;
+            assert_eq!(now, after, "limit {limit}: edit reported success");
+        } else {
+            refused += 1;
+            let err = stderr(&out);
+            eprintln!("limit {limit}: edit: {}", err.trim());
+            assert!(
+                err.contains("File too large") || err.contains("No space"),
+                "limit {limit}: the error does not say what failed: {err}"
+            );
+            assert!(
+                now == before || now == after,
+                "limit {limit}: torn file after a failed edit"
+            );
+        }
+        let verify = fx.jingu(&["audit", "verify"]);
+        assert!(
+            verify.status.success(),
+            "limit {limit}: {}{}",
+            stdout(&verify),
+            stderr(&verify)
+        );
+        // A rollback of a fresh (unlimited) edit, under the same limit.
+        let new_b = format!("fn b() -> i32 {{\n    {}\n}}\n", 8000 + round);
+        let base = fx.read("big.rs");
+        let out = edit(&fx, &["big.rs", "--symbol", "b", "--replace"], &new_b);
+        assert!(out.status.success(), "limit {limit}: {}", stderr(&out));
+        let edited = fx.read("big.rs");
+        let id = stdout(&out).trim().to_string();
+        let out = jingu_with_file_limit(&fx, limit, &["rollback", &id]);
+        let now = fx.read("big.rs");
+        if out.status.success() {
+            done += 1;
+            assert_eq!(now, base, "limit {limit}: rollback reported success");
+        } else {
+            refused += 1;
+            let err = stderr(&out);
+            eprintln!("limit {limit}: rollback: {}", err.trim());
+            assert!(
+                err.contains("File too large") || err.contains("No space"),
+                "limit {limit}: the rollback error does not say what failed: {err}"
+            );
+            assert!(
+                now == edited || now == base,
+                "limit {limit}: torn file after a failed rollback"
+            );
+        }
+        let verify = fx.jingu(&["audit", "verify"]);
+        assert!(
+            verify.status.success(),
+            "limit {limit} (rollback): {}{}",
+            stdout(&verify),
+            stderr(&verify)
+        );
+        let scan = fx.jingu(&["snapshot", "scan", "--json"]);
+        assert!(scan.status.success(), "{}", stderr(&scan));
+        let scan: serde_json::Value = serde_json::from_slice(&scan.stdout).expect("json");
+        let mentions = |k: &str| {
+            scan[k]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|p| p.as_str() == Some("big.rs")))
+        };
+        assert!(
+            !mentions("modified") && !mentions("created"),
+            "limit {limit}: history and disk disagree: {scan}"
+        );
+    }
+    assert!(refused >= 4, "only {refused} runs hit the limit");
+    assert!(done >= 2, "only {done} runs fit under the limits");
+    // Space is back: the next edit and its rollback work.
+    let before = fx.read("big.rs");
+    let out = edit(
+        &fx,
+        &["big.rs", "--symbol", "c", "--replace"],
+        "fn c() -> i32 {\n    33\n}\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_string();
+    let out = fx.jingu(&["rollback", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(fx.read("big.rs"), before);
+}

@@ -1,7 +1,14 @@
 //! Re-indenting new text to its destination: the model usually sends a method flush-left, or with
 //! the indentation it saw in a different context, and sometimes with spaces where the file uses tabs.
 
+use jingu_syntax::LineKind;
+
 use super::lines::{indent_of, is_blank};
+
+/// The kind of line `i` (code when the text has no known spans).
+fn kind_at(kinds: &[LineKind], i: usize) -> LineKind {
+    kinds.get(i).copied().unwrap_or(LineKind::Code)
+}
 
 /// How the file indents one level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,12 +18,14 @@ pub(crate) enum Style {
 }
 
 impl Style {
-    /// Guess from the text: tabs if the first indented line starts with a tab, else the smallest
-    /// non-zero space indent (4 when nothing is indented).
-    pub(crate) fn detect(text: &str) -> Self {
+    /// Guess from the text's code lines (`kinds`, from [`jingu_syntax::line_kinds`], tells which
+    /// lines are inside strings or comments; empty means all code): tabs if the first indented
+    /// line starts with a tab, else the smallest non-zero space indent (4 when nothing is
+    /// indented).
+    pub(crate) fn detect(text: &str, kinds: &[LineKind]) -> Self {
         let mut smallest: Option<usize> = None;
-        for line in text.lines().take(2000) {
-            if is_blank(line) {
+        for (i, line) in text.split('\n').take(2000).enumerate() {
+            if is_blank(line) || kind_at(kinds, i) != LineKind::Code {
                 continue;
             }
             let ind = indent_of(line);
@@ -55,12 +64,21 @@ pub(crate) enum Rebase {
 }
 
 /// Re-indent `text` (LF-normalised lines, no trailing newline) for a destination indented `target`
-/// in a file indented with `file_style`. Returns the lines.
-pub(crate) fn reindent(text: &str, target: &str, file_style: Style, rebase: Rebase) -> Vec<String> {
+/// in a file indented with `file_style`. Returns the lines. Lines that start inside a string
+/// literal (`kinds`, one per line; empty means all code) are kept exactly as sent, and only code
+/// lines tell the text's own style.
+pub(crate) fn reindent(
+    text: &str,
+    kinds: &[LineKind],
+    target: &str,
+    file_style: Style,
+    rebase: Rebase,
+) -> Vec<String> {
     if rebase == Rebase::Never {
         return text.split('\n').map(|l| l.to_string()).collect();
     }
-    let text_style = Style::detect(text);
+    let literal = |i: usize| kind_at(kinds, i) == LineKind::InString;
+    let text_style = Style::detect(text, kinds);
     // Tabs/spaces are converted only where the destination itself is indented the other way:
     // spaces inside a raw string of a tab-indented file stay spaces.
     let dest_style = match target.chars().next() {
@@ -73,27 +91,49 @@ pub(crate) fn reindent(text: &str, target: &str, file_style: Style, rebase: Reba
     };
     let mut lines: Vec<String> = text
         .split('\n')
-        .map(|l| convert_style(l, text_style, dest_style))
+        .enumerate()
+        .map(|(i, l)| {
+            if literal(i) {
+                l.to_string()
+            } else {
+                convert_style(l, text_style, dest_style)
+            }
+        })
         .collect();
-    let Some(first) = lines.iter().position(|l| !is_blank(l)) else {
-        return lines.iter().map(|_| String::new()).collect();
+    let Some(first) = (0..lines.len()).position(|i| !literal(i) && !is_blank(&lines[i])) else {
+        return lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| if literal(i) { l } else { String::new() })
+            .collect();
+    };
+    let keep_blank = |(i, line): (usize, String)| {
+        if literal(i) { line } else { strip_blank(line) }
     };
     let base = indent_of(&lines[first]).to_string();
     if rebase == Rebase::IfUnindented && !base.is_empty() {
-        return lines.into_iter().map(strip_blank).collect();
+        return lines.into_iter().enumerate().map(keep_blank).collect();
     }
+    let code_after: Vec<String> = (first + 1..lines.len())
+        .filter(|&i| !literal(i))
+        .map(|i| lines[i].clone())
+        .collect();
     if base.is_empty()
         && !target.is_empty()
-        && first_line_was_trimmed(&lines[first], &lines[first + 1..], target, file_style)
+        && first_line_was_trimmed(&lines[first], &code_after, target, file_style)
     {
         // Only the first line lost its indentation (copied from a view of the file): restore it.
         lines[first] = format!("{target}{}", lines[first]);
-        return lines.into_iter().map(strip_blank).collect();
+        return lines.into_iter().enumerate().map(keep_blank).collect();
     }
     lines
         .into_iter()
-        .map(|line| {
-            if is_blank(&line) {
+        .enumerate()
+        .map(|(i, line)| {
+            if literal(i) {
+                // Inside a string literal: its leading whitespace is part of its value.
+                line
+            } else if is_blank(&line) {
                 String::new()
             } else if let Some(rest) = line.strip_prefix(base.as_str()) {
                 format!("{target}{rest}")

@@ -11,10 +11,12 @@
 //! Semantics worth knowing:
 //! - A symbol's extent is its *full* range: leading doc comments, attributes and decorators are
 //!   part of it, so `replace` must resend them and `delete` removes them.
-//! - Inserting before/after a symbol adds whole lines, separated by as many blank lines as the
-//!   symbol has from its siblings (else 1, or PEP 8's 2 at Python top level; 0 for fields).
+//! - Inserting before/after a symbol adds whole lines, separated by the blank lines the text
+//!   carries before/after it, else as many as the symbol has from its siblings (else 1, or
+//!   PEP 8's 2 at Python top level; 0 for fields).
 //! - New text is re-indented to the target; at line/keyword insertions only when it arrives
-//!   flush-left (after a line opening a block, one level deeper). Tabs/spaces follow the file.
+//!   flush-left (after a line opening a block, one level deeper). Tabs/spaces follow the file's
+//!   code lines (strings and comments do not count); string-literal content is never re-indented.
 //! - Line endings (LF/CRLF) and the presence or absence of a final newline are preserved.
 
 mod batch;

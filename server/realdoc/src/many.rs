@@ -62,8 +62,8 @@ pub fn plan_many_in(
             _ => None,
         };
         let region = locate(text, symbols, &req.target).map_err(|e| in_batch(index, e))?;
-        let (range, inserted) =
-            splice(text, language, &region, req).map_err(|e| in_batch(index, e))?;
+        let (range, inserted) = splice(text, language, file.map(|f| &f.tree), &region, req)
+            .map_err(|e| in_batch(index, e))?;
         let lines = if region.start_line == region.end_line {
             format!("line {}", region.start_line)
         } else {

@@ -75,7 +75,7 @@ pub fn plan(
         Some(language) => plan_parsed(&ParsedFile::new(text, language)?, req),
         None => {
             let region = locate(text, None, &req.target)?;
-            let (changed, inserted) = splice(text, None, &region, req)?;
+            let (changed, inserted) = splice(text, None, None, &region, req)?;
             Ok(finish(text, req, &region, changed, inserted, None))
         }
     }
@@ -89,7 +89,7 @@ pub fn plan_parsed(file: &ParsedFile<'_>, req: &EditRequest) -> Result<Planned, 
         _ => None,
     };
     let region = locate(text, symbols, &req.target)?;
-    let (changed, inserted) = splice(text, Some(file.language), &region, req)?;
+    let (changed, inserted) = splice(text, Some(file.language), Some(&file.tree), &region, req)?;
     let mut planned = finish(text, req, &region, changed, inserted, None);
     let tree = revalidate(
         file.language,

@@ -4,7 +4,8 @@
 
 use std::ops::Range;
 
-use jingu_syntax::Language;
+use jingu_syntax::{Language, LineKind, Verbatim, line_kinds, parse, verbatim_spans};
+use tree_sitter::Tree;
 
 use super::error::EditError;
 use super::indent::{Rebase, Style, reindent};
@@ -17,9 +18,12 @@ use super::request::{EditRequest, Op};
 /// Blank lines kept between symbols at most, whatever the neighbours do.
 const MAX_SEPARATION: usize = 2;
 
+/// `tree` is the parse of `text` (when it has a language): its strings and comments are told
+/// apart from code when detecting the file's indentation.
 pub(crate) fn splice(
     text: &str,
     language: Option<Language>,
+    tree: Option<&Tree>,
     region: &Region,
     req: &EditRequest,
 ) -> Result<(Range<usize>, String), EditError> {
@@ -28,7 +32,7 @@ pub(crate) fn splice(
     let body = if req.op == Op::Delete {
         String::new()
     } else {
-        let mut lines = new_lines(text, region, req)?;
+        let mut lines = new_lines(text, language, tree, region, req)?;
         if let (
             RegionKind::Symbol {
                 trailer: Some(t), ..
@@ -69,13 +73,37 @@ pub(crate) fn splice(
             .unwrap_or_else(|| default_separation(language, kind, &region.indent));
         eol.repeat(n.min(MAX_SEPARATION))
     };
+    // Blank lines the text itself puts around an inserted symbol win over the neighbours'
+    // spacing: leading ones separate it from what is above, trailing ones from what is below
+    // (replacing the blank lines already there on that side).
+    let (lead, trail) = if is_symbol {
+        outer_blank_lines(&req.text)
+    } else {
+        (0, 0)
+    };
+    let given = |n: usize| (n > 0).then(|| eol.repeat(n));
     let (range, inserted) = match req.op {
         Op::Replace => (region.start..region.end, format!("{body}{eol}")),
-        Op::InsertBefore => (
-            region.start..region.start,
-            format!("{body}{eol}{}", sep(true)),
-        ),
-        Op::InsertAfter => (region.end..region.end, format!("{}{body}{eol}", sep(false))),
+        Op::InsertBefore => {
+            let below = given(trail).unwrap_or_else(|| sep(true));
+            match given(lead) {
+                Some(above) => (
+                    blank_lines_before(text, region.start).1..region.start,
+                    format!("{above}{body}{eol}{below}"),
+                ),
+                None => (region.start..region.start, format!("{body}{eol}{below}")),
+            }
+        }
+        Op::InsertAfter => {
+            let above = given(lead).unwrap_or_else(|| sep(false));
+            match given(trail) {
+                Some(below) => (
+                    region.end..blank_lines_after(text, region.end).1,
+                    format!("{above}{body}{eol}{below}"),
+                ),
+                None => (region.end..region.end, format!("{above}{body}{eol}")),
+            }
+        }
         Op::Delete if is_symbol => (tidy_delete(text, region), String::new()),
         Op::Delete => (region.start..region.end, String::new()),
     };
@@ -92,7 +120,13 @@ pub(crate) fn splice(
 }
 
 /// The request's text as re-indented lines (LF-split, no line endings).
-fn new_lines(text: &str, region: &Region, req: &EditRequest) -> Result<Vec<String>, EditError> {
+fn new_lines(
+    text: &str,
+    language: Option<Language>,
+    tree: Option<&Tree>,
+    region: &Region,
+    req: &EditRequest,
+) -> Result<Vec<String>, EditError> {
     let empty = || EditError::EmptyText {
         op: req.op.as_str(),
     };
@@ -116,21 +150,63 @@ fn new_lines(text: &str, region: &Region, req: &EditRequest) -> Result<Vec<Strin
     if is_symbol && body.is_empty() {
         return Err(empty());
     }
-    let style = Style::detect(text);
+    let spans = tree.map(verbatim_spans).unwrap_or_default();
+    let old_kinds = line_kinds(text, &spans);
+    let style = Style::detect(text, &old_kinds);
+    // Which lines of the new text sit inside its own strings: parsed on its own (literals are
+    // lexical tokens, found even in a fragment that does not parse as a whole).
+    let new_kinds = language
+        .and_then(|l| parse(l, body, None))
+        .map(|t| line_kinds(body, &verbatim_spans(&t)))
+        .unwrap_or_default();
+    // Lines replaced inside a string literal are its content: taken exactly as given.
+    let in_string = !is_symbol
+        && region.start_line >= 1
+        && old_kinds.get(region.start_line - 1) == Some(&LineKind::InString);
+    // A line "opens a block" only when its `{`/`:` is code, not the end of a comment or string.
+    let opens_block = region.opens_block && !ends_in_verbatim(text, region, &spans);
     // Line and keyword targets take the text as given when inserting (a column-0 line stays at
     // column 0: it may be a new top-level definition), except flush-left text right after a line
     // that opens a block, which goes one level into it; a replacement is re-indented only when it
     // arrives flush-left.
     let (target, rebase) = match (is_symbol, req.op) {
         (true, _) => (region.indent.clone(), Rebase::Always),
+        (false, _) if in_string => (String::new(), Rebase::Never),
         (false, Op::Replace) => (region.indent.clone(), Rebase::IfUnindented),
-        (false, Op::InsertAfter) if region.opens_block => (
+        (false, Op::InsertAfter) if opens_block => (
             format!("{}{}", region.last_indent, style.unit()),
             Rebase::IfUnindented,
         ),
         (false, _) => (String::new(), Rebase::Never),
     };
-    Ok(reindent(body, &target, style, rebase))
+    Ok(reindent(body, &new_kinds, &target, style, rebase))
+}
+
+/// Whether the region's last non-blank byte lies in a string literal or comment.
+fn ends_in_verbatim(text: &str, region: &Region, spans: &[Verbatim]) -> bool {
+    let content = text[region.start..region.end].trim_end();
+    if content.is_empty() {
+        return false;
+    }
+    let last = region.start + content.len() - 1;
+    let i = spans.partition_point(|s| s.range.end <= last);
+    spans.get(i).is_some_and(|s| s.range.start <= last)
+}
+
+/// Blank lines before the first and after the last non-blank line of a request's text (its final
+/// line ending is not a blank line: `"f()\n\n"` has one after).
+fn outer_blank_lines(text: &str) -> (usize, usize) {
+    let text = text.replace("\r\n", "\n");
+    let content = text.trim();
+    if content.is_empty() {
+        return (0, 0);
+    }
+    let before = &text[..text.len() - text.trim_start().len()];
+    let after = &text[text.trim_end().len()..];
+    (
+        before.matches('\n').count(),
+        after.matches('\n').count().saturating_sub(1),
+    )
 }
 
 /// Blank lines between the symbol and its sibling on the preferred side (falling back to the

@@ -18,6 +18,7 @@ mod rank;
 mod reuse;
 #[cfg(test)]
 mod tests;
+mod verbatim;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -28,6 +29,7 @@ use serde::Serialize;
 pub use extract::{extract, extract_incremental};
 pub use language::{ALL as ALL_LANGUAGES, Language, install_queries};
 pub use reuse::ExtractCache;
+pub use verbatim::{LineKind, Verbatim, VerbatimKind, line_kinds, verbatim_spans};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

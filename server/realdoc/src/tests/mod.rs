@@ -7,6 +7,7 @@ mod go;
 mod python;
 mod rust;
 mod text;
+mod verbatim;
 
 use jingu_syntax::{Language, error_count, parse};
 

@@ -134,14 +134,9 @@ fn insert_after_and_before_follow_blank_line_convention() {
         out.contains("        1\n    }\n\n    fn mid(&self) {}\n\n    fn helper"),
         "{out}"
     );
-    // Last member of the impl: one blank line before it, none before the closing brace.
-    let out = edit(
-        RS,
-        R,
-        sym("helper"),
-        Op::InsertAfter,
-        "\n\nfn last(&self) {}\n\n",
-    );
+    // Last member of the impl, text without blank lines: one blank line before it (the
+    // neighbours' spacing), none before the closing brace.
+    let out = edit(RS, R, sym("helper"), Op::InsertAfter, "fn last(&self) {}\n");
     assert!(
         out.contains("        2\n    }\n\n    fn last(&self) {}\n}\n"),
         "{out}"
