@@ -3,6 +3,7 @@
 //! persist across runs: a good release installs; an unsigned one, a badly signed one, a tampered
 //! one, a replayed older one and a force-pushed ref are each refused with the reason, exit 1, and
 //! the previous policy stays in force; every attempt is in the audit chain.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -242,6 +243,16 @@ fn policy_sync_installs_good_releases_and_refuses_every_bad_one() {
         env.p("etc-jingu/enterprise/skills/house-style/SKILL.md")
             .is_file()
     );
+    // The synced skill is discovered as an enterprise skill, verified under the enterprise key.
+    let v: Value =
+        serde_json::from_str(&env.jingu_ok(&["skills", "list", "--json"])).expect("skills json");
+    let skill = v["skills"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["name"] == "house-style"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(skill["source"], "enterprise", "{v}");
+    assert!(skill["trust"].to_string().contains(&corp_pub), "{v}");
     let out = env.jingu_ok(&["policy", "sync"]);
     assert!(out.contains("policy up to date: serial 1"), "{out}");
 
