@@ -381,6 +381,7 @@ pub(crate) fn merge(
     let enterprise = super::enterprise::merge(layers, &mut warnings);
     let completion = super::completion::merge(layers);
     let flows = super::flows::merge(layers, &mut warnings)?;
+    let rules = super::rules::merge(layers, &mut warnings);
     let deny_set = DenySet::build(&deny_paths)?;
     Ok(Policy {
         tools,
@@ -395,6 +396,7 @@ pub(crate) fn merge(
         enterprise,
         completion,
         flows,
+        rules,
         signature,
         warnings,
         files,
