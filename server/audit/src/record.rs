@@ -84,6 +84,16 @@ pub enum RecordKind {
         key_id: String,
         signature: String,
     },
+    /// `jingu policy sync`: written before a fetched release is installed (`outcome = "install"`),
+    /// or when it was refused (`outcome = "refused"`, with the reason).
+    PolicySync {
+        repo: String,
+        reference: String,
+        commit: Option<String>,
+        serial: Option<u64>,
+        outcome: String,
+        reason: Option<String>,
+    },
     /// `jingu audit repair` cut a torn or unacknowledged tail; the cut bytes are kept here.
     Repair {
         reason: String,
@@ -113,6 +123,7 @@ impl RecordKind {
             RecordKind::RunEnd { .. } => "run_end",
             RecordKind::Checkpoint { .. } => "checkpoint",
             RecordKind::Repair { .. } => "repair",
+            RecordKind::PolicySync { .. } => "policy_sync",
         }
     }
 }

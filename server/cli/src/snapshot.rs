@@ -39,6 +39,13 @@ pub enum SnapshotCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Push the snapshot refs to a git remote as refs/jingu/<user>/<workspace>/… (never forced).
+    Push {
+        /// Any git URL or path to a repository.
+        remote: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete old snapshots (never fewer than --floor).
     Gc {
         #[arg(long, default_value_t = 30)]
@@ -135,6 +142,27 @@ pub(crate) fn run_snapshot(args: SnapshotArgs) -> CmdResult {
             }
             for s in &report.skipped {
                 eprintln!("skipped {}: {}", s.path, s.reason);
+            }
+            Ok(())
+        }
+        SnapshotCommand::Push { remote, json } => {
+            let run = session.begin_run(None, &format!("jingu snapshot push {remote}"))?;
+            let pushed = session.push_snapshots(&run, &remote);
+            session.end_run(&run, if pushed.is_ok() { "ok" } else { "failed" });
+            let pushed = pushed?;
+            let rejected: Vec<_> = pushed.iter().filter(|p| p.rejected.is_some()).collect();
+            if json {
+                print_json(&pushed)?;
+            } else {
+                for p in &pushed {
+                    match &p.rejected {
+                        None => println!("{} -> {}", p.local, p.remote),
+                        Some(why) => println!("{} -> {} rejected: {why}", p.local, p.remote),
+                    }
+                }
+            }
+            if !rejected.is_empty() {
+                anyhow::bail!("{} ref(s) rejected by {remote}", rejected.len());
             }
             Ok(())
         }

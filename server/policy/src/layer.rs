@@ -106,6 +106,7 @@ pub(crate) struct RawLayer {
     pub identity: RawIdentity,
     #[serde(default)]
     pub skills: RawSkills,
+    pub enterprise: Option<super::enterprise::RawEnterprise>,
     #[serde(default)]
     pub audit: RawAudit,
     #[serde(default)]
@@ -278,6 +279,9 @@ impl RawLayer {
                     });
                 }
             }
+        }
+        if let (Layer::Enterprise, Some(e)) = (layer, &raw.enterprise) {
+            super::enterprise::validate(e).map_err(&malformed)?;
         }
         if let Some(flows) = &raw.policy.flows {
             super::flows::validate(flows).map_err(malformed)?;

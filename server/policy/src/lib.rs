@@ -8,11 +8,13 @@ mod audit;
 mod completion;
 mod decide;
 mod denied;
+mod enterprise;
 pub mod flows;
 mod hash;
 pub mod known;
 mod layer;
 mod load;
+pub mod manifest;
 mod merge;
 pub mod redact;
 pub mod rules;
@@ -29,6 +31,7 @@ use serde::{Deserialize, Serialize};
 pub use audit::{AuditPolicy, SinkConfig as AuditSinkConfig};
 pub use completion::CompletionSettings;
 pub use decide::Decision;
+pub use enterprise::EnterpriseSync;
 pub use layer::Layer;
 pub use load::{ExtraLayer, PolicySources, SYSTEM_DIR};
 pub use signature::SignatureStatus;
@@ -161,6 +164,8 @@ pub struct Policy {
     pub skills: SkillsPolicy,
     /// `[audit]`: checkpoint key and sinks.
     pub audit: AuditPolicy,
+    /// `[enterprise]`: the git source of `jingu policy sync` (enterprise layer only).
+    pub enterprise: Option<EnterpriseSync>,
     /// `[completion]`: inline completion settings (not security keys: later layers override).
     pub completion: CompletionSettings,
     /// `[policy.flows]`: sensitive sinks and what untrusted data may reach them.

@@ -378,6 +378,7 @@ pub(crate) fn merge(
     }
 
     let audit = super::audit::merge(layers, &mut warnings);
+    let enterprise = super::enterprise::merge(layers, &mut warnings);
     let completion = super::completion::merge(layers);
     let flows = super::flows::merge(layers, &mut warnings)?;
     let rules = super::rules::merge(layers, &mut warnings);
@@ -392,6 +393,7 @@ pub(crate) fn merge(
         identity,
         skills,
         audit,
+        enterprise,
         completion,
         flows,
         rules,

@@ -60,6 +60,12 @@ pub(crate) fn verify(
         ))
     })?;
     let sig_path = sig_path_for(policy_path);
+    if !sig_path.exists() {
+        // Installed by `jingu policy sync`: the repository's signed manifest stands beside the file.
+        if let Some(m) = manifest_beside(policy_path) {
+            return verify_by_manifest(policy_bytes, &m, &key).map_err(fail);
+        }
+    }
     let sig_bytes = read_small(&sig_path)
         .map_err(|e| fail(format!("signature {} unreadable: {e}", sig_path.display())))?;
     let sig = decode_material(&sig_bytes, 64)
@@ -73,6 +79,30 @@ pub(crate) fn verify(
     // Strict: rejects small-order keys and non-canonical signatures (malleability).
     key.verify_strict(policy_bytes, &Signature::from_bytes(&sig))
         .map_err(|_| fail("signature does not match the policy file".into()))
+}
+
+/// `jingu-policy.sig` in the directory the policy file really lives in (it is a symlink into the
+/// installed release when `jingu policy sync` put it there).
+fn manifest_beside(policy_path: &Path) -> Option<PathBuf> {
+    let real = std::fs::canonicalize(policy_path).ok()?;
+    let m = real.parent()?.join(super::manifest::MANIFEST_FILE);
+    m.is_file().then_some(m)
+}
+
+fn verify_by_manifest(bytes: &[u8], manifest: &Path, key: &VerifyingKey) -> Result<(), String> {
+    let text = std::fs::read(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    let m = super::manifest::verify_listed(&text, key).map_err(|e| e.to_string())?;
+    match m.files.get(super::manifest::POLICY_FILE) {
+        Some(h) if *h == super::manifest::sha256_hex(bytes) => Ok(()),
+        Some(_) => Err(format!(
+            "the policy file differs from the one {} signed",
+            manifest.display()
+        )),
+        None => Err(format!(
+            "{} does not list the policy file",
+            manifest.display()
+        )),
+    }
 }
 
 /// Key and signature files are tiny; refuse to slurp a huge file (or a FIFO) named as one.

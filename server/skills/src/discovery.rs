@@ -1,4 +1,5 @@
-//! Where skills come from: the install's bundled `skills/`, the user's `~/.config/jingu/skills/`, and
+//! Where skills come from: the enterprise skills `jingu policy sync` installed
+//! (`/etc/jingu/enterprise/skills`), the install's bundled `skills/`, the user's `~/.config/jingu/skills/`, and
 //! the workspace's `.jingu/skills/`, in that order of trust. On a name clash the more trusted source
 //! wins, so a repository cannot shadow a bundled or user skill with its own text.
 
@@ -14,6 +15,7 @@ pub const PROJECT_KEY_FILE: &str = "PROJECT_KEY.pub";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkillSource {
+    Enterprise,
     Bundled,
     User,
     Workspace,
@@ -22,6 +24,7 @@ pub enum SkillSource {
 impl SkillSource {
     pub fn as_str(self) -> &'static str {
         match self {
+            SkillSource::Enterprise => "enterprise",
             SkillSource::Bundled => "bundled",
             SkillSource::User => "user",
             SkillSource::Workspace => "workspace",
@@ -29,9 +32,11 @@ impl SkillSource {
     }
 }
 
-/// The three roots; any may be absent.
+/// The roots, most trusted first; any may be absent.
 #[derive(Debug, Clone, Default)]
 pub struct SkillRoots {
+    /// Installed by `jingu policy sync` where the enterprise layer is read from.
+    pub enterprise: Option<PathBuf>,
     pub bundled: Option<PathBuf>,
     pub user: Option<PathBuf>,
     pub workspace: Option<PathBuf>,
@@ -42,6 +47,7 @@ impl SkillRoots {
     /// the user's config dir; and `<workspace>/.jingu/skills`.
     pub fn standard(workspace: Option<&Path>) -> Self {
         SkillRoots {
+            enterprise: Some(Path::new(jingu_policy::SYSTEM_DIR).join("enterprise/skills")),
             bundled: installed_skills_dir(),
             user: settings::home_config().map(|d| d.join("skills")),
             workspace: workspace.map(|w| w.join(".jingu/skills")),
@@ -50,6 +56,7 @@ impl SkillRoots {
 
     fn ordered(&self) -> impl Iterator<Item = (SkillSource, &Path)> {
         [
+            (SkillSource::Enterprise, self.enterprise.as_deref()),
             (SkillSource::Bundled, self.bundled.as_deref()),
             (SkillSource::User, self.user.as_deref()),
             (SkillSource::Workspace, self.workspace.as_deref()),

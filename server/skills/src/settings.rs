@@ -20,6 +20,15 @@ pub struct SkillsPolicy {
 struct Layer {
     #[serde(default)]
     skills: SkillsTable,
+    #[serde(default)]
+    enterprise: EnterpriseTable,
+}
+
+/// `[enterprise] trusted_key`: the key `jingu policy sync` checked the enterprise skills against,
+/// trusted like a key the enterprise lists in `[skills]` (enterprise layer only).
+#[derive(Debug, Default, serde::Deserialize)]
+struct EnterpriseTable {
+    trusted_key: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -39,13 +48,25 @@ impl SkillsPolicy {
                 .map(|l| l.skills)
                 .map_err(|e| SkillError::BadKey(format!("{which} config [skills]: {e}")))
         };
+        let sync_key = match enterprise {
+            Some(t) => {
+                toml::from_str::<Layer>(t)
+                    .map_err(|e| {
+                        SkillError::BadKey(format!("enterprise config [enterprise]: {e}"))
+                    })?
+                    .enterprise
+                    .trusted_key
+            }
+            None => None,
+        };
         let ent = parse(enterprise, "enterprise")?;
         let usr = parse(user, "user")?;
-        let keys = match (ent.trusted_keys, usr.trusted_keys) {
+        let mut keys = match (ent.trusted_keys, usr.trusted_keys) {
             (Some(k), _) => k,
             (None, Some(k)) => k,
             (None, None) => Vec::new(),
         };
+        keys.extend(sync_key);
         Ok(SkillsPolicy {
             require_signed: ent.require_signed.unwrap_or(false)
                 || usr.require_signed.unwrap_or(false),
@@ -110,14 +131,18 @@ fn read_optional(path: Option<&Path>) -> Result<Option<String>, SkillError> {
 impl SkillsPolicy {
     /// The `[skills]` values of the merged, layered policy (the workspace layer cannot add keys).
     pub fn from_policy(policy: &jingu_policy::Policy) -> Result<Self, SkillError> {
+        let mut trusted_keys: Vec<PublicKey> = policy
+            .skills
+            .trusted_keys
+            .iter()
+            .map(|k| PublicKey::parse(&k.value))
+            .collect::<Result<_, _>>()?;
+        if let Some(e) = &policy.enterprise {
+            trusted_keys.push(PublicKey::parse(&e.trusted_key)?);
+        }
         Ok(SkillsPolicy {
             require_signed: policy.skills.require_signed.value,
-            trusted_keys: policy
-                .skills
-                .trusted_keys
-                .iter()
-                .map(|k| PublicKey::parse(&k.value))
-                .collect::<Result<_, _>>()?,
+            trusted_keys,
         })
     }
 }

@@ -11,6 +11,7 @@ mod gc;
 mod lock;
 mod model;
 mod paths;
+mod push;
 mod query;
 mod rollback;
 mod scan;
@@ -26,6 +27,7 @@ pub use gc::{GcPolicy, GcReport};
 pub use model::{
     Change, ListFilter, Meta, RollbackOutcome, SnapshotDetail, SnapshotId, SnapshotInfo,
 };
+pub use push::{PushedRef, ref_component};
 pub use scan::{MAX_FILE_SIZE, ScanReport, Skipped};
 pub use store::Store;
 

@@ -71,6 +71,45 @@ impl Session {
         Ok(report)
     }
 
+    /// Push the snapshot refs to `remote` under `refs/jingu/<user>/<workspace>/…`; audited
+    /// before and after.
+    pub fn push_snapshots(
+        &self,
+        run: &Run,
+        remote: &str,
+    ) -> Result<Vec<jingu_snapshots::PushedRef>, OpsError> {
+        let user = self.identity.subject.clone();
+        let workspace = self
+            .workspace
+            .root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "workspace".into());
+        run.audit.append(RecordKind::Snapshot {
+            op: "push".into(),
+            detail: format!("to {remote} as {user}/{workspace} (pending)"),
+        })?;
+        let pushed = match self.with_store(|s| s.push(remote, &user, &workspace)) {
+            Ok(p) => p,
+            Err(e) => {
+                run.audit.append(RecordKind::Snapshot {
+                    op: "push".into(),
+                    detail: format!("to {remote}: failed: {e}"),
+                })?;
+                return Err(e.into());
+            }
+        };
+        let rejected = pushed.iter().filter(|p| p.rejected.is_some()).count();
+        run.audit.append(RecordKind::Snapshot {
+            op: "push".into(),
+            detail: format!(
+                "to {remote}: {} ref(s) pushed, {rejected} rejected",
+                pushed.len() - rejected
+            ),
+        })?;
+        Ok(pushed)
+    }
+
     /// Delete old snapshots (never fewer than the policy's floor); audited before and after.
     pub fn gc(&self, run: &Run, policy: &GcPolicy) -> Result<GcReport, OpsError> {
         run.audit.append(RecordKind::Snapshot {

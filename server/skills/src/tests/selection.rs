@@ -152,6 +152,7 @@ fn discovery_prefers_trusted_sources_and_reports_refusals() {
     std::fs::create_dir_all(workspace.join("broken")).expect("mkdir");
     std::fs::write(workspace.join("broken/SKILL.md"), "no front matter").expect("write");
     let roots = SkillRoots {
+        enterprise: None,
         bundled: Some(bundled),
         user: None,
         workspace: Some(workspace),
