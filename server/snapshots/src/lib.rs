@@ -24,7 +24,8 @@ mod tests;
 pub use error::SnapshotError;
 pub use gc::{GcPolicy, GcReport};
 pub use model::{
-    Change, ListFilter, Meta, RollbackOutcome, SnapshotDetail, SnapshotId, SnapshotInfo,
+    BufferRestore, Change, ListFilter, Meta, OpenBuffers, RollbackOutcome, SnapshotDetail,
+    SnapshotId, SnapshotInfo,
 };
 pub use scan::{MAX_FILE_SIZE, ScanReport, Skipped};
 pub use store::Store;
