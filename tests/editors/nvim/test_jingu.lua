@@ -197,13 +197,33 @@ test(':JinguSnapshots fills the quickfix list with the run', function()
   vim.cmd('cclose')
 end)
 
-test(':JinguRollback run undoes the run in the open buffer', function()
-  local done
-  jingu.rollback({ 'run' }, buf, function(err) check(not err, vim.inspect(err)); done = true end)
-  check(vim.wait(30000, function() return done end, 20), 'rollback answered')
+test(':JinguRollback run undoes the run in the open buffer; :w then writes it with no "changed" warning', function()
+  -- The user saved the agent's edit: a rollback that rewrote the file on disk would now make
+  -- Neovim warn "The file has been changed since reading it" on the next :w.
+  vim.cmd('silent write')
+  local edited = buf_text()
+  local stamp = { vim.fn.getftime(path), vim.fn.getfsize(path) }
+  local changed_shell = 0
+  vim.api.nvim_create_autocmd('FileChangedShell', {
+    callback = function() changed_shell = changed_shell + 1 end,
+  })
+  vim.uv.sleep(1100) -- getftime has one-second resolution: a rewrite would show
+  vim.cmd('JinguRollback run')
+  check(vim.wait(30000, function()
+    return vim.iter(notes):any(function(n) return n:find('rolled back run', 1, true) ~= nil end)
+  end, 20), 'rollback answered: ' .. vim.inspect(notes))
   eq(buf_text(), original, 'buffer back to the original')
+  eq({ vim.fn.getftime(path), vim.fn.getfsize(path) }, stamp, 'the file on disk was not rewritten behind the buffer')
+  eq(table.concat(vim.fn.readfile(path), '\n') .. '\n', edited, 'disk holds what the user saved until :w')
+  vim.cmd('checktime')
+  eq(changed_shell, 0, 'Neovim saw no change on disk')
+  local ok, err = pcall(vim.cmd, 'write')
+  check(ok, 'write without a warning: ' .. tostring(err))
+  eq(table.concat(vim.fn.readfile(path), '\n') .. '\n', original, ':w wrote the rolled-back text')
+  check(not vim.bo[buf].modified, 'buffer saved')
   local _, list = exec_sync('jingu.snapshots', {})
   check(#list >= 2, 'the rollback is a snapshot too: ' .. vim.inspect(list))
+  eq(list[1].op, 'rollback', 'newest snapshot is the rollback')
 end)
 
 test(':JinguReview reaches the server', function()
