@@ -286,11 +286,13 @@ test(':JinguCancel stops a running ask; it ends as cancelled, not as an error', 
   check(not vim.iter(shown):any(function(n) return n:find('failed', 1, true) end), 'no error shown: ' .. vim.inspect(shown))
   -- The server stopped the run: its audit log says so, and it answers the next request.
   local audit = ''
-  check(vim.wait(10000, function()
+  local t0 = vim.uv.hrtime()
+  check(vim.wait(30000, function()
     local out = vim.system({ bin, 'audit', 'log' }, { text = true, cwd = ws }):wait()
     audit = (out.stdout or '') .. (out.stderr or '')
     return audit:find('cancelled', 1, true) ~= nil
   end, 100), 'the run is recorded as cancelled: ' .. audit:sub(-1500))
+  io.stdout:write(('# cancelled run recorded after %d ms\n'):format((vim.uv.hrtime() - t0) / 1e6))
   local e2 = exec_sync('jingu.snapshots', {})
   check(e2 == nil, 'the server still answers')
   eq(buf_text(), original, 'nothing was edited')
