@@ -8,5 +8,5 @@ fixture_start "$EDITORS_TESTS/fixtures/session.json"
 printf '\n[completion]\nprovider = "scripted"\ndebounce_ms = 0\n' >>"$JINGU_CONFIG"
 trap 'rc=$?; fixture_stop; exit $rc' EXIT
 cd "$FX_WS"
-JINGU_LOG=debug JINGU_PLUGIN="$REPO_ROOT/editors/nvim" JINGU_BIN="$(jingu_bin)" \
+JINGU_PLUGIN="$REPO_ROOT/editors/nvim" JINGU_BIN="$(jingu_bin)" \
   timeout 240 "$NVIM" --headless --clean -l "$EDITORS_TESTS/nvim/test_jingu.lua" </dev/null
