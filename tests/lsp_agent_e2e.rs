@@ -478,3 +478,53 @@ fn rollback_restores_open_buffers_through_apply_edit_and_never_rewrites_them_on_
     assert!(verify.status.success(), "{}", scripted::stderr(&verify));
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn a_rollback_the_editor_declines_is_refused_and_recorded_as_what_the_buffer_holds() {
+    let fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    let mut c = start(&fx);
+    let uri = file_uri(&fx.root.join("lib.py"));
+    let (mut text, mut v) = (LIB_PY.to_string(), 1);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": LIB_PY}}),
+    );
+    let seen = c.notifications.len();
+    let r = exec(
+        &mut c,
+        "jingu.editSymbol",
+        json!({"uri": uri, "symbol": "greet", "op": "replace", "text": "def greet(name):\n    return name"}),
+    )
+    .expect("edit");
+    let snapshot = r["snapshot_id"].as_str().expect("snapshot id").to_string();
+    assert_eq!(follow_apply_edits(&mut c, seen, &uri, &mut text, &mut v), 1);
+    // The editor now refuses edits (say, the buffer became read-only).
+    c.server_request_answers[0].1 =
+        json!({"applied": false, "failureReason": "buffer is read-only"});
+    let err = exec(&mut c, "jingu.rollback", json!({"snapshot_id": snapshot}))
+        .expect_err("the editor declined");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("buffer is read-only"),
+        "{err}"
+    );
+    assert_eq!(fx.read("lib.py"), LIB_PY, "the disk was not written either");
+    // History says what is real: the newest snapshot records the buffer's (unchanged) text.
+    let list = exec(&mut c, "jingu.snapshots", json!({})).expect("list");
+    assert_eq!(list[0]["op"], "revert-failed-write", "{list}");
+    let shown = fx.jingu(&["snapshot", "diff", list[1]["id"].as_str().unwrap()]);
+    assert!(
+        scripted::stdout(&shown).contains("+    return 'hi ' + name"),
+        "the rollback snapshot itself: {}",
+        scripted::stdout(&shown)
+    );
+    let back = fx.jingu(&["snapshot", "diff", list[0]["id"].as_str().unwrap()]);
+    assert!(
+        scripted::stdout(&back).contains("+    return name"),
+        "then the buffer's text again: {}",
+        scripted::stdout(&back)
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}
