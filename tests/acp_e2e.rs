@@ -117,16 +117,13 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
     assert_eq!(out["session"]["modes"]["currentModeId"], "ask");
     assert_eq!(out["prompt"]["stopReason"], "end_turn");
 
-    // Policy says ask for edits: one permission request, allow once / reject once only.
+    // Policy says ask for edits: one permission request, once or always.
     let perms = out["permissions"].as_array().expect("permissions");
     assert_eq!(perms.len(), 1, "{perms:?}");
-    let ids: Vec<&str> = perms[0]["options"]
-        .as_array()
-        .expect("options")
-        .iter()
-        .filter_map(|o| o["optionId"].as_str())
-        .collect();
-    assert_eq!(ids, ["allow-once", "reject-once"]);
+    assert_eq!(
+        option_ids(&perms[0]),
+        ["allow-once", "allow-always", "reject-once", "reject-always"]
+    );
     assert_eq!(perms[0]["toolCall"]["kind"], "edit");
 
     // The edit card ends completed with the diff and the location of the change.
@@ -410,4 +407,204 @@ fn bad_input_gets_json_rpc_errors_and_the_server_lives() {
     assert_eq!(e["badMode"]["code"], -32602, "{e}");
     assert_eq!(e["emptyPrompt"]["code"], -32602, "{e}");
     assert!(out["alive"].as_str().expect("alive").starts_with("sess-"));
+}
+
+/// The edit of `edit_script`, then the same kind of edit on the same file again.
+fn twice_script() -> Value {
+    let again = "/// Adds.\npub fn sum(a: i32, b: i32) -> i32 {\n    a + b\n}";
+    json!([
+        {"content": "Renaming.", "tool_calls": [{"name": "edit", "arguments":
+            {"path": "src/lib.rs", "symbol": "old_name", "op": "replace", "text": NEW_FN}}]},
+        {"content": "Renamed old_name to add."},
+        {"content": "Again.", "tool_calls": [{"name": "edit", "arguments":
+            {"path": "src/lib.rs", "symbol": "add", "op": "replace", "text": again}}]},
+        {"content": "Renamed add to sum."}
+    ])
+}
+
+fn option_ids(perm: &Value) -> Vec<&str> {
+    perm["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["optionId"].as_str())
+        .collect()
+}
+
+#[test]
+fn always_allow_is_a_user_rule_for_later_calls_that_never_loosens_enterprise() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&twice_script(), "");
+    let answer = ("ACP_ANSWER", "allow-always".to_string());
+    let out = drive(&fx, "twice", std::slice::from_ref(&answer));
+    // Asked once, with the four options; the second identical call is not asked.
+    let perms = out["permissions"].as_array().expect("permissions");
+    assert_eq!(perms.len(), 1, "{perms:?}");
+    assert_eq!(
+        option_ids(&perms[0]),
+        ["allow-once", "allow-always", "reject-once", "reject-always"]
+    );
+    let kinds: Vec<&str> = perms[0]["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["allow_once", "allow_always", "reject_once", "reject_always"]
+    );
+    assert_eq!(out["second"]["stopReason"], "end_turn", "{out}");
+    assert!(fx.read("src/lib.rs").contains("pub fn sum("), "{out}");
+    let said = text_of(&updates(&out, "agent_thought_chunk"));
+    assert!(
+        said.contains("will always allow edit on src/lib.rs"),
+        "{said}"
+    );
+
+    // The rule is in the user config (not the workspace), shown with its layer, and audited.
+    let config = std::fs::read_to_string(&fx.config).expect("config");
+    assert!(config.contains("[[policy.rules]]"), "{config}");
+    assert!(!fx.root.join(".jingu/config.toml").exists());
+    let shown = scripted::stdout(&fx.jingu(&["policy", "show"]));
+    let line = shown
+        .lines()
+        .find(|l| l.starts_with("policy.rules[]"))
+        .unwrap_or_else(|| panic!("no rule in {shown}"));
+    assert!(
+        line.contains("src/lib.rs") && line.contains("\"allow\"") && line.ends_with("[user]"),
+        "{line}"
+    );
+    let log = scripted::stdout(&fx.jingu(&["audit", "log", "--json"]));
+    assert!(log.contains("always-allow"), "{log}");
+    let verify = fx.jingu(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", scripted::stderr(&verify));
+
+    // A later session (a new process) is not asked either.
+    std::fs::write(fx.root.join("src/lib.rs"), LIB_RS).expect("reset");
+    let rules = rule_block(&fx);
+    serve_keeping(&mut fx, &edit_script(), &rules);
+    let out = drive(&fx, "edit", &[]);
+    assert!(
+        out["permissions"].as_array().expect("p").is_empty(),
+        "{out}"
+    );
+    assert!(fx.read("src/lib.rs").contains("pub fn add("));
+
+    // A more trusted layer ($JINGU_POLICY, merged like the enterprise policy) that asks or
+    // denies is not answered by the user's rule.
+    for (decision, asked) in [("ask", 1), ("deny", 0)] {
+        std::fs::write(fx.root.join("src/lib.rs"), LIB_RS).expect("reset");
+        let _ = std::fs::remove_file(&fx.log);
+        serve_keeping(&mut fx, &edit_script(), &rules);
+        let strict = fx.base.join("org.toml");
+        std::fs::write(
+            &strict,
+            format!("[policy]\ntools = {{ edit = \"{decision}\" }}\n"),
+        )
+        .expect("org policy");
+        let reject = ("ACP_ANSWER", "reject-once".to_string());
+        let org = ("JINGU_POLICY", strict.display().to_string());
+        let out = drive(&fx, "edit", &[reject, org]);
+        assert_eq!(
+            out["permissions"].as_array().expect("p").len(),
+            asked,
+            "{decision}: {out}"
+        );
+        assert_eq!(fx.read("src/lib.rs"), LIB_RS, "{decision}");
+        if decision == "deny" {
+            assert!(
+                tool_results(&fx, 1).contains("denied"),
+                "{}",
+                tool_results(&fx, 1)
+            );
+        }
+    }
+}
+
+/// The rules Jingu appended to the fixture's user config.
+fn rule_block(fx: &Fixture) -> String {
+    let config = std::fs::read_to_string(&fx.config).expect("config");
+    config
+        .split_once("\n# Added by Jingu")
+        .map(|(_, r)| format!("# Added by Jingu{r}"))
+        .unwrap_or_else(|| panic!("no rule block in {config}"))
+}
+
+/// Serve `script` with a fresh config that keeps `rules`.
+fn serve_keeping(fx: &mut Fixture, script: &Value, rules: &str) {
+    fx.serve(script, "");
+    let routed = std::fs::read_to_string(&fx.config).expect("config");
+    std::fs::write(&fx.config, format!("{routed}\n{rules}")).expect("config");
+}
+
+#[test]
+fn always_reject_denies_later_calls_without_asking() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "");
+    let out = drive(&fx, "edit", &[("ACP_ANSWER", "reject-always".to_string())]);
+    assert_eq!(out["permissions"].as_array().expect("p").len(), 1);
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    let config = std::fs::read_to_string(&fx.config).expect("config");
+    assert!(config.contains("decision = \"deny\""), "{config}");
+    // Next session: refused by the rule, nobody asked.
+    let _ = std::fs::remove_file(&fx.log);
+    let rules = rule_block(&fx);
+    serve_keeping(&mut fx, &edit_script(), &rules);
+    let out = drive(&fx, "edit", &[]);
+    assert!(
+        out["permissions"].as_array().expect("p").is_empty(),
+        "{out}"
+    );
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    assert!(
+        tool_results(&fx, 1).contains("standing rule `edit src/lib.rs`"),
+        "{}",
+        tool_results(&fx, 1)
+    );
+}
+
+#[test]
+fn model_text_streams_as_chunks_and_the_runs_steps_come_as_a_plan() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&edit_script(), "[policy]\ntools = { edit = \"allow\" }\n");
+    let out = drive(&fx, "edit", &[]);
+    assert_eq!(out["prompt"]["stopReason"], "end_turn");
+    let before_end = usize::try_from(out["beforeEnd"].as_u64().expect("beforeEnd")).expect("n");
+    let all = out["updates"].as_array().expect("updates");
+    // The edit's step: pending, then in progress, then completed, each a whole plan.
+    let plans: Vec<&Value> = all[..before_end]
+        .iter()
+        .filter(|u| u["sessionUpdate"] == "plan")
+        .collect();
+    let statuses: Vec<&str> = plans
+        .iter()
+        .map(|p| {
+            assert_eq!(p["entries"].as_array().expect("entries").len(), 1, "{p}");
+            assert_eq!(p["entries"][0]["content"], "edit src/lib.rs", "{p}");
+            p["entries"][0]["status"].as_str().expect("status")
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        ["pending", "in_progress", "completed"],
+        "{plans:?}"
+    );
+    // The final answer, after the plan's last update, arrives as several chunks (the server
+    // sends 8 characters at a time), all before the turn ends.
+    let last_plan = all[..before_end]
+        .iter()
+        .rposition(|u| u["sessionUpdate"] == "plan")
+        .expect("plan");
+    let answer = "Renamed old_name to add.";
+    let chunks: Vec<&str> = all[last_plan..before_end]
+        .iter()
+        .filter(|u| u["sessionUpdate"] == "agent_message_chunk")
+        .filter_map(|u| u["content"]["text"].as_str())
+        .collect();
+    assert!(chunks.len() >= 3, "{chunks:?}");
+    assert_eq!(chunks.concat(), answer, "{chunks:?}");
 }

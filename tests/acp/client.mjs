@@ -5,7 +5,8 @@
 //
 // Scenarios: edit (allow, then reload the session), reject, cancel (mid-stream), cancel-ask
 // (while a permission question is open), mode (read-only), auto, bad (errors), load (resume
-// ACP_SESSION_ID in a fresh process).
+// ACP_SESSION_ID in a fresh process), twice (two prompts in one session). ACP_ANSWER: the option
+// chosen in permission questions (default allow-once).
 import { spawn } from "node:child_process";
 import { Readable, Writable } from "node:stream";
 import * as acp from "@agentclientprotocol/sdk";
@@ -22,7 +23,7 @@ const buffers = new Map();
 if (process.env.ACP_BUFFER_FILE) {
   buffers.set(process.env.ACP_BUFFER_FILE, process.env.ACP_BUFFER_TEXT ?? "");
 }
-let permissionAnswer = "allow-once";
+let permissionAnswer = process.env.ACP_ANSWER ?? "allow-once";
 let clientContext = null;
 
 async function rpcError(promise) {
@@ -121,6 +122,16 @@ await app.connectWith(stream, async (ctx) => {
     sessionId,
     prompt: [{ type: "text", text: "rename old_name to add" }],
   });
+  // Updates that arrived before the prompt's response (the end of the turn).
+  out.beforeEnd = out.updates.length;
+  if (scenario === "twice") {
+    // The same edit again in the same session (after an "always" answer it is not asked).
+    out.asked = out.permissions.length;
+    out.second = await ctx.request("session/prompt", {
+      sessionId,
+      prompt: [{ type: "text", text: "rename it again" }],
+    });
+  }
   if (scenario === "edit") {
     const before = out.updates.length;
     out.load = await ctx.request("session/load", { sessionId, cwd, mcpServers: [] });

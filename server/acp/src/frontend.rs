@@ -11,19 +11,32 @@ use std::time::Duration;
 use agent_client_protocol::Client;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    ContentBlock, ContentChunk, Diff, PermissionOption, PermissionOptionKind, ReadTextFileRequest,
-    RequestPermissionOutcome, RequestPermissionRequest, SessionNotification, SessionUpdate,
-    TextContent, ToolCall, ToolCallContent, ToolCallLocation, ToolCallStatus, ToolCallUpdate,
-    ToolCallUpdateFields, ToolKind, WriteTextFileRequest,
+    ContentBlock, ContentChunk, Diff, PermissionOption, PermissionOptionKind, Plan, PlanEntry,
+    PlanEntryPriority, PlanEntryStatus, ReadTextFileRequest, RequestPermissionOutcome,
+    RequestPermissionRequest, SessionNotification, SessionUpdate, TextContent, ToolCall,
+    ToolCallContent, ToolCallLocation, ToolCallStatus, ToolCallUpdate, ToolCallUpdateFields,
+    ToolKind, WriteTextFileRequest,
 };
 
 use super::mode::Mode;
-use jingu_core::ops::{Approval, EditOutcome, Frontend};
+use jingu_core::ops::{Approval, EditOutcome, Frontend, PlanItem, PlanStatus, Session};
+use jingu_policy::rules::RuleDecision;
+use jingu_policy::{Decision, Policy, Tool};
 use jingu_providers::CancelToken;
 use jingu_realdoc::Planned;
 
 pub(crate) const ALLOW_ONCE: &str = "allow-once";
 pub(crate) const REJECT_ONCE: &str = "reject-once";
+/// Remembered as a user-layer `[[policy.rules]]` entry for the tool and file.
+pub(crate) const ALLOW_ALWAYS: &str = "allow-always";
+pub(crate) const REJECT_ALWAYS: &str = "reject-always";
+
+/// What the user answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Once(bool),
+    Always(bool),
+}
 
 /// How long a synchronous `fs/read_text_file` may take before the file is read from disk instead.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -43,6 +56,9 @@ pub(crate) struct AcpFrontend {
     /// Approved command cards, closed when the prompt ends (the host reports no command result).
     open_calls: Mutex<Vec<String>>,
     streamed: Mutex<String>,
+    /// Standing answers given during this prompt (tool, path, allow) that the effective policy
+    /// confirmed; later prompts get them from the reloaded policy.
+    remembered: Mutex<Vec<(&'static str, String, bool)>>,
 }
 
 impl AcpFrontend {
@@ -64,6 +80,7 @@ impl AcpFrontend {
             pending_edit: Mutex::new(None),
             open_calls: Mutex::new(Vec::new()),
             streamed: Mutex::new(String::new()),
+            remembered: Mutex::new(Vec::new()),
         }
     }
 
@@ -120,8 +137,32 @@ impl AcpFrontend {
                 .status(ToolCallStatus::Pending)
                 .content(vec![ToolCallContent::from(approval.detail.clone())]),
         ));
-        let yes = (mode_may_answer && self.mode.pre_approves(approval.tool))
-            || self.ask_client(&id, approval).await;
+        // Only ordinary `ask`s about one file may be remembered; a person answers `ask-human`
+        // every time.
+        let rememberable = mode_may_answer
+            .then_some(approval.path.as_deref())
+            .flatten();
+        let standing = rememberable.and_then(|p| {
+            lock(&self.remembered)
+                .iter()
+                .find(|(t, rp, _)| *t == approval.tool && rp == p)
+                .map(|(_, _, yes)| *yes)
+        });
+        let yes = if let Some(yes) = standing {
+            yes
+        } else if mode_may_answer && self.mode.pre_approves(approval.tool) {
+            true
+        } else {
+            match self.ask_client(&id, approval, rememberable.is_some()).await {
+                Answer::Once(yes) => yes,
+                Answer::Always(yes) => {
+                    if let Some(path) = rememberable {
+                        self.remember(approval.tool, path, yes).await;
+                    }
+                    yes
+                }
+            }
+        };
         if !yes {
             self.update(
                 &id,
@@ -141,11 +182,53 @@ impl AcpFrontend {
         true
     }
 
-    async fn ask_client(&self, id: &str, approval: &Approval) -> bool {
-        let options = vec![
-            PermissionOption::new(ALLOW_ONCE, "Allow once", PermissionOptionKind::AllowOnce),
-            PermissionOption::new(REJECT_ONCE, "Reject", PermissionOptionKind::RejectOnce),
-        ];
+    /// Save a standing answer as a user-layer rule (audited in a run of its own), and keep it for
+    /// the rest of this prompt when the effective policy now agrees.
+    async fn remember(&self, tool: &'static str, path: &str, allow: bool) {
+        let root = self.root.clone();
+        let rel = path.to_string();
+        let saved = tokio::task::spawn_blocking(move || remember_rule(&root, tool, &rel, allow))
+            .await
+            .unwrap_or_else(|e| Err(format!("the rule writer failed: {e}")));
+        match saved {
+            Ok((note, effective)) => {
+                self.progress(&note);
+                if effective {
+                    lock(&self.remembered).push((tool, path.to_string(), allow));
+                }
+            }
+            Err(e) => self.progress(&format!(
+                "warning: cannot remember this answer ({e}); it applies to this call only"
+            )),
+        }
+    }
+
+    async fn ask_client(&self, id: &str, approval: &Approval, offer_always: bool) -> Answer {
+        let mut options = vec![PermissionOption::new(
+            ALLOW_ONCE,
+            "Allow once",
+            PermissionOptionKind::AllowOnce,
+        )];
+        let file = approval.path.as_deref().unwrap_or_default();
+        if offer_always {
+            options.push(PermissionOption::new(
+                ALLOW_ALWAYS,
+                format!("Always allow {} on {file}", approval.tool),
+                PermissionOptionKind::AllowAlways,
+            ));
+        }
+        options.push(PermissionOption::new(
+            REJECT_ONCE,
+            "Reject",
+            PermissionOptionKind::RejectOnce,
+        ));
+        if offer_always {
+            options.push(PermissionOption::new(
+                REJECT_ALWAYS,
+                format!("Always reject {} on {file}", approval.tool),
+                PermissionOptionKind::RejectAlways,
+            ));
+        }
         let call = ToolCallUpdate::new(
             id.to_string(),
             ToolCallUpdateFields::new()
@@ -157,19 +240,72 @@ impl AcpFrontend {
         let sent = self.cx.send_request(request).block_task();
         tokio::select! {
             r = sent => match r {
-                Ok(resp) => matches!(
-                    resp.outcome,
-                    RequestPermissionOutcome::Selected(ref s) if &*s.option_id.0 == ALLOW_ONCE
-                ),
+                Ok(resp) => match resp.outcome {
+                    RequestPermissionOutcome::Selected(ref s) => match &*s.option_id.0 {
+                        ALLOW_ONCE => Answer::Once(true),
+                        ALLOW_ALWAYS if offer_always => Answer::Always(true),
+                        REJECT_ALWAYS if offer_always => Answer::Always(false),
+                        // Reject, and any option we did not offer.
+                        _ => Answer::Once(false),
+                    },
+                    _ => Answer::Once(false),
+                },
                 Err(e) => {
                     tracing::warn!("session/request_permission failed: {e:?}");
-                    false
+                    Answer::Once(false)
                 }
             },
             // A cancelled prompt answers its open question with no.
-            _ = self.cancel.cancelled() => false,
+            _ = self.cancel.cancelled() => Answer::Once(false),
         }
     }
+}
+
+/// Write the rule (blocking: policy file, audit fsync, snapshot store). Returns what to tell the
+/// user and whether the reloaded policy now answers the call as chosen.
+fn remember_rule(
+    root: &std::path::Path,
+    tool: &str,
+    rel: &str,
+    allow: bool,
+) -> Result<(String, bool), String> {
+    let tool = Tool::parse(tool).ok_or_else(|| format!("`{tool}` is not a policy tool"))?;
+    let decision = if allow {
+        RuleDecision::Allow
+    } else {
+        RuleDecision::Deny
+    };
+    let session = Session::open(root).map_err(|e| e.to_string())?;
+    let verb = if allow { "allow" } else { "reject" };
+    let run = session
+        .begin_run(None, &format!("always {verb} {} on {rel}", tool.as_str()))
+        .map_err(|e| e.to_string())?;
+    let saved = session.remember_rule(&run, tool, rel, decision);
+    session.end_run(&run, if saved.is_ok() { "ok" } else { "failed" });
+    let (file, _new) = saved.map_err(|e| e.to_string())?;
+    let policy = Policy::load(root).map_err(|e| e.to_string())?;
+    let now = policy.decide(tool, Some(rel));
+    let effective = matches!(
+        (allow, &now),
+        (true, Decision::Allow) | (false, Decision::Deny(_))
+    );
+    let note = if effective {
+        format!(
+            "will always {verb} {} on {rel} (user rule in {})",
+            tool.as_str(),
+            file.display()
+        )
+    } else {
+        let d = policy.tool_decision(tool);
+        format!(
+            "saved the rule in {}, but the {} policy still decides {:?} for {}: it cannot be answered for you",
+            file.display(),
+            d.layer,
+            d.value,
+            tool.as_str()
+        )
+    };
+    Ok((note, effective))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -256,6 +392,27 @@ impl Frontend for AcpFrontend {
     fn reasoning(&self, delta: &str) {
         lock(&self.streamed).push_str(delta);
         self.message(delta);
+    }
+
+    /// The run's steps as an ACP plan (the client replaces its plan with each update). ACP has no
+    /// failed status: a failed step is completed, and says so.
+    fn plan(&self, items: &[PlanItem]) {
+        let entries = items
+            .iter()
+            .map(|item| {
+                let (status, content) = match item.status {
+                    PlanStatus::Pending => (PlanEntryStatus::Pending, item.title.clone()),
+                    PlanStatus::InProgress => (PlanEntryStatus::InProgress, item.title.clone()),
+                    PlanStatus::Done => (PlanEntryStatus::Completed, item.title.clone()),
+                    PlanStatus::Failed => (
+                        PlanEntryStatus::Completed,
+                        format!("{} (failed)", item.title),
+                    ),
+                };
+                PlanEntry::new(content, PlanEntryPriority::Medium, status)
+            })
+            .collect();
+        self.send(SessionUpdate::Plan(Plan::new(entries)));
     }
 
     fn edit_applied(&self, outcome: &EditOutcome, old: &str, new: &str) {

@@ -90,6 +90,11 @@ impl Policy {
             }
         }
         let d = self.tool_decision(tool);
+        match super::rules::apply(&self.rules, tool, path, &d) {
+            Some(Err(reason)) => return Decision::Deny(reason),
+            Some(Ok(())) => return Decision::Allow,
+            None => {}
+        }
         match d.value {
             ToolDecision::Allow => Decision::Allow,
             // The agent host also asks a person for these (`Policy::needs_human`); for the

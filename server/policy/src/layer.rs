@@ -53,6 +53,8 @@ pub(crate) struct RawPolicy {
     pub require_signature: Option<bool>,
     /// `[policy.flows]`: the data-flow policy.
     pub flows: Option<super::flows::RawFlows>,
+    /// `[[policy.rules]]`: standing "always allow / always reject" answers.
+    pub rules: Option<Vec<super::rules::RawRule>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -279,6 +281,9 @@ impl RawLayer {
         }
         if let Some(flows) = &raw.policy.flows {
             super::flows::validate(flows).map_err(malformed)?;
+        }
+        if let Some(rules) = &raw.policy.rules {
+            super::rules::validate(rules).map_err(malformed)?;
         }
         if let Some(globs) = &raw.policy.deny_paths {
             for g in globs {

@@ -15,6 +15,7 @@ mod layer;
 mod load;
 mod merge;
 pub mod redact;
+pub mod rules;
 pub mod show;
 mod signature;
 
@@ -164,6 +165,8 @@ pub struct Policy {
     pub completion: CompletionSettings,
     /// `[policy.flows]`: sensitive sinks and what untrusted data may reach them.
     pub flows: flows::FlowsPolicy,
+    /// `[[policy.rules]]` of the trusted layers.
+    pub rules: Vec<rules::Rule>,
     pub signature: SignatureStatus,
     /// Things the merge ignored or overrode (workspace attempts to widen, etc.), for `policy show`.
     pub warnings: Vec<String>,

@@ -167,6 +167,10 @@ impl Policy {
                 n.layer.as_str(),
             ));
         }
+        // Listed only when set, like the audit keys above.
+        for (value, layer) in super::rules::entries(&self.rules) {
+            out.push(entry("policy.rules[]", value, layer.as_str()));
+        }
         for name in self.mcp_table().keys() {
             out.push(entry(
                 format!("mcp.{name}"),

@@ -173,6 +173,8 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
             tool: call.name(),
             summary: format!("needs your approval (not --yes or auto): {why}"),
             detail,
+            // A person must answer each time: never remembered.
+            path: None,
         };
         if self.fe.approve_human(&approval).await {
             record("allow", &format!("approved by a person: {why}"))
@@ -308,6 +310,7 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
                 tool: "run_command",
                 summary: line.clone(),
                 detail: format!("$ {line}\n({})", confinement.describe()),
+                path: None,
             };
             if !self.fe.approve(&approval).await {
                 return ToolOutcome::error(format!("the user rejected running `{line}`"));
@@ -623,6 +626,10 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
 
     fn reasoning(&self, delta: &str) {
         self.fe.reasoning(delta);
+    }
+
+    fn plan(&self, items: &[crate::ops::PlanItem]) {
+        self.fe.plan(items);
     }
 }
 

@@ -288,6 +288,7 @@ impl RunMcp {
                 tool: "mcp",
                 summary: format!("call MCP tool {name}"),
                 detail: format!("{}\narguments: {args}", tool.description),
+                path: None,
             };
             // A server's own `ask-human` reaches only a person (the policy's own `ask-human` was
             // already answered by one in the host's flow gate).

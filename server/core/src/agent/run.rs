@@ -10,6 +10,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::tools::{self, ToolRequest};
+use crate::ops::{PlanItem, PlanStatus};
 use jingu_providers::{
     CancelToken, ChatRequest, Event, Message, Router, ToolCall, ToolChoice, Usage,
 };
@@ -86,6 +87,8 @@ pub trait RunHost: Sync {
     fn record_usage(&self, _usage: Usage, _run: &RunInfo) {}
     fn progress(&self, _message: &str) {}
     fn reasoning(&self, _delta: &str) {}
+    /// The run's steps so far (see [`crate::ops::PlanItem`]).
+    fn plan(&self, _items: &[crate::ops::PlanItem]) {}
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +180,7 @@ pub async fn run<H: RunHost>(
     specs.extend(cfg.mcp_tools.iter().cloned());
     // The last failing call (tool and arguments) and how many times in a row it was sent.
     let mut last_failure: Option<(String, String, usize)> = None;
+    let mut plan: Vec<PlanItem> = Vec::new();
     'steps: loop {
         if cancel.is_cancelled() {
             outcome.stop = StopReason::Cancelled;
@@ -235,7 +239,15 @@ pub async fn run<H: RunHost>(
             outcome.summary = turn.text;
             break;
         }
-        for call in &turn.tool_calls {
+        // The calls of this turn join the plan as pending steps.
+        let first_item = plan.len();
+        plan.extend(turn.tool_calls.iter().map(|c| PlanItem {
+            title: plan_title(c),
+            status: PlanStatus::Pending,
+        }));
+        host.plan(&plan);
+        for (n, call) in turn.tool_calls.iter().enumerate() {
+            let item = first_item + n;
             if cancel.is_cancelled() {
                 // Every call needs an answer for the transcript to stay valid, even when cancelled.
                 messages.push(Message::tool_result(call, "error: the run was cancelled"));
@@ -249,6 +261,8 @@ pub async fn run<H: RunHost>(
                         request.name(),
                         request.path().unwrap_or("")
                     ));
+                    plan[item].status = PlanStatus::InProgress;
+                    host.plan(&plan);
                     host.execute(&request, &info).await
                 }
                 Err(e) => {
@@ -268,6 +282,12 @@ pub async fn run<H: RunHost>(
             if let Some(failed) = &result.failed_edit {
                 outcome.failed_edits.push(failed.clone());
             }
+            plan[item].status = if result.is_error {
+                PlanStatus::Failed
+            } else {
+                PlanStatus::Done
+            };
+            host.plan(&plan);
             let rendered = render_result(&result);
             messages.push(Message::tool_result(call, rendered.clone()));
             if result.is_error {
@@ -373,4 +393,15 @@ async fn model_turn<H: RunHost>(
         }
     }
     Ok(turn)
+}
+
+/// A plan line for a call: the tool and the file it names (`edit src/lib.rs`).
+fn plan_title(call: &ToolCall) -> String {
+    match tools::parse(&tools::normalise(call).0) {
+        Ok(request) => match request.path() {
+            Some(p) => format!("{} {p}", request.name()),
+            None => request.name().to_string(),
+        },
+        Err(_) => call.name.clone(),
+    }
 }

@@ -101,6 +101,7 @@ impl Session {
                 tool: "edit",
                 summary: summary.clone(),
                 detail: diff.clone(),
+                path: Some(rel.clone()),
             };
             if !fe.approve(&approval).await {
                 return Err(OpsError::Rejected {

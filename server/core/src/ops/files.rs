@@ -131,6 +131,7 @@ impl Session {
                     }
                     _ => summary.clone(),
                 },
+                path: None,
             };
             if !fe.approve(&approval).await {
                 return Err(OpsError::Rejected {

@@ -14,6 +14,26 @@ pub struct Approval {
     pub summary: String,
     /// A unified diff for edits, the command line for commands.
     pub detail: String,
+    /// The workspace-relative file an edit approval is about: a front end may offer to remember
+    /// the answer for it (`[[policy.rules]]`). `None`: the answer is for this act only.
+    pub path: Option<String>,
+}
+
+/// One step of an agent run as the front end may show it (ACP `plan` updates): the tool calls
+/// the model asked for, in order, with how far each has got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanItem {
+    /// `edit src/lib.rs`, `run_command`, …
+    pub title: String,
+    pub status: PlanStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanStatus {
+    Pending,
+    InProgress,
+    Done,
+    Failed,
 }
 
 pub trait Frontend: Sync {
@@ -75,6 +95,9 @@ pub trait Frontend: Sync {
 
     /// Streamed model text.
     fn reasoning(&self, _delta: &str) {}
+
+    /// The run's steps so far, each time one is added or changes.
+    fn plan(&self, _items: &[PlanItem]) {}
 
     /// An edit was snapshotted, audited and written; `old`/`new` are the whole file texts (ACP
     /// shows them as a diff card).

@@ -57,6 +57,7 @@ impl Session {
                 tool: "rollback",
                 summary: format!("roll back {target} ({} file(s))", paths.len()),
                 detail: paths.join("\n"),
+                path: None,
             };
             if !fe.approve(&approval).await {
                 return Err(OpsError::Rejected {
