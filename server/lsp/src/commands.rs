@@ -18,6 +18,7 @@ pub(crate) async fn execute(
     let result = match params.command.as_str() {
         "jingu.editSymbol" => edit_symbol(backend, parse(arg)?).await?,
         "jingu.snapshots" => snapshots(backend, parse(arg)?)?,
+        "jingu.snapshotDiff" => snapshot_diff(backend, parse(arg)?)?,
         "jingu.rollback" => rollback(backend, parse(arg)?).await?,
         "jingu.ask" => super::ask::ask(backend, parse(arg)?).await?,
         "jingu.review" => super::review::review(backend, parse(arg)?).await?,
@@ -118,6 +119,21 @@ fn snapshots(backend: &Backend, args: SnapshotsArgs) -> Result<Value> {
         )
         .map_err(|e| failed(e.to_string()))?;
     serde_json::to_value(list).map_err(|e| failed(e.to_string()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotDiffArgs {
+    snapshot_id: String,
+}
+
+/// A snapshot's unified diff against its parent (editors show it in a diff view).
+fn snapshot_diff(backend: &Backend, args: SnapshotDiffArgs) -> Result<Value> {
+    let session = backend.session()?;
+    let diff = session
+        .snapshot_diff(&args.snapshot_id)
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(json!({"snapshot_id": args.snapshot_id, "diff": diff}))
 }
 
 #[derive(Deserialize)]

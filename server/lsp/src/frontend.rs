@@ -83,24 +83,30 @@ impl LspFrontend {
         Uri::from_file_path(self.root.join(rel))
     }
 
-    /// Replace an open buffer's whole text (after a rollback wrote the file on disk).
-    async fn replace_buffer(&self, rel: &str, new_text: &str) -> Result<bool, String> {
+    /// Bring an open buffer to `new_text` with minimal edits. With `expected`, refused when the
+    /// buffer no longer holds that text (someone typed since it was read).
+    async fn replace_buffer(
+        &self,
+        rel: &str,
+        expected: Option<&str>,
+        new_text: &str,
+    ) -> Result<bool, String> {
         let Some(uri) = self.uri(rel) else {
             return Ok(false);
         };
         let Some(old) = self.docs.text(&uri) else {
             return Ok(false);
         };
-        if old == new_text {
+        if expected.is_some_and(|e| e != old) {
+            return Err(
+                "the buffer changed while the rollback was being prepared; try again".into(),
+            );
+        }
+        let edits = super::buffer_edits::minimal_edits(&old, new_text, self.encoding);
+        if edits.is_empty() {
             return Ok(true);
         }
-        let rope = Rope::from_str(&old);
-        let range = Range::new(
-            Position::new(0, 0),
-            position::to_position(&rope, old.len(), self.encoding),
-        );
-        self.send_edit(uri, range, new_text.to_string(), "Jingu: rollback")
-            .await
+        self.send_edits(uri, edits, "Jingu: rollback").await
     }
 
     async fn send_edit(
@@ -110,8 +116,18 @@ impl LspFrontend {
         new_text: String,
         label: &str,
     ) -> Result<bool, String> {
+        self.send_edits(uri, vec![TextEdit { range, new_text }], label)
+            .await
+    }
+
+    async fn send_edits(
+        &self,
+        uri: Uri,
+        edits: Vec<TextEdit>,
+        label: &str,
+    ) -> Result<bool, String> {
         let edit = WorkspaceEdit {
-            changes: Some(HashMap::from([(uri, vec![TextEdit { range, new_text }])])),
+            changes: Some(HashMap::from([(uri, edits)])),
             ..Default::default()
         };
         let params = ApplyWorkspaceEditParams {
@@ -166,7 +182,15 @@ impl Frontend for LspFrontend {
     }
 
     async fn sync_buffer(&self, rel: &str, content: &str) -> Result<bool, String> {
-        self.replace_buffer(rel, content).await
+        self.replace_buffer(rel, None, content).await
+    }
+
+    fn restores_buffers(&self) -> bool {
+        true
+    }
+
+    async fn restore_buffer(&self, rel: &str, old: &str, new: &str) -> Result<bool, String> {
+        self.replace_buffer(rel, Some(old), new).await
     }
 
     /// The editor's prompt is answered by a person.

@@ -1,6 +1,7 @@
 //! The LSP server (tower-lsp-server over stdio). Logs never go to stdout: it carries the protocol.
 
 mod ask;
+mod buffer_edits;
 mod capabilities;
 mod commands;
 mod completion;

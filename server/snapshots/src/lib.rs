@@ -25,7 +25,8 @@ mod tests;
 pub use error::SnapshotError;
 pub use gc::{GcPolicy, GcReport};
 pub use model::{
-    Change, ListFilter, Meta, RollbackOutcome, SnapshotDetail, SnapshotId, SnapshotInfo,
+    BufferRestore, Change, ListFilter, Meta, OpenBuffers, RollbackOutcome, SnapshotDetail,
+    SnapshotId, SnapshotInfo,
 };
 pub use push::{PushedRef, ref_component};
 pub use scan::{MAX_FILE_SIZE, ScanReport, Skipped};

@@ -98,6 +98,21 @@ pub struct RollbackOutcome {
     pub restored: Vec<String>,
     /// Paths where the user's later, non-overlapping edits were kept by a 3-way merge.
     pub merged: Vec<String>,
+    /// Open editor buffers the caller must bring to their restored content: recorded in the
+    /// rollback snapshot, not written on disk (the editor saves them, as after an edit).
+    #[serde(skip)]
+    pub buffers: Vec<BufferRestore>,
+}
+
+/// Text of open editor buffers by workspace path: in a rollback it stands in for the disk.
+pub type OpenBuffers = std::collections::BTreeMap<String, Vec<u8>>;
+
+/// One open buffer a rollback restores: its text now and the text it must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BufferRestore {
+    pub path: String,
+    pub old: Vec<u8>,
+    pub new: Vec<u8>,
 }
 
 /// Build the commit message: a summary line, optional body, then the trailers.

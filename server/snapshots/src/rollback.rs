@@ -6,12 +6,19 @@
 //! is refused, explained, and nothing is written. A path whose bytes would not change is not
 //! rewritten. The rollback snapshot is recorded before any file is written (like edits), under the
 //! per-file writer locks, and a failed write is followed by a snapshot of what the disk then holds.
+//!
+//! The `_in` variants take the open editor buffers: their text stands in for the disk (it is what
+//! the user sees and what edits went to), and their restored content is returned in
+//! [`RollbackOutcome::buffers`] for the caller to apply to the buffer instead of being written
+//! behind the editor's back.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::gc::GC_BASE_OP;
-use super::model::{Change, Meta, RollbackOutcome, SnapshotId, parse_trailers};
+use super::model::{
+    BufferRestore, Change, Meta, OpenBuffers, RollbackOutcome, SnapshotId, parse_trailers,
+};
 use super::paths::{check_rel, unix_mode};
 use super::{SnapshotError, Store};
 use jingu_fs::durable::TEMP_MARKER;
@@ -39,6 +46,16 @@ impl Store {
         &self,
         id: SnapshotId,
         actor: &str,
+    ) -> Result<RollbackOutcome, SnapshotError> {
+        self.rollback_snapshot_in(id, actor, &OpenBuffers::new())
+    }
+
+    /// [`Self::rollback_snapshot`] with the editor's open buffers (see the module doc).
+    pub fn rollback_snapshot_in(
+        &self,
+        id: SnapshotId,
+        actor: &str,
+        open: &OpenBuffers,
     ) -> Result<RollbackOutcome, SnapshotError> {
         let _guard = self.lock()?;
         let commit = self.commit(id)?;
@@ -68,7 +85,7 @@ impl Store {
             targets.insert(path, Restore { base, target });
         }
         let meta = rollback_meta(actor, &id.short(), format!("rollback of snapshot {id}"));
-        self.apply_targets(targets, &meta)
+        self.apply_targets(targets, &meta, open)
     }
 
     /// Undo a whole agent run: every path it touched returns to its content before the run began.
@@ -76,6 +93,16 @@ impl Store {
         &self,
         run_id: &str,
         actor: &str,
+    ) -> Result<RollbackOutcome, SnapshotError> {
+        self.rollback_run_in(run_id, actor, &OpenBuffers::new())
+    }
+
+    /// [`Self::rollback_run`] with the editor's open buffers (see the module doc).
+    pub fn rollback_run_in(
+        &self,
+        run_id: &str,
+        actor: &str,
+        open: &OpenBuffers,
     ) -> Result<RollbackOutcome, SnapshotError> {
         let _guard = self.lock()?;
         let chain = self.chain()?;
@@ -117,7 +144,7 @@ impl Store {
             }
         }
         let meta = rollback_meta(actor, run_id, format!("rollback of run {run_id}"));
-        self.apply_targets(targets, &meta)
+        self.apply_targets(targets, &meta, open)
     }
 
     /// Restore one file to its content at snapshot `to` (deleting it if it did not exist then).
@@ -126,6 +153,17 @@ impl Store {
         path: &str,
         to: SnapshotId,
         actor: &str,
+    ) -> Result<RollbackOutcome, SnapshotError> {
+        self.rollback_file_in(path, to, actor, &OpenBuffers::new())
+    }
+
+    /// [`Self::rollback_file`] with the editor's open buffers (see the module doc).
+    pub fn rollback_file_in(
+        &self,
+        path: &str,
+        to: SnapshotId,
+        actor: &str,
+        open: &OpenBuffers,
     ) -> Result<RollbackOutcome, SnapshotError> {
         check_rel(path)?;
         let _guard = self.lock()?;
@@ -148,6 +186,7 @@ impl Store {
         self.apply_targets(
             BTreeMap::from([(path.to_string(), Restore { base, target })]),
             &meta,
+            open,
         )
     }
 
@@ -157,6 +196,7 @@ impl Store {
         &self,
         targets: BTreeMap<String, Restore>,
         meta: &Meta,
+        open: &OpenBuffers,
     ) -> Result<RollbackOutcome, SnapshotError> {
         let deadline = std::time::Instant::now() + LOCK_WAIT;
         let _locks = loop {
@@ -185,13 +225,22 @@ impl Store {
             // holds that lock, so wait briefly and try again rather than block here.
             std::thread::sleep(std::time::Duration::from_millis(5));
         };
-        self.apply_locked(targets, meta)
+        self.apply_locked(targets, meta, open)
+    }
+
+    /// What the user has for `path` now: the open buffer, else the disk.
+    fn current(&self, path: &str, open: &OpenBuffers) -> Result<Option<Vec<u8>>, SnapshotError> {
+        match open.get(path) {
+            Some(text) => Ok(Some(text.clone())),
+            None => self.read_disk(path),
+        }
     }
 
     fn apply_locked(
         &self,
         targets: BTreeMap<String, Restore>,
         meta: &Meta,
+        open: &OpenBuffers,
     ) -> Result<RollbackOutcome, SnapshotError> {
         let recorded_tree = match self.head_tree()? {
             Some(t) => t,
@@ -203,7 +252,7 @@ impl Store {
         // Plan everything first: a refusal must leave every file untouched.
         for (path, Restore { base, target }) in targets {
             let recorded = self.blob_in(&recorded_tree, &path)?;
-            let disk = self.read_disk(&path)?;
+            let disk = self.current(&path, open)?;
             let recorded_bytes = recorded.as_ref().map(|(b, _)| b.as_slice());
             if disk.as_deref() != recorded_bytes
                 && let Some(current) = &disk
@@ -246,6 +295,7 @@ impl Store {
         let mut changes = Vec::new();
         let mut writes = Vec::new();
         let mut restored = Vec::new();
+        let mut buffers = Vec::new();
         for (path, target) in finals {
             let disk = self.read_disk(&path)?;
             match target {
@@ -258,7 +308,19 @@ impl Store {
                     });
                     let same_mode =
                         disk.is_none() || workspace_mode(&self.ws, &path) & 0o7777 == unix & 0o7777;
-                    if disk.as_deref() != Some(content.as_slice()) || !same_mode {
+                    if let Some(text) = open.get(&path)
+                        && disk.is_some()
+                        && same_mode
+                    {
+                        // The editor holds it: the buffer follows, the disk waits for a save.
+                        if *text != content {
+                            buffers.push(BufferRestore {
+                                path: path.clone(),
+                                old: text.clone(),
+                                new: content,
+                            });
+                        }
+                    } else if disk.as_deref() != Some(content.as_slice()) || !same_mode {
                         writes.push((path.clone(), Some((content, unix))));
                     }
                 }
@@ -297,6 +359,7 @@ impl Store {
             snapshot_id: id.short(),
             restored,
             merged,
+            buffers,
         })
     }
 

@@ -14,9 +14,9 @@
      (error (cl-incf failed) (princ (format "not ok - emacs: %s\n  %S\n" ,name err)))))
 (defun check (cond what) (unless cond (error "check failed: %s" what)))
 
-;; Emacs 28 ships no rust-mode; a minimal one gives eglot the languageId "rust".
-(unless (fboundp 'rust-mode) (define-derived-mode rust-mode prog-mode "Rust"))
-(add-to-list 'auto-mode-alist '("\\.rs\\'" . rust-mode))
+;; The README's recipe: Debian 12's Emacs 28 gets rust-mode from elpa-rust-mode (installed by
+;; scripts/editors-install.sh); Emacs 29+ may use rust-ts-mode instead.
+(require 'rust-mode)
 (setq jingu-server-path (getenv "JINGU_BIN")
       eglot-confirm-server-initiated-edits nil
       eglot-sync-connect t
@@ -27,6 +27,7 @@
 (defvar ws (file-name-as-directory (getenv "FX_WS")))
 (find-file (concat ws "src/lib.rs"))
 (defvar original (buffer-string))
+(defvar lib-buffer (current-buffer))
 (defvar server nil)
 (defun expected-after-ask ()
   "The fixture with greet (its doc comment and body, lines 3-6) replaced as scripted."
@@ -63,29 +64,88 @@
   (let ((index (funcall imenu-create-index-function)))
     (check (cl-some (lambda (e) (string-match-p "greet" (format "%S" e))) index) index)))
 
-(deftest "jingu-ask edits the buffer after an Apply confirmation"
+(defun wait-for (what pred &optional secs)
+  "Process events until PRED holds (error naming WHAT after SECS, default 60)."
+  (with-timeout ((or secs 60) (error "timed out waiting for %s" what))
+    (while (not (funcall pred)) (accept-process-output nil 0.05))))
+
+(deftest "the buffer is in rust-mode"
+  (check (derived-mode-p 'rust-mode) major-mode))
+
+(deftest "jingu-ask runs asynchronously, shows progress in the mode line and edits after Apply"
   (goto-char (point-min))
   (search-forward "bonjour {name}")
-  (let ((result (cl-letf (((symbol-function 'completing-read)
-                           (lambda (prompt &rest _) (push prompt prompts) "Apply")))
-                  (jingu-ask "make greet informal"))))
+  (let (done result seen-progress)
+    (cl-letf (((symbol-function 'completing-read)
+               (lambda (prompt &rest _) (push prompt prompts) "Apply")))
+      (jingu-ask "make greet informal" (lambda (err r) (setq done t result (or err r))))
+      ;; jingu-ask returned at once: Emacs is free while the run goes on.
+      (check (not done) "jingu-ask returned before the run ended")
+      (check (string-prefix-p " Jingu: " jingu-mode-line) jingu-mode-line)
+      (check (member '(:eval jingu-mode-line) global-mode-string) global-mode-string)
+      (wait-for "the ask" (lambda ()
+                            (when (string-match-p "step\\|streaming\\|edit" jingu-mode-line)
+                              (setq seen-progress jingu-mode-line))
+                            done)))
+    (check seen-progress "the mode line showed the run's progress")
+    (check (equal jingu-mode-line "") jingu-mode-line)
     (check (= 1 (length (plist-get result :edits))) result)
     (check (equal (buffer-string) (expected-after-ask)) (buffer-string))
     (check (string-match-p "salut" (car prompts)) prompts)
     (check (equal (plist-get (jingu-ask-args "x") :symbol) "greet") (jingu-ask-args "x"))))
 
-(deftest "jingu-snapshots lists the run and jingu-rollback undoes it"
+(deftest "jingu-snapshots points at the changed line; jingu-snapshot-diff opens a diff-mode buffer"
   (let* ((snaps (jingu-snapshots))
-         (lines (jingu-snapshot-lines snaps ws)))
+         (text (with-current-buffer "*jingu-snapshots*" (buffer-string))))
     (check (>= (length snaps) 1) snaps)
-    (check (string-prefix-p (concat ws "src/lib.rs:1: ") (car lines)) lines)
-    ;; The server rewrites the file on disk before it edits the open (modified) buffer, so Emacs
-    ;; asks whether to reread it from disk: answer no (keep the buffer, let the edit apply), and
-    ;; go ahead if it warns that the file changed on disk, as a user would.
-    (cl-letf (((symbol-function 'ask-user-about-supersession-threat) #'ignore)
-              ((symbol-function 'yes-or-no-p) (lambda (prompt) (push prompt prompts) nil)))
-      (jingu-rollback "run"))
-    (check (equal (buffer-string) original) (buffer-string))))
+    ;; greet's doc comment (line 3) is the first changed line, not line 1.
+    (check (string-prefix-p (concat ws "src/lib.rs:3: ") text) text)
+    (let ((b (jingu-snapshot-diff (plist-get (aref snaps 0) :id))))
+      (with-current-buffer b
+        (check (derived-mode-p 'diff-mode) major-mode)
+        (check (string-match-p (regexp-quote "+    format!(\"salut {name} 👋\")") (buffer-string))
+               (buffer-string))))))
+
+(deftest "jingu-rollback of a saved, open buffer: no \"changed on disk\" prompt, save writes it"
+  ;; The user saved the agent's edit; a rollback rewriting the file on disk would now make Emacs
+  ;; ask about the file having changed on disk.
+  (set-buffer lib-buffer)
+  (check (equal (buffer-string) (expected-after-ask)) "the agent's edit is in the buffer")
+  (save-buffer)
+  (let ((modtime (file-attribute-modification-time (file-attributes buffer-file-name)))
+        (asked nil))
+    (sleep-for 1.1)
+    (cl-letf (((symbol-function 'ask-user-about-supersession-threat)
+               (lambda (&rest a) (push (cons 'supersession a) asked)))
+              ((symbol-function 'yes-or-no-p) (lambda (p) (push p asked) nil))
+              ((symbol-function 'y-or-n-p) (lambda (p) (push p asked) nil)))
+      (jingu-rollback "run")
+      (check (equal (buffer-string) original) (buffer-string))
+      (check (equal modtime (file-attribute-modification-time (file-attributes buffer-file-name)))
+             "the file on disk was not rewritten behind the buffer")
+      (check (verify-visited-file-modtime (current-buffer)) "Emacs sees no change on disk")
+      (save-buffer)
+      (check (null asked) asked))
+    (check (equal (let ((file buffer-file-name))
+                    (with-temp-buffer (insert-file-contents file) (buffer-string)))
+                  original)
+           "the save wrote the rolled-back text")))
+
+(deftest "jingu-cancel stops a running ask; it ends as cancelled, not as an error"
+  (set-buffer lib-buffer)
+  (let (done err)
+    (jingu-ask "make greet informal" (lambda (e _) (setq done t err e)))
+    ;; The model stalls on this turn: wait until the server has asked it.
+    (wait-for "the stalled model turn"
+              (lambda () (>= (length (with-temp-buffer (insert-file-contents (getenv "FX_LOG"))
+                                                      (split-string (buffer-string) "\n" t)))
+                             3)))
+    (jingu-cancel)
+    (wait-for "the cancelled answer" (lambda () done) 10)
+    (check (eql (plist-get err :code) -32800) err)
+    (check (equal jingu-mode-line "") jingu-mode-line)
+    (check (null jingu--running) jingu--running)
+    (check (equal (buffer-string) original) "nothing was edited")))
 
 (deftest "shutdown + exit over eglot's connection end the server with status 0"
   ;; eglot 1.9's own `eglot-shutdown' deletes the process right after `exit' (status 9), so the

@@ -3,7 +3,9 @@
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 NVIM="${NVIM:?set NVIM to the nvim binary}"
-fixture_start "$EDITORS_TESTS/fixtures/ask-greet.json"
+# ask-greet's two turns, then a stalled turn (cancelled) and a fill-in-the-middle completion.
+fixture_start "$EDITORS_TESTS/fixtures/session.json"
+printf '\n[completion]\nprovider = "scripted"\ndebounce_ms = 0\n' >>"$JINGU_CONFIG"
 trap 'rc=$?; fixture_stop; exit $rc' EXIT
 cd "$FX_WS"
 JINGU_PLUGIN="$REPO_ROOT/editors/nvim" JINGU_BIN="$(jingu_bin)" \

@@ -29,8 +29,16 @@ local function eq(a, b, msg)
 end
 
 -- Capture what the plugin shows the user, and answer confirmations like a user would.
-local notes, prompts = {}, {}
+local notes, prompts, echoes = {}, {}, {}
 vim.notify = function(msg) table.insert(notes, msg) end
+local real_echo = vim.api.nvim_echo
+vim.api.nvim_echo = function(chunks, history, opts)
+  local id = real_echo(chunks, history, opts)
+  if opts and opts.kind == 'progress' then
+    table.insert(echoes, { id = id, text = chunks[1][1], status = opts.status })
+  end
+  return id
+end
 local answer = 'Apply'
 vim.ui.select = function(items, opts, on_choice)
   table.insert(prompts, opts.prompt)
@@ -61,6 +69,10 @@ test('args: rollback picks the newest edit or run and skips baselines', function
   eq(#items, 2)
   eq(items[2].filename, '/ws/b.rs')
   eq(items[1].text, 'b2 t me replace symbol run r1')
+  local diff = 'diff --git a/a.rs b/a.rs\n--- a/a.rs\n+++ b/a.rs\n@@ -1,5 +1,5 @@\n x\n y\n--- z\n+++ w\n q\n'
+    .. 'diff --git a/b.rs b/b.rs\n--- a/b.rs\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-gone\n'
+  eq(args.diff_first_lines(diff), { ['a.rs'] = 3, ['b.rs'] = 1 })
+  eq(args.snapshot_items({ { id = 'b2', paths = { 'a.rs' } } }, '/ws', { b2 = { ['a.rs'] = 3 } })[1].lnum, 3)
 end)
 
 local jingu = require('jingu')
@@ -180,9 +192,19 @@ test(':JinguAsk on the symbol under the cursor edits the buffer through applyEdi
   local log = table.concat(vim.fn.readfile(os.getenv('FX_LOG')), '\n')
   check(log:find('greet', 1, true), 'request mentions greet')
   check(vim.iter(notes):any(function(n) return n:find('greet now says salut', 1, true) end), vim.inspect(notes))
+  -- Progress is one message updated in place, ending as a success; no notification per step.
   check(vim.wait(5000, function()
-    return vim.iter(notes):any(function(n) return n == 'Jingu: finished' end)
-  end), 'the end of $/progress was shown: ' .. vim.inspect(notes))
+    return #echoes > 0 and echoes[#echoes].status == 'success'
+  end), 'the end of $/progress was shown: ' .. vim.inspect(echoes))
+  check(#echoes >= 2, 'begin and end at least: ' .. vim.inspect(echoes))
+  -- The index build has its own token; the ask's reports (from its first step on) share one id.
+  local first = vim.iter(ipairs(echoes)):find(function(_, e) return e.text:find('step 1', 1, true) end)
+  check(first, 'the ask reported its steps: ' .. vim.inspect(echoes))
+  for i = first, #echoes do
+    eq(echoes[i].id, echoes[first].id, 'every progress report updates the same message: ' .. vim.inspect(echoes))
+  end
+  check(not vim.iter(notes):any(function(n) return n == 'Jingu: finished' or n:find('Jingu: Jingu') end),
+    'no progress step went to vim.notify: ' .. vim.inspect(notes))
 end)
 
 test(':JinguSnapshots fills the quickfix list with the run', function()
@@ -194,22 +216,122 @@ test(':JinguSnapshots fills the quickfix list with the run', function()
   check(#qf.items >= 1, 'one item at least')
   check(qf.items[1].text:find(_G.ask_run, 1, true), qf.items[1].text)
   eq(vim.api.nvim_buf_get_name(qf.items[1].bufnr), path, 'item points at the edited file')
+  -- greet's doc comment is line 3: the entry points at the change, not at line 1.
+  eq(qf.items[1].lnum, 3, 'item points at the first changed line: ' .. vim.inspect(qf.items[1]))
   vim.cmd('cclose')
 end)
 
-test(':JinguRollback run undoes the run in the open buffer', function()
-  local done
-  jingu.rollback({ 'run' }, buf, function(err) check(not err, vim.inspect(err)); done = true end)
-  check(vim.wait(30000, function() return done end, 20), 'rollback answered')
+test(':JinguDiff ID shows the snapshot diff in a split', function()
+  local _, list = exec_sync('jingu.snapshots', {})
+  local wins = #vim.api.nvim_list_wins()
+  vim.cmd('JinguDiff ' .. list[1].id)
+  check(vim.wait(20000, function() return #vim.api.nvim_list_wins() == wins + 1 end, 20), 'a split opened')
+  local b = vim.api.nvim_get_current_buf()
+  eq(vim.bo[b].filetype, 'diff')
+  local text = table.concat(vim.api.nvim_buf_get_lines(b, 0, -1, false), '\n')
+  check(text:find('+    format!("salut {name} 👋")', 1, true), text)
+  check(text:find('-    format!("bonjour {name}")', 1, true), text)
+  vim.cmd('close')
+  vim.api.nvim_set_current_buf(buf)
+end)
+
+test(':JinguRollback run undoes the run in the open buffer; :w then writes it with no "changed" warning', function()
+  -- The user saved the agent's edit: a rollback that rewrote the file on disk would now make
+  -- Neovim warn "The file has been changed since reading it" on the next :w.
+  vim.cmd('silent write')
+  local edited = buf_text()
+  local stamp = { vim.fn.getftime(path), vim.fn.getfsize(path) }
+  local changed_shell = 0
+  vim.api.nvim_create_autocmd('FileChangedShell', {
+    callback = function() changed_shell = changed_shell + 1 end,
+  })
+  vim.uv.sleep(1100) -- getftime has one-second resolution: a rewrite would show
+  vim.cmd('JinguRollback run')
+  check(vim.wait(30000, function()
+    return vim.iter(notes):any(function(n) return n:find('rolled back run', 1, true) ~= nil end)
+  end, 20), 'rollback answered: ' .. vim.inspect(notes))
   eq(buf_text(), original, 'buffer back to the original')
+  eq({ vim.fn.getftime(path), vim.fn.getfsize(path) }, stamp, 'the file on disk was not rewritten behind the buffer')
+  eq(table.concat(vim.fn.readfile(path), '\n') .. '\n', edited, 'disk holds what the user saved until :w')
+  vim.cmd('checktime')
+  eq(changed_shell, 0, 'Neovim saw no change on disk')
+  local ok, err = pcall(vim.cmd, 'write')
+  check(ok, 'write without a warning: ' .. tostring(err))
+  eq(table.concat(vim.fn.readfile(path), '\n') .. '\n', original, ':w wrote the rolled-back text')
+  check(not vim.bo[buf].modified, 'buffer saved')
   local _, list = exec_sync('jingu.snapshots', {})
   check(#list >= 2, 'the rollback is a snapshot too: ' .. vim.inspect(list))
+  eq(list[1].op, 'rollback', 'newest snapshot is the rollback')
 end)
 
 test(':JinguReview reaches the server', function()
   local err = exec_sync('jingu.review', { uri = vim.uri_from_bufnr(buf) })
   -- Until jingu.review lands the server names the command it does not know; either way it answered.
   check(err == nil or (err.message or ''):find('jingu.review', 1, true), vim.inspect(err))
+end)
+
+test(':JinguCancel stops a running ask; it ends as cancelled, not as an error', function()
+  local done, err
+  jingu.ask({ instruction = 'make greet informal', bufnr = buf }, function(e) done, err = true, e end)
+  -- The model stalls on this turn: wait until the server has asked it.
+  local function requests() return #vim.fn.readfile(os.getenv('FX_LOG')) end
+  check(vim.wait(20000, function() return requests() >= 3 end, 20), 'the stalled model turn started')
+  check(jingu.running ~= nil, 'the ask is tracked as running')
+  local before = #notes
+  vim.cmd('JinguCancel')
+  check(done and err and err.code == -32800, 'the run ended as cancelled: ' .. vim.inspect(err))
+  check(jingu.running == nil, 'nothing running any more')
+  local shown = vim.list_slice(notes, before + 1)
+  check(vim.iter(shown):any(function(n) return n == 'Jingu: ask cancelled' end), vim.inspect(shown))
+  check(not vim.iter(shown):any(function(n) return n:find('failed', 1, true) end), 'no error shown: ' .. vim.inspect(shown))
+  -- The server stopped the run: its audit log says so, and it answers the next request.
+  -- The run's progress ends once the agent has stopped and recorded its end (audit log readers
+  -- are not polled meanwhile: each takes the log's lock the writer needs).
+  local t0 = vim.uv.hrtime()
+  check(vim.wait(10000, function() return echoes[#echoes].status == 'success' end, 20),
+    'the run\'s progress ended: ' .. vim.inspect(echoes[#echoes]))
+  io.stdout:write(('# cancelled run stopped after %d ms\n'):format((vim.uv.hrtime() - t0) / 1e6))
+  local audit = vim.fn.system({ bin, 'audit', 'log' })
+  local last_end = audit:match('.*run_end%s+(%b{})')
+  eq(last_end, '{"status":"cancelled"}', 'the run is recorded as cancelled')
+  local e2 = exec_sync('jingu.snapshots', {})
+  check(e2 == nil, 'the server still answers')
+  eq(buf_text(), original, 'nothing was edited')
+end)
+
+test('inline completion: ghost text from the model appears and accepting it inserts and audits it', function()
+  check(vim.lsp.inline_completion ~= nil, 'this Neovim has vim.lsp.inline_completion (>= 0.12)')
+  check(vim.lsp.inline_completion.is_enabled({ bufnr = buf }), 'the plugin enabled inline completion')
+  -- A new line in bump's body, the cursor at its indentation, as if the user typed it.
+  vim.o.virtualedit = 'onemore' -- the cursor after the indentation, where insert mode has it
+  vim.api.nvim_buf_set_lines(buf, 14, 14, false, { '        ' })
+  vim.api.nvim_win_set_cursor(0, { 15, 8 })
+  local ns = vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
+  local ghost
+  -- What Neovim does when the cursor moves in insert mode (a headless -l script stays in normal
+  -- mode): request after its debounce, then draw the item as virtual text.
+  vim.api.nvim_exec_autocmds('CursorMovedI', { buffer = buf })
+  check(vim.wait(20000, function()
+    local marks = ns and vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true }) or {}
+    for _, m in ipairs(marks) do
+      local vt = m[4].virt_text
+      if vt and vt[1] then
+        ghost = vt[1][1]
+        return true
+      end
+    end
+    return false
+  end, 20), 'ghost text appeared; shown: ' .. vim.inspect(vim.list_slice(notes, #notes - 3)))
+  eq(ghost, 'self.count += 1;', 'the ghost text is the model\'s completion')
+  check(vim.lsp.inline_completion.get({ bufnr = buf }), 'accepted')
+  vim.wait(5000, function() return vim.api.nvim_buf_get_lines(buf, 14, 15, false)[1] ~= '        ' end, 20)
+  eq(vim.api.nvim_buf_get_lines(buf, 13, 16, false), { '        self.count += 1;', '        self.count += 1;', '        self.count' },
+    'the buffer holds it')
+  local log = table.concat(vim.fn.readfile(os.getenv('FX_LOG')), '\n')
+  check(log:find('fn bump', 1, true), 'the model was sent the enclosing function')
+  check(vim.wait(10000, function()
+    return vim.fn.system({ bin, 'audit', 'log' }):lower():find('complet', 1, true) ~= nil
+  end, 100), 'the accepted completion is audited')
 end)
 
 test('the client shuts down cleanly', function()

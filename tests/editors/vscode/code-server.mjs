@@ -151,6 +151,22 @@ try {
     await waitForEditorText((t) => t === original, 'the original text');
     await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'the original file on disk');
   });
+
+  await step('inline completion: ghost text from the model appears and Tab accepts it', async () => {
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
+    await page.keyboard.press('Control+G');
+    await page.locator('.quick-input-widget input').fill(':14');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter'); // a new line in bump's body, indented by the editor
+    await page.locator('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text').first()
+      .waitFor({ timeout: 60_000 });
+    await page.keyboard.press('Tab');
+    await waitForEditorText((t) => t.includes('        self.count += 1;\n        self.count += 1;'),
+      'the accepted completion');
+    const log = readFileSync(process.env.FX_LOG, 'utf8');
+    check(log.includes('/v1/completions'), 'the model was asked for a fill-in-the-middle completion');
+  });
 } finally {
   if (failed) await page.screenshot({ path: `${process.env.FX}/vscode-failure.png` }).catch(() => {});
   await browser.close();

@@ -6,7 +6,9 @@ set -euo pipefail
 CODE_SERVER="${CODE_SERVER:?set CODE_SERVER to the code-server binary}"
 VSIX="$REPO_ROOT/editors/vscode/dist/jingu.vsix"
 [ -f "$VSIX" ] || { echo "missing $VSIX: run npm run package in editors/vscode" >&2; exit 1; }
-fixture_start "$EDITORS_TESTS/fixtures/ask-greet.json"
+# ask-greet's two turns, then a fill-in-the-middle completion (ghost text).
+fixture_start "$EDITORS_TESTS/fixtures/vscode.json"
+printf '\n[completion]\nprovider = "scripted"\ndebounce_ms = 0\n' >>"$JINGU_CONFIG"
 cs_pid=""
 cleanup() {
   rc=$?

@@ -64,8 +64,34 @@ function M.rollback(fargs, snapshots)
   return { snapshot_id = newest.id }
 end
 
---- Quickfix items for a `jingu.snapshots` result: one per (snapshot, path).
-function M.snapshot_items(snapshots, root)
+--- The first changed line (1-based, in the new text) of each file in a git unified diff.
+function M.diff_first_lines(diff)
+  local lines, old, cur, at = {}, nil, nil, nil
+  for line in ((diff or '') .. '\n'):gmatch('([^\n]*)\n') do
+    if line:match('^diff %-%-git ') then
+      old, cur, at = nil, nil, nil
+    elseif not at and line:match('^%-%-%- ') then
+      old = line:sub(5):gsub('^a/', '')
+    elseif not at and line:match('^%+%+%+ ') then
+      local n = line:sub(5)
+      cur = n == '/dev/null' and old or n:gsub('^b/', '')
+    elseif line:match('^@@ ') then
+      at = tonumber(line:match('^@@ %-%d+,?%d* %+(%d+)'))
+    elseif at and cur then
+      local c = line:sub(1, 1)
+      if (c == '+' or c == '-') and not lines[cur] then
+        lines[cur] = math.max(at, 1)
+      elseif c == ' ' or c == '+' then
+        at = at + 1
+      end
+    end
+  end
+  return lines
+end
+
+--- Quickfix items for a `jingu.snapshots` result: one per (snapshot, path); `first_lines` maps a
+--- snapshot id to `diff_first_lines` of its diff, so an item points at the changed lines.
+function M.snapshot_items(snapshots, root, first_lines)
   local items = {}
   for _, s in ipairs(snapshots or {}) do
     local run = (s.run_id and s.run_id ~= vim.NIL) and (' run ' .. s.run_id) or ''
@@ -74,7 +100,7 @@ function M.snapshot_items(snapshots, root)
     for _, p in ipairs(paths) do
       table.insert(items, {
         filename = p ~= '' and (root and (root .. '/' .. p) or p) or nil,
-        lnum = 1,
+        lnum = ((first_lines or {})[s.id] or {})[p] or 1,
         text = text,
         user_data = { snapshot_id = s.id, run_id = s.run_id },
       })

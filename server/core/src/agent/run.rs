@@ -354,9 +354,16 @@ async fn model_turn<H: RunHost>(
     req: ChatRequest,
     cancel: &CancelToken,
 ) -> Result<Turn, TurnError> {
+    // Biased: when both are ready, the stream's error is the cancellation itself (the provider
+    // saw the same token), so the run ends as cancelled, not as a model error.
     let routed = tokio::select! {
-        s = model.stream(&req, cancel) => s.map_err(|e| TurnError::Model(e.to_string()))?,
+        biased;
         _ = cancel.cancelled() => return Err(TurnError::Cancelled),
+        s = model.stream(&req, cancel) => match s {
+            Ok(s) => s,
+            Err(_) if cancel.is_cancelled() => return Err(TurnError::Cancelled),
+            Err(e) => return Err(TurnError::Model(e.to_string())),
+        },
     };
     host.progress(&format!("streaming from {}", routed.provider));
     let mut stream = routed.value;
@@ -374,6 +381,7 @@ async fn model_turn<H: RunHost>(
         };
         match next {
             None => break,
+            Some(Err(_)) if cancel.is_cancelled() => return Err(TurnError::Cancelled),
             Some(Err(e)) => return Err(TurnError::Model(e.to_string())),
             Some(Ok(Event::TextDelta(t))) => {
                 host.reasoning(&t);

@@ -381,7 +381,7 @@ fn check_all(
     Ok(())
 }
 
-fn file_mode(path: &Path) -> u32 {
+pub(crate) fn file_mode(path: &Path) -> u32 {
     std::fs::metadata(path)
         .map(|m| m.permissions().mode())
         .unwrap_or(0o644)

@@ -64,6 +64,23 @@ pub trait Frontend: Sync {
         async { Ok(false) }
     }
 
+    /// Whether [`Self::restore_buffer`] works: then a rollback reads open buffers instead of the
+    /// disk and restores them in the editor, never rewriting an open file behind its back.
+    fn restores_buffers(&self) -> bool {
+        false
+    }
+
+    /// Bring an open buffer whose text is `old` to `new` (a rollback recorded it; the disk is not
+    /// written). `Ok(false)` when it is not open; `Err` when the editor refused or it changed.
+    fn restore_buffer(
+        &self,
+        _rel: &str,
+        _old: &str,
+        _new: &str,
+    ) -> impl Future<Output = Result<bool, String>> + Send {
+        async { Ok(false) }
+    }
+
     /// Ask the user; `false` refuses. Called only where policy says `ask`.
     fn approve(&self, approval: &Approval) -> impl Future<Output = bool> + Send;
 
@@ -124,6 +141,19 @@ impl<F: Frontend> Frontend for Confirmed<'_, F> {
         content: &str,
     ) -> impl Future<Output = Result<bool, String>> + Send {
         self.0.sync_buffer(rel, content)
+    }
+
+    fn restores_buffers(&self) -> bool {
+        self.0.restores_buffers()
+    }
+
+    fn restore_buffer(
+        &self,
+        rel: &str,
+        old: &str,
+        new: &str,
+    ) -> impl Future<Output = Result<bool, String>> + Send {
+        self.0.restore_buffer(rel, old, new)
     }
 
     async fn approve(&self, _approval: &Approval) -> bool {

@@ -1,7 +1,8 @@
 //! Rollbacks through the session. A rollback writes files, so in policy terms it is an edit: every
 //! path it would restore is confined and decided (`tools.edit`, `deny_paths`) before anything is
 //! written, the user is asked where policy says ask, the act is audited before and after, and open
-//! editor buffers are brought along so the editor shows what the disk now holds.
+//! editor buffers are restored in the editor itself (the front end's `restore_buffer`: minimal
+//! edits, no rewrite of an open file behind its back), recorded exactly like edits to buffers.
 
 use serde::Serialize;
 
@@ -10,7 +11,12 @@ use super::frontend::{Approval, Frontend};
 use super::session::{Run, Session};
 use jingu_audit::RecordKind;
 use jingu_policy::Tool;
-use jingu_snapshots::RollbackOutcome;
+use jingu_snapshots::{OpenBuffers, RollbackOutcome};
+
+/// Buffers come from the editor as text, so their bytes are UTF-8.
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,15 +73,24 @@ impl Session {
             paths: Vec::new(),
         })?;
         let actor = self.actor();
-        let outcome = self.with_store(|store| -> Result<_, OpsError> {
+        // What the editor shows is the current state of an open file, as for edits.
+        let mut open = OpenBuffers::new();
+        if fe.restores_buffers() {
+            for path in &paths {
+                if let Some(text) = fe.buffer_text(path).await {
+                    open.insert(path.clone(), text.into_bytes());
+                }
+            }
+        }
+        let mut outcome = self.with_store(|store| -> Result<_, OpsError> {
             Ok(match target {
                 RollbackTarget::Snapshot(id) => {
-                    store.rollback_snapshot(store.resolve(id)?, &actor)?
+                    store.rollback_snapshot_in(store.resolve(id)?, &actor, &open)?
                 }
-                RollbackTarget::Run(run_id) => store.rollback_run(run_id, &actor)?,
+                RollbackTarget::Run(run_id) => store.rollback_run_in(run_id, &actor, &open)?,
                 RollbackTarget::File { path, to } => {
                     let rel = self.workspace.confine(path)?;
-                    store.rollback_file(&rel, store.resolve(to)?, &actor)?
+                    store.rollback_file_in(&rel, store.resolve(to)?, &actor, &open)?
                 }
             })
         })?;
@@ -84,7 +99,27 @@ impl Session {
             snapshot_id: outcome.snapshot_id.clone(),
             paths: outcome.restored.clone(),
         })?;
+        let buffers = std::mem::take(&mut outcome.buffers);
+        let mut failed = None;
+        for b in &buffers {
+            // Recorded as the new content, so a buffer that did not follow is recorded again as
+            // what it holds (like an edit the editor declined).
+            let (old, new) = (lossy(&b.old), lossy(&b.new));
+            let reason = match fe.restore_buffer(&b.path, &old, &new).await {
+                Ok(true) => continue,
+                Ok(false) => "the document closed before the rollback arrived".to_string(),
+                Err(reason) => reason,
+            };
+            self.record_buffer_state(&b.path, &b.old, &reason)?;
+            failed.get_or_insert(OpsError::Buffer {
+                path: b.path.clone(),
+                reason,
+            });
+        }
         for rel in &outcome.restored {
+            if open.contains_key(rel) {
+                continue; // restored in the editor, or recorded as not
+            }
             let content = std::fs::read_to_string(self.workspace.abs(rel)).unwrap_or_default();
             if let Err(e) = fe.sync_buffer(rel, &content).await {
                 tracing::warn!(
@@ -92,7 +127,29 @@ impl Session {
                 );
             }
         }
-        Ok(outcome)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(outcome),
+        }
+    }
+
+    /// After a buffer did not take its restored text: record what it still holds.
+    fn record_buffer_state(&self, rel: &str, text: &[u8], reason: &str) -> Result<(), OpsError> {
+        let meta = jingu_snapshots::Meta {
+            run_id: None,
+            actor: self.actor(),
+            op: "revert-failed-write".into(),
+            target: rel.to_string(),
+            message: format!("rollback not applied to the open buffer: {reason}"),
+        };
+        let mode = super::edit::file_mode(&self.workspace.abs(rel));
+        let change = jingu_snapshots::Change::Write {
+            path: rel.to_string(),
+            content: text.to_vec(),
+            mode,
+        };
+        self.with_store(|s| s.record(&[change], &meta))?;
+        Ok(())
     }
 
     /// The workspace paths a rollback of `target` would write.
