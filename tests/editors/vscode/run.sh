@@ -31,9 +31,12 @@ cat >"$data/User/settings.json" <<JSON
   "workbench.tips.enabled": false,
   "editor.minimap.enabled": false,
   "telemetry.telemetryLevel": "off",
-  "window.restoreWindows": "none"
+  "window.restoreWindows": "none",
+  "files.refactoring.autoSave": false
 }
 JSON
+# files.refactoring.autoSave (on by default) saves a buffer a workspace edit changed when it was
+# not dirty, at a moment of VS Code's choosing: the "disk untouched" check would race it.
 "$CODE_SERVER" --user-data-dir "$data" --extensions-dir "$exts" --install-extension "$VSIX" >"$FX/install.log" 2>&1 \
   || { cat "$FX/install.log" >&2; exit 1; }
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
