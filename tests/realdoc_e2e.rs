@@ -544,6 +544,80 @@ fn files_are_created_renamed_and_deleted_as_snapshotted_edits() {
     assert!(!fx.root.join("src/new.rs").exists());
 }
 
+/// The replay benchmark's other CI subset: 80 real file changes from five public repositories in
+/// five languages, written by nobody here (tests/fixtures/replay/ATTRIBUTION.md), each replayed as
+/// the RealDoc batch derived from its before/after symbol tables.
+#[test]
+fn public_repositories_replay_byte_identically() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/replay");
+    let mut total = jingu_realdoc::replay::Tally::default();
+    let mut wrong = Vec::new();
+    let mut langs = 0;
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("tests/fixtures/replay")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let label = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_string();
+        let mut tally = jingu_realdoc::replay::Tally::default();
+        let mut pairs: Vec<_> = std::fs::read_dir(&dir)
+            .expect("pairs")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "before"))
+            .collect();
+        pairs.sort();
+        for p in pairs {
+            let before = std::fs::read_to_string(&p).expect("before");
+            let after = std::fs::read_to_string(p.with_extension("after")).expect("after");
+            let meta = std::fs::read_to_string(p.with_extension("path")).expect("path");
+            let path = meta
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            let lang = jingu_syntax::Language::detect(Path::new(&path), &before);
+            let r = jingu_realdoc::replay::replay(lang, &before, &after)
+                .unwrap_or_else(|| panic!("{label}/{meta}: not replayable"));
+            if r.outcome != jingu_realdoc::replay::Replayed::Identical {
+                wrong.push(format!("{label} {}: {:?}", meta.trim(), r.outcome));
+            }
+            tally.add(&r);
+            total.add(&r);
+        }
+        eprintln!("{}", tally.line(&label));
+        assert!(
+            tally.changes >= 10,
+            "{label}: only {} changes",
+            tally.changes
+        );
+        langs += 1;
+    }
+    eprintln!("{}", total.line("total"));
+    assert!(langs >= 5, "fixtures for {langs} languages");
+    assert!(
+        total.identical * 100 >= total.changes * 99,
+        "{}\n{}",
+        total.line("total"),
+        wrong.join("\n")
+    );
+    // Symbol, line and keyword edits inside a symbol keep the request below a unified diff of the
+    // same changes (these files are small — ≤ 16 KB, for the repository's sake — so the ratio to
+    // the whole file is higher than the full corpus's 0.06; `cargo bench --bench replay` has that).
+    assert!(
+        total.request_bytes <= total.diff_bytes,
+        "request bytes above a unified diff's: {}",
+        total.line("total")
+    );
+}
+
 /// The replay benchmark's CI subset: this repository's own recent history (code written here, so
 /// it may live in CI), each changed file replayed as a RealDoc batch against its parent version.
 #[test]
