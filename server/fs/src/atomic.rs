@@ -47,11 +47,12 @@ pub enum ReadError {
 pub enum WriteError {
     #[error("{path} changed on disk since it was read; re-read it and plan the edit again")]
     ConcurrentModification { path: PathBuf },
-    #[error("cannot write {path}: {op}: {source}")]
+    // The cause is in the message, so it is not also a `source` (a `{:#}` chain would repeat it).
+    #[error("cannot write {path}: {op}: {cause}")]
     Io {
         path: PathBuf,
         op: &'static str,
-        source: io::Error,
+        cause: io::Error,
     },
 }
 
@@ -185,10 +186,10 @@ pub fn write_atomic(
     result
 }
 
-fn io_error(path: &Path, op: &'static str, source: io::Error) -> WriteError {
+fn io_error(path: &Path, op: &'static str, cause: io::Error) -> WriteError {
     WriteError::Io {
         path: path.to_path_buf(),
         op,
-        source,
+        cause,
     }
 }
