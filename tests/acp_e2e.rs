@@ -194,6 +194,28 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
             ("ACP_PROMPT", "what is it called now?".to_string()),
         ],
     );
+    // session/list in the new process: the saved session, with its workspace, title and time; the
+    // cwd-less form lists the workspaces this connection has sessions in (none yet).
+    assert!(
+        again["init"]["agentCapabilities"]["sessionCapabilities"]["list"].is_object(),
+        "{}",
+        again["init"]
+    );
+    let listed = again["list"]["sessions"].as_array().expect("sessions");
+    let mine = listed
+        .iter()
+        .find(|s| s["sessionId"] == session_id.as_str())
+        .unwrap_or_else(|| panic!("{session_id} not listed: {listed:?}"));
+    assert_eq!(mine["cwd"], fx.root.display().to_string().as_str());
+    assert_eq!(mine["title"], "rename old_name to add");
+    assert!(
+        mine["updatedAt"]
+            .as_str()
+            .is_some_and(|t| t.len() == 24 && t.ends_with('Z')),
+        "{mine}"
+    );
+    assert!(again["list"]["nextCursor"].is_null(), "{}", again["list"]);
+    assert_eq!(again["listLiveOnly"]["sessions"], json!([]));
     check_replay(&again["replay"]);
     assert_eq!(again["load"]["modes"]["currentModeId"], "ask");
     assert_eq!(again["prompt"]["stopReason"], "end_turn");
@@ -406,6 +428,14 @@ fn bad_input_gets_json_rpc_errors_and_the_server_lives() {
     assert_eq!(e["loadMissing"]["code"], -32002, "{e}");
     assert_eq!(e["badMode"]["code"], -32602, "{e}");
     assert_eq!(e["emptyPrompt"]["code"], -32602, "{e}");
+    assert_eq!(e["relativeList"]["code"], -32602, "{e}");
+    assert_eq!(e["badCursor"]["code"], -32602, "{e}");
+    assert!(
+        e["badCursor"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`nope`")),
+        "{e}"
+    );
     assert!(out["alive"].as_str().expect("alive").starts_with("sess-"));
 }
 

@@ -5,7 +5,7 @@
 //
 // Scenarios: edit (allow, then reload the session), reject, cancel (mid-stream), cancel-ask
 // (while a permission question is open), mode (read-only), auto, bad (errors), load (resume
-// ACP_SESSION_ID in a fresh process), twice (two prompts in one session). ACP_ANSWER: the option
+// ACP_SESSION_ID in a fresh process, after session/list), twice (two prompts in one session). ACP_ANSWER: the option
 // chosen in permission questions (default allow-once).
 import { spawn } from "node:child_process";
 import { Readable, Writable } from "node:stream";
@@ -79,6 +79,8 @@ await app.connectWith(stream, async (ctx) => {
     );
     const s = await ctx.request("session/new", { cwd, mcpServers: [] });
     out.errors.badMode = await rpcError(ctx.request("session/set_mode", { sessionId: s.sessionId, modeId: "yolo" }));
+    out.errors.relativeList = await rpcError(ctx.request("session/list", { cwd: "rel" }));
+    out.errors.badCursor = await rpcError(ctx.request("session/list", { cwd, cursor: "nope" }));
     out.errors.emptyPrompt = await rpcError(
       ctx.request("session/prompt", { sessionId: s.sessionId, prompt: [] }),
     );
@@ -87,7 +89,9 @@ await app.connectWith(stream, async (ctx) => {
     return;
   }
   if (scenario === "load") {
-    // A new `jingu acp` process resumes a session an earlier one saved.
+    // A new `jingu acp` process lists what earlier ones saved for the workspace, then resumes one.
+    out.list = await ctx.request("session/list", { cwd });
+    out.listLiveOnly = await ctx.request("session/list", {});
     out.load = await ctx.request("session/load", { sessionId: process.env.ACP_SESSION_ID, cwd, mcpServers: [] });
     out.replay = out.updates.slice();
     if (process.env.ACP_PROMPT) {

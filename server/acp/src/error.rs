@@ -26,6 +26,8 @@ pub enum AcpError {
     UnknownMode(String),
     #[error("the prompt has no text")]
     EmptyPrompt,
+    #[error("invalid session/list cursor `{0}` (pass back a nextCursor this agent returned)")]
+    BadCursor(String),
     #[error(transparent)]
     Ops(#[from] OpsError),
     #[error(transparent)]
@@ -37,9 +39,10 @@ impl From<AcpError> for RpcError {
         let message = e.to_string();
         match e {
             AcpError::UnknownSession(_) => RpcError::new(RESOURCE_NOT_FOUND, message),
-            AcpError::RelativeCwd(_) | AcpError::UnknownMode(_) | AcpError::EmptyPrompt => {
-                RpcError::new(-32602, message)
-            }
+            AcpError::RelativeCwd(_)
+            | AcpError::UnknownMode(_)
+            | AcpError::EmptyPrompt
+            | AcpError::BadCursor(_) => RpcError::new(-32602, message),
             _ => RpcError::new(-32603, message),
         }
     }

@@ -21,9 +21,10 @@ use agent_client_protocol::schema::ProtocolVersion;
 use agent_client_protocol::v1::Responder;
 use agent_client_protocol::v1::schema::{
     AgentCapabilities, CancelNotification, ContentBlock, ContentChunk, Implementation,
-    InitializeRequest, InitializeResponse, LoadSessionRequest, LoadSessionResponse,
-    NewSessionRequest, NewSessionResponse, PromptCapabilities, PromptRequest, SessionNotification,
-    SessionUpdate, SetSessionModeRequest, SetSessionModeResponse, TextContent,
+    InitializeRequest, InitializeResponse, ListSessionsRequest, ListSessionsResponse,
+    LoadSessionRequest, LoadSessionResponse, NewSessionRequest, NewSessionResponse,
+    PromptCapabilities, PromptRequest, SessionCapabilities, SessionListCapabilities,
+    SessionNotification, SessionUpdate, SetSessionModeRequest, SetSessionModeResponse, TextContent,
 };
 use agent_client_protocol::{Agent, ConnectTo};
 
@@ -54,6 +55,28 @@ fn answer<T: agent_client_protocol::JsonRpcResponse>(
     Ok(())
 }
 
+/// Sessions per `session/list` page.
+const LIST_PAGE: usize = 50;
+
+/// One page of `all`, from the opaque `cursor` (an offset this agent handed out) on.
+fn page(
+    all: Vec<agent_client_protocol::v1::schema::SessionInfo>,
+    cursor: Option<&str>,
+) -> Result<ListSessionsResponse, AcpError> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => c
+            .strip_prefix("at-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= all.len())
+            .ok_or_else(|| AcpError::BadCursor(c.to_string()))?,
+    };
+    let end = (start + LIST_PAGE).min(all.len());
+    let next = (end < all.len()).then(|| format!("at-{end}"));
+    let sessions = all.into_iter().skip(start).take(end - start).collect();
+    Ok(ListSessionsResponse::new(sessions).next_cursor(next))
+}
+
 fn chunk(text: &str) -> ContentChunk {
     ContentChunk::new(ContentBlock::Text(TextContent::new(text)))
 }
@@ -63,7 +86,8 @@ pub async fn serve(
     transport: impl ConnectTo<Agent> + 'static,
 ) -> Result<(), agent_client_protocol::Error> {
     let server = Arc::new(Server::default());
-    let (s1, s2, s3, s4, s5, s6) = (
+    let (s1, s2, s3, s4, s5, s6, s7) = (
+        server.clone(),
         server.clone(),
         server.clone(),
         server.clone(),
@@ -81,7 +105,10 @@ pub async fn serve(
                     .store(fs.read_text_file && fs.write_text_file, Ordering::Relaxed);
                 let caps = AgentCapabilities::new()
                     .load_session(true)
-                    .prompt_capabilities(PromptCapabilities::new());
+                    .prompt_capabilities(PromptCapabilities::new())
+                    .session_capabilities(
+                        SessionCapabilities::new().list(SessionListCapabilities::new()),
+                    );
                 answer(
                     responder,
                     Ok(InitializeResponse::new(ProtocolVersion::V1)
@@ -135,6 +162,15 @@ pub async fn serve(
                     LoadSessionResponse::new().modes(mode::state(acp.mode()))
                 });
                 answer(responder, loaded)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |req: ListSessionsRequest, responder, _cx| {
+                // Reads every saved conversation of the workspace(s): off the runtime.
+                let listed = jingu_core::ops::off_runtime(|| s7.sessions.list(req.cwd.as_deref()))
+                    .and_then(|all| page(all, req.cursor.as_deref()));
+                answer(responder, listed)
             },
             agent_client_protocol::on_receive_request!(),
         )

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::error::AcpError;
 use super::mode::Mode;
-use jingu_core::agent::conversation::{Conversation, ConversationError};
+use agent_client_protocol::v1::schema::SessionInfo;
+use jingu_core::agent::conversation::{self, Conversation, ConversationError};
 use jingu_core::ops::Session;
 use jingu_providers::CancelToken;
 
@@ -173,6 +174,53 @@ impl Sessions {
         });
         self.map().insert(id, acp.clone());
         Ok(acp)
+    }
+
+    /// `session/list`: the sessions saved for the workspace at `cwd` (or, without `cwd`, for each
+    /// workspace this connection has sessions in — saved conversations live per workspace), plus
+    /// live ones not saved yet, newest first.
+    pub(crate) fn list(&self, cwd: Option<&Path>) -> Result<Vec<SessionInfo>, AcpError> {
+        let live: Vec<Arc<AcpSession>> = self.map().values().cloned().collect();
+        let mut roots: Vec<PathBuf> = match cwd {
+            Some(c) if !c.is_absolute() => {
+                return Err(AcpError::RelativeCwd(c.display().to_string()));
+            }
+            Some(c) => vec![Session::open(c)?.workspace.root.clone()],
+            None => live.iter().map(|s| s.root.clone()).collect(),
+        };
+        roots.sort();
+        roots.dedup();
+        let mut out: Vec<(u64, SessionInfo)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for root in &roots {
+            let session = Session::open(root)?;
+            let saved = conversation::list(&session)
+                .map_err(|e| AcpError::Workspace(format!("{}: {e}", root.display())))?;
+            for s in saved {
+                seen.insert(s.id.clone());
+                let info = SessionInfo::new(s.id.clone(), root.clone())
+                    .title((!s.title.is_empty()).then(|| s.title.clone()))
+                    .updated_at(s.updated_at());
+                out.push((s.updated, info));
+            }
+        }
+        for s in live {
+            if roots.contains(&s.root) && !seen.contains(&s.id) {
+                let title = s
+                    .turns()
+                    .first()
+                    .map(|t| t.user.chars().take(80).collect::<String>());
+                out.push((
+                    u64::MAX,
+                    SessionInfo::new(s.id.clone(), s.root.clone()).title(title),
+                ));
+            }
+        }
+        out.sort_by(|a, b| {
+            b.0.cmp(&a.0)
+                .then_with(|| b.1.session_id.0.cmp(&a.1.session_id.0))
+        });
+        Ok(out.into_iter().map(|(_, i)| i).collect())
     }
 
     pub(crate) fn get(&self, id: &str) -> Result<Arc<AcpSession>, AcpError> {

@@ -88,3 +88,21 @@ fn unknown_and_relative_sessions_are_typed_errors() {
     let rpc: agent_client_protocol::Error = AcpError::UnknownMode("x".into()).into();
     assert_eq!(rpc.code, agent_client_protocol::ErrorCode::INVALID_PARAMS);
 }
+
+#[test]
+fn session_list_pages_by_the_cursor_it_hands_out() {
+    use agent_client_protocol::v1::schema::SessionInfo;
+    let all: Vec<SessionInfo> = (0..120)
+        .map(|i| SessionInfo::new(format!("sess-{i:03}"), "/w"))
+        .collect();
+    let first = super::page(all.clone(), None).expect("first page");
+    assert_eq!(first.sessions.len(), 50);
+    assert_eq!(first.next_cursor.as_deref(), Some("at-50"));
+    let last = super::page(all.clone(), Some("at-100")).expect("last page");
+    assert_eq!(last.sessions.len(), 20);
+    assert_eq!(last.sessions[0].session_id.0.as_ref(), "sess-100");
+    assert!(last.next_cursor.is_none());
+    for bad in ["at-121", "50", "at-x"] {
+        assert!(super::page(all.clone(), Some(bad)).is_err(), "{bad}");
+    }
+}

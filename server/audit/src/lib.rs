@@ -35,6 +35,7 @@ pub use record::{Record, RecordKind};
 pub use repair::RepairReport;
 pub use replay::{DiskState, FileState, ReplayError, ReplayReport, SnapshotSource, replay};
 pub use sink_verify::{Divergence, DivergenceKind, compare_with_sink};
+pub use time::format_unix_millis;
 pub use verify::{TamperError, VerifyError, VerifyReport, read_records, verify, verify_with};
 
 use std::path::PathBuf;

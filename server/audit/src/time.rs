@@ -10,7 +10,8 @@ pub(crate) fn now_rfc3339() -> String {
     format_unix_millis(d.as_millis() as i64)
 }
 
-pub(crate) fn format_unix_millis(ms: i64) -> String {
+/// `ms` since the Unix epoch as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub fn format_unix_millis(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);

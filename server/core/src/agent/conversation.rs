@@ -181,6 +181,15 @@ pub struct Listed {
     pub title: String,
 }
 
+impl Listed {
+    /// `updated` as RFC 3339 UTC (what ACP's `session/list` reports).
+    pub fn updated_at(&self) -> String {
+        jingu_audit::format_unix_millis(
+            self.updated.saturating_mul(1000).min(i64::MAX as u64) as i64
+        )
+    }
+}
+
 pub fn list(session: &Session) -> Result<Vec<Listed>, ConversationError> {
     let d = dir(session);
     let entries = match std::fs::read_dir(&d) {
