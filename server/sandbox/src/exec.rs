@@ -103,6 +103,11 @@ pub(crate) async fn spawn_and_wait(s: Spawn<'_>) -> Result<CommandOutput, Sandbo
             guard.kill();
         }
     }
+    // A refused fork can end the command before the next tick looked (the shell gives up when
+    // it cannot fork): the cgroup still remembers that the limit was hit.
+    if reason.is_none() && s.cgroup.as_ref().is_some_and(|cg| cg.limit_hit()) {
+        reason = Some(KillReason::ProcessLimit);
+    }
     let status = status.unwrap_or_else(|| ExitStatus::from_raw(libc::SIGKILL));
     // bwrap reports its child's death by signal N as exit code 128 + N.
     // The namespace inits (bwrap's, or ours for Landlock) report it as exit code 128 + N.
