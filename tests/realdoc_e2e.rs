@@ -544,15 +544,44 @@ fn files_are_created_renamed_and_deleted_as_snapshotted_edits() {
     assert!(!fx.root.join("src/new.rs").exists());
 }
 
+/// Replay every `NNNN.before`/`.after` pair in `dir` (as `scripts/replay-extract.py` writes them):
+/// the tally, and a line per change not reproduced byte-identically.
+fn replay_pairs(dir: &Path, label: &str) -> (jingu_realdoc::replay::Tally, Vec<String>) {
+    let mut tally = jingu_realdoc::replay::Tally::default();
+    let mut wrong = Vec::new();
+    let mut pairs: Vec<_> = std::fs::read_dir(dir)
+        .expect("pairs")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "before"))
+        .collect();
+    pairs.sort();
+    for p in pairs {
+        let before = std::fs::read_to_string(&p).expect("before");
+        let after = std::fs::read_to_string(p.with_extension("after")).expect("after");
+        let meta = std::fs::read_to_string(p.with_extension("path")).expect("path");
+        let path = meta
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
+        let lang = jingu_syntax::Language::detect(Path::new(&path), &before);
+        if let Some(r) = jingu_realdoc::replay::replay(lang, &before, &after) {
+            if r.outcome != jingu_realdoc::replay::Replayed::Identical {
+                wrong.push(format!("{label} {}: {:?}", meta.trim(), r.outcome));
+            }
+            tally.add(&r);
+        }
+    }
+    (tally, wrong)
+}
+
 /// The replay benchmark's other CI subset: 80 real file changes from five public repositories in
 /// five languages, written by nobody here (tests/fixtures/replay/ATTRIBUTION.md), each replayed as
 /// the RealDoc batch derived from its before/after symbol tables.
 #[test]
 fn public_repositories_replay_byte_identically() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/replay");
-    let mut total = jingu_realdoc::replay::Tally::default();
-    let mut wrong = Vec::new();
-    let mut langs = 0;
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .expect("tests/fixtures/replay")
         .flatten()
@@ -560,48 +589,28 @@ fn public_repositories_replay_byte_identically() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
+    assert!(dirs.len() >= 5, "fixtures for {} languages", dirs.len());
+    let mut total = jingu_realdoc::replay::Tally::default();
+    let mut wrong = Vec::new();
     for dir in dirs {
         let label = dir
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("?")
             .to_string();
-        let mut tally = jingu_realdoc::replay::Tally::default();
-        let mut pairs: Vec<_> = std::fs::read_dir(&dir)
-            .expect("pairs")
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "before"))
-            .collect();
-        pairs.sort();
-        for p in pairs {
-            let before = std::fs::read_to_string(&p).expect("before");
-            let after = std::fs::read_to_string(p.with_extension("after")).expect("after");
-            let meta = std::fs::read_to_string(p.with_extension("path")).expect("path");
-            let path = meta
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_string();
-            let lang = jingu_syntax::Language::detect(Path::new(&path), &before);
-            let r = jingu_realdoc::replay::replay(lang, &before, &after)
-                .unwrap_or_else(|| panic!("{label}/{meta}: not replayable"));
-            if r.outcome != jingu_realdoc::replay::Replayed::Identical {
-                wrong.push(format!("{label} {}: {:?}", meta.trim(), r.outcome));
-            }
-            tally.add(&r);
-            total.add(&r);
-        }
+        let pairs = std::fs::read_dir(&dir).expect("pairs").flatten().count() / 3;
+        let (tally, w) = replay_pairs(&dir, &label);
         eprintln!("{}", tally.line(&label));
+        assert_eq!(tally.changes, pairs, "{label}: a pair was not replayable");
         assert!(
             tally.changes >= 10,
             "{label}: only {} changes",
             tally.changes
         );
-        langs += 1;
+        wrong.extend(w);
+        total.merge(&tally);
     }
     eprintln!("{}", total.line("total"));
-    assert!(langs >= 5, "fixtures for {langs} languages");
     assert!(
         total.identical * 100 >= total.changes * 99,
         "{}\n{}",
@@ -646,33 +655,7 @@ fn own_history_replays_byte_identically() {
         .output()
         .expect("python3 scripts/replay-extract.py");
     assert!(extract.status.success(), "{}", stderr(&extract));
-    let mut tally = jingu_realdoc::replay::Tally::default();
-    let dir = out.path().join("self");
-    let mut pairs: Vec<_> = std::fs::read_dir(&dir)
-        .expect("pairs")
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "before"))
-        .collect();
-    pairs.sort();
-    let mut wrong = Vec::new();
-    for p in pairs {
-        let before = std::fs::read_to_string(&p).expect("before");
-        let after = std::fs::read_to_string(p.with_extension("after")).expect("after");
-        let meta = std::fs::read_to_string(p.with_extension("path")).expect("path");
-        let path = meta
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or_default()
-            .to_string();
-        let lang = jingu_syntax::Language::detect(Path::new(&path), &before);
-        if let Some(r) = jingu_realdoc::replay::replay(lang, &before, &after) {
-            if r.outcome != jingu_realdoc::replay::Replayed::Identical {
-                wrong.push(format!("{meta}: {:?}", r.outcome));
-            }
-            tally.add(&r);
-        }
-    }
+    let (tally, wrong) = replay_pairs(&out.path().join("self"), "self");
     eprintln!("{}", tally.line("self"));
     assert!(
         tally.changes >= 20,
