@@ -36,7 +36,9 @@ pub(crate) fn revalidate(
     });
     let new_tree = parse(language, new_text, Some(&tree)).ok_or(EditError::ParseFailed)?;
     let new_changed = changed.start..changed.start + inserted.len();
-    match introduced_error(old_tree, &new_tree, changed, &new_changed) {
+    let introduced = introduced_error(old_tree, &new_tree, changed, &new_changed)
+        .or_else(|| introduced_empty_block(language, old_tree, &new_tree));
+    match introduced {
         None => Ok(new_tree),
         Some(at) => Err(refusal(
             new_text,
@@ -145,6 +147,51 @@ fn introduced_error(
         return near.get(dropped).map(|f| f.range.start);
     }
     None
+}
+
+/// Where the edit left a Python block with no statement (`def f():` and nothing after it), if it
+/// did. tree-sitter-python accepts an empty block without an ERROR node, but Python refuses the
+/// file ("expected an indented block"), so such an edit is a syntax error like any other.
+fn introduced_empty_block(language: Language, old_tree: &Tree, new_tree: &Tree) -> Option<usize> {
+    if language != Language::Python {
+        return None;
+    }
+    let new = empty_blocks(new_tree);
+    (new.len() > empty_blocks(old_tree).len())
+        .then(|| new.first().copied())
+        .flatten()
+}
+
+/// Start bytes of the blocks (bodies of compound statements) holding no statement: nothing, or
+/// only comments.
+fn empty_blocks(tree: &Tree) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut cursor = tree.root_node().walk();
+    loop {
+        let node = cursor.node();
+        if node.kind() == "block" {
+            let mut c = node.walk();
+            let statements = node
+                .named_children(&mut c)
+                .filter(|n| n.kind() != "comment")
+                .count();
+            if statements == 0 {
+                // The block of `def f():` at EOF is zero-width: blame the line of its header.
+                out.push(node.parent().map_or(node.start_byte(), |p| p.start_byte()));
+            }
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
 }
 
 /// Bytes around the edited region within which a new error is blamed on the edit.

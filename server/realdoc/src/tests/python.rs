@@ -45,10 +45,11 @@ fn every_target_and_op() {
                 new: "def added",
             },
             Case {
+                // Indented as given: a column-0 line would end the class body above it.
                 target: kw("A store", None),
                 old: "A store",
-                text: "x = 1",
-                new: "x = 1",
+                text: "    x = 1",
+                new: "    x = 1",
             },
         ],
     );
@@ -132,6 +133,54 @@ fn dedent_error_is_refused() {
         "def __init__(self):\nself.items = [",
     );
     assert!(matches!(r, Err(EditError::SyntaxError { .. })), "{r:?}");
+}
+
+#[test]
+fn a_body_left_empty_is_refused() {
+    // tree-sitter-python parses `def helper(x):` with no body cleanly; Python does not.
+    for text in ["def helper(x):", "def helper(x):\n    # gone"] {
+        let r = try_edit(PY, P, sym("helper"), Op::Replace, text);
+        assert!(
+            matches!(r, Err(EditError::SyntaxError { line: 15, .. })),
+            "{text:?}: {r:?}"
+        );
+    }
+    let r = try_edit(PY, P, sym("Store/size"), Op::Replace, "def size(self):\n");
+    assert!(matches!(r, Err(EditError::SyntaxError { .. })), "{r:?}");
+    // A body is still free to shrink to one statement, or to `pass`.
+    for text in [
+        "def helper(x):\n    pass",
+        "def helper(x):\n    \"\"\"Doc.\"\"\"",
+    ] {
+        assert!(
+            try_edit(PY, P, sym("helper"), Op::Replace, text).is_ok(),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn a_column_0_line_that_would_end_a_block_is_refused() {
+    // Kept at column 0 (it may be a new top-level statement), it would leave `class Store:`
+    // without a body: Python refuses the file, so the edit is refused too.
+    let r = try_edit(PY, P, kw("A store", None), Op::InsertBefore, "x = 1");
+    assert!(
+        matches!(r, Err(EditError::SyntaxError { line: 4, .. })),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn an_empty_block_already_there_does_not_block_other_edits() {
+    let broken = format!("{PY}\n\ndef stub():\n");
+    let r = try_edit(
+        &broken,
+        P,
+        sym("helper"),
+        Op::Replace,
+        "def helper(x):\n    return x + 2",
+    );
+    assert!(r.is_ok(), "{r:?}");
 }
 
 #[test]
