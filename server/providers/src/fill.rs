@@ -161,6 +161,7 @@ pub(crate) fn chat_request(req: &FillRequest) -> ChatRequest {
         max_tokens: Some(req.max_tokens),
         temperature: Some(0.0),
         tool_choice: Default::default(),
+        symbol_heads: Vec::new(),
     }
 }
 

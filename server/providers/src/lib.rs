@@ -43,6 +43,6 @@ pub use router::{Routed, Router};
 pub use secret::ApiKey;
 pub use stream::EventStream;
 pub use types::{
-    ChatRequest, ChatResponse, Event, FinishReason, Message, ToolArguments, ToolCall, ToolChoice,
-    ToolSpec, Usage,
+    ChatRequest, ChatResponse, Event, FinishReason, Message, SymbolHead, ToolArguments, ToolCall,
+    ToolChoice, ToolSpec, Usage,
 };

@@ -29,7 +29,8 @@ use super::config::ResolvedProvider;
 use super::error::ProviderError;
 use super::fill::{FillRequest, FillResponse, FillVia};
 use super::local_prompt::{
-    ANSWER_PREFIX, Reply, Turn, grammar, parse_reply, partial_answer, render_prompt, turns,
+    ANSWER_PREFIX, Reply, Turn, grammar, parse_reply, partial_answer, render_prompt,
+    repeating_block, turns,
 };
 use super::stream::EventStream;
 use super::types::{ChatRequest, Event, FinishReason, Usage};
@@ -391,7 +392,16 @@ impl Session<'_> {
                 break false;
             }
             generated += 1;
-            output.extend(vocab.token_to_piece(token, false, None));
+            let piece = vocab.token_to_piece(token, false, None);
+            let new_line = piece.contains(&b'\n');
+            output.extend(piece);
+            if new_line
+                && job.gbnf.is_some()
+                && let Some(line) = repeating_block(&String::from_utf8_lossy(&output))
+            {
+                tracing::debug!("local model stopped: its code block repeats {line:?}");
+                break true;
+            }
             if let Some(cut) = stop_at(&output, &job.stop) {
                 output.truncate(cut);
                 break false;

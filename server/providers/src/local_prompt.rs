@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::local_grammar::{COMMON_RULES, Rules, literal, property_order};
 use super::types::{
-    ChatRequest, FinishReason, Message, ToolArguments, ToolCall, ToolChoice, ToolSpec,
+    ChatRequest, FinishReason, Message, SymbolHead, ToolArguments, ToolCall, ToolChoice, ToolSpec,
 };
 
 /// The argument that travels as a code block after the JSON line instead of inside it.
@@ -257,6 +257,117 @@ pub fn render_prompt(req: &ChatRequest) -> String {
     p
 }
 
+/// The `edit` call's variants when some offered symbols have a [`SymbolHead`]: a `replace` of
+/// such a symbol (its only target) has a block that starts with the head; every other call is
+/// as the schema says. `None` when nothing narrows (no `symbol` enum, no `replace`, no head).
+fn headed_variants(
+    spec: &ToolSpec,
+    heads: &[SymbolHead],
+    r: &mut Rules,
+) -> Option<Vec<(Value, String)>> {
+    let params = &spec.parameters;
+    let props = params.get("properties")?.as_object()?;
+    let symbols: Vec<Value> = props.get("symbol")?.get("enum")?.as_array()?.clone();
+    let ops: Vec<Value> = props.get("op")?.get("enum")?.as_array()?.clone();
+    let replace = json!("replace");
+    if !ops.contains(&replace) {
+        return None;
+    }
+    let headed: Vec<&SymbolHead> = heads
+        .iter()
+        .filter(|h| symbols.contains(&json!(h.symbol)))
+        .collect();
+    if headed.is_empty() {
+        return None;
+    }
+    // `symbol` required and narrowed, `op` narrowed; `only_target` drops every other target.
+    let with_symbol = |syms: Vec<Value>, ops: Vec<Value>, only_target: bool| {
+        let mut p = params.clone();
+        p["properties"]["symbol"]["enum"] = Value::Array(syms);
+        p["properties"]["op"]["enum"] = Value::Array(ops);
+        let mut required: Vec<Value> = p
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut need = vec!["symbol"];
+        if only_target {
+            need.push("op");
+            if let Some(props) = p["properties"].as_object_mut() {
+                for k in ["lines", "keyword", "occurrence", "edits", "to"] {
+                    props.remove(k);
+                }
+            }
+        }
+        for k in need {
+            if !required.contains(&json!(k)) {
+                required.push(json!(k));
+            }
+        }
+        p["required"] = Value::Array(required);
+        p
+    };
+    let mut out = Vec::new();
+    let mut no_symbol = params.clone();
+    if let Some(props) = no_symbol["properties"].as_object_mut() {
+        props.remove("symbol");
+    }
+    out.push((no_symbol, " block?".to_string()));
+    let plain: Vec<Value> = symbols
+        .iter()
+        .filter(|s| !headed.iter().any(|h| json!(h.symbol) == **s))
+        .cloned()
+        .collect();
+    if !plain.is_empty() {
+        out.push((with_symbol(plain, ops.clone(), false), " block?".into()));
+    }
+    let others: Vec<Value> = ops.iter().filter(|o| **o != replace).cloned().collect();
+    if !others.is_empty() {
+        let syms = headed.iter().map(|h| json!(h.symbol)).collect();
+        out.push((with_symbol(syms, others, false), " block?".into()));
+    }
+    for h in headed {
+        let lead = if h.lines_before { " lead" } else { "" };
+        // Where nothing goes above the declaration (Python), the body follows it: at least one
+        // indented line, so the replacement cannot be a bare header.
+        let rest = if h.lines_before {
+            "headrest"
+        } else {
+            "headbody"
+        };
+        let block = r.add(&format!(
+            "{}{lead} {} {rest}",
+            literal(&format!("\n{FENCE}\n")),
+            literal(&h.head)
+        ));
+        out.push((
+            with_symbol(vec![json!(h.symbol)], vec![replace.clone()], true),
+            format!(" {block}"),
+        ));
+    }
+    Some(out)
+}
+
+/// Whether a reply's code block has fallen into a loop: its last non-blank lines are one run of
+/// one to three lines said three times over (greedy decoding never leaves such a loop, so the
+/// rest would only burn the token limit). Returns the repeated lines.
+pub fn repeating_block(output: &str) -> Option<String> {
+    let start = output.find(&format!("\n{FENCE}\n"))? + FENCE.len() + 2;
+    let body = output.get(start..)?;
+    let complete = &body[..body.rfind('\n')?];
+    let lines: Vec<&str> = complete
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    (1..=3).find_map(|k| {
+        let tail = lines.get(lines.len().checked_sub(3 * k)?..)?;
+        let unit = &tail[..k];
+        let long = unit.iter().map(|l| l.trim().len()).sum::<usize>() >= 24;
+        (long && tail.chunks(k).all(|c| c == unit)).then(|| unit.join("\n"))
+    })
+}
+
 /// The grammar every reply must match: a call of an offered tool with schema-valid arguments,
 /// or (unless a tool call is required) an answer.
 pub fn grammar(req: &ChatRequest) -> String {
@@ -267,19 +378,29 @@ pub fn grammar(req: &ChatRequest) -> String {
     for spec in &req.tools {
         let mut r = Rules::new(&format!("t-{}", spec.name));
         let block = has_block(spec);
-        let args = match spec.parameters.get("properties").and_then(Value::as_object) {
-            Some(props) => {
-                let skip: &[&str] = if block { &[BLOCK_ARG] } else { &[] };
-                r.object(&spec.parameters, props, skip)
-            }
-            None => "object".into(),
-        };
+        let skip: &[&str] = if block { &[BLOCK_ARG] } else { &[] };
         let head = literal(&format!(
             "{{\"tool\": {}, \"arguments\": ",
             Value::String(spec.name.clone())
         ));
-        let tail = if block { " block?" } else { "" };
-        let call = r.add(&format!("{head} {args} \"}}\"{tail}"));
+        let variants = block
+            .then(|| headed_variants(spec, &req.symbol_heads, &mut r))
+            .flatten()
+            .unwrap_or_else(|| {
+                let tail = if block { " block?" } else { "" };
+                vec![(spec.parameters.clone(), tail.to_string())]
+            });
+        let alternatives: Vec<String> = variants
+            .iter()
+            .map(|(params, tail)| {
+                let args = match params.get("properties").and_then(Value::as_object) {
+                    Some(props) => r.object(params, props, skip),
+                    None => "object".into(),
+                };
+                format!("{head} {args} \"}}\"{tail}")
+            })
+            .collect();
+        let call = r.add(&alternatives.join(" | "));
         calls.push(call);
         rules.push_str(&r.finish());
     }
@@ -297,6 +418,15 @@ pub fn grammar(req: &ChatRequest) -> String {
     g.push_str(&format!(
         "block ::= {} bline* {}\nbline ::= [^`\\n] [^\\n]* \"\\n\" | \"\\n\"\n",
         literal(&format!("\n{FENCE}\n")),
+        literal(FENCE)
+    ));
+    // After a symbol's head: the rest of its first line, then lines as in any block. Before it,
+    // where the language puts them there: comment, doc and attribute/decorator lines.
+    g.push_str(&format!(
+        "headrest ::= [^\\n]* \"\\n\" bline* {}\n\
+         headbody ::= [^\\n]* \"\\n\" [ \\t]+ [^ \\t\\n] [^\\n]* \"\\n\" bline* {}\n\
+         lead ::= ( [ \\t]* ( \"#\" | \"//\" | \"/*\" | \"*\" | \"@\" | \"--\" ) [^\\n]* \"\\n\" )*\n",
+        literal(FENCE),
         literal(FENCE)
     ));
     g.push_str(COMMON_RULES);

@@ -14,6 +14,23 @@ pub struct ChatRequest {
     /// Whether the model must call a tool this turn (the agent's first turn) or may answer.
     #[serde(default)]
     pub tool_choice: ToolChoice,
+    /// How a `replace` of a known symbol through the `edit` tool must begin (see [`SymbolHead`]).
+    /// Only grammar-constrained providers use it; hosted models see the source in the messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub symbol_heads: Vec<SymbolHead>,
+}
+
+/// The start of a symbol's declaration up to its name (`def `, `pub fn `, `    public int `):
+/// a replacement of that symbol starts with it, so a small model writes the symbol's new code
+/// rather than prose, while a rename (a new name after the head) stays possible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolHead {
+    /// The name path, as offered in the tool schema's `symbol` enum.
+    pub symbol: String,
+    pub head: String,
+    /// Whether comment and attribute lines may come first (languages whose documentation and
+    /// attributes sit above the declaration; not Python, whose docstring is in the body).
+    pub lines_before: bool,
 }
 
 /// Whether a reply may be plain text or must be a tool call.

@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use super::tools::Hints;
+use jingu_providers::SymbolHead;
 use jingu_syntax::{self as syntax, Language};
 
 /// Most symbols whose source goes into the first message when the instruction names them.
@@ -59,6 +60,36 @@ pub fn focus_symbols(
     FocusSymbols { all, named }
 }
 
+/// How a replacement of each named symbol must begin: its first line up to its name (so a
+/// rename stays possible), when that line holds the name (not a decorator or doc line).
+/// Documentation and attributes go above the declaration except in Python (docstrings).
+pub fn symbol_heads(rel: &str, text: &str, named: &[String]) -> Vec<SymbolHead> {
+    let Some(lang) = Language::from_path(Path::new(rel)) else {
+        return Vec::new();
+    };
+    let file = syntax::file_symbols(lang, text);
+    named
+        .iter()
+        .filter_map(|np| {
+            let s = file.get(np)?;
+            let start = text[..s.range.start].rfind('\n').map_or(0, |i| i + 1);
+            let first = text.get(start..)?.lines().next()?;
+            let at = first.match_indices(s.name.as_str()).find_map(|(i, _)| {
+                let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+                let before = first[..i].chars().next_back();
+                let after = first[i + s.name.len()..].chars().next();
+                (!before.is_some_and(is_ident) && !after.is_some_and(is_ident)).then_some(i)
+            })?;
+            let head = &first[..at];
+            (!head.trim().is_empty()).then(|| SymbolHead {
+                symbol: np.clone(),
+                head: head.to_string(),
+                lines_before: lang != Language::Python,
+            })
+        })
+        .collect()
+}
+
 /// Schema hints for the run: `paths` the files it may name, `symbols` of the focused file.
 pub fn hints(paths: Vec<String>, focus: &FocusSymbols) -> Hints {
     let symbols = if !focus.named.is_empty() {
@@ -71,6 +102,7 @@ pub fn hints(paths: Vec<String>, focus: &FocusSymbols) -> Hints {
     Hints {
         paths: (!paths.is_empty()).then_some(paths),
         symbols,
+        heads: Vec::new(),
     }
 }
 
@@ -111,6 +143,44 @@ mod tests {
         let h = hints(vec!["inv.py".into()], &f);
         assert_eq!(h.symbols, Some(vec!["restock".to_string()]));
         assert_eq!(h.paths, Some(vec!["inv.py".to_string()]));
+    }
+
+    #[test]
+    fn heads_run_up_to_the_name_and_only_where_the_first_line_holds_it() {
+        let heads = symbol_heads("inv.py", PY, &["restock".into(), "Inventory/add".into()]);
+        assert_eq!(
+            heads,
+            vec![
+                SymbolHead {
+                    symbol: "restock".into(),
+                    head: "def ".into(),
+                    lines_before: false
+                },
+                SymbolHead {
+                    symbol: "Inventory/add".into(),
+                    head: "    def ".into(),
+                    lines_before: false
+                },
+            ]
+        );
+        let rs = "/// Adds.\npub fn add_one(x: u32) -> u32 {\n    x + 1\n}\n\npub(crate) fn add(a: u32) -> u32 {\n    a\n}\n";
+        let heads = symbol_heads("lib.rs", rs, &["add".into(), "add_one".into()]);
+        // `add_one`'s source may start at its doc line: then it has no head. `add` must not match
+        // inside `add_one`.
+        let add = heads
+            .iter()
+            .find(|h| h.symbol == "add")
+            .expect("add has a head");
+        assert_eq!(add.head, "pub(crate) fn ");
+        assert!(add.lines_before);
+        for h in &heads {
+            assert!(rs.contains(&format!("{}{}", h.head, h.symbol)), "{h:?}");
+        }
+        // A decorated Python function whose source starts at the decorator gets no head.
+        let deco = "@cache\ndef f(x):\n    return x\n";
+        for h in symbol_heads("d.py", deco, &["f".into()]) {
+            assert_eq!(h.head, "def ");
+        }
     }
 
     #[test]

@@ -187,10 +187,12 @@ pub async fn ask<F: Frontend>(
     if !complete {
         paths.clear();
     }
+    let mut heads = Vec::new();
     let symbols = match &focus.file {
         Some((rel, text)) => {
             let found = hints::focus_symbols(rel, text, &req.instruction, req.symbol.as_deref());
             focus.named = hints::named_sources(rel, text, &found.named);
+            heads = hints::symbol_heads(rel, text, &found.named);
             found
         }
         None => hints::FocusSymbols::default(),
@@ -199,6 +201,8 @@ pub async fn ask<F: Frontend>(
     cfg.hints = hints::hints(paths, &symbols);
     if focus.file.is_none() {
         cfg.hints.symbols = None;
+    } else {
+        cfg.hints.heads = heads;
     }
     tracing::debug!(hints = ?cfg.hints, "tool schema hints");
     let mut first = prompt::first_message(

@@ -211,6 +211,7 @@ pub async fn run<H: RunHost>(
             } else {
                 ToolChoice::Auto
             },
+            symbol_heads: cfg.hints.heads.clone(),
         };
         if let Err(why) = host.prepare_request(&mut req, &info).await {
             outcome.stop = StopReason::Refused(why);

@@ -136,6 +136,8 @@ pub struct Hints {
     pub paths: Option<Vec<String>>,
     /// Real name paths for `symbol` and `name_path` (of the focused file); `None` leaves them free.
     pub symbols: Option<Vec<String>>,
+    /// How a `replace` of each named symbol begins (for grammar-constrained models).
+    pub heads: Vec<jingu_providers::SymbolHead>,
 }
 
 /// [`specs`] narrowed by `hints`.
@@ -757,6 +759,7 @@ mod tests {
         let hints = Hints {
             paths: Some(vec!["a.py".into()]),
             symbols: Some(vec!["f".into(), "C/m".into()]),
+            heads: Vec::new(),
         };
         for spec in specs_with(ALL, &hints) {
             let props = &spec.parameters["properties"];

@@ -4,9 +4,9 @@ use serde_json::json;
 
 use super::request;
 use crate::local_prompt::{
-    Reply, grammar, parse_reply, partial_answer, render_call, render_prompt, turns,
+    Reply, grammar, parse_reply, partial_answer, render_call, render_prompt, repeating_block, turns,
 };
-use crate::{ChatRequest, FinishReason, Message, ToolArguments, ToolChoice, ToolSpec};
+use crate::{ChatRequest, FinishReason, Message, SymbolHead, ToolArguments, ToolChoice, ToolSpec};
 
 fn edit_spec() -> ToolSpec {
     ToolSpec {
@@ -117,6 +117,114 @@ fn the_grammar_is_derived_from_the_schemas() {
         ..ChatRequest::default()
     });
     assert!(plain.starts_with("root ::= answer\n"), "{plain}");
+}
+
+fn restock_head() -> SymbolHead {
+    SymbolHead {
+        symbol: "restock".into(),
+        head: "def ".into(),
+        lines_before: false,
+    }
+}
+
+/// The rule `name ::= …` of a grammar.
+fn rule<'g>(g: &'g str, name: &str) -> &'g str {
+    g.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ::= ")))
+        .unwrap_or_else(|| panic!("no rule {name}: {g}"))
+}
+
+#[test]
+fn a_replace_of_a_headed_symbol_must_start_with_its_head() {
+    let mut req = request();
+    req.tools = vec![edit_spec()];
+    req.tool_choice = ToolChoice::Required;
+    let plain = grammar(&req);
+    req.symbol_heads = vec![restock_head()];
+    let g = grammar(&req);
+    assert_ne!(g, plain);
+    // The call is now four alternatives: no symbol; the unheaded symbol; the headed one with the
+    // other ops; the headed one replaced, whose block starts with the head.
+    let call = rule(&g, "t-edit-1").split(" | ").count();
+    assert!(g.lines().any(|l| l.ends_with("\"def \" headbody")), "{g}");
+    let headed = g
+        .lines()
+        .find(|l| l.ends_with("\"def \" headbody"))
+        .and_then(|l| l.split(" ::= ").next())
+        .expect("headed block rule");
+    let alternatives: Vec<&str> = g
+        .lines()
+        .filter(|l| l.starts_with("t-edit-") && l.contains("\"{\\\"tool\\\": \\\"edit\\\""))
+        .flat_map(|l| l.split(" ::= ").nth(1).unwrap_or_default().split(" | "))
+        .collect();
+    assert_eq!(alternatives.len(), 4, "{g}");
+    let with_head: Vec<&&str> = alternatives
+        .iter()
+        .filter(|a| a.ends_with(&format!("\"}}\" {headed}")))
+        .collect();
+    assert_eq!(
+        with_head.len(),
+        1,
+        "exactly one variant needs the head: {g}"
+    );
+    let others = alternatives.len() - with_head.len();
+    assert_eq!(others, 3);
+    assert!(
+        alternatives
+            .iter()
+            .filter(|a| **a != *with_head[0])
+            .all(|a| a.ends_with("\"}\" block?")),
+        "{g}"
+    );
+    // That variant's object: `symbol` is restock only, `op` is replace only, both required.
+    let object = with_head[0]
+        .split_whitespace()
+        .find(|w| w.starts_with("t-edit-"))
+        .expect("object rule");
+    let body = rule(&g, object);
+    assert!(!body.contains(")?"), "nothing optional is left in {body}");
+    let value_of = |key: &str| {
+        let after = body
+            .split(&format!("\"\\\"{key}\\\": \" "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {key} in {body}"));
+        rule(&g, after.split_whitespace().next().unwrap_or_default())
+    };
+    assert_eq!(value_of("symbol"), "\"\\\"restock\\\"\"");
+    assert_eq!(value_of("op"), "\"\\\"replace\\\"\"");
+    assert!(call >= 1);
+    // A head for a symbol the schema does not offer changes nothing.
+    req.symbol_heads = vec![SymbolHead {
+        symbol: "gone".into(),
+        ..restock_head()
+    }];
+    assert_eq!(grammar(&req), plain);
+}
+
+#[test]
+fn a_code_block_that_repeats_itself_is_caught() {
+    let call = "{\"tool\": \"edit\", \"arguments\": {}}\n```\n";
+    let prose = "The example is still a bit different from the previous example.";
+    let looped = format!("{call}{prose}\n\n{prose}\n\n{prose}\n\n");
+    assert_eq!(repeating_block(&looped).as_deref(), Some(prose));
+    // Twice is not yet a loop; the unfinished last line does not count.
+    assert_eq!(
+        repeating_block(&format!("{call}{prose}\n{prose}\n{prose}")),
+        None
+    );
+    // A two-line cycle.
+    let two = format!(
+        "{call}{}",
+        "    x = compute_the_value(a)\n    y = x\n".repeat(3)
+    );
+    assert!(repeating_block(&two).is_some(), "{two}");
+    // Short repeated lines are ordinary code; so is text before any block.
+    let code = format!("{call}def f():\n    }}\n    }}\n    }}\n");
+    assert_eq!(repeating_block(&code), None);
+    assert_eq!(
+        repeating_block(&format!("{prose}\n{prose}\n{prose}\n")),
+        None
+    );
 }
 
 #[test]
