@@ -10,6 +10,7 @@ mod javascript;
 mod python;
 mod queries;
 mod rust;
+mod verbatim;
 mod typescript;
 
 use super::{FileSymbols, Language, Symbol, file_symbols};
