@@ -287,7 +287,10 @@ fn bench_size(n: usize) -> Result {
         );
         // The summary names the path relative to the workspace: the whole tree, not its directory.
         let said = String::from_utf8_lossy(&out.stderr);
-        assert!(said.contains(&format!(" in {rel}")), "edit outside the tree's workspace: {said}");
+        assert!(
+            said.contains(&format!(" in {rel}")),
+            "edit outside the tree's workspace: {said}"
+        );
         e
     };
     let shadow = |k: usize| {

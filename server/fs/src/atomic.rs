@@ -215,7 +215,11 @@ impl Staged {
             (None, None) => {}
         }
         let Some(tmp_name) = self.tmp_name.take() else {
-            return Err(io_error(path, "rename", io::Error::other("already committed")));
+            return Err(io_error(
+                path,
+                "rename",
+                io::Error::other("already committed"),
+            ));
         };
         if let Err(e) = self.dir.rename(&tmp_name, &self.name) {
             let _ = self.dir.unlink(&tmp_name);

@@ -242,10 +242,7 @@ pub(crate) fn validate(raw: &RawFlows) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn merge(
-    layers: &[(Layer, &RawLayer)],
-    warnings: &mut Vec<String>,
-) -> FlowsPolicy {
+pub(crate) fn merge(layers: &[(Layer, &RawLayer)], warnings: &mut Vec<String>) -> FlowsPolicy {
     let union = |key: &str,
                  builtin: &[&str],
                  get: &dyn Fn(&RawFlows) -> Option<&Vec<String>>,
@@ -369,7 +366,10 @@ mod tests {
     #[test]
     fn built_in_sinks_compile_and_match_lazily() {
         let set = PathSet::build(BUILTIN_SENSITIVE_SINKS.iter().copied(), true);
-        assert!(set.set.get().is_none(), "nothing is compiled before the first match");
+        assert!(
+            set.set.get().is_none(),
+            "nothing is compiled before the first match"
+        );
         set.compile().expect("the built-in sinks compile");
         assert_eq!(set.matching("ci/Makefile"), Some("Makefile"));
         assert_eq!(set.matching(".github/workflows/ci.yml"), Some(".github/**"));

@@ -169,7 +169,8 @@ fn new_lines(
         && nth_line_start(text, region.start_line - 1)
             .is_some_and(|start| old_kind(start) == LineKind::InString);
     // A line "opens a block" only when its `{`/`:` is code, not the end of a comment or string.
-    let opens_block = region.opens_block && !tree.is_some_and(|t| ends_in_verbatim(text, region, t));
+    let opens_block =
+        region.opens_block && !tree.is_some_and(|t| ends_in_verbatim(text, region, t));
     // Line and keyword targets take the text as given when inserting (a column-0 line stays at
     // column 0: it may be a new top-level definition), except flush-left text right after a line
     // that opens a block, which goes one level into it; a replacement is re-indented only when it

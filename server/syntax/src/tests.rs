@@ -10,8 +10,8 @@ mod javascript;
 mod python;
 mod queries;
 mod rust;
-mod verbatim;
 mod typescript;
+mod verbatim;
 
 use super::{FileSymbols, Language, Symbol, file_symbols};
 

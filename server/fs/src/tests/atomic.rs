@@ -167,7 +167,10 @@ fn a_change_made_while_staged_is_caught_at_commit() {
     let staged = crate::atomic::stage(&path, b"fn b() {}\n").expect("stage");
     fs::write(&path, "fn a() { /* typed meanwhile */ }\n").expect("concurrent write");
     let err = staged.commit(Some(hash)).expect_err("must refuse");
-    assert!(matches!(err, WriteError::ConcurrentModification { .. }), "{err}");
+    assert!(
+        matches!(err, WriteError::ConcurrentModification { .. }),
+        "{err}"
+    );
     assert_eq!(
         fs::read_to_string(&path).expect("read"),
         "fn a() { /* typed meanwhile */ }\n"

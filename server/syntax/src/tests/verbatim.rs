@@ -2,9 +2,7 @@
 //! `line_kinds` (the whole-tree walk) at every byte and every line, on real files and on the
 //! literal forms each grammar has — including broken code.
 
-use crate::{
-    Language, Verbatim, line_kind_at, line_kinds, parse, verbatim_at, verbatim_spans,
-};
+use crate::{Language, Verbatim, line_kind_at, line_kinds, parse, verbatim_at, verbatim_spans};
 
 fn agree(language: Language, text: &str) {
     let tree = parse(language, text, None).expect("parse");
@@ -40,7 +38,10 @@ fn agree(language: Language, text: &str) {
 fn point_queries_agree_with_the_walk_on_real_files() {
     agree(Language::Rust, include_str!("../verbatim.rs"));
     agree(Language::Rust, include_str!("../extract.rs"));
-    agree(Language::Python, include_str!("../../../benches/py_tags.py"));
+    agree(
+        Language::Python,
+        include_str!("../../../benches/py_tags.py"),
+    );
     agree(
         Language::TypeScript,
         include_str!("../../../../editors/vscode/src/logic.ts"),
@@ -69,7 +70,10 @@ fn point_queries_agree_on_every_literal_form() {
         Language::Java,
         "class A {\n  String s = \"\"\"\n    block\n    \"\"\";\n  /** doc */ int x; // c\n}\n",
     );
-    agree(Language::C, "/* a */\nint main() { return puts(\"x\"); } // y\n");
+    agree(
+        Language::C,
+        "/* a */\nint main() { return puts(\"x\"); } // y\n",
+    );
     agree(
         Language::Cpp,
         "auto s = R\"(raw\n  text)\";\n// tail\nint f();\n",
@@ -83,5 +87,8 @@ fn point_queries_agree_on_broken_code() {
         "fn f( {\n    let s = \"unterminated\n    /* open comment\n}\n",
     );
     agree(Language::Python, "def f(:\n    s = '''never\n  closed\n");
-    agree(Language::TypeScript, "let t = `a ${ 'b' \n// c\nfunction (\n");
+    agree(
+        Language::TypeScript,
+        "let t = `a ${ 'b' \n// c\nfunction (\n",
+    );
 }
