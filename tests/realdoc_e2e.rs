@@ -11,7 +11,7 @@ mod scripted;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use jingu_realdoc::version;
 use scripted::{Fixture, stderr, stdout};
@@ -329,6 +329,36 @@ fn sigkill_during_edits_and_rollbacks_loses_nothing() {
         seed
     };
     let text_file = fx.base.join("kill.txt");
+    let edit_a = |fx: &Fixture| {
+        jingu_cmd(
+            fx,
+            &[
+                "edit",
+                "k.rs",
+                "--symbol",
+                "a",
+                "--replace",
+                "--text-file",
+                text_file.to_str().expect("utf-8"),
+            ],
+        )
+    };
+    // The kills land uniformly over the time a whole edit takes on this machine (the slowest of
+    // three), so they hit every stage of it however fast or loaded the build is.
+    let mut window = Duration::ZERO;
+    for i in 0..3 {
+        std::fs::write(
+            &text_file,
+            format!("fn a() -> i32 {{\n    {}\n}}\n", 900 + i),
+        )
+        .expect("write");
+        let t = Instant::now();
+        let out = edit_a(&fx).output().expect("edit");
+        window = window.max(t.elapsed());
+        assert!(out.status.success(), "{}", stderr(&out));
+        legit.push(fx.read("k.rs"));
+    }
+    let window_us = (window.as_micros() as u64).max(1);
     for i in 0..200 {
         let current = fx.read("k.rs");
         assert!(
@@ -344,28 +374,46 @@ fn sigkill_during_edits_and_rollbacks_loses_nothing() {
             &current[..sym_start],
             &current[sym_end..]
         ));
-        let mut child = jingu_cmd(
-            &fx,
-            &[
-                "edit",
-                "k.rs",
-                "--symbol",
-                "a",
-                "--replace",
-                "--text-file",
-                text_file.to_str().expect("utf-8"),
-            ],
-        )
-        .spawn()
-        .expect("spawn");
-        std::thread::sleep(Duration::from_micros(next() % 40_000));
+        let mut child = edit_a(&fx).spawn().expect("spawn");
+        std::thread::sleep(Duration::from_micros(next() % window_us));
         if child.try_wait().expect("poll").is_none() {
             kills += 1;
         }
         let _ = child.kill();
         let _ = child.wait();
     }
-    // Rollbacks killed mid-way: each starts from a fresh edit whose undo is known.
+    // Rollbacks killed mid-way: each starts from a fresh edit whose undo is known. Their kill
+    // window is the slowest of three whole rollbacks, as for the edits.
+    let mut window = Duration::ZERO;
+    for i in 0..3 {
+        let new_b = format!("fn b() -> i32 {{\n    {}\n}}\n", 4000 + i);
+        std::fs::write(&text_file, &new_b).expect("write");
+        let out = jingu_cmd(
+            &fx,
+            &[
+                "edit",
+                "k.rs",
+                "--symbol",
+                "b",
+                "--replace",
+                "--text-file",
+                text_file.to_str().expect("utf-8"),
+            ],
+        )
+        .output()
+        .expect("edit");
+        assert!(out.status.success(), "{}", stderr(&out));
+        legit.push(fx.read("k.rs"));
+        let id = stdout(&out).trim().to_string();
+        let t = Instant::now();
+        let out = jingu_cmd(&fx, &["rollback", &id])
+            .output()
+            .expect("rollback");
+        window = window.max(t.elapsed());
+        assert!(out.status.success(), "{}", stderr(&out));
+        legit.push(fx.read("k.rs"));
+    }
+    let rollback_us = (window.as_micros() as u64).max(1);
     let mut rollback_kills = 0;
     for i in 0..60 {
         let current = fx.read("k.rs");
@@ -394,7 +442,7 @@ fn sigkill_during_edits_and_rollbacks_loses_nothing() {
         legit.push(edited.clone());
         let id = stdout(&out).trim().to_string();
         let mut child = jingu_cmd(&fx, &["rollback", &id]).spawn().expect("spawn");
-        std::thread::sleep(Duration::from_micros(next() % 40_000));
+        std::thread::sleep(Duration::from_micros(next() % rollback_us));
         if child.try_wait().expect("poll").is_none() {
             rollback_kills += 1;
         }

@@ -138,6 +138,10 @@ fn realistic_tree(root: &Path, n: usize) -> (u64, usize) {
     let mut rng = fastrand::Rng::with_seed(n as u64);
     let mut bytes = 0;
     std::fs::create_dir_all(root).expect("mkdir");
+    // The workspace marker: without it (the baseline's git directory lives outside the tree)
+    // `jingu edit` would take the edited file's own directory as its workspace, and the bench
+    // would time an edit of a 20-file workspace instead of this one.
+    std::fs::create_dir_all(root.join(".jingu")).expect("mkdir .jingu");
     std::fs::write(root.join(".gitignore"), "node_modules/\n*.log\n").expect("gitignore");
     for i in 0..n {
         let p = root.join(path_of(i));
@@ -280,6 +284,12 @@ fn bench_size(n: usize) -> Result {
             out.status.success(),
             "jingu edit failed: {}",
             String::from_utf8_lossy(&out.stderr)
+        );
+        // The summary names the path relative to the workspace: the whole tree, not its directory.
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            said.contains(&format!(" in {rel}")),
+            "edit outside the tree's workspace: {said}"
         );
         e
     };

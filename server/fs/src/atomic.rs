@@ -4,8 +4,10 @@
 //! renamed over the original; the directory is then fsynced so the rename survives a crash.
 //!
 //! Optimistic concurrency: the caller passes the SHA-256 of the content it planned against, and the
-//! write is refused if the file changed since. A writer that sneaks in between that check and the
-//! rename (microseconds) is not detected; editors do not lock files, so nothing stronger exists.
+//! write is refused if the file changed since. The check comes after the temp file's fsync, just
+//! before the rename: a writer that sneaks in between the two (microseconds) is not detected;
+//! editors do not lock files, so nothing stronger exists. [`stage`] and [`Staged::commit`] split
+//! the two halves so the fsync can overlap the audit record that must precede the rename.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -128,62 +130,121 @@ pub fn write_atomic(
     new_content: &[u8],
     expected_old_hash: Option<Hash>,
 ) -> Result<(), WriteError> {
+    stage(path, new_content)?.commit(expected_old_hash)
+}
+
+/// New content written and fsynced under a temporary name beside its file, not yet in place:
+/// [`Staged::commit`] checks the file and renames it over; dropping it removes the temp file. The
+/// slow part of a replacement (the temp file's fsync) can so run while the caller makes the record
+/// that must precede the write — the file itself changes only at `commit`.
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    dir: beneath::Dir,
+    name: std::ffi::OsString,
+    tmp_name: Option<std::ffi::OsString>,
+}
+
+/// Write `new_content` to a fsynced temp file beside `path`, with the mode (and owner, when
+/// permitted) of the file there now. Nothing at `path` changes.
+pub fn stage(path: &Path, new_content: &[u8]) -> Result<Staged, WriteError> {
     let (root, rel) = beneath::split_root(path);
     let (dir, name) = beneath::Dir::parent_of(root, rel, false)
         .map_err(|e| io_error(path, "open parent directory", e))?;
     let existing = dir.entry(&name).map_err(|e| io_error(path, "stat", e))?;
-    if existing.is_some_and(|e| !e.is_file()) {
-        return Err(io_error(
-            path,
-            "open",
-            io::Error::other("not a regular file (symlinks are not followed)"),
-        ));
+    if existing.as_ref().is_some_and(|e| !e.is_file()) {
+        return Err(not_regular(path));
     }
-    let concurrent = || WriteError::ConcurrentModification {
-        path: path.to_path_buf(),
-    };
-    match (&existing, expected_old_hash) {
-        (Some(_), Some(expected)) => {
-            let mut current = Vec::new();
-            dir.open_read(&name)
-                .and_then(|f| f.take(MAX_EDIT_BYTES + 1).read_to_end(&mut current))
-                .map_err(|e| io_error(path, "re-read", e))?;
-            if sha256(&current) != expected {
-                return Err(concurrent());
-            }
-        }
-        // Removed since it was read, or created by someone else since we decided to create it.
-        (None, Some(_)) | (Some(_), None) => return Err(concurrent()),
-        (None, None) => {}
-    }
-
     let stem = name.to_string_lossy().into_owned();
     let (tmp_name, mut tmp) = dir
         .create_temp(|r| format!(".{stem}.jingu-{}-{r:016x}.tmp", std::process::id()))
         .map_err(|e| io_error(path, "create temp file", e))?;
-    let result = (|| {
-        tmp.write_all(new_content)
-            .map_err(|e| io_error(path, "write temp file", e))?;
-        let mode = existing
-            .as_ref()
-            .map_or(NEW_FILE_MODE, beneath::Entry::permissions);
-        tmp.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|e| io_error(path, "set permissions", e))?;
-        if let Some(meta) = &existing {
-            // Keep the owner when we may (running as root); otherwise the file becomes ours, as
-            // with any editor that saves by rename.
-            let _ = std::os::unix::fs::fchown(&tmp, Some(meta.uid), Some(meta.gid));
-        }
-        tmp.sync_all()
-            .map_err(|e| io_error(path, "fsync temp file", e))?;
-        dir.rename(&tmp_name, &name)
-            .map_err(|e| io_error(path, "rename", e))?;
-        dir.sync().map_err(|e| io_error(path, "fsync directory", e))
-    })();
-    if result.is_err() {
-        let _ = dir.unlink(&tmp_name);
+    // From here the temp file is removed again on every failure (by `Staged`'s drop).
+    let staged = Staged {
+        path: path.to_path_buf(),
+        dir,
+        name,
+        tmp_name: Some(tmp_name),
+    };
+    tmp.write_all(new_content)
+        .map_err(|e| io_error(path, "write temp file", e))?;
+    let mode = existing
+        .as_ref()
+        .map_or(NEW_FILE_MODE, beneath::Entry::permissions);
+    tmp.set_permissions(fs::Permissions::from_mode(mode))
+        .map_err(|e| io_error(path, "set permissions", e))?;
+    if let Some(meta) = &existing {
+        // Keep the owner when we may (running as root); otherwise the file becomes ours, as
+        // with any editor that saves by rename.
+        let _ = std::os::unix::fs::fchown(&tmp, Some(meta.uid), Some(meta.gid));
     }
-    result
+    tmp.sync_all()
+        .map_err(|e| io_error(path, "fsync temp file", e))?;
+    Ok(staged)
+}
+
+impl Staged {
+    /// Put the staged content in place: refused unless the file still has `expected_old_hash`
+    /// (with `None`: still does not exist), checked just before the rename; then the directory is
+    /// fsynced so the rename survives a crash.
+    pub fn commit(mut self, expected_old_hash: Option<Hash>) -> Result<(), WriteError> {
+        let path = &self.path;
+        let existing = self
+            .dir
+            .entry(&self.name)
+            .map_err(|e| io_error(path, "stat", e))?;
+        if existing.as_ref().is_some_and(|e| !e.is_file()) {
+            return Err(not_regular(path));
+        }
+        let concurrent = || WriteError::ConcurrentModification {
+            path: path.to_path_buf(),
+        };
+        match (&existing, expected_old_hash) {
+            (Some(_), Some(expected)) => {
+                let mut current = Vec::new();
+                self.dir
+                    .open_read(&self.name)
+                    .and_then(|f| f.take(MAX_EDIT_BYTES + 1).read_to_end(&mut current))
+                    .map_err(|e| io_error(path, "re-read", e))?;
+                if sha256(&current) != expected {
+                    return Err(concurrent());
+                }
+            }
+            // Removed since it was read, or created by someone else since we decided to create it.
+            (None, Some(_)) | (Some(_), None) => return Err(concurrent()),
+            (None, None) => {}
+        }
+        let Some(tmp_name) = self.tmp_name.take() else {
+            return Err(io_error(
+                path,
+                "rename",
+                io::Error::other("already committed"),
+            ));
+        };
+        if let Err(e) = self.dir.rename(&tmp_name, &self.name) {
+            let _ = self.dir.unlink(&tmp_name);
+            return Err(io_error(path, "rename", e));
+        }
+        self.dir
+            .sync()
+            .map_err(|e| io_error(path, "fsync directory", e))
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp_name.take() {
+            let _ = self.dir.unlink(&tmp);
+        }
+    }
+}
+
+fn not_regular(path: &Path) -> WriteError {
+    io_error(
+        path,
+        "open",
+        io::Error::other("not a regular file (symlinks are not followed)"),
+    )
 }
 
 fn io_error(path: &Path, op: &'static str, cause: io::Error) -> WriteError {

@@ -112,43 +112,81 @@ pub(crate) struct RawFlows {
 }
 
 /// A glob list compiled like `deny_paths`: a pattern without `/` matches the name at any depth.
+///
+/// The globs are checked when their layer is parsed ([`validate`]; the built-in ones by a test)
+/// and compiled to a regex automaton on the first match only: most commands (`jingu edit`, a
+/// review) never ask whether a path is a sink, and compiling the built-in sinks at every load was
+/// a quarter of a whole edit's instructions.
 #[derive(Debug, Clone)]
 pub struct PathSet {
-    set: GlobSet,
+    /// The globs as compiled (a pattern without `/` twice: as given and under `**/`).
+    forms: Vec<String>,
+    /// The pattern as written, for each form.
     patterns: Vec<String>,
+    set: std::sync::OnceLock<Option<GlobSet>>,
+    /// What a set that cannot be compiled answers (a glob that slipped past validation, a regex
+    /// size limit): every path matches (for lists that restrict) or none does (for lists that
+    /// widen trust). Never looser than the policy.
+    matches_on_failure: bool,
 }
 
 impl PathSet {
     pub(crate) fn build<'a>(
         globs: impl IntoIterator<Item = &'a str>,
-    ) -> Result<Self, globset::Error> {
-        let mut b = GlobSetBuilder::new();
+        matches_on_failure: bool,
+    ) -> Self {
+        let mut forms = Vec::new();
         let mut patterns = Vec::new();
         for g in globs {
             let pat = g.trim_start_matches("./").trim_end_matches('/');
-            let mut forms = vec![pat.to_string()];
+            forms.push(pat.to_string());
+            patterns.push(g.to_string());
             if !pat.contains('/') {
                 forms.push(format!("**/{pat}"));
-            }
-            for f in forms {
-                b.add(GlobBuilder::new(&f).literal_separator(true).build()?);
                 patterns.push(g.to_string());
             }
         }
-        Ok(Self {
-            set: b.build()?,
+        Self {
+            forms,
             patterns,
-        })
+            set: std::sync::OnceLock::new(),
+            matches_on_failure,
+        }
+    }
+
+    fn compile(&self) -> Result<GlobSet, globset::Error> {
+        let mut b = GlobSetBuilder::new();
+        for f in &self.forms {
+            b.add(GlobBuilder::new(f).literal_separator(true).build()?);
+        }
+        b.build()
     }
 
     /// The pattern matching `rel` (workspace-relative), if any.
     pub fn matching(&self, rel: &str) -> Option<&str> {
+        if self.forms.is_empty() {
+            return None;
+        }
+        let set = self.set.get_or_init(|| {
+            self.compile()
+                .map_err(|e| {
+                    tracing::error!(
+                        "[policy.flows] globs cannot be compiled ({e}); treating {} paths as matching",
+                        if self.matches_on_failure { "all" } else { "no" }
+                    )
+                })
+                .ok()
+        });
         let rel = rel.trim_start_matches("./");
-        self.set
-            .matches(rel)
-            .first()
-            .and_then(|i| self.patterns.get(*i))
-            .map(String::as_str)
+        match set {
+            Some(set) => set
+                .matches(rel)
+                .first()
+                .and_then(|i| self.patterns.get(*i))
+                .map(String::as_str),
+            None if self.matches_on_failure => self.patterns.first().map(String::as_str),
+            None => None,
+        }
     }
 }
 
@@ -204,10 +242,7 @@ pub(crate) fn validate(raw: &RawFlows) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn merge(
-    layers: &[(Layer, &RawLayer)],
-    warnings: &mut Vec<String>,
-) -> Result<FlowsPolicy, globset::Error> {
+pub(crate) fn merge(layers: &[(Layer, &RawLayer)], warnings: &mut Vec<String>) -> FlowsPolicy {
     let union = |key: &str,
                  builtin: &[&str],
                  get: &dyn Fn(&RawFlows) -> Option<&Vec<String>>,
@@ -279,10 +314,10 @@ pub(crate) fn merge(
             |a, b| if b.value < a.value { b } else { a },
         );
     let names = |v: &[Sourced<String>]| v.iter().map(|s| s.value.clone()).collect::<Vec<_>>();
-    let sinks = PathSet::build(names(&sensitive_sinks).iter().map(String::as_str))?;
-    let trusted = PathSet::build(names(&trusted_paths).iter().map(String::as_str))?;
-    let ask_human = PathSet::build(names(&ask_human_paths).iter().map(String::as_str))?;
-    Ok(FlowsPolicy {
+    let sinks = PathSet::build(names(&sensitive_sinks).iter().map(String::as_str), true);
+    let trusted = PathSet::build(names(&trusted_paths).iter().map(String::as_str), false);
+    let ask_human = PathSet::build(names(&ask_human_paths).iter().map(String::as_str), true);
+    FlowsPolicy {
         sensitive_sinks,
         untrusted_to_sink,
         trusted_paths,
@@ -291,7 +326,7 @@ pub(crate) fn merge(
         sinks,
         trusted,
         ask_human,
-    })
+    }
 }
 
 impl Policy {
@@ -322,4 +357,33 @@ impl Policy {
 
 fn flows(r: &RawLayer) -> Option<&RawFlows> {
     r.policy.flows.as_ref()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_sinks_compile_and_match_lazily() {
+        let set = PathSet::build(BUILTIN_SENSITIVE_SINKS.iter().copied(), true);
+        assert!(
+            set.set.get().is_none(),
+            "nothing is compiled before the first match"
+        );
+        set.compile().expect("the built-in sinks compile");
+        assert_eq!(set.matching("ci/Makefile"), Some("Makefile"));
+        assert_eq!(set.matching(".github/workflows/ci.yml"), Some(".github/**"));
+        assert_eq!(set.matching("src/lib.rs"), None);
+        assert!(set.set.get().is_some_and(Option::is_some));
+    }
+
+    #[test]
+    fn a_set_that_cannot_compile_fails_closed() {
+        // A glob no layer validation would pass: restricting lists match everything, trust none.
+        let restrict = PathSet::build(["a[b"], true);
+        assert_eq!(restrict.matching("src/lib.rs"), Some("a[b"));
+        let widen = PathSet::build(["a[b"], false);
+        assert_eq!(widen.matching("src/lib.rs"), None);
+        assert_eq!(PathSet::build([], true).matching("x"), None);
+    }
 }

@@ -23,20 +23,34 @@ impl Style {
     /// line starts with a tab, else the smallest non-zero space indent (4 when nothing is
     /// indented).
     pub(crate) fn detect(text: &str, kinds: &[LineKind]) -> Self {
+        Self::detect_by(text, |i, _| kind_at(kinds, i))
+    }
+
+    /// As [`Style::detect`], asking `kind(line index, line start byte)` only about the lines
+    /// that can still change the answer (a tab, or fewer spaces than the smallest so far).
+    pub(crate) fn detect_by(text: &str, mut kind: impl FnMut(usize, usize) -> LineKind) -> Self {
         let mut smallest: Option<usize> = None;
+        let mut start = 0;
         for (i, line) in text.split('\n').take(2000).enumerate() {
-            if is_blank(line) || kind_at(kinds, i) != LineKind::Code {
+            let line_start = start;
+            start += line.len() + 1;
+            if is_blank(line) {
                 continue;
             }
             let ind = indent_of(line);
-            if ind.starts_with('\t') {
+            let tab = ind.starts_with('\t');
+            if ind.is_empty() || (!tab && smallest.is_some_and(|s| ind.len() >= s)) {
+                continue;
+            }
+            if kind(i, line_start) != LineKind::Code {
+                continue;
+            }
+            if tab {
                 return Self::Tabs;
             }
-            if !ind.is_empty() {
-                smallest = Some(smallest.map_or(ind.len(), |s: usize| s.min(ind.len())));
-                if smallest == Some(1) {
-                    break;
-                }
+            smallest = Some(smallest.map_or(ind.len(), |s: usize| s.min(ind.len())));
+            if smallest == Some(1) {
+                break;
             }
         }
         Self::Spaces(smallest.unwrap_or(4).clamp(1, 8))

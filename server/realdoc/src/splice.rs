@@ -4,7 +4,9 @@
 
 use std::ops::Range;
 
-use jingu_syntax::{Language, LineKind, Verbatim, line_kinds, parse, verbatim_spans};
+use jingu_syntax::{
+    Language, LineKind, line_kind_at, line_kinds, parse, verbatim_at, verbatim_spans,
+};
 use tree_sitter::Tree;
 
 use super::error::EditError;
@@ -150,9 +152,11 @@ fn new_lines(
     if is_symbol && body.is_empty() {
         return Err(empty());
     }
-    let spans = tree.map(verbatim_spans).unwrap_or_default();
-    let old_kinds = line_kinds(text, &spans);
-    let style = Style::detect(text, &old_kinds);
+    // The old text's line kinds are asked of its tree line by line, for the few lines that can
+    // decide the style and the region's first line: walking every node of a big file for them was
+    // a tenth of a whole `jingu edit`.
+    let old_kind = |start: usize| tree.map_or(LineKind::Code, |t| line_kind_at(text, t, start));
+    let style = Style::detect_by(text, |_, start| old_kind(start));
     // Which lines of the new text sit inside its own strings: parsed on its own (literals are
     // lexical tokens, found even in a fragment that does not parse as a whole).
     let new_kinds = language
@@ -162,9 +166,11 @@ fn new_lines(
     // Lines replaced inside a string literal are its content: taken exactly as given.
     let in_string = !is_symbol
         && region.start_line >= 1
-        && old_kinds.get(region.start_line - 1) == Some(&LineKind::InString);
+        && nth_line_start(text, region.start_line - 1)
+            .is_some_and(|start| old_kind(start) == LineKind::InString);
     // A line "opens a block" only when its `{`/`:` is code, not the end of a comment or string.
-    let opens_block = region.opens_block && !ends_in_verbatim(text, region, &spans);
+    let opens_block =
+        region.opens_block && !tree.is_some_and(|t| ends_in_verbatim(text, region, t));
     // Line and keyword targets take the text as given when inserting (a column-0 line stays at
     // column 0: it may be a new top-level definition), except flush-left text right after a line
     // that opens a block, which goes one level into it; a replacement is re-indented only when it
@@ -183,14 +189,20 @@ fn new_lines(
 }
 
 /// Whether the region's last non-blank byte lies in a string literal or comment.
-fn ends_in_verbatim(text: &str, region: &Region, spans: &[Verbatim]) -> bool {
+fn ends_in_verbatim(text: &str, region: &Region, tree: &Tree) -> bool {
     let content = text[region.start..region.end].trim_end();
     if content.is_empty() {
         return false;
     }
-    let last = region.start + content.len() - 1;
-    let i = spans.partition_point(|s| s.range.end <= last);
-    spans.get(i).is_some_and(|s| s.range.start <= last)
+    verbatim_at(tree, region.start + content.len() - 1).is_some()
+}
+
+/// Byte offset where 0-based line `n` of `text` starts (as `text.split('\n')` counts lines).
+fn nth_line_start(text: &str, n: usize) -> Option<usize> {
+    match n {
+        0 => Some(0),
+        _ => text.match_indices('\n').nth(n - 1).map(|(i, _)| i + 1),
+    }
 }
 
 /// Blank lines before the first and after the last non-blank line of a request's text (its final

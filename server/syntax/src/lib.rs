@@ -29,7 +29,9 @@ use serde::Serialize;
 pub use extract::{extract, extract_incremental};
 pub use language::{ALL as ALL_LANGUAGES, Language, install_queries};
 pub use reuse::ExtractCache;
-pub use verbatim::{LineKind, Verbatim, VerbatimKind, line_kinds, verbatim_spans};
+pub use verbatim::{
+    LineKind, Verbatim, VerbatimKind, line_kind_at, line_kinds, verbatim_at, verbatim_spans,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -11,6 +11,7 @@ mod python;
 mod queries;
 mod rust;
 mod typescript;
+mod verbatim;
 
 use super::{FileSymbols, Language, Symbol, file_symbols};
 

@@ -51,6 +51,48 @@ pub fn verbatim_spans(tree: &Tree) -> Vec<Verbatim> {
     }
 }
 
+/// The outermost string-literal or comment node containing byte `pos` (`start <= pos < end`):
+/// the span of [`verbatim_spans`] holding `pos`, found by descending the tree along `pos` instead
+/// of walking all of it (an edit asks about a few lines of a file, not every node).
+pub fn verbatim_at(tree: &Tree, pos: usize) -> Option<Verbatim> {
+    let mut cursor = tree.root_node().walk();
+    loop {
+        let node = cursor.node();
+        if let Some(kind) = classify(node) {
+            return Some(Verbatim {
+                range: node.start_byte()..node.end_byte(),
+                kind,
+            });
+        }
+        // The first child ending after `pos`; it holds `pos` only if it starts at or before it.
+        cursor.goto_first_child_for_byte(pos)?;
+        while cursor.node().end_byte() <= pos {
+            if !cursor.goto_next_sibling() {
+                return None;
+            }
+        }
+        if cursor.node().start_byte() > pos {
+            return None;
+        }
+    }
+}
+
+/// The [`LineKind`] of the line of `text` starting at byte `start`, as [`line_kinds`] would say
+/// from the spans of `tree`, asking the tree about that line only.
+pub fn line_kind_at(text: &str, tree: &Tree, start: usize) -> LineKind {
+    let rest = &text[start.min(text.len())..];
+    let line = rest.split('\n').next().unwrap_or("");
+    let blank_len = line.len() - line.trim_start().len();
+    match verbatim_at(tree, start) {
+        Some(s) if s.kind == VerbatimKind::String && s.range.start < start => LineKind::InString,
+        _ if blank_len == line.len() => LineKind::Code,
+        _ => match verbatim_at(tree, start + blank_len) {
+            Some(s) if s.kind == VerbatimKind::Comment => LineKind::Comment,
+            _ => LineKind::Code,
+        },
+    }
+}
+
 /// Node kinds across the supported grammars: `string` (Python, JS/TS), `template_string` (JS/TS),
 /// `string_literal`/`raw_string_literal` (Rust, C, C++, Java text blocks), Go's
 /// `interpreted_string_literal`/`raw_string_literal`, `concatenated_string` (Python, C/C++),

@@ -255,7 +255,7 @@ impl Session {
             Ok((before, id))
         })?;
         // The audit record precedes the write: if it cannot be written, the file is not touched.
-        let audited = run.audit.append(RecordKind::Edit {
+        let record = RecordKind::Edit {
             path: rel.to_string(),
             snapshot_before: before,
             snapshot_after: id.short(),
@@ -263,24 +263,40 @@ impl Session {
             after_sha256: Some(hex::encode(jingu_fs::atomic::sha256(
                 planned.new_text.as_bytes(),
             ))),
-        });
-        let written = match (disk_hash, audited) {
-            (_, Err(e)) => Err(OpsError::from(e)),
-            (None, Ok(_)) => match fe.apply_to_buffer(rel, old, planned).await {
-                Ok(true) => Ok(()),
-                Ok(false) => Err(OpsError::Buffer {
-                    path: rel.to_string(),
-                    reason: "the document closed before the edit arrived".into(),
-                }),
-                Err(reason) => Err(OpsError::Buffer {
-                    path: rel.to_string(),
-                    reason,
-                }),
+        };
+        let written = match disk_hash {
+            None => match run.audit.append(record) {
+                Err(e) => Err(OpsError::from(e)),
+                Ok(_) => match fe.apply_to_buffer(rel, old, planned).await {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(OpsError::Buffer {
+                        path: rel.to_string(),
+                        reason: "the document closed before the edit arrived".into(),
+                    }),
+                    Err(reason) => Err(OpsError::Buffer {
+                        path: rel.to_string(),
+                        reason,
+                    }),
+                },
             },
-            (Some(hash), Ok(_)) => jingu_audit::off_runtime(|| {
-                atomic::write_atomic(abs, planned.new_text.as_bytes(), Some(hash))
-            })
-            .map_err(OpsError::from),
+            // The new content is staged (temp file written and fsynced beside the file) while the
+            // record is made durable, so the two fsyncs overlap; the file is replaced only once
+            // both succeeded, and a failed record leaves no trace (the temp file is removed).
+            Some(hash) => jingu_audit::off_runtime(|| {
+                let (audited, staged) = std::thread::scope(|scope| {
+                    let audit = scope.spawn(|| run.audit.append(record));
+                    let staged = atomic::stage(abs, planned.new_text.as_bytes());
+                    let audited = audit
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (audited, staged)
+                });
+                match (audited, staged) {
+                    (Err(e), _) => Err(OpsError::from(e)),
+                    (Ok(_), Err(e)) => Err(OpsError::from(e)),
+                    (Ok(_), Ok(staged)) => staged.commit(Some(hash)).map_err(OpsError::from),
+                }
+            }),
         };
         let Err(e) = written else {
             return Ok(id.short());

@@ -138,3 +138,42 @@ fn read_refuses_binary_non_utf8_and_huge_files() {
         Err(ReadError::NotAFile { .. } | ReadError::Io { .. })
     ));
 }
+
+#[test]
+fn a_staged_write_changes_nothing_until_commit_and_a_dropped_one_leaves_no_trace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.rs");
+    fs::write(&path, "fn a() {}\n").expect("write");
+    let (_, hash) = read_for_edit(&path).expect("read");
+    let staged = crate::atomic::stage(&path, b"fn b() {}\n").expect("stage");
+    assert_eq!(fs::read_to_string(&path).expect("read"), "fn a() {}\n");
+    assert_eq!(entries(dir.path()).len(), 2, "the temp file beside it");
+    drop(staged); // the record that must precede the write failed
+    assert_eq!(entries(dir.path()), vec!["a.rs"]);
+    assert_eq!(fs::read_to_string(&path).expect("read"), "fn a() {}\n");
+
+    let staged = crate::atomic::stage(&path, b"fn b() {}\n").expect("stage");
+    staged.commit(Some(hash)).expect("commit");
+    assert_eq!(fs::read_to_string(&path).expect("read"), "fn b() {}\n");
+    assert_eq!(entries(dir.path()), vec!["a.rs"]);
+}
+
+#[test]
+fn a_change_made_while_staged_is_caught_at_commit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.rs");
+    fs::write(&path, "fn a() {}\n").expect("write");
+    let (_, hash) = read_for_edit(&path).expect("read");
+    let staged = crate::atomic::stage(&path, b"fn b() {}\n").expect("stage");
+    fs::write(&path, "fn a() { /* typed meanwhile */ }\n").expect("concurrent write");
+    let err = staged.commit(Some(hash)).expect_err("must refuse");
+    assert!(
+        matches!(err, WriteError::ConcurrentModification { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(&path).expect("read"),
+        "fn a() { /* typed meanwhile */ }\n"
+    );
+    assert_eq!(entries(dir.path()), vec!["a.rs"], "no temp file left");
+}
