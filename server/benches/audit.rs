@@ -32,6 +32,7 @@ fn ctx(run: &str) -> AuditContext {
 fn options(sink: Option<&SinkConfig>, key: &Path) -> AuditOptions {
     AuditOptions {
         sinks: sink.into_iter().cloned().collect(),
+        otlp: Vec::new(),
         checkpoint_key_file: Some(key.to_path_buf()),
         checkpoint_every: 64,
         workspace: "/bench/ws".into(),
