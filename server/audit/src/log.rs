@@ -401,9 +401,13 @@ impl AuditLog {
             let path = self.path.clone();
             let mut out = Vec::new();
             for s in &self.shared.sinks {
-                let r = s.deliver(&self.shared.chain, last, &[], &mut |a, b| {
-                    read_lines(&path, a, b)
-                });
+                let r = s.deliver(
+                    &self.shared.chain,
+                    last,
+                    &[],
+                    &mut |a, b| read_lines(&path, a, b),
+                    true,
+                );
                 out.push((s.config.display_url(), r));
             }
             drop(lock);
@@ -541,9 +545,15 @@ impl AuditLog {
         let path = self.path.clone();
         let mut refusal = None;
         for s in &self.shared.sinks {
-            match s.deliver(&self.shared.chain, seq, &fresh, &mut |a, b| {
-                read_lines(&path, a, b)
-            }) {
+            // Records fsynced locally describe an action about to run: wait for the sink. A run's
+            // end (not fsynced: nothing runs after it) is pipelined instead.
+            match s.deliver(
+                &self.shared.chain,
+                seq,
+                &fresh,
+                &mut |a, b| read_lines(&path, a, b),
+                durable,
+            ) {
                 Ok(_) => {}
                 Err(e) if s.config.required => {
                     refusal.get_or_insert(e);
@@ -623,6 +633,14 @@ impl Drop for AuditLog {
                 tracing::error!("staged audit records could not be written: {e}");
             }
             self.flush_otlp();
+            for s in &self.shared.sinks {
+                for e in super::off_runtime(|| s.settle()) {
+                    tracing::warn!(
+                        "{e}; records are spooled in {} and will be sent in order when it returns (`jingu audit flush`)",
+                        self.path.display()
+                    );
+                }
+            }
         }
     }
 }
