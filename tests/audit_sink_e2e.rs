@@ -653,6 +653,7 @@ fn a_long_lived_writer_catches_up_after_another_process_appended() {
             organisation: "acme".into(),
             ca_file: None,
         }],
+        otlp: Vec::new(),
         checkpoint_key_file: Some(ws.key.clone()),
         checkpoint_every: 8,
         workspace: ws.root.display().to_string(),

@@ -31,6 +31,10 @@ impl Env {
 
     /// `jingu ARGS` in the workspace, with `/etc/jingu` = `etc-jingu/` of this test.
     fn jingu(&self, args: &[&str]) -> Output {
+        self.jingu_env(args, &[])
+    }
+
+    fn jingu_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         let script = r#"set -e
 D="$1"; shift
 mkdir -p "$D/hostetc"
@@ -59,6 +63,7 @@ exec "$@"
             .env("HOME", self.p("home"))
             .env_remove("JINGU_POLICY")
             .env_remove("JINGU_POLICY_PUBKEY")
+            .envs(vars.iter().copied())
             .output()
             .expect("run unshare");
         let err = String::from_utf8_lossy(&out.stderr);
@@ -329,14 +334,24 @@ fn policy_sync_installs_good_releases_and_refuses_every_bad_one() {
     assert_eq!(
         outcomes,
         [
-            "install", "refused", "refused", "refused", "refused", "install", "refused"
+            "install",
+            "up_to_date",
+            "refused",
+            "refused",
+            "refused",
+            "refused",
+            "install",
+            "refused"
         ],
         "{records:#?}"
     );
     assert_eq!(records[0]["commit"], c1.as_str());
     assert_eq!(records[0]["serial"], 1);
+    // The up-to-date check names the release it found in force.
+    assert_eq!(records[1]["commit"], c1.as_str());
+    assert_eq!(records[1]["serial"], 1);
     assert!(
-        records[4]["reason"]
+        records[5]["reason"]
             .as_str()
             .unwrap_or("")
             .contains("replayed")
@@ -370,4 +385,104 @@ fn release_no_push(env: &Env, key: &Path, trusted: &str) -> String {
     git(&work, &["add", "-A"]);
     git(&work, &["commit", "-qm", "forced"]);
     git(&work, &["rev-parse", "HEAD"])
+}
+
+/// A repository with release 1 pushed and the bootstrap policy naming it.
+fn one_release(env: &Env) -> String {
+    std::fs::write(env.p("home/user.toml"), "").expect("user config");
+    let (corp_key, corp_pub) = keygen(env, "corp");
+    let bare = env.p("policy.git");
+    git(
+        &env.root,
+        &["init", "-q", "--bare", bare.to_str().expect("path")],
+    );
+    git(
+        &env.root,
+        &["clone", "-q", bare.to_str().expect("path"), "work"],
+    );
+    std::fs::write(
+        env.p("etc-jingu/policy.toml"),
+        policy_text(&bare, &corp_pub, "allow"),
+    )
+    .expect("bootstrap");
+    release(env, &corp_key, &corp_pub, "ask", 1)
+}
+
+#[test]
+fn concurrent_syncs_take_turns_and_a_held_lock_is_waited_for_then_refused() {
+    let env = Env::new();
+    let c1 = one_release(&env);
+
+    // Two syncs at once: one installs, the other waits for it and finds the release current.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| env.jingu(&["policy", "sync"]));
+        let b = s.spawn(|| env.jingu(&["policy", "sync"]));
+        (a.join().expect("sync a"), b.join().expect("sync b"))
+    });
+    let outs: Vec<String> = [&a, &b]
+        .iter()
+        .map(|o| {
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        })
+        .collect();
+    let installs = outs
+        .iter()
+        .filter(|o| o.contains("installed policy serial 1"))
+        .count();
+    let current = outs
+        .iter()
+        .filter(|o| o.contains("policy up to date: serial 1"))
+        .count();
+    assert_eq!((installs, current), (1, 1), "{outs:?}");
+    let releases = std::fs::read_dir(env.p("etc-jingu/enterprise.d"))
+        .expect("releases")
+        .count();
+    assert_eq!(releases, 1, "one release installed, once");
+    let mut outcomes: Vec<String> = sync_records(&env)
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap_or("").to_string())
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes, ["install", "up_to_date"]);
+    assert_eq!(env.edit_decision(), "ask");
+
+    // A sync that finds the lock held (a sync still running) waits, boundedly, then refuses.
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(env.p("etc-jingu/.sync.lock"))
+        .expect("the lock file lives beside the install");
+    lock.lock().expect("hold the lock");
+    let out = env.jingu_env(&["policy", "sync"], &[("JINGU_POLICY_SYNC_WAIT_MS", "300")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("another `jingu policy sync` is running") && err.contains("waiting"),
+        "{err}"
+    );
+    assert!(
+        err.contains("policy sync refused") && err.contains("for over 300 ms"),
+        "{err}"
+    );
+    assert!(err.contains("the previous policy stays in force"), "{err}");
+
+    // Released while a sync waits: that sync goes on and completes.
+    let out = std::thread::scope(|s| {
+        let waiter = s.spawn(|| env.jingu(&["policy", "sync"]));
+        std::thread::sleep(std::time::Duration::from_millis(2000));
+        lock.unlock().expect("release the lock");
+        waiter.join().expect("waiter")
+    });
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("waiting"), "it did wait: {err}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("policy up to date: serial 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let records = sync_records(&env);
+    assert_eq!(records.last().expect("a record")["outcome"], "up_to_date");
+    assert_eq!(records.last().expect("a record")["commit"], c1.as_str());
+    env.jingu_ok(&["audit", "verify"]);
 }

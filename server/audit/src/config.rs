@@ -35,10 +35,25 @@ impl SinkConfig {
     }
 }
 
+/// `[audit.otlp]`: an OpenTelemetry collector that receives every record as a log record and
+/// every run as a trace. A copy for observability, not a witness: exporting never gates an action.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct OtlpConfig {
+    /// The collector's OTLP/HTTP base URL (`http://host:4318`); `/v1/logs` and `/v1/traces`
+    /// are appended.
+    pub endpoint: String,
+    /// Sent with every export (e.g. an `authorization` header the collector expects).
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Bound on one export and on the flush at a run's end.
+    pub timeout_ms: u64,
+}
+
 /// Everything an [`super::AuditLog`] needs beyond its directory and context.
 #[derive(Debug, Clone, Default)]
 pub struct AuditOptions {
     pub sinks: Vec<SinkConfig>,
+    /// OpenTelemetry collectors every record is exported to (after it is written).
+    pub otlp: Vec<OtlpConfig>,
     /// `[audit] checkpoint_key_file` (enterprise layer).
     pub checkpoint_key_file: Option<PathBuf>,
     /// Records between checkpoints (0: only at run end).

@@ -14,6 +14,7 @@ mod config;
 mod disk;
 mod head;
 mod log;
+mod otlp;
 mod record;
 mod repair;
 mod replay;
@@ -28,7 +29,7 @@ mod tests;
 mod tests_recovery;
 
 pub use checkpoint::{CheckpointKey, KeyError};
-pub use config::{AuditOptions, SinkConfig};
+pub use config::{AuditOptions, OtlpConfig, SinkConfig};
 pub use disk::{Disk, RealDisk};
 pub use log::{AuditContext, AuditLog, FlushResult, RecordId, chain_id, new_run_id};
 pub use record::{Record, RecordKind};

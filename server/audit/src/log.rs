@@ -15,6 +15,7 @@ use super::checkpoint::{self, CheckpointKey};
 use super::config::AuditOptions;
 use super::disk::{Disk, RealDisk};
 use super::head::{self, Head};
+use super::otlp;
 use super::record::{self, Body, GENESIS, Record, RecordKind, sha256_hex};
 use super::sink::{self, ChainInfo, Sink};
 use super::{AuditError, HEAD_FILE, LOG_FILE, io_err};
@@ -39,6 +40,8 @@ struct Shared {
     key: Option<CheckpointKey>,
     every: u64,
     sinks: Vec<Arc<Sink>>,
+    /// OpenTelemetry collectors (`[audit.otlp]`): told after the write, never waited for.
+    otlp: Vec<Arc<otlp::Exporter>>,
     chain: ChainInfo,
     /// Records of this run not written yet (they describe no action on their own); they go out
     /// with the next append, in the same write.
@@ -242,6 +245,18 @@ impl AuditLog {
             .map(sink::get)
             .collect::<Result<Vec<_>, _>>()
             .map_err(AuditError::Sink)?;
+        let otlp = opts
+            .otlp
+            .iter()
+            .filter_map(|c| match otlp::get(c) {
+                Ok(e) => Some(e),
+                // An export is a copy for observability, not a witness: say so and go on.
+                Err(e) => {
+                    tracing::warn!("{e}; audit records are not exported there");
+                    None
+                }
+            })
+            .collect();
         let every = match opts.checkpoint_every {
             0 => checkpoint::DEFAULT_EVERY,
             n => n,
@@ -254,6 +269,7 @@ impl AuditLog {
                 key,
                 every,
                 sinks,
+                otlp,
                 chain: ChainInfo {
                     chain_id: chain_id(state_dir),
                     workspace: opts.workspace.clone(),
@@ -351,7 +367,24 @@ impl AuditLog {
             ),
             Item::Checkpoint,
         ];
-        self.commit(items, false).map(drop)
+        let result = self.commit(items, false).map(drop);
+        self.flush_otlp();
+        result
+    }
+
+    /// Send what the OpenTelemetry exporters queued, each bounded by its timeout; a collector
+    /// that does not take it is a warning.
+    pub fn flush_otlp(&self) {
+        if self.shared.otlp.is_empty() {
+            return;
+        }
+        super::off_runtime(|| {
+            for o in &self.shared.otlp {
+                if let Err(e) = o.flush() {
+                    tracing::warn!("{e}");
+                }
+            }
+        });
     }
 
     /// Send spooled records (in the local log, not yet in a sink) to every sink, in order.
@@ -368,9 +401,13 @@ impl AuditLog {
             let path = self.path.clone();
             let mut out = Vec::new();
             for s in &self.shared.sinks {
-                let r = s.deliver(&self.shared.chain, last, &[], &mut |a, b| {
-                    read_lines(&path, a, b)
-                });
+                let r = s.deliver(
+                    &self.shared.chain,
+                    last,
+                    &[],
+                    &mut |a, b| read_lines(&path, a, b),
+                    true,
+                );
                 out.push((s.config.display_url(), r));
             }
             drop(lock);
@@ -508,9 +545,15 @@ impl AuditLog {
         let path = self.path.clone();
         let mut refusal = None;
         for s in &self.shared.sinks {
-            match s.deliver(&self.shared.chain, seq, &fresh, &mut |a, b| {
-                read_lines(&path, a, b)
-            }) {
+            // Records fsynced locally describe an action about to run: wait for the sink. A run's
+            // end (not fsynced: nothing runs after it) is pipelined instead.
+            match s.deliver(
+                &self.shared.chain,
+                seq,
+                &fresh,
+                &mut |a, b| read_lines(&path, a, b),
+                durable,
+            ) {
                 Ok(_) => {}
                 Err(e) if s.config.required => {
                     refusal.get_or_insert(e);
@@ -522,6 +565,9 @@ impl AuditLog {
             }
         }
         drop(lock);
+        for o in &self.shared.otlp {
+            o.export(&self.shared.chain, &fresh);
+        }
         match refusal {
             Some(e) => Err(AuditError::SinkRequired(e)),
             None => Ok(ids),
@@ -585,6 +631,15 @@ impl Drop for AuditLog {
                 .is_empty();
             if pending && let Err(e) = self.commit(Vec::new(), true) {
                 tracing::error!("staged audit records could not be written: {e}");
+            }
+            self.flush_otlp();
+            for s in &self.shared.sinks {
+                for e in super::off_runtime(|| s.settle()) {
+                    tracing::warn!(
+                        "{e}; records are spooled in {} and will be sent in order when it returns (`jingu audit flush`)",
+                        self.path.display()
+                    );
+                }
             }
         }
     }

@@ -85,7 +85,8 @@ pub enum RecordKind {
         signature: String,
     },
     /// `jingu policy sync`: written before a fetched release is installed (`outcome = "install"`),
-    /// or when it was refused (`outcome = "refused"`, with the reason).
+    /// when it was refused (`outcome = "refused"`, with the reason), or when the release in force
+    /// was found current (`outcome = "up_to_date"`).
     PolicySync {
         repo: String,
         reference: String,

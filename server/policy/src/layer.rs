@@ -82,6 +82,17 @@ pub(crate) struct RawAudit {
     pub checkpoint_key_file: Option<PathBuf>,
     pub checkpoint_every: Option<u64>,
     pub sink: Option<RawSink>,
+    pub otlp: Option<RawOtlp>,
+}
+
+/// `[audit.otlp]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawOtlp {
+    pub endpoint: String,
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub timeout_ms: Option<u64>,
 }
 
 /// `[audit.sink]`.
@@ -288,6 +299,9 @@ impl RawLayer {
         }
         if let Some(rules) = &raw.policy.rules {
             super::rules::validate(rules).map_err(malformed)?;
+        }
+        if let Some(o) = &raw.audit.otlp {
+            super::audit::otlp_config(o).map_err(&malformed)?;
         }
         if let Some(globs) = &raw.policy.deny_paths {
             for g in globs {

@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use audit::{AuditPolicy, SinkConfig as AuditSinkConfig};
+pub use audit::{AuditPolicy, OtlpConfig as AuditOtlpConfig, SinkConfig as AuditSinkConfig};
 pub use completion::CompletionSettings;
 pub use decide::Decision;
 pub use enterprise::EnterpriseSync;

@@ -153,6 +153,9 @@ impl Policy {
         for s in &self.audit.sinks {
             out.push(entry("audit.sink[]", json!(s.value), s.layer.as_str()));
         }
+        for o in &self.audit.otlp {
+            out.push(entry("audit.otlp[]", json!(o.value), o.layer.as_str()));
+        }
         if let Some(k) = &self.audit.checkpoint_key_file {
             out.push(entry(
                 "audit.checkpoint_key_file",

@@ -50,7 +50,11 @@ pub struct Sink {
     client: SinkClient,
     /// Last sequence number known to be in the sink, per chain (`None`: ask it).
     cursor: Mutex<HashMap<String, u64>>,
+    /// Pipelined inserts (a run's end) not acknowledged yet: chain and answer.
+    pending: Mutex<Vec<Pending>>,
 }
+
+type Pending = (String, std::sync::mpsc::Receiver<Result<(), SinkError>>);
 
 impl std::fmt::Debug for Sink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -78,6 +82,7 @@ pub fn get(config: &SinkConfig) -> Result<Arc<Sink>, SinkError> {
         config: config.clone(),
         client: SinkClient::start(config.clone())?,
         cursor: Mutex::new(HashMap::new()),
+        pending: Mutex::new(Vec::new()),
     });
     map.insert(config.clone(), sink.clone());
     Ok(sink)
@@ -112,17 +117,24 @@ impl Sink {
 
     /// Bring the sink up to local record `last`: `fresh` are the lines just appended (the tail
     /// ending at `last`); anything older the sink lacks is read back from the local log.
+    /// `wait = false` (records that describe no action to come, like a run's end): the insert is
+    /// queued on the connection and not waited for — later jobs on it run after it — and its
+    /// answer is collected by the next delivery or [`Sink::settle`]. A failed pipelined insert
+    /// only loses the cursor: the next delivery re-reads the sink's head and catches it up from
+    /// the local log, as for any spooled record.
     pub fn deliver(
         &self,
         chain: &ChainInfo,
         last: u64,
         fresh: &[String],
         local: LocalLines<'_>,
+        wait: bool,
     ) -> Result<u64, SinkError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.try_deliver(chain, last, fresh, &mut *local) {
+            self.collect(false);
+            match self.try_deliver(chain, last, fresh, &mut *local, wait) {
                 Err(e) if e.is_conflict() && attempt < 3 => self.forget(chain),
                 Err(e) => {
                     self.forget(chain);
@@ -134,10 +146,56 @@ impl Sink {
     }
 
     fn forget(&self, chain: &ChainInfo) {
+        self.forget_chain(&chain.chain_id);
+    }
+
+    fn forget_chain(&self, chain_id: &str) {
         self.cursor
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(&chain.chain_id);
+            .remove(chain_id);
+    }
+
+    /// Collect the answers of pipelined inserts (`block`: wait for each, bounded by the query
+    /// timeout). Returns the failures; each one's chain cursor is forgotten so the next delivery
+    /// re-checks the sink. A conflict means another writer delivered the same records first.
+    fn collect(&self, block: bool) -> Vec<SinkError> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failed = Vec::new();
+        let mut still = Vec::new();
+        for (chain, rx) in pending.drain(..) {
+            let answer = if block {
+                rx.recv_timeout(postgres::QUERY_TIMEOUT * 2)
+                    .map_err(|_| std::sync::mpsc::TryRecvError::Disconnected)
+            } else {
+                rx.try_recv()
+            };
+            match answer {
+                Ok(Ok(())) => {}
+                Err(std::sync::mpsc::TryRecvError::Empty) => still.push((chain, rx)),
+                Ok(Err(e)) => {
+                    self.forget_chain(&chain);
+                    if !e.is_conflict() {
+                        failed.push(e);
+                    }
+                }
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    self.forget_chain(&chain);
+                    failed.push(SinkError::Unreachable {
+                        url: self.url(),
+                        reason: "no answer to a queued insert".into(),
+                    });
+                }
+            }
+        }
+        *pending = still;
+        failed
+    }
+
+    /// Wait for every pipelined insert (at a log's last handle, before the process goes on to
+    /// exit); the failures, for a warning — their records stay spooled in the local log.
+    pub fn settle(&self) -> Vec<SinkError> {
+        self.collect(true)
     }
 
     /// How many records the sink holds of this chain, checked against the local log.
@@ -186,6 +244,7 @@ impl Sink {
         last: u64,
         fresh: &[String],
         local: LocalLines<'_>,
+        wait: bool,
     ) -> Result<u64, SinkError> {
         let have = self.known(chain, last.saturating_sub(fresh.len() as u64), &mut *local)?;
         if have >= last {
@@ -218,7 +277,15 @@ impl Sink {
                 reason,
             })?;
         let n = rows.len() as u64;
-        self.client.insert(rows)?;
+        if wait {
+            self.client.insert(rows)?;
+        } else {
+            let rx = self.client.insert_pipelined(rows)?;
+            self.pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((chain.chain_id.clone(), rx));
+        }
         self.cursor
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -14,7 +14,7 @@ use crate::config::SinkConfig;
 
 /// How long an unreachable database may hold up an action before it counts as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
+pub(super) const QUERY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One row of `jingu_audit`.
 #[derive(Debug, Clone)]
@@ -92,6 +92,24 @@ impl SinkClient {
 
     pub fn insert(&self, rows: Vec<SinkRow>) -> Result<(), SinkError> {
         self.call(|r| Job::Insert(rows, r))
+    }
+
+    /// Queue an insert without waiting for it: the connection thread runs jobs in order, so
+    /// everything sent later still lands after it. The answer arrives on the returned channel.
+    pub fn insert_pipelined(
+        &self,
+        rows: Vec<SinkRow>,
+    ) -> Result<Receiver<Result<(), SinkError>>, SinkError> {
+        let (reply, wait) = mpsc::sync_channel(1);
+        self.tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Job::Insert(rows, reply))
+            .map_err(|_| SinkError::Unreachable {
+                url: self.url.clone(),
+                reason: "the sink thread stopped".into(),
+            })?;
+        Ok(wait)
     }
 
     pub fn fetch(&self, chain_id: &str) -> Result<Vec<(u64, String)>, SinkError> {

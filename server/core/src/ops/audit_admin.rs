@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use jingu_audit::{
-    AuditContext, AuditLog, AuditOptions, CheckpointKey, Divergence, RepairReport, SinkConfig,
-    VerifyReport,
+    AuditContext, AuditLog, AuditOptions, CheckpointKey, Divergence, OtlpConfig, RepairReport,
+    SinkConfig, VerifyReport,
 };
 use jingu_policy::Policy;
 
@@ -31,6 +31,15 @@ pub(crate) fn audit_options(policy: &Policy, root: &Path) -> AuditOptions {
                 required: s.value.required,
                 organisation: s.value.organisation.clone(),
                 ca_file: s.value.ca_file.clone(),
+            })
+            .collect(),
+        otlp: a
+            .otlp
+            .iter()
+            .map(|o| OtlpConfig {
+                endpoint: o.value.endpoint.clone(),
+                headers: o.value.headers.clone(),
+                timeout_ms: o.value.timeout_ms,
             })
             .collect(),
         checkpoint_key_file: a.checkpoint_key_file.as_ref().map(|k| k.value.clone()),

@@ -35,6 +35,11 @@ const SKILLS_DIR: &str = "skills";
 /// The files of the enterprise layer, each a symlink through [`CURRENT_LINK`] once synced.
 const LINKED: [&str; 3] = ["policy.pub", "policy.toml", "policy.toml.sig"];
 const MAX_FILES: usize = manifest::MAX_FILES;
+/// Held (`flock`, exclusive) for a whole sync, so two syncs never interleave their checks and
+/// installs; beside the releases it guards.
+const LOCK_FILE: &str = ".sync.lock";
+/// How long a sync waits for another to finish before it refuses (`JINGU_POLICY_SYNC_WAIT_MS`).
+const LOCK_WAIT_DEFAULT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What `sync.json` remembers about the release in force.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -128,6 +133,8 @@ fn sync_into(trail: &AuditTrail, system_dir: &Path) -> Result<SyncReport, SyncEr
             .map_err(|e| SyncError::Ops(OpsError::from(e)))
         };
 
+    // Everything from reading the release in force to installing the next happens under the lock.
+    let _lock = lock(system_dir)?;
     let previous = installed(system_dir)?;
     let work = TempDir::new(system_dir)?;
     let staged = match fetch_and_check(&cfg, previous.as_ref(), system_dir, &work) {
@@ -135,6 +142,13 @@ fn sync_into(trail: &AuditTrail, system_dir: &Path) -> Result<SyncReport, SyncEr
             let installed = previous
                 .clone()
                 .ok_or_else(|| failed("internal", "no state"))?;
+            // Nothing changes, but the check itself is evidence (the policy in force was current).
+            record(
+                Some(&installed.commit),
+                Some(installed.serial),
+                "up_to_date",
+                None,
+            )?;
             return Ok(SyncReport {
                 status: "up-to-date",
                 path: system_dir.join(CURRENT_LINK),
@@ -164,6 +178,48 @@ fn sync_into(trail: &AuditTrail, system_dir: &Path) -> Result<SyncReport, SyncEr
         installed: staged.installed,
         previous,
     })
+}
+
+/// Take the sync lock under `system_dir`, waiting a bounded time for a sync already running.
+fn lock(system_dir: &Path) -> Result<std::fs::File, SyncError> {
+    let path = system_dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| failed(&format!("cannot open the sync lock {}", path.display()), e))?;
+    let wait = std::env::var("JINGU_POLICY_SYNC_WAIT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(LOCK_WAIT_DEFAULT, std::time::Duration::from_millis);
+    let deadline = std::time::Instant::now() + wait;
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(failed(&format!("cannot lock {}", path.display()), e));
+            }
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(refused(format!(
+                "another `jingu policy sync` has held {} for over {} ms; try again once it has finished",
+                path.display(),
+                wait.as_millis()
+            )));
+        }
+        if !told {
+            tracing::warn!(
+                "another `jingu policy sync` is running (lock {}); waiting up to {} s",
+                path.display(),
+                wait.as_secs()
+            );
+            told = true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 enum Staged {
