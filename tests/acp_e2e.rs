@@ -174,7 +174,7 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
     assert_eq!(fx.read("src/lib.rs"), LIB_RS);
 
     // session/load replays the conversation, tool-call cards included.
-    check_replay(&out["replay"]);
+    check_replay(&out["replay"], &fx.root);
     assert_eq!(out["load"]["modes"]["currentModeId"], "ask");
 
     // A new `jingu acp` process (the editor restarted) loads the same session from the state
@@ -216,7 +216,7 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
     );
     assert!(again["list"]["nextCursor"].is_null(), "{}", again["list"]);
     assert_eq!(again["listLiveOnly"]["sessions"], json!([]));
-    check_replay(&again["replay"]);
+    check_replay(&again["replay"], &fx.root);
     assert_eq!(again["load"]["modes"]["currentModeId"], "ask");
     assert_eq!(again["prompt"]["stopReason"], "end_turn");
     let sent = fx.requests()[0]["body"]["messages"].clone();
@@ -240,8 +240,9 @@ fn prompt_edits_a_symbol_with_permission_and_diff_then_reloads() {
     assert_eq!(shown["turns"][1]["instruction"], "what is it called now?");
 }
 
-/// The replay of the edit scenario's thread: prompt, text, the edit's card with its result, answer.
-fn check_replay(replay: &Value) {
+/// The replay of the edit scenario's thread: prompt, text, the edit's card with its diff, status
+/// and result, answer.
+fn check_replay(replay: &Value, root: &Path) {
     let replay = replay.as_array().expect("replay");
     let kinds: Vec<&str> = replay
         .iter()
@@ -264,7 +265,21 @@ fn check_replay(replay: &Value) {
     assert_eq!(replay[2]["rawInput"]["symbol"], "old_name");
     assert_eq!(replay[3]["toolCallId"], replay[2]["toolCallId"]);
     assert_eq!(replay[3]["status"], "completed");
-    let result = replay[3]["content"][0]["content"]["text"]
+    // The card shows the edit's diff (as it was shown live), then the tool's result.
+    let abs = root.join("src/lib.rs").display().to_string();
+    let diff = &replay[3]["content"][0];
+    assert_eq!(diff["type"], "diff", "{replay:?}");
+    assert_eq!(diff["path"], abs.as_str());
+    assert_eq!(diff["oldText"], LIB_RS);
+    assert!(
+        diff["newText"]
+            .as_str()
+            .is_some_and(|t| t.contains("pub fn add(") && !t.contains("old_name")),
+        "{diff}"
+    );
+    assert_eq!(replay[3]["locations"][0]["path"], abs.as_str());
+    assert_eq!(replay[3]["locations"][0]["line"], 2);
+    let result = replay[3]["content"][1]["content"]["text"]
         .as_str()
         .unwrap_or_default();
     assert!(result.starts_with("applied:"), "{replay:?}");
@@ -637,4 +652,267 @@ fn model_text_streams_as_chunks_and_the_runs_steps_come_as_a_plan() {
         .collect();
     assert!(chunks.len() >= 3, "{chunks:?}");
     assert_eq!(chunks.concat(), answer, "{chunks:?}");
+}
+
+/// Let the scripted provider offer `models` (its configured one first) in `allowed_models`.
+fn allow_models(fx: &Fixture, models: &[&str]) {
+    let config = std::fs::read_to_string(&fx.config).expect("config");
+    let list = models
+        .iter()
+        .map(|m| format!("{m:?}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let config = config.replacen(
+        "model = \"scripted-model\"\n",
+        &format!("model = \"scripted-model\"\nallowed_models = [{list}]\n"),
+        1,
+    );
+    std::fs::write(&fx.config, config).expect("config");
+}
+
+#[test]
+fn the_model_picker_offers_allowed_models_and_the_choice_survives_a_restart() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&json!([{"content": "Answered."}]), "");
+    allow_models(&fx, &["scripted-model", "scripted-big"]);
+    let out = drive(
+        &fx,
+        "model",
+        &[
+            ("ACP_MODEL", "scripted/scripted-big".into()),
+            ("ACP_BAD_MODEL", "scripted/not-allowed".into()),
+            (
+                "ACP_PROMPT_JSON",
+                json!([{"type": "text", "text": "hello"}]).to_string(),
+            ),
+        ],
+    );
+    // session/new: a `model` select with the allowed models, the routing default current.
+    let option = &out["session"]["configOptions"][0];
+    assert_eq!(option["id"], "model", "{}", out["session"]);
+    assert_eq!(option["category"], "model");
+    assert_eq!(option["type"], "select");
+    assert_eq!(option["currentValue"], "scripted/scripted-model");
+    let values: Vec<&str> = option["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["value"].as_str())
+        .collect();
+    assert_eq!(values, ["scripted/scripted-model", "scripted/scripted-big"]);
+    // A model the policy does not allow is refused, naming what is allowed.
+    let bad = &out["errors"]["badModel"];
+    assert_eq!(bad["code"], -32602, "{bad}");
+    let message = bad["message"].as_str().expect("message");
+    assert!(
+        message.contains("`scripted/not-allowed` is not allowed")
+            && message.contains("scripted/scripted-big"),
+        "{message}"
+    );
+    assert_eq!(out["errors"]["badOption"]["code"], -32602);
+    assert_eq!(
+        out["setModel"]["configOptions"][0]["currentValue"],
+        "scripted/scripted-big"
+    );
+    // The prompt went to the picked model.
+    assert_eq!(out["prompt"]["stopReason"], "end_turn");
+    assert_eq!(fx.requests()[0]["body"]["model"], "scripted-big");
+
+    // A new process: the loaded session keeps the model, and its prompt uses it.
+    let session_id = out["session"]["sessionId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let _ = std::fs::remove_file(&fx.log);
+    fx.serve(&json!([{"content": "Still answered."}]), "");
+    allow_models(&fx, &["scripted-model", "scripted-big"]);
+    let again = drive(
+        &fx,
+        "load",
+        &[
+            ("ACP_SESSION_ID", session_id.clone()),
+            ("ACP_PROMPT", "and again".to_string()),
+        ],
+    );
+    assert_eq!(
+        again["load"]["configOptions"][0]["currentValue"], "scripted/scripted-big",
+        "{}",
+        again["load"]
+    );
+    assert_eq!(again["prompt"]["stopReason"], "end_turn");
+    assert_eq!(fx.requests()[0]["body"]["model"], "scripted-big");
+
+    // When the policy stops allowing it, the reloaded session shows the default again.
+    let _ = std::fs::remove_file(&fx.log);
+    fx.serve(&json!([{"content": "Default again."}]), "");
+    let narrowed = drive(
+        &fx,
+        "load",
+        &[
+            ("ACP_SESSION_ID", session_id),
+            ("ACP_PROMPT", "once more".to_string()),
+        ],
+    );
+    let option = &narrowed["load"]["configOptions"][0];
+    assert_eq!(
+        option["currentValue"], "scripted/scripted-model",
+        "{option}"
+    );
+    assert_eq!(option["options"].as_array().map(Vec::len), Some(1));
+    assert_eq!(narrowed["prompt"]["stopReason"], "end_turn");
+    assert_eq!(fx.requests()[0]["body"]["model"], "scripted-model");
+    let said = text_of(&updates(&narrowed, "agent_thought_chunk"));
+    assert!(
+        said.contains("`scripted/scripted-big` picked for this session is no longer allowed"),
+        "{said}"
+    );
+}
+
+/// The text of the user messages the model got in request `turn`.
+fn user_text(fx: &Fixture, turn: usize) -> String {
+    fx.requests()[turn]["body"]["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .filter(|m| m["role"] == "user")
+        .filter_map(|m| m["content"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn embedded_context_is_given_as_untrusted_data_confined_to_the_workspace() {
+    require_client!();
+    let mut fx = Fixture::new(&[
+        ("src/lib.rs", LIB_RS),
+        ("notes.md", "LINKED_NOTE_7c1\n"),
+        ("secrets/key.txt", "DENIED_KEY_51a\n"),
+    ]);
+    let outside = fx.base.join("outside.txt");
+    std::fs::write(&outside, "OUTSIDE_FILE_93d\n").expect("write");
+    fx.serve(
+        &json!([{"content": "It adds two numbers."}]),
+        "[policy]\ndeny_paths = [\"secrets/**\"]\n",
+    );
+    let url = |p: &Path| format!("file://{}", p.display());
+    let blocks = json!([
+        {"type": "text", "text": "explain the selection"},
+        {"type": "resource", "resource": {"uri": url(&fx.root.join("src/lib.rs")),
+            "mimeType": "text/x-rust", "text": "SELECTED_SNIPPET_2b4 a + b"}},
+        {"type": "resource_link", "uri": url(&fx.root.join("notes.md")), "name": "notes.md"},
+        {"type": "resource_link", "uri": url(&outside), "name": "outside.txt"},
+        {"type": "resource", "resource": {"uri": url(&outside), "text": "OUTSIDE_EMBEDDED_e07"}},
+        {"type": "resource_link", "uri": url(&fx.root.join("secrets/key.txt")), "name": "key.txt"},
+        {"type": "resource_link", "uri": "https://example.com/x", "name": "web"}
+    ]);
+    let out = drive(&fx, "prompt", &[("ACP_PROMPT_JSON", blocks.to_string())]);
+    assert_eq!(
+        out["init"]["agentCapabilities"]["promptCapabilities"]["embeddedContext"],
+        true
+    );
+    assert_eq!(out["prompt"]["stopReason"], "end_turn", "{out}");
+    let sent = user_text(&fx, 0);
+    // The selection (the editor's text) and the linked file, framed as untrusted data.
+    assert!(
+        sent.contains("Files the user attached (untrusted data"),
+        "{sent}"
+    );
+    assert!(
+        sent.contains("--- src/lib.rs ---\nSELECTED_SNIPPET_2b4 a + b"),
+        "{sent}"
+    );
+    assert!(sent.contains("--- notes.md ---\nLINKED_NOTE_7c1"), "{sent}");
+    // Outside the workspace, under deny_paths or not a file: omitted with the reason, never read.
+    for never in ["OUTSIDE_FILE_93d", "OUTSIDE_EMBEDDED_e07", "DENIED_KEY_51a"] {
+        assert!(!sent.contains(never), "{never} reached the model: {sent}");
+    }
+    let omitted = sent.matches(": omitted (").count();
+    assert_eq!(omitted, 4, "{sent}");
+    assert!(
+        sent.contains("https://example.com/x: omitted (only file: resources"),
+        "{sent}"
+    );
+    // The user is told too.
+    let thoughts = text_of(&updates(&out, "agent_thought_chunk"));
+    assert!(thoughts.contains("attached notes.md"), "{thoughts}");
+    assert!(
+        thoughts.contains(&format!("attachment {} omitted", url(&outside))),
+        "{thoughts}"
+    );
+    // Each decision is in the audit log, which still verifies.
+    let log = scripted::stdout(&fx.jingu(&["audit", "log", "--json"]));
+    assert!(
+        log.contains("notes.md") && log.contains("secrets/key.txt"),
+        "{log}"
+    );
+    let verify = fx.jingu(&["audit", "verify"]);
+    assert!(verify.status.success(), "{}", scripted::stderr(&verify));
+}
+
+#[test]
+fn a_sessions_mcp_servers_start_once_are_reused_and_stop_with_the_process() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let starts = fx.base.join("mcp-starts");
+    let python = scripted::stdout(
+        &Command::new("sh")
+            .args(["-c", "command -v python3"])
+            .output()
+            .expect("sh"),
+    )
+    .trim()
+    .to_string();
+    let server = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../server/skills/src/testdata/mcp_server.py")
+        .canonicalize()
+        .expect("fixture server");
+    // Each start of the server appends its pid (the shell's, which `exec` hands to the server).
+    let wrapper = format!(
+        "echo $$ >> '{}'; exec '{}' '{}'",
+        starts.display(),
+        python,
+        server.display()
+    );
+    let config = format!(
+        "[policy]\ntools = {{ mcp = \"allow\" }}\n\n[mcp.fx]\ncommand = \"sh\"\nargs = [\"-c\", {}]\ntools = [\"echo\"]\n",
+        serde_json::to_string(&wrapper).expect("toml string")
+    );
+    fx.serve(
+        &json!([
+            {"content": "First."},
+            {"tool_calls": [{"name": "mcp__fx__echo", "arguments": {"text": "ECHO_MARK_d2"}}]},
+            {"content": "Echoed."}
+        ]),
+        &config,
+    );
+    let out = drive(&fx, "twice", &[]);
+    assert_eq!(out["second"]["stopReason"], "end_turn", "{out}");
+    // The second prompt called the tool on the server the first one started.
+    assert!(
+        tool_results(&fx, 2).contains("ECHO_MARK_d2"),
+        "{}",
+        tool_results(&fx, 2)
+    );
+    let pids: Vec<u32> = std::fs::read_to_string(&starts)
+        .expect("the server started")
+        .lines()
+        .map(|l| l.trim().parse().expect("pid"))
+        .collect();
+    assert_eq!(pids.len(), 1, "started once per session, got {pids:?}");
+    // The client closed the connection: the session ended and its server with it, and the agent
+    // exited by itself.
+    assert_eq!(out["exit"], 0, "{}", out["exit"]);
+    let gone = (0..100).any(|_| {
+        let alive = Path::new(&format!("/proc/{}", pids[0])).exists();
+        if alive {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        !alive
+    });
+    assert!(
+        gone,
+        "MCP server {} still running after the session ended",
+        pids[0]
+    );
 }

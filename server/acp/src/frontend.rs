@@ -19,6 +19,7 @@ use agent_client_protocol::v1::schema::{
 };
 
 use super::mode::Mode;
+use jingu_core::agent::conversation::TurnEdit;
 use jingu_core::ops::{Approval, EditOutcome, Frontend, PlanItem, PlanStatus, Session};
 use jingu_policy::rules::RuleDecision;
 use jingu_policy::{Decision, Policy, Tool};
@@ -59,6 +60,8 @@ pub(crate) struct AcpFrontend {
     /// Standing answers given during this prompt (tool, path, allow) that the effective policy
     /// confirmed; later prompts get them from the reloaded policy.
     remembered: Mutex<Vec<(&'static str, String, bool)>>,
+    /// The edits applied in this prompt, for the saved conversation (its reload shows the diffs).
+    edits: Mutex<Vec<TurnEdit>>,
 }
 
 impl AcpFrontend {
@@ -81,6 +84,7 @@ impl AcpFrontend {
             open_calls: Mutex::new(Vec::new()),
             streamed: Mutex::new(String::new()),
             remembered: Mutex::new(Vec::new()),
+            edits: Mutex::new(Vec::new()),
         }
     }
 
@@ -95,6 +99,11 @@ impl AcpFrontend {
         self.send(SessionUpdate::AgentMessageChunk(ContentChunk::new(
             ContentBlock::Text(TextContent::new(text)),
         )));
+    }
+
+    /// The edits applied so far, taken.
+    pub(crate) fn take_edits(&self) -> Vec<TurnEdit> {
+        std::mem::take(&mut *lock(&self.edits))
     }
 
     /// The model text streamed so far.
@@ -324,15 +333,7 @@ fn new_call_id() -> String {
     format!("call-{}", NEXT_CALL.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The 1-based line of the first difference, for the card's location.
-fn first_changed_line(old: &str, new: &str) -> u32 {
-    let same = old
-        .lines()
-        .zip(new.lines())
-        .take_while(|(a, b)| a == b)
-        .count();
-    u32::try_from(same + 1).unwrap_or(u32::MAX)
-}
+use super::replay::first_changed_line;
 
 impl Frontend for AcpFrontend {
     async fn buffer_text(&self, rel: &str) -> Option<String> {
@@ -416,6 +417,7 @@ impl Frontend for AcpFrontend {
     }
 
     fn edit_applied(&self, outcome: &EditOutcome, old: &str, new: &str) {
+        lock(&self.edits).push(TurnEdit::new(&outcome.path, &outcome.snapshot_id, old, new));
         let abs = self.abs(&outcome.path);
         let content = vec![ToolCallContent::Diff(
             Diff::new(abs.clone(), new).old_text(old.to_string()),

@@ -24,7 +24,8 @@ use agent_client_protocol::v1::schema::{
     InitializeRequest, InitializeResponse, ListSessionsRequest, ListSessionsResponse,
     LoadSessionRequest, LoadSessionResponse, NewSessionRequest, NewSessionResponse,
     PromptCapabilities, PromptRequest, SessionCapabilities, SessionListCapabilities,
-    SessionNotification, SessionUpdate, SetSessionModeRequest, SetSessionModeResponse, TextContent,
+    SessionNotification, SessionUpdate, SetSessionConfigOptionRequest,
+    SetSessionConfigOptionResponse, SetSessionModeRequest, SetSessionModeResponse, TextContent,
 };
 use agent_client_protocol::{Agent, ConnectTo};
 
@@ -86,7 +87,9 @@ pub async fn serve(
     transport: impl ConnectTo<Agent> + 'static,
 ) -> Result<(), agent_client_protocol::Error> {
     let server = Arc::new(Server::default());
-    let (s1, s2, s3, s4, s5, s6, s7) = (
+    let (s0, s1, s2, s3, s4, s5, s6, s7, s8) = (
+        server.clone(),
+        server.clone(),
         server.clone(),
         server.clone(),
         server.clone(),
@@ -95,7 +98,7 @@ pub async fn serve(
         server.clone(),
         server,
     );
-    Agent
+    let served = Agent
         .v1()
         .name("jingu")
         .on_receive_request(
@@ -105,7 +108,7 @@ pub async fn serve(
                     .store(fs.read_text_file && fs.write_text_file, Ordering::Relaxed);
                 let caps = AgentCapabilities::new()
                     .load_session(true)
-                    .prompt_capabilities(PromptCapabilities::new())
+                    .prompt_capabilities(PromptCapabilities::new().embedded_context(true))
                     .session_capabilities(
                         SessionCapabilities::new().list(SessionListCapabilities::new()),
                     );
@@ -127,8 +130,12 @@ pub async fn serve(
                         req.mcp_servers.len()
                     );
                 }
-                let made = s2.sessions.create(&req.cwd).map(|acp| {
-                    NewSessionResponse::new(acp.id.clone()).modes(mode::state(acp.mode()))
+                let made = jingu_core::ops::off_runtime(|| {
+                    let acp = s2.sessions.create(&req.cwd)?;
+                    let options = acp.config_options()?;
+                    Ok(NewSessionResponse::new(acp.id.clone())
+                        .modes(mode::state(acp.mode()))
+                        .config_options(options))
                 });
                 answer(responder, made)
             },
@@ -136,31 +143,37 @@ pub async fn serve(
         )
         .on_receive_request(
             async move |req: LoadSessionRequest, responder, cx| {
-                let loaded = s3.sessions.load(&req.session_id.0, &req.cwd).map(|acp| {
-                    // Replay the conversation so the client can rebuild its panel: from the saved
-                    // conversation (tool cards included) when there is one, else its text.
-                    let updates = match acp.saved() {
-                        Some(conv) => replay::updates(&conv),
-                        None => acp
-                            .turns()
-                            .into_iter()
-                            .flat_map(|turn| {
-                                [
-                                    SessionUpdate::UserMessageChunk(chunk(&turn.user)),
-                                    SessionUpdate::AgentMessageChunk(chunk(&turn.agent)),
-                                ]
-                            })
-                            .collect(),
-                    };
-                    for update in updates {
-                        let note = SessionNotification::new(acp.id.clone(), update);
-                        if let Err(e) = cx.send_notification(note) {
-                            tracing::warn!("cannot replay session {}: {e:?}", acp.id);
+                let loaded = s3
+                    .sessions
+                    .load(&req.session_id.0, &req.cwd)
+                    .and_then(|acp| {
+                        let options = jingu_core::ops::off_runtime(|| acp.config_options())?;
+                        // Replay the conversation so the client can rebuild its panel: from the saved
+                        // conversation (tool cards included) when there is one, else its text.
+                        let updates = match acp.saved() {
+                            Some(conv) => replay::updates(&conv, &acp.root),
+                            None => acp
+                                .turns()
+                                .into_iter()
+                                .flat_map(|turn| {
+                                    [
+                                        SessionUpdate::UserMessageChunk(chunk(&turn.user)),
+                                        SessionUpdate::AgentMessageChunk(chunk(&turn.agent)),
+                                    ]
+                                })
+                                .collect(),
+                        };
+                        for update in updates {
+                            let note = SessionNotification::new(acp.id.clone(), update);
+                            if let Err(e) = cx.send_notification(note) {
+                                tracing::warn!("cannot replay session {}: {e:?}", acp.id);
+                            }
                         }
-                    }
-                    tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());
-                    LoadSessionResponse::new().modes(mode::state(acp.mode()))
-                });
+                        tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());
+                        Ok(LoadSessionResponse::new()
+                            .modes(mode::state(acp.mode()))
+                            .config_options(options))
+                    });
                 answer(responder, loaded)
             },
             agent_client_protocol::on_receive_request!(),
@@ -185,6 +198,24 @@ pub async fn serve(
                     );
                     let _ = cx.send_notification(SessionNotification::new(acp.id.clone(), update));
                     Ok(SetSessionModeResponse::new())
+                });
+                answer(responder, set)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |req: SetSessionConfigOptionRequest, responder, _cx| {
+                let set = jingu_core::ops::off_runtime(|| {
+                    let acp = s8.sessions.get(&req.session_id.0)?;
+                    if &*req.config_id.0 != session::MODEL_OPTION {
+                        return Err(AcpError::UnknownConfigOption(req.config_id.0.to_string()));
+                    }
+                    let value = req
+                        .value
+                        .as_value_id()
+                        .ok_or_else(|| AcpError::BadConfigValue(req.config_id.0.to_string()))?;
+                    acp.set_model(&value.0)?;
+                    Ok(SetSessionConfigOptionResponse::new(acp.config_options()?))
                 });
                 answer(responder, set)
             },
@@ -222,7 +253,10 @@ pub async fn serve(
             agent_client_protocol::on_receive_notification!(),
         )
         .connect_to(transport)
-        .await
+        .await;
+    // The client is gone: the sessions end, and their MCP servers with them.
+    s0.sessions.shutdown().await;
+    served
 }
 
 /// `jingu acp`: serve on stdin/stdout. Logs go to stderr (or `log_file`), never stdout.
