@@ -916,3 +916,199 @@ fn a_sessions_mcp_servers_start_once_are_reused_and_stop_with_the_process() {
         pids[0]
     );
 }
+
+/// acpx (npm), a second ACP client written independently of the SDK: one invocation of its CLI
+/// with this fixture's environment and `home` as its state; returns whether it succeeded and its
+/// JSON output lines (`--format json`: the ACP messages it exchanged, then its own records).
+fn acpx(fx: &Fixture, home: &Path, args: &[&str]) -> (bool, Vec<Value>) {
+    let bin = client_dir().join("node_modules/acpx/dist/cli.js");
+    assert!(
+        bin.exists(),
+        "acpx is not installed: run `npm ci --prefix tests/acp`"
+    );
+    let agent = format!("{} acp", env!("CARGO_BIN_EXE_jingu"));
+    let mut cmd = Command::new("node");
+    cmd.arg(&bin)
+        .args(["--agent", &agent, "--cwd"])
+        .arg(&fx.root)
+        // The owner process acpx keeps per session exits 1 s after its last prompt.
+        .args(["--format", "json", "--ttl", "1"])
+        .args(args)
+        .current_dir(&fx.root)
+        .env("HOME", home)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in fx.env() {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run acpx");
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    (out.status.success(), lines)
+}
+
+/// acpx's record of the session (`sessions show`).
+fn acpx_record(fx: &Fixture, home: &Path) -> Value {
+    let (ok, lines) = acpx(fx, home, &["sessions", "show"]);
+    assert!(ok, "{lines:?}");
+    lines
+        .into_iter()
+        .find(|l| l["schema"] == "acpx.session.v1")
+        .expect("session record")
+}
+
+/// Wait until the `jingu acp` process acpx started for the session has exited.
+fn acpx_wait_for_exit(fx: &Fixture, home: &Path) -> Value {
+    for _ in 0..100 {
+        let record = acpx_record(fx, home);
+        let started = record["agentStartedAt"].as_str().unwrap_or_default();
+        let exited = record["lastAgentExitAt"].as_str().unwrap_or_default();
+        if !exited.is_empty() && exited >= started {
+            return record;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("acpx's agent process did not exit");
+}
+
+fn sent_methods(lines: &[Value]) -> Vec<&str> {
+    lines.iter().filter_map(|l| l["method"].as_str()).collect()
+}
+
+fn session_updates<'a>(lines: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    lines
+        .iter()
+        .filter(|l| {
+            l["method"] == "session/update" && l["params"]["update"]["sessionUpdate"] == kind
+        })
+        .map(|l| &l["params"]["update"])
+        .collect()
+}
+
+#[test]
+fn acpx_as_a_second_client_reloads_after_restarts_switches_models_and_keeps_always_allow() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let home = fx.base.join("acpx-home");
+    std::fs::create_dir_all(&home).expect("home");
+    let rename = |from: &str, to: &str| {
+        json!({"content": "Renaming.", "tool_calls": [{"name": "edit", "arguments": {
+            "path": "src/lib.rs", "symbol": from, "op": "replace",
+            "text": format!("/// Adds.\npub fn {to}(a: i32, b: i32) -> i32 {{\n    a + b\n}}")}}]})
+    };
+    fx.serve(
+        &json!([
+            rename("old_name", "add"), {"content": "Renamed to add."},
+            rename("add", "sum"), {"content": "Renamed to sum."},
+            rename("sum", "total"), {"content": "Renamed to total."}
+        ]),
+        "",
+    );
+    allow_models(&fx, &["scripted-model", "scripted-big"]);
+
+    // A session, then the model picked in a second `jingu acp` process (acpx loads the session).
+    let (ok, lines) = acpx(&fx, &home, &["sessions", "new"]);
+    assert!(ok, "{lines:?}");
+    let id = lines
+        .iter()
+        .find(|l| l["action"] == "session_ensured")
+        .and_then(|l| l["acpxSessionId"].as_str())
+        .expect("session id")
+        .to_string();
+    assert!(id.starts_with("sess-"), "{id}");
+    let (ok, lines) = acpx(&fx, &home, &["set", "model", "scripted/scripted-big"]);
+    assert!(ok, "{lines:?}");
+    let set = lines
+        .iter()
+        .find(|l| l["action"] == "model_set")
+        .expect("model_set");
+    assert_eq!(set["modelId"], "scripted/scripted-big");
+    assert_eq!(set["acpxSessionId"], id.as_str(), "the same session: {set}");
+    let first_record = acpx_wait_for_exit(&fx, &home);
+
+    // A prompt in a fresh process: session/load, then the edit asked (acpx answers allow-once),
+    // applied with its diff, and the run's steps as plan updates.
+    let (ok, lines) = acpx(&fx, &home, &["--approve-all", "rename old_name to add"]);
+    assert!(ok, "{lines:?}");
+    let methods = sent_methods(&lines);
+    assert!(methods.contains(&"session/load"), "{methods:?}");
+    assert!(!methods.contains(&"session/new"), "{methods:?}");
+    assert!(
+        methods.contains(&"session/request_permission"),
+        "{methods:?}"
+    );
+    let plans = session_updates(&lines, "plan");
+    assert!(
+        plans
+            .iter()
+            .any(|p| p["entries"][0]["content"] == "edit src/lib.rs"
+                && p["entries"][0]["status"] == "completed"),
+        "{plans:?}"
+    );
+    let diffs: Vec<&Value> = session_updates(&lines, "tool_call_update")
+        .into_iter()
+        .filter(|u| u["content"][0]["type"] == "diff")
+        .collect();
+    assert_eq!(diffs.len(), 1, "{lines:?}");
+    assert_eq!(diffs[0]["content"][0]["oldText"], LIB_RS);
+    assert!(fx.read("src/lib.rs").contains("pub fn add("));
+    let second_record = acpx_wait_for_exit(&fx, &home);
+    assert_ne!(
+        first_record["agentStartedAt"], second_record["agentStartedAt"],
+        "a new agent process"
+    );
+
+    // The reference SDK client loads the same session after that restart, sees the model and
+    // the acpx turn's edit card with its diff, and answers "always allow".
+    let sdk = drive(
+        &fx,
+        "load",
+        &[
+            ("ACP_SESSION_ID", id.clone()),
+            ("ACP_PROMPT", "rename add to sum".to_string()),
+            ("ACP_ANSWER", "allow-always".to_string()),
+        ],
+    );
+    assert_eq!(
+        sdk["load"]["configOptions"][0]["currentValue"],
+        "scripted/scripted-big"
+    );
+    assert!(
+        sdk["replay"]
+            .as_array()
+            .expect("replay")
+            .iter()
+            .any(|u| u["sessionUpdate"] == "tool_call_update" && u["content"][0]["type"] == "diff"),
+        "{}",
+        sdk["replay"]
+    );
+    assert_eq!(sdk["permissions"].as_array().map(Vec::len), Some(1));
+    assert!(fx.read("src/lib.rs").contains("pub fn sum("));
+
+    // acpx again, denying every question (and without its file system, which --deny-all would
+    // also refuse): the standing rule answers, so it is not asked at all.
+    let (ok, lines) = acpx(
+        &fx,
+        &home,
+        &["--deny-all", "--no-fs", "rename sum to total"],
+    );
+    assert!(ok, "{lines:?}");
+    let methods = sent_methods(&lines);
+    assert!(methods.contains(&"session/load"), "{methods:?}");
+    assert!(
+        !methods.contains(&"session/request_permission"),
+        "{methods:?}"
+    );
+    assert!(fx.read("src/lib.rs").contains("pub fn total("), "{lines:?}");
+    acpx_wait_for_exit(&fx, &home);
+
+    // Every prompt, from either client and process, went to the picked model.
+    let models: Vec<Value> = fx
+        .requests()
+        .iter()
+        .map(|r| r["body"]["model"].clone())
+        .collect();
+    assert_eq!(models.len(), 6, "{models:?}");
+    assert!(models.iter().all(|m| m == "scripted-big"), "{models:?}");
+}

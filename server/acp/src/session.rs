@@ -261,6 +261,14 @@ impl Sessions {
         }
         let session = Session::open(cwd)?;
         let id = format!("sess-{}", jingu_core::ops::new_run_id());
+        // Saved at once, so that a client which restarts the agent before the first prompt (or
+        // picks a model first) can still `session/load` it.
+        Conversation {
+            id: id.clone(),
+            ..Conversation::new()
+        }
+        .save(&session)
+        .map_err(|e| AcpError::Workspace(format!("the session was not saved: {e}")))?;
         let acp = Arc::new(AcpSession {
             id: id.clone(),
             root: session.workspace.root.clone(),
