@@ -1112,3 +1112,55 @@ fn acpx_as_a_second_client_reloads_after_restarts_switches_models_and_keeps_alwa
     assert_eq!(models.len(), 6, "{models:?}");
     assert!(models.iter().all(|m| m == "scripted-big"), "{models:?}");
 }
+
+#[test]
+fn the_models_own_checklist_leads_the_plan_and_is_ticked_off() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(
+        &json!([
+            {"content": "Plan:\n- [ ] look at old_name\n- [ ] rename it to add\n", "tool_calls": [
+                {"name": "edit", "arguments": {"path": "src/lib.rs", "symbol": "old_name",
+                    "op": "replace", "text": NEW_FN}}]},
+            {"content": "Done:\n- [x] look at old_name\n- [x] rename it to add"}
+        ]),
+        "[policy]\ntools = { edit = \"allow\" }\n",
+    );
+    let out = drive(&fx, "prompt", &[]);
+    assert_eq!(out["prompt"]["stopReason"], "end_turn");
+    let plans: Vec<Vec<(String, String)>> = updates(&out, "plan")
+        .iter()
+        .map(|p| {
+            p["entries"]
+                .as_array()
+                .expect("entries")
+                .iter()
+                .map(|e| {
+                    (
+                        e["content"].as_str().unwrap_or_default().to_string(),
+                        e["status"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let entry = |c: &str, s: &str| (c.to_string(), s.to_string());
+    // The model's checklist first, then the run's steps.
+    assert!(
+        plans.contains(&vec![
+            entry("look at old_name", "pending"),
+            entry("rename it to add", "pending"),
+            entry("edit src/lib.rs", "in_progress"),
+        ]),
+        "{plans:?}"
+    );
+    assert_eq!(
+        plans.last(),
+        Some(&vec![
+            entry("look at old_name", "completed"),
+            entry("rename it to add", "completed"),
+            entry("edit src/lib.rs", "completed"),
+        ]),
+        "{plans:?}"
+    );
+}

@@ -62,6 +62,16 @@ pub(crate) struct AcpFrontend {
     remembered: Mutex<Vec<(&'static str, String, bool)>>,
     /// The edits applied in this prompt, for the saved conversation (its reload shows the diffs).
     edits: Mutex<Vec<TurnEdit>>,
+    /// The plan: the model's own checklist (its latest, from its text) and the run's steps.
+    plan: Mutex<PlanParts>,
+}
+
+#[derive(Default)]
+struct PlanParts {
+    model: Vec<PlanEntry>,
+    steps: Vec<PlanEntry>,
+    /// Bytes of the streamed text already looked at for a checklist (complete lines only).
+    scanned: usize,
 }
 
 impl AcpFrontend {
@@ -85,6 +95,7 @@ impl AcpFrontend {
             streamed: Mutex::new(String::new()),
             remembered: Mutex::new(Vec::new()),
             edits: Mutex::new(Vec::new()),
+            plan: Mutex::new(PlanParts::default()),
         }
     }
 
@@ -111,8 +122,43 @@ impl AcpFrontend {
         lock(&self.streamed).clone()
     }
 
+    /// Look for the model's checklist in its complete lines streamed so far (all of it when
+    /// `all`), and send the plan when that changed it.
+    fn scan_checklist(&self, all: bool) {
+        let text = self.streamed();
+        let end = if all {
+            text.len()
+        } else {
+            text.rfind('\n').map_or(0, |i| i + 1)
+        };
+        let mut parts = lock(&self.plan);
+        if end <= parts.scanned {
+            return;
+        }
+        parts.scanned = end;
+        let found: Vec<PlanEntry> = super::plan::checklist(&text[..end])
+            .into_iter()
+            .map(|(done, item)| {
+                let status = if done {
+                    PlanEntryStatus::Completed
+                } else {
+                    PlanEntryStatus::Pending
+                };
+                PlanEntry::new(item, PlanEntryPriority::Medium, status)
+            })
+            .collect();
+        if found.is_empty() || found == parts.model {
+            return;
+        }
+        parts.model = found;
+        let entries = [parts.model.clone(), parts.steps.clone()].concat();
+        drop(parts);
+        self.send(SessionUpdate::Plan(Plan::new(entries)));
+    }
+
     /// Close the command cards still open when the prompt ends.
     pub(crate) fn finish(&self, status: ToolCallStatus) {
+        self.scan_checklist(true);
         for id in lock(&self.open_calls).drain(..) {
             self.update(&id, ToolCallUpdateFields::new().status(status));
         }
@@ -393,10 +439,14 @@ impl Frontend for AcpFrontend {
     fn reasoning(&self, delta: &str) {
         lock(&self.streamed).push_str(delta);
         self.message(delta);
+        if delta.contains('\n') {
+            self.scan_checklist(false);
+        }
     }
 
-    /// The run's steps as an ACP plan (the client replaces its plan with each update). ACP has no
-    /// failed status: a failed step is completed, and says so.
+    /// The run's steps as an ACP plan (the client replaces its plan with each update), after the
+    /// model's own checklist when its text has one. ACP has no failed status: a failed step is
+    /// completed, and says so.
     fn plan(&self, items: &[PlanItem]) {
         let entries = items
             .iter()
@@ -412,7 +462,11 @@ impl Frontend for AcpFrontend {
                 };
                 PlanEntry::new(content, PlanEntryPriority::Medium, status)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut parts = lock(&self.plan);
+        parts.steps = entries;
+        let entries = [parts.model.clone(), parts.steps.clone()].concat();
+        drop(parts);
         self.send(SessionUpdate::Plan(Plan::new(entries)));
     }
 

@@ -6,6 +6,7 @@
 mod error;
 mod frontend;
 mod mode;
+mod plan;
 mod prompt;
 mod replay;
 mod session;
