@@ -1,6 +1,6 @@
-//! End-to-end: `jingu acp` driven by a client written by someone else — the reference ACP
-//! TypeScript SDK (`@agentclientprotocol/sdk`, tests/acp/client.mjs) — against the scripted model
-//! server. Needs `node` and `npm ci --prefix tests/acp`; without them each test prints why and
+//! End-to-end: `jingu acp` driven by clients written by someone else — the reference ACP
+//! TypeScript SDK (`@agentclientprotocol/sdk`, tests/acp/client.mjs) and the `acpx` CLI — against
+//! the scripted model server. Needs `node` and `npm ci --prefix tests/acp`; without them each test prints why and
 //! skips, or fails under `JINGU_STRICT=1` (CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
@@ -28,6 +28,9 @@ fn missing_client() -> Option<String> {
     let sdk = client_dir().join("node_modules/@agentclientprotocol/sdk/package.json");
     if !sdk.exists() {
         return Some("the ACP SDK is not installed: run `npm ci --prefix tests/acp`".into());
+    }
+    if !client_dir().join("node_modules/acpx/package.json").exists() {
+        return Some("acpx is not installed: run `npm ci --prefix tests/acp`".into());
     }
     None
 }
@@ -799,7 +802,7 @@ fn embedded_context_is_given_as_untrusted_data_confined_to_the_workspace() {
     let blocks = json!([
         {"type": "text", "text": "explain the selection"},
         {"type": "resource", "resource": {"uri": url(&fx.root.join("src/lib.rs")),
-            "mimeType": "text/x-rust", "text": "SELECTED_SNIPPET_2b4 a + b"}},
+            "mimeType": "text/x-rust", "text": "SELECTED_SNIPPET_2b4 a + b // AKIAZ7QXJ4VXKBR2N3CD"}},
         {"type": "resource_link", "uri": url(&fx.root.join("notes.md")), "name": "notes.md"},
         {"type": "resource_link", "uri": url(&outside), "name": "outside.txt"},
         {"type": "resource", "resource": {"uri": url(&outside), "text": "OUTSIDE_EMBEDDED_e07"}},
@@ -822,6 +825,9 @@ fn embedded_context_is_given_as_untrusted_data_confined_to_the_workspace() {
         sent.contains("--- src/lib.rs ---\nSELECTED_SNIPPET_2b4 a + b"),
         "{sent}"
     );
+    // Redacted like everything sent: the key in the selection never leaves.
+    assert!(!sent.contains("AKIAZ7QXJ4VXKBR2N3CD"), "{sent}");
+    assert!(sent.contains("[REDACTED:aws-key"), "{sent}");
     assert!(sent.contains("--- notes.md ---\nLINKED_NOTE_7c1"), "{sent}");
     // Outside the workspace, under deny_paths or not a file: omitted with the reason, never read.
     for never in ["OUTSIDE_FILE_93d", "OUTSIDE_EMBEDDED_e07", "DENIED_KEY_51a"] {
