@@ -714,6 +714,14 @@ fn the_model_picker_offers_allowed_models_and_the_choice_survives_a_restart() {
         "{message}"
     );
     assert_eq!(out["errors"]["badOption"]["code"], -32602);
+    let boolean = &out["errors"]["boolModel"];
+    assert_eq!(boolean["code"], -32602, "{boolean}");
+    assert!(
+        boolean["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("takes one of its values' ids")),
+        "{boolean}"
+    );
     assert_eq!(
         out["setModel"]["configOptions"][0]["currentValue"],
         "scripted/scripted-big"

@@ -114,6 +114,9 @@ await app.connectWith(stream, async (ctx) => {
     out.errors.badOption = await rpcError(
       ctx.request("session/set_config_option", { sessionId, configId: "effort", value: "high" }),
     );
+    out.errors.boolModel = await rpcError(
+      ctx.request("session/set_config_option", { sessionId, configId: "model", type: "boolean", value: true }),
+    );
     out.setModel = await ctx.request("session/set_config_option", {
       sessionId,
       configId: "model",
