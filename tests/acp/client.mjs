@@ -150,6 +150,11 @@ await app.connectWith(stream, async (ctx) => {
   if (scenario === "twice") {
     // The same edit again in the same session (after an "always" answer it is not asked).
     out.asked = out.permissions.length;
+    // ACP_BETWEEN_FILE: written with ACP_BETWEEN_TEXT between the two prompts.
+    if (process.env.ACP_BETWEEN_FILE) {
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(process.env.ACP_BETWEEN_FILE, process.env.ACP_BETWEEN_TEXT ?? "");
+    }
     out.second = await ctx.request("session/prompt", {
       sessionId,
       prompt: [{ type: "text", text: "rename it again" }],

@@ -123,11 +123,20 @@ impl McpPool {
     /// servers with all of them up. `true` when it was connected now.
     async fn hub(&self, servers: &BTreeMap<String, McpServerConfig>) -> (Arc<McpHub>, bool) {
         let mut inner = self.inner.lock().await;
-        if let Some(p) = inner.as_ref()
+        if let Some(p) = inner.as_mut()
             && &p.servers == servers
             && p.hub.failures.is_empty()
         {
-            return (p.hub.clone(), false);
+            // Listed again, so a description changed since the last run is seen (and withheld
+            // until re-approved) as when the servers were started per run. Only one run of a
+            // session holds the hub at a time, so it is not shared here.
+            let refreshed = match Arc::get_mut(&mut p.hub) {
+                Some(hub) => hub.refresh_tools().await.is_empty(),
+                None => false,
+            };
+            if refreshed {
+                return (p.hub.clone(), false);
+            }
         }
         if let Some(old) = inner.take() {
             close(old.hub).await;
