@@ -455,6 +455,13 @@ fn bad_input_gets_json_rpc_errors_and_the_server_lives() {
         "{e}"
     );
     assert!(out["alive"].as_str().expect("alive").starts_with("sess-"));
+    let listed = out["listed"]["sessions"].as_array().expect("sessions");
+    let alive = listed
+        .iter()
+        .find(|s| s["sessionId"] == out["alive"])
+        .unwrap_or_else(|| panic!("the new session is not listed: {listed:?}"));
+    assert!(alive.get("updatedAt").is_none(), "{alive}");
+    assert_eq!(listed.len(), 2, "{listed:?}");
 }
 
 /// The edit of `edit_script`, then the same kind of edit on the same file again.

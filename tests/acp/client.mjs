@@ -87,6 +87,8 @@ await app.connectWith(stream, async (ctx) => {
     );
     // Still alive after all of that.
     out.alive = (await ctx.request("session/new", { cwd, mcpServers: [] })).sessionId;
+    // Sessions are saved when created: listed (without an update time) before any prompt.
+    out.listed = await ctx.request("session/list", { cwd });
     return;
   }
   if (scenario === "load") {

@@ -309,7 +309,8 @@ impl Sessions {
                 seen.insert(s.id.clone());
                 let info = SessionInfo::new(s.id.clone(), root.clone())
                     .title((!s.title.is_empty()).then(|| s.title.clone()))
-                    .updated_at(s.updated_at());
+                    // A session with no turn yet has no update time to report.
+                    .updated_at((s.updated > 0).then(|| s.updated_at()));
                 out.push((s.updated, info));
             }
         }
