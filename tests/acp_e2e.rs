@@ -996,13 +996,7 @@ fn a_sessions_mcp_servers_start_once_are_reused_and_stop_with_the_process() {
     // The client closed the connection: the session ended and its server with it, and the agent
     // exited by itself.
     assert_eq!(out["exit"], 0, "{}", out["exit"]);
-    let gone = (0..100).any(|_| {
-        let alive = Path::new(&format!("/proc/{}", pids[0])).exists();
-        if alive {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-        !alive
-    });
+    let gone = exits(pids[0]);
     assert!(
         gone,
         "MCP server {} still running after the session ended",
@@ -1256,4 +1250,56 @@ fn the_models_own_checklist_leads_the_plan_and_is_ticked_off() {
         ]),
         "{plans:?}"
     );
+}
+
+#[test]
+fn a_changed_mcp_config_restarts_the_sessions_servers_at_the_next_prompt() {
+    require_client!();
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let starts = fx.base.join("mcp-starts");
+    let description = fx.base.join("echo-description.txt");
+    let config = counted_mcp_config(&starts, &description);
+    fx.serve(
+        &json!([{"content": "First."}, {"content": "Second."}]),
+        &config,
+    );
+    // Between the prompts the user widens the server's allowlist (policy is re-read per prompt).
+    let changed = std::fs::read_to_string(&fx.config)
+        .expect("config")
+        .replace("tools = [\"echo\"]", "tools = [\"echo\", \"add\"]");
+    let out = drive(
+        &fx,
+        "twice",
+        &[
+            ("ACP_BETWEEN_FILE", fx.config.display().to_string()),
+            ("ACP_BETWEEN_TEXT", changed),
+        ],
+    );
+    assert_eq!(out["second"]["stopReason"], "end_turn", "{out}");
+    let pids: Vec<u32> = std::fs::read_to_string(&starts)
+        .expect("starts")
+        .lines()
+        .map(|l| l.trim().parse().expect("pid"))
+        .collect();
+    assert_eq!(pids.len(), 2, "{pids:?}");
+    // The second prompt was offered the new tool; the first server was stopped, not leaked.
+    let tools: Vec<String> = fx.requests()[1]["body"]["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .filter_map(|t| t["function"]["name"].as_str().map(str::to_string))
+        .collect();
+    assert!(tools.contains(&"mcp__fx__add".to_string()), "{tools:?}");
+    assert!(exits(pids[0]), "the replaced server {} still runs", pids[0]);
+}
+
+/// Whether process `pid` is gone, or goes within 10 s (it may still be being reaped).
+fn exits(pid: u32) -> bool {
+    (0..100).any(|_| {
+        let alive = Path::new(&format!("/proc/{pid}")).exists();
+        if alive {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        !alive
+    })
 }
