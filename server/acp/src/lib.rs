@@ -79,6 +79,17 @@ fn page(
     Ok(ListSessionsResponse::new(sessions).next_cursor(next))
 }
 
+/// The session's config options for `session/new` and `session/load`: without a usable model (a
+/// provider configuration the prompt will report) the session still opens, with no picker.
+fn picker(
+    acp: &session::AcpSession,
+) -> Vec<agent_client_protocol::v1::schema::SessionConfigOption> {
+    acp.config_options().unwrap_or_else(|e| {
+        tracing::warn!("session {}: no model picker: {e}", acp.id);
+        Vec::new()
+    })
+}
+
 fn chunk(text: &str) -> ContentChunk {
     ContentChunk::new(ContentBlock::Text(TextContent::new(text)))
 }
@@ -133,7 +144,7 @@ pub async fn serve(
                 }
                 let made = jingu_core::ops::off_runtime(|| {
                     let acp = s2.sessions.create(&req.cwd)?;
-                    let options = acp.config_options()?;
+                    let options = picker(&acp);
                     Ok(NewSessionResponse::new(acp.id.clone())
                         .modes(mode::state(acp.mode()))
                         .config_options(options))
@@ -148,7 +159,7 @@ pub async fn serve(
                     .sessions
                     .load(&req.session_id.0, &req.cwd)
                     .and_then(|acp| {
-                        let options = jingu_core::ops::off_runtime(|| acp.config_options())?;
+                        let options = jingu_core::ops::off_runtime(|| picker(&acp));
                         // Replay the conversation so the client can rebuild its panel: from the saved
                         // conversation (tool cards included) when there is one, else its text.
                         let updates = match acp.saved() {

@@ -102,7 +102,7 @@ pub(crate) async fn run(
             None
         }
     };
-    let picked = match acp.picked() {
+    let picked = match jingu_core::ops::off_runtime(|| acp.picked()) {
         Ok(p) => p,
         Err(id) => {
             fe.progress(&format!(
