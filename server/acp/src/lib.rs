@@ -155,37 +155,34 @@ pub async fn serve(
         )
         .on_receive_request(
             async move |req: LoadSessionRequest, responder, cx| {
-                let loaded = s3
-                    .sessions
-                    .load(&req.session_id.0, &req.cwd)
-                    .and_then(|acp| {
-                        let options = jingu_core::ops::off_runtime(|| picker(&acp));
-                        // Replay the conversation so the client can rebuild its panel: from the saved
-                        // conversation (tool cards included) when there is one, else its text.
-                        let updates = match acp.saved() {
-                            Some(conv) => replay::updates(&conv, &acp.root),
-                            None => acp
-                                .turns()
-                                .into_iter()
-                                .flat_map(|turn| {
-                                    [
-                                        SessionUpdate::UserMessageChunk(chunk(&turn.user)),
-                                        SessionUpdate::AgentMessageChunk(chunk(&turn.agent)),
-                                    ]
-                                })
-                                .collect(),
-                        };
-                        for update in updates {
-                            let note = SessionNotification::new(acp.id.clone(), update);
-                            if let Err(e) = cx.send_notification(note) {
-                                tracing::warn!("cannot replay session {}: {e:?}", acp.id);
-                            }
+                let loaded = s3.sessions.load(&req.session_id.0, &req.cwd).map(|acp| {
+                    let options = jingu_core::ops::off_runtime(|| picker(&acp));
+                    // Replay the conversation so the client can rebuild its panel: from the saved
+                    // conversation (tool cards included) when there is one, else its text.
+                    let updates = match acp.saved() {
+                        Some(conv) => replay::updates(&conv, &acp.root),
+                        None => acp
+                            .turns()
+                            .into_iter()
+                            .flat_map(|turn| {
+                                [
+                                    SessionUpdate::UserMessageChunk(chunk(&turn.user)),
+                                    SessionUpdate::AgentMessageChunk(chunk(&turn.agent)),
+                                ]
+                            })
+                            .collect(),
+                    };
+                    for update in updates {
+                        let note = SessionNotification::new(acp.id.clone(), update);
+                        if let Err(e) = cx.send_notification(note) {
+                            tracing::warn!("cannot replay session {}: {e:?}", acp.id);
                         }
-                        tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());
-                        Ok(LoadSessionResponse::new()
-                            .modes(mode::state(acp.mode()))
-                            .config_options(options))
-                    });
+                    }
+                    tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());
+                    LoadSessionResponse::new()
+                        .modes(mode::state(acp.mode()))
+                        .config_options(options)
+                });
                 answer(responder, loaded)
             },
             agent_client_protocol::on_receive_request!(),
