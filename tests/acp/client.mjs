@@ -5,8 +5,9 @@
 //
 // Scenarios: edit (allow, then reload the session), reject, cancel (mid-stream), cancel-ask
 // (while a permission question is open), mode (read-only), auto, bad (errors), load (resume
-// ACP_SESSION_ID in a fresh process, after session/list), twice (two prompts in one session). ACP_ANSWER: the option
-// chosen in permission questions (default allow-once).
+// ACP_SESSION_ID in a fresh process, after session/list), twice (two prompts in one session),
+// model (the model picker: ACP_BAD_MODEL refused, ACP_MODEL picked before the prompt).
+// ACP_ANSWER: the option chosen in permission questions (default allow-once).
 import { spawn } from "node:child_process";
 import { Readable, Writable } from "node:stream";
 import * as acp from "@agentclientprotocol/sdk";
@@ -86,6 +87,8 @@ await app.connectWith(stream, async (ctx) => {
     );
     // Still alive after all of that.
     out.alive = (await ctx.request("session/new", { cwd, mcpServers: [] })).sessionId;
+    // Sessions are saved when created: listed (without an update time) before any prompt.
+    out.listed = await ctx.request("session/list", { cwd });
     return;
   }
   if (scenario === "load") {
@@ -105,6 +108,23 @@ await app.connectWith(stream, async (ctx) => {
   const session = await ctx.request("session/new", { cwd, mcpServers: [] });
   out.session = session;
   const sessionId = session.sessionId;
+  if (scenario === "model") {
+    // The model picker: a refused model, then an allowed one for the prompt below.
+    out.errors.badModel = await rpcError(
+      ctx.request("session/set_config_option", { sessionId, configId: "model", value: process.env.ACP_BAD_MODEL }),
+    );
+    out.errors.badOption = await rpcError(
+      ctx.request("session/set_config_option", { sessionId, configId: "effort", value: "high" }),
+    );
+    out.errors.boolModel = await rpcError(
+      ctx.request("session/set_config_option", { sessionId, configId: "model", type: "boolean", value: true }),
+    );
+    out.setModel = await ctx.request("session/set_config_option", {
+      sessionId,
+      configId: "model",
+      value: process.env.ACP_MODEL,
+    });
+  }
   if (scenario === "reject") permissionAnswer = "reject-once";
   if (scenario === "cancel-ask") permissionAnswer = "cancelled";
   if (scenario === "mode" || scenario === "auto") {
@@ -122,15 +142,21 @@ await app.connectWith(stream, async (ctx) => {
       }
     };
   }
-  out.prompt = await ctx.request("session/prompt", {
-    sessionId,
-    prompt: [{ type: "text", text: "rename old_name to add" }],
-  });
+  // ACP_PROMPT_JSON: the prompt's content blocks (e.g. embedded resources), else the rename.
+  const blocks = process.env.ACP_PROMPT_JSON
+    ? JSON.parse(process.env.ACP_PROMPT_JSON)
+    : [{ type: "text", text: "rename old_name to add" }];
+  out.prompt = await ctx.request("session/prompt", { sessionId, prompt: blocks });
   // Updates that arrived before the prompt's response (the end of the turn).
   out.beforeEnd = out.updates.length;
   if (scenario === "twice") {
     // The same edit again in the same session (after an "always" answer it is not asked).
     out.asked = out.permissions.length;
+    // ACP_BETWEEN_FILE: written with ACP_BETWEEN_TEXT between the two prompts.
+    if (process.env.ACP_BETWEEN_FILE) {
+      const { writeFileSync } = await import("node:fs");
+      writeFileSync(process.env.ACP_BETWEEN_FILE, process.env.ACP_BETWEEN_TEXT ?? "");
+    }
     out.second = await ctx.request("session/prompt", {
       sessionId,
       prompt: [{ type: "text", text: "rename it again" }],
@@ -142,5 +168,18 @@ await app.connectWith(stream, async (ctx) => {
     out.replay = out.updates.slice(before);
   }
 });
-child.kill();
+// Close the connection as an editor does and let the agent end its sessions; kill it only if it
+// does not exit.
+out.exit = await new Promise((resolve) => {
+  if (child.exitCode !== null) return resolve(child.exitCode);
+  const timer = setTimeout(() => {
+    child.kill();
+    resolve("killed");
+  }, 10000);
+  child.on("exit", (code, signal) => {
+    clearTimeout(timer);
+    resolve(signal ?? code);
+  });
+  child.stdin.end();
+});
 process.stdout.write(JSON.stringify(out) + "\n");

@@ -24,6 +24,12 @@ pub enum AcpError {
     IdentityChanged { was: String, now: String },
     #[error("unknown mode `{0}` (expected read-only, ask or auto)")]
     UnknownMode(String),
+    #[error("model `{model}` is not allowed by the policy (allowed: {allowed})")]
+    ModelNotAllowed { model: String, allowed: String },
+    #[error("unknown config option `{0}` (this agent offers `model`)")]
+    UnknownConfigOption(String),
+    #[error("config option `{0}` takes one of its values' ids")]
+    BadConfigValue(String),
     #[error("the prompt has no text")]
     EmptyPrompt,
     #[error("invalid session/list cursor `{0}` (pass back a nextCursor this agent returned)")]
@@ -42,6 +48,9 @@ impl From<AcpError> for RpcError {
             AcpError::RelativeCwd(_)
             | AcpError::UnknownMode(_)
             | AcpError::EmptyPrompt
+            | AcpError::ModelNotAllowed { .. }
+            | AcpError::UnknownConfigOption(_)
+            | AcpError::BadConfigValue(_)
             | AcpError::BadCursor(_) => RpcError::new(-32602, message),
             _ => RpcError::new(-32603, message),
         }

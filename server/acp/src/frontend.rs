@@ -19,6 +19,7 @@ use agent_client_protocol::v1::schema::{
 };
 
 use super::mode::Mode;
+use jingu_core::agent::conversation::TurnEdit;
 use jingu_core::ops::{Approval, EditOutcome, Frontend, PlanItem, PlanStatus, Session};
 use jingu_policy::rules::RuleDecision;
 use jingu_policy::{Decision, Policy, Tool};
@@ -59,6 +60,18 @@ pub(crate) struct AcpFrontend {
     /// Standing answers given during this prompt (tool, path, allow) that the effective policy
     /// confirmed; later prompts get them from the reloaded policy.
     remembered: Mutex<Vec<(&'static str, String, bool)>>,
+    /// The edits applied in this prompt, for the saved conversation (its reload shows the diffs).
+    edits: Mutex<Vec<TurnEdit>>,
+    /// The plan: the model's own checklist (its latest, from its text) and the run's steps.
+    plan: Mutex<PlanParts>,
+}
+
+#[derive(Default)]
+struct PlanParts {
+    model: Vec<PlanEntry>,
+    steps: Vec<PlanEntry>,
+    /// Bytes of the streamed text already looked at for a checklist (complete lines only).
+    scanned: usize,
 }
 
 impl AcpFrontend {
@@ -81,6 +94,8 @@ impl AcpFrontend {
             open_calls: Mutex::new(Vec::new()),
             streamed: Mutex::new(String::new()),
             remembered: Mutex::new(Vec::new()),
+            edits: Mutex::new(Vec::new()),
+            plan: Mutex::new(PlanParts::default()),
         }
     }
 
@@ -97,13 +112,53 @@ impl AcpFrontend {
         )));
     }
 
+    /// The edits applied so far, taken.
+    pub(crate) fn take_edits(&self) -> Vec<TurnEdit> {
+        std::mem::take(&mut *lock(&self.edits))
+    }
+
     /// The model text streamed so far.
     pub(crate) fn streamed(&self) -> String {
         lock(&self.streamed).clone()
     }
 
+    /// Look for the model's checklist in its complete lines streamed so far (all of it when
+    /// `all`), and send the plan when that changed it.
+    fn scan_checklist(&self, all: bool) {
+        let text = self.streamed();
+        let end = if all {
+            text.len()
+        } else {
+            text.rfind('\n').map_or(0, |i| i + 1)
+        };
+        let mut parts = lock(&self.plan);
+        if end <= parts.scanned {
+            return;
+        }
+        parts.scanned = end;
+        let found: Vec<PlanEntry> = super::plan::checklist(&text[..end])
+            .into_iter()
+            .map(|(done, item)| {
+                let status = if done {
+                    PlanEntryStatus::Completed
+                } else {
+                    PlanEntryStatus::Pending
+                };
+                PlanEntry::new(item, PlanEntryPriority::Medium, status)
+            })
+            .collect();
+        if found.is_empty() || found == parts.model {
+            return;
+        }
+        parts.model = found;
+        let entries = [parts.model.clone(), parts.steps.clone()].concat();
+        drop(parts);
+        self.send(SessionUpdate::Plan(Plan::new(entries)));
+    }
+
     /// Close the command cards still open when the prompt ends.
     pub(crate) fn finish(&self, status: ToolCallStatus) {
+        self.scan_checklist(true);
         for id in lock(&self.open_calls).drain(..) {
             self.update(&id, ToolCallUpdateFields::new().status(status));
         }
@@ -324,15 +379,7 @@ fn new_call_id() -> String {
     format!("call-{}", NEXT_CALL.fetch_add(1, Ordering::Relaxed))
 }
 
-/// The 1-based line of the first difference, for the card's location.
-fn first_changed_line(old: &str, new: &str) -> u32 {
-    let same = old
-        .lines()
-        .zip(new.lines())
-        .take_while(|(a, b)| a == b)
-        .count();
-    u32::try_from(same + 1).unwrap_or(u32::MAX)
-}
+use super::replay::first_changed_line;
 
 impl Frontend for AcpFrontend {
     async fn buffer_text(&self, rel: &str) -> Option<String> {
@@ -392,10 +439,14 @@ impl Frontend for AcpFrontend {
     fn reasoning(&self, delta: &str) {
         lock(&self.streamed).push_str(delta);
         self.message(delta);
+        if delta.contains('\n') {
+            self.scan_checklist(false);
+        }
     }
 
-    /// The run's steps as an ACP plan (the client replaces its plan with each update). ACP has no
-    /// failed status: a failed step is completed, and says so.
+    /// The run's steps as an ACP plan (the client replaces its plan with each update), after the
+    /// model's own checklist when its text has one. ACP has no failed status: a failed step is
+    /// completed, and says so.
     fn plan(&self, items: &[PlanItem]) {
         let entries = items
             .iter()
@@ -411,11 +462,16 @@ impl Frontend for AcpFrontend {
                 };
                 PlanEntry::new(content, PlanEntryPriority::Medium, status)
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut parts = lock(&self.plan);
+        parts.steps = entries;
+        let entries = [parts.model.clone(), parts.steps.clone()].concat();
+        drop(parts);
         self.send(SessionUpdate::Plan(Plan::new(entries)));
     }
 
     fn edit_applied(&self, outcome: &EditOutcome, old: &str, new: &str) {
+        lock(&self.edits).push(TurnEdit::new(&outcome.path, &outcome.snapshot_id, old, new));
         let abs = self.abs(&outcome.path);
         let content = vec![ToolCallContent::Diff(
             Diff::new(abs.clone(), new).old_text(old.to_string()),

@@ -6,6 +6,7 @@
 mod error;
 mod frontend;
 mod mode;
+mod plan;
 mod prompt;
 mod replay;
 mod session;
@@ -24,7 +25,8 @@ use agent_client_protocol::v1::schema::{
     InitializeRequest, InitializeResponse, ListSessionsRequest, ListSessionsResponse,
     LoadSessionRequest, LoadSessionResponse, NewSessionRequest, NewSessionResponse,
     PromptCapabilities, PromptRequest, SessionCapabilities, SessionListCapabilities,
-    SessionNotification, SessionUpdate, SetSessionModeRequest, SetSessionModeResponse, TextContent,
+    SessionNotification, SessionUpdate, SetSessionConfigOptionRequest,
+    SetSessionConfigOptionResponse, SetSessionModeRequest, SetSessionModeResponse, TextContent,
 };
 use agent_client_protocol::{Agent, ConnectTo};
 
@@ -77,6 +79,17 @@ fn page(
     Ok(ListSessionsResponse::new(sessions).next_cursor(next))
 }
 
+/// The session's config options for `session/new` and `session/load`: without a usable model (a
+/// provider configuration the prompt will report) the session still opens, with no picker.
+fn picker(
+    acp: &session::AcpSession,
+) -> Vec<agent_client_protocol::v1::schema::SessionConfigOption> {
+    acp.config_options().unwrap_or_else(|e| {
+        tracing::warn!("session {}: no model picker: {e}", acp.id);
+        Vec::new()
+    })
+}
+
 fn chunk(text: &str) -> ContentChunk {
     ContentChunk::new(ContentBlock::Text(TextContent::new(text)))
 }
@@ -86,7 +99,9 @@ pub async fn serve(
     transport: impl ConnectTo<Agent> + 'static,
 ) -> Result<(), agent_client_protocol::Error> {
     let server = Arc::new(Server::default());
-    let (s1, s2, s3, s4, s5, s6, s7) = (
+    let (s0, s1, s2, s3, s4, s5, s6, s7, s8) = (
+        server.clone(),
+        server.clone(),
         server.clone(),
         server.clone(),
         server.clone(),
@@ -95,7 +110,7 @@ pub async fn serve(
         server.clone(),
         server,
     );
-    Agent
+    let served = Agent
         .v1()
         .name("jingu")
         .on_receive_request(
@@ -105,7 +120,7 @@ pub async fn serve(
                     .store(fs.read_text_file && fs.write_text_file, Ordering::Relaxed);
                 let caps = AgentCapabilities::new()
                     .load_session(true)
-                    .prompt_capabilities(PromptCapabilities::new())
+                    .prompt_capabilities(PromptCapabilities::new().embedded_context(true))
                     .session_capabilities(
                         SessionCapabilities::new().list(SessionListCapabilities::new()),
                     );
@@ -127,8 +142,12 @@ pub async fn serve(
                         req.mcp_servers.len()
                     );
                 }
-                let made = s2.sessions.create(&req.cwd).map(|acp| {
-                    NewSessionResponse::new(acp.id.clone()).modes(mode::state(acp.mode()))
+                let made = jingu_core::ops::off_runtime(|| {
+                    let acp = s2.sessions.create(&req.cwd)?;
+                    let options = picker(&acp);
+                    Ok(NewSessionResponse::new(acp.id.clone())
+                        .modes(mode::state(acp.mode()))
+                        .config_options(options))
                 });
                 answer(responder, made)
             },
@@ -137,10 +156,11 @@ pub async fn serve(
         .on_receive_request(
             async move |req: LoadSessionRequest, responder, cx| {
                 let loaded = s3.sessions.load(&req.session_id.0, &req.cwd).map(|acp| {
+                    let options = jingu_core::ops::off_runtime(|| picker(&acp));
                     // Replay the conversation so the client can rebuild its panel: from the saved
                     // conversation (tool cards included) when there is one, else its text.
                     let updates = match acp.saved() {
-                        Some(conv) => replay::updates(&conv),
+                        Some(conv) => replay::updates(&conv, &acp.root),
                         None => acp
                             .turns()
                             .into_iter()
@@ -159,7 +179,9 @@ pub async fn serve(
                         }
                     }
                     tracing::info!("session {} reloaded; runs {:?}", acp.id, acp.run_ids());
-                    LoadSessionResponse::new().modes(mode::state(acp.mode()))
+                    LoadSessionResponse::new()
+                        .modes(mode::state(acp.mode()))
+                        .config_options(options)
                 });
                 answer(responder, loaded)
             },
@@ -185,6 +207,24 @@ pub async fn serve(
                     );
                     let _ = cx.send_notification(SessionNotification::new(acp.id.clone(), update));
                     Ok(SetSessionModeResponse::new())
+                });
+                answer(responder, set)
+            },
+            agent_client_protocol::on_receive_request!(),
+        )
+        .on_receive_request(
+            async move |req: SetSessionConfigOptionRequest, responder, _cx| {
+                let set = jingu_core::ops::off_runtime(|| {
+                    let acp = s8.sessions.get(&req.session_id.0)?;
+                    if &*req.config_id.0 != session::MODEL_OPTION {
+                        return Err(AcpError::UnknownConfigOption(req.config_id.0.to_string()));
+                    }
+                    let value = req
+                        .value
+                        .as_value_id()
+                        .ok_or_else(|| AcpError::BadConfigValue(req.config_id.0.to_string()))?;
+                    acp.set_model(&value.0)?;
+                    Ok(SetSessionConfigOptionResponse::new(acp.config_options()?))
                 });
                 answer(responder, set)
             },
@@ -222,7 +262,10 @@ pub async fn serve(
             agent_client_protocol::on_receive_notification!(),
         )
         .connect_to(transport)
-        .await
+        .await;
+    // The client is gone: the sessions end, and their MCP servers with them.
+    s0.sessions.shutdown().await;
+    served
 }
 
 /// `jingu acp`: serve on stdin/stdout. Logs go to stderr (or `log_file`), never stdout.

@@ -5,14 +5,17 @@ use std::sync::Arc;
 use agent_client_protocol::Client;
 use agent_client_protocol::v1::ConnectionTo;
 use agent_client_protocol::v1::schema::{
-    ContentBlock, PromptRequest, PromptResponse, StopReason as AcpStop, ToolCallStatus,
+    ContentBlock, EmbeddedResourceResource, PromptRequest, PromptResponse, StopReason as AcpStop,
+    ToolCallStatus,
 };
 
 use super::error::AcpError;
 use super::frontend::AcpFrontend;
 use super::session::{AcpSession, Turn};
+use jingu_core::agent::attach::Attachment;
 use jingu_core::agent::conversation::{Conversation, ConversationError, TurnInfo};
 use jingu_core::agent::{self, AskRequest, RunConfig, StopReason};
+use jingu_core::ops::Frontend;
 
 /// Clears the session's in-flight marker however the prompt ends.
 struct Active<'a>(&'a AcpSession);
@@ -23,17 +26,49 @@ impl Drop for Active<'_> {
     }
 }
 
-/// The user's text: text blocks verbatim, links to resources named so the model can read them.
+/// The user's text: text blocks verbatim, attached resources named (their content goes to the
+/// model separately, see [`attachments`]).
 pub(crate) fn prompt_text(blocks: &[ContentBlock]) -> String {
     let mut out = Vec::new();
     for block in blocks {
         match block {
             ContentBlock::Text(t) => out.push(t.text.clone()),
             ContentBlock::ResourceLink(l) => out.push(format!("(attached: {})", l.uri)),
+            ContentBlock::Resource(r) => match &r.resource {
+                EmbeddedResourceResource::TextResourceContents(t) => {
+                    out.push(format!("(attached: {})", t.uri));
+                }
+                EmbeddedResourceResource::BlobResourceContents(b) => {
+                    out.push(format!("(binary attachment not used: {})", b.uri));
+                }
+                _ => {}
+            },
             _ => {}
         }
     }
     out.join("\n")
+}
+
+/// The prompt's `resource` (text the editor embedded, e.g. a selection) and `resource_link`
+/// blocks, for the agent to confine and decide before the model sees anything of them.
+pub(crate) fn attachments(blocks: &[ContentBlock]) -> Vec<Attachment> {
+    blocks
+        .iter()
+        .filter_map(|block| match block {
+            ContentBlock::ResourceLink(l) => Some(Attachment {
+                uri: l.uri.clone(),
+                text: None,
+            }),
+            ContentBlock::Resource(r) => match &r.resource {
+                EmbeddedResourceResource::TextResourceContents(t) => Some(Attachment {
+                    uri: t.uri.clone(),
+                    text: Some(t.text.clone()),
+                }),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }
 
 pub(crate) async fn run(
@@ -67,6 +102,15 @@ pub(crate) async fn run(
             None
         }
     };
+    let picked = match jingu_core::ops::off_runtime(|| acp.picked()) {
+        Ok(p) => p,
+        Err(id) => {
+            fe.progress(&format!(
+                "the model `{id}` picked for this session is no longer allowed; using the default"
+            ));
+            None
+        }
+    };
     let ask = AskRequest {
         instruction: match &conversation {
             Some(_) => text.clone(),
@@ -76,6 +120,10 @@ pub(crate) async fn run(
             .as_ref()
             .map(|c| c.messages.clone())
             .unwrap_or_default(),
+        provider: picked.as_ref().map(|c| c.provider.clone()),
+        model: picked.map(|c| c.model),
+        attachments: attachments(&req.prompt),
+        mcp_pool: Some(acp.mcp.clone()),
         ..Default::default()
     };
     let outcome = agent::ask(&session, &fe, &ask, &RunConfig::default(), cancel.clone()).await;
@@ -108,9 +156,12 @@ pub(crate) async fn run(
             run_id: outcome.run_id.clone(),
             summary: outcome.summary.clone(),
             time: Conversation::now(),
+            edits: fe.take_edits(),
         },
         outcome.messages.clone(),
     );
+    // A model picked while this prompt ran is kept.
+    conv.model = acp.model().or(conv.model.take());
     if let Err(e) = conv.save(&session) {
         tracing::warn!("session {} not saved: {e}", acp.id);
     }

@@ -1,10 +1,13 @@
 //! `session/load` after a restart: the conversation saved in the state directory (the same store
 //! as `jingu ask --continue`) replayed as the updates the client saw live — the user's prompts,
-//! the agent's text, and a `tool_call` card per call with its arguments, final status and result.
+//! the agent's text, and a `tool_call` card per call with its arguments, final status and result
+//! — for an applied edit, its `diff` (path, old and new text) and location, as it was shown live.
+
+use std::path::Path;
 
 use agent_client_protocol::v1::schema::{
-    ContentBlock, ContentChunk, SessionUpdate, TextContent, ToolCall, ToolCallContent,
-    ToolCallStatus, ToolCallUpdate, ToolCallUpdateFields, ToolKind,
+    ContentBlock, ContentChunk, Diff, SessionUpdate, TextContent, ToolCall, ToolCallContent,
+    ToolCallLocation, ToolCallStatus, ToolCallUpdate, ToolCallUpdateFields, ToolKind,
 };
 
 use jingu_core::agent::conversation::Conversation;
@@ -24,20 +27,25 @@ fn kind(tool: &str) -> ToolKind {
     }
 }
 
-/// The updates that rebuild `conv` in the client's panel, in order.
-pub(crate) fn updates(conv: &Conversation) -> Vec<SessionUpdate> {
+/// The updates that rebuild `conv` (of the workspace at `root`) in the client's panel, in order.
+pub(crate) fn updates(conv: &Conversation, root: &Path) -> Vec<SessionUpdate> {
     let mut out = Vec::new();
     let mut turn = 0usize;
+    // The names of the calls of the current turn, by id, and the turn's edits not yet shown.
+    let mut names: Vec<(String, String)> = Vec::new();
+    let mut edits = Vec::new().into_iter();
     for m in &conv.messages {
         match m {
             Message::User { content } => {
                 // The stored message carries Jingu's context; the user typed the instruction.
-                let text = conv
-                    .turns
-                    .get(turn)
-                    .map(|t| t.instruction.as_str())
-                    .unwrap_or(content);
+                let info = conv.turns.get(turn);
+                let text = info.map(|t| t.instruction.as_str()).unwrap_or(content);
                 out.push(SessionUpdate::UserMessageChunk(chunk(text)));
+                edits = info
+                    .map(|t| t.edits.clone())
+                    .unwrap_or_default()
+                    .into_iter();
+                names.clear();
                 turn += 1;
             }
             Message::Assistant {
@@ -49,6 +57,7 @@ pub(crate) fn updates(conv: &Conversation) -> Vec<SessionUpdate> {
                 }
                 for call in tool_calls {
                     let id = format!("replay-{turn}-{}", call.id);
+                    names.push((call.id.clone(), call.name.clone()));
                     out.push(SessionUpdate::ToolCall(
                         ToolCall::new(id, call.name.clone())
                             .kind(kind(&call.name))
@@ -62,19 +71,55 @@ pub(crate) fn updates(conv: &Conversation) -> Vec<SessionUpdate> {
                 content,
                 ..
             } => {
-                let status = if content.starts_with("error:") {
+                let failed = content.starts_with("error:");
+                let status = if failed {
                     ToolCallStatus::Failed
                 } else {
                     ToolCallStatus::Completed
                 };
+                let is_edit = names
+                    .iter()
+                    .any(|(id, name)| id == tool_call_id && name == "edit");
+                let mut fields = ToolCallUpdateFields::new().status(status);
+                let mut parts = Vec::new();
+                // Each applied edit call produced the turn's next edit.
+                if is_edit
+                    && content.starts_with("applied:")
+                    && let Some(edit) = edits.next()
+                {
+                    let abs = root.join(&edit.path);
+                    if let (Some(old), Some(new)) = (&edit.old_text, &edit.new_text) {
+                        parts.push(ToolCallContent::Diff(
+                            Diff::new(abs.clone(), new.clone()).old_text(old.clone()),
+                        ));
+                        fields = fields.locations(vec![
+                            ToolCallLocation::new(abs).line(first_changed_line(old, new)),
+                        ]);
+                    } else {
+                        fields = fields.locations(vec![ToolCallLocation::new(abs)]);
+                    }
+                    fields = fields.title(format!(
+                        "edit {} (snapshot {})",
+                        edit.path, edit.snapshot_id
+                    ));
+                }
+                parts.push(ToolCallContent::from(content.clone()));
                 out.push(SessionUpdate::ToolCallUpdate(ToolCallUpdate::new(
                     format!("replay-{turn}-{tool_call_id}"),
-                    ToolCallUpdateFields::new()
-                        .status(status)
-                        .content(vec![ToolCallContent::from(content.clone())]),
+                    fields.content(parts),
                 )));
             }
         }
     }
     out
+}
+
+/// The 1-based line of the first difference.
+pub(crate) fn first_changed_line(old: &str, new: &str) -> u32 {
+    let same = old
+        .lines()
+        .zip(new.lines())
+        .take_while(|(a, b)| a == b)
+        .count();
+    u32::try_from(same + 1).unwrap_or(u32::MAX)
 }

@@ -8,7 +8,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::error::AcpError;
 use super::mode::Mode;
 use agent_client_protocol::v1::schema::SessionInfo;
+use agent_client_protocol::v1::schema::{
+    SessionConfigOption, SessionConfigOptionCategory, SessionConfigSelectOption,
+};
 use jingu_core::agent::conversation::{self, Conversation, ConversationError};
+use jingu_core::agent::mcp::McpPool;
+use jingu_core::agent::{self, ModelChoice};
 use jingu_core::ops::Session;
 use jingu_providers::CancelToken;
 
@@ -27,6 +32,9 @@ pub(crate) struct Turn {
 #[derive(Debug)]
 struct State {
     mode: Mode,
+    /// The model picked with `session/set_config_option` (`provider/model`), saved with the
+    /// conversation; `None`: the routing default.
+    model: Option<String>,
     turns: Vec<Turn>,
     /// The prompt in flight, cancelled by `session/cancel`.
     active: Option<CancelToken>,
@@ -39,8 +47,13 @@ pub(crate) struct AcpSession {
     pub root: PathBuf,
     /// The identity subject that opened the session; later prompts must act as the same subject.
     pub subject: String,
+    /// MCP servers started by this session's first run that needs them, reused by its later runs.
+    pub mcp: Arc<McpPool>,
     state: Mutex<State>,
 }
+
+/// The id of the model config option.
+pub(crate) const MODEL_OPTION: &str = "model";
 
 impl AcpSession {
     fn state(&self) -> MutexGuard<'_, State> {
@@ -53,6 +66,92 @@ impl AcpSession {
 
     pub(crate) fn set_mode(&self, mode: Mode) {
         self.state().mode = mode;
+    }
+
+    pub(crate) fn model(&self) -> Option<String> {
+        self.state().model.clone()
+    }
+
+    /// The models the current policy allows, and the session's (the picked one while it is still
+    /// allowed, else the routing default).
+    pub(crate) fn models(&self) -> Result<(Vec<ModelChoice>, Option<ModelChoice>), AcpError> {
+        let session = self.open()?;
+        let choices = agent::model_choices(&session.policy)?;
+        let picked = self.model();
+        let current = choices
+            .iter()
+            .find(|c| picked.as_deref() == Some(c.id().as_str()))
+            .or(choices.first())
+            .cloned();
+        Ok((choices, current))
+    }
+
+    /// The session's config options: the model picker (a `model` select), when a model is usable.
+    pub(crate) fn config_options(&self) -> Result<Vec<SessionConfigOption>, AcpError> {
+        let (choices, current) = self.models()?;
+        let Some(current) = current else {
+            return Ok(Vec::new());
+        };
+        let options: Vec<SessionConfigSelectOption> = choices
+            .iter()
+            .map(|c| {
+                SessionConfigSelectOption::new(c.id(), c.model.clone())
+                    .description(format!("{} via provider `{}`", c.model, c.provider))
+            })
+            .collect();
+        Ok(vec![
+            SessionConfigOption::select(MODEL_OPTION, "Model", current.id(), options)
+                .category(SessionConfigOptionCategory::Model)
+                .description(
+                    "The model this session's prompts use (as the policy allows)".to_string(),
+                ),
+        ])
+    }
+
+    /// Switch later prompts to the model `id` (`provider/model`), refused unless the policy
+    /// allows it; saved with the conversation so a reload keeps it.
+    pub(crate) fn set_model(&self, id: &str) -> Result<(), AcpError> {
+        let (choices, _) = self.models()?;
+        if !choices.iter().any(|c| c.id() == id) {
+            return Err(AcpError::ModelNotAllowed {
+                model: id.to_string(),
+                allowed: choices
+                    .iter()
+                    .map(ModelChoice::id)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let session = Session::open(&self.root)?;
+        let mut conv = match Conversation::load(&session, &self.id) {
+            Ok(c) => c,
+            Err(ConversationError::NotFound(_)) => Conversation {
+                id: self.id.clone(),
+                ..Conversation::new()
+            },
+            Err(e) => return Err(AcpError::Workspace(e.to_string())),
+        };
+        conv.model = Some(id.to_string());
+        conv.save(&session)
+            .map_err(|e| AcpError::Workspace(format!("the model choice was not saved: {e}")))?;
+        self.state().model = Some(id.to_string());
+        Ok(())
+    }
+
+    /// The picked model as (provider, model) for the next prompt: `Ok(None)` for the routing
+    /// default, `Err(id)` when the picked model is no longer allowed (the default is used).
+    pub(crate) fn picked(&self) -> Result<Option<ModelChoice>, String> {
+        let Some(id) = self.model() else {
+            return Ok(None);
+        };
+        match self.models() {
+            Ok((choices, _)) => choices
+                .into_iter()
+                .find(|c| c.id() == id)
+                .map(Some)
+                .ok_or(id),
+            Err(_) => Err(id),
+        }
     }
 
     pub(crate) fn turns(&self) -> Vec<Turn> {
@@ -162,12 +261,22 @@ impl Sessions {
         }
         let session = Session::open(cwd)?;
         let id = format!("sess-{}", jingu_core::ops::new_run_id());
+        // Saved at once, so that a client which restarts the agent before the first prompt (or
+        // picks a model first) can still `session/load` it.
+        Conversation {
+            id: id.clone(),
+            ..Conversation::new()
+        }
+        .save(&session)
+        .map_err(|e| AcpError::Workspace(format!("the session was not saved: {e}")))?;
         let acp = Arc::new(AcpSession {
             id: id.clone(),
             root: session.workspace.root.clone(),
             subject: session.identity.subject.clone(),
+            mcp: Arc::new(McpPool::default()),
             state: Mutex::new(State {
                 mode: Mode::Ask,
+                model: None,
                 turns: Vec::new(),
                 active: None,
             }),
@@ -200,7 +309,8 @@ impl Sessions {
                 seen.insert(s.id.clone());
                 let info = SessionInfo::new(s.id.clone(), root.clone())
                     .title((!s.title.is_empty()).then(|| s.title.clone()))
-                    .updated_at(s.updated_at());
+                    // A session with no turn yet has no update time to report.
+                    .updated_at((s.updated > 0).then(|| s.updated_at()));
                 out.push((s.updated, info));
             }
         }
@@ -221,6 +331,14 @@ impl Sessions {
                 .then_with(|| b.1.session_id.0.cmp(&a.1.session_id.0))
         });
         Ok(out.into_iter().map(|(_, i)| i).collect())
+    }
+
+    /// Stop every session's MCP servers (the connection ended).
+    pub(crate) async fn shutdown(&self) {
+        let all: Vec<Arc<AcpSession>> = self.map().values().cloned().collect();
+        for s in all {
+            s.mcp.shutdown().await;
+        }
     }
 
     pub(crate) fn get(&self, id: &str) -> Result<Arc<AcpSession>, AcpError> {
@@ -251,8 +369,10 @@ impl Sessions {
                     id: id.to_string(),
                     root: session.workspace.root.clone(),
                     subject: session.identity.subject.clone(),
+                    mcp: Arc::new(McpPool::default()),
                     state: Mutex::new(State {
                         mode: Mode::Ask,
+                        model: conv.model.clone(),
                         turns: conv
                             .turns
                             .iter()

@@ -106,3 +106,114 @@ fn session_list_pages_by_the_cursor_it_hands_out() {
         assert!(super::page(all.clone(), Some(bad)).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn resource_and_link_blocks_become_attachments_and_blobs_do_not() {
+    use agent_client_protocol::v1::schema::{
+        BlobResourceContents, EmbeddedResource, EmbeddedResourceResource, TextResourceContents,
+    };
+    let blocks = vec![
+        ContentBlock::Text(TextContent::new("explain")),
+        ContentBlock::Resource(EmbeddedResource::new(
+            EmbeddedResourceResource::TextResourceContents(TextResourceContents::new(
+                "fn a() {}",
+                "file:///w/src/a.rs",
+            )),
+        )),
+        ContentBlock::ResourceLink(ResourceLink::new("b.rs", "file:///w/src/b.rs")),
+        ContentBlock::Resource(EmbeddedResource::new(
+            EmbeddedResourceResource::BlobResourceContents(BlobResourceContents::new(
+                "AAAA",
+                "file:///w/logo.png",
+            )),
+        )),
+    ];
+    let got = super::prompt::attachments(&blocks);
+    assert_eq!(
+        got,
+        vec![
+            jingu_core::agent::attach::Attachment {
+                uri: "file:///w/src/a.rs".into(),
+                text: Some("fn a() {}".into()),
+            },
+            jingu_core::agent::attach::Attachment {
+                uri: "file:///w/src/b.rs".into(),
+                text: None,
+            },
+        ]
+    );
+    assert_eq!(
+        prompt_text(&blocks),
+        "explain\n(attached: file:///w/src/a.rs)\n(attached: file:///w/src/b.rs)\n\
+         (binary attachment not used: file:///w/logo.png)"
+    );
+}
+
+#[test]
+fn replay_gives_an_applied_edit_its_diff_and_a_failed_call_its_status() {
+    use agent_client_protocol::v1::schema::{SessionUpdate, ToolCallContent, ToolCallStatus};
+    use jingu_core::agent::conversation::{Conversation, TurnEdit, TurnInfo};
+    use jingu_providers::{Message, ToolArguments, ToolCall};
+    let call = |id: &str, name: &str| ToolCall {
+        id: id.into(),
+        name: name.into(),
+        arguments: ToolArguments::Json(serde_json::json!({"path": "a.rs"})),
+    };
+    let mut conv = Conversation::new();
+    conv.push_turn(
+        TurnInfo {
+            instruction: "rename".into(),
+            run_id: "r1".into(),
+            summary: "done".into(),
+            time: 1,
+            edits: vec![TurnEdit::new("a.rs", "snap1", "fn a() {}\n", "fn b() {}\n")],
+        },
+        vec![
+            Message::user("context + rename"),
+            Message::Assistant {
+                content: String::new(),
+                tool_calls: vec![call("c1", "run_command"), call("c2", "edit")],
+            },
+            Message::tool_result(&call("c1", "run_command"), "error: denied"),
+            Message::tool_result(&call("c2", "edit"), "applied: a.rs"),
+        ],
+    );
+    let updates = super::replay::updates(&conv, Path::new("/w"));
+    let results: Vec<_> = updates
+        .iter()
+        .filter_map(|u| match u {
+            SessionUpdate::ToolCallUpdate(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0].fields.status, Some(ToolCallStatus::Failed));
+    assert!(matches!(
+        results[0].fields.content.as_deref(),
+        Some([ToolCallContent::Content(_)])
+    ));
+    assert_eq!(results[1].fields.status, Some(ToolCallStatus::Completed));
+    let content = results[1].fields.content.as_deref().expect("content");
+    let ToolCallContent::Diff(diff) = &content[0] else {
+        panic!("no diff: {content:?}");
+    };
+    assert_eq!(diff.path, Path::new("/w/a.rs"));
+    assert_eq!(diff.old_text.as_deref(), Some("fn a() {}\n"));
+    assert_eq!(diff.new_text, "fn b() {}\n");
+    let loc = &results[1].fields.locations.as_deref().expect("locations")[0];
+    assert_eq!(loc.line, Some(1));
+}
+
+#[test]
+fn model_errors_are_invalid_params_naming_the_allowed_models() {
+    let rpc: agent_client_protocol::Error = AcpError::ModelNotAllowed {
+        model: "p/x".into(),
+        allowed: "p/a, p/b".into(),
+    }
+    .into();
+    assert_eq!(rpc.code, agent_client_protocol::ErrorCode::INVALID_PARAMS);
+    assert_eq!(
+        rpc.message,
+        "model `p/x` is not allowed by the policy (allowed: p/a, p/b)"
+    );
+}

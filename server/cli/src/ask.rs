@@ -173,6 +173,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
         skill: args.skill.clone(),
         history: conversation.messages.clone(),
         show_context: args.verbose,
+        ..Default::default()
     };
     let fe = Terminal {
         yes: args.yes,
@@ -207,6 +208,7 @@ pub(crate) fn run(args: Args) -> CmdResult {
             run_id: outcome.run_id.clone(),
             summary: outcome.summary.clone(),
             time: Conversation::now(),
+            edits: Vec::new(),
         },
         outcome.messages.clone(),
     );

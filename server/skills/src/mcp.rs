@@ -206,6 +206,20 @@ impl McpHub {
         }
     }
 
+    /// List every connected server's tools again (a hub kept across runs sees a description
+    /// changed since it connected). Servers that fail to answer are reported.
+    pub async fn refresh_tools(&mut self) -> Vec<(String, McpError)> {
+        let after = self.options.connect_timeout;
+        let mut failed = Vec::new();
+        for (name, conn) in self.connections.iter_mut() {
+            match list_tools(name, &conn.config, &conn.service, after).await {
+                Ok(tools) => conn.tools = tools,
+                Err(e) => failed.push((name.clone(), e)),
+            }
+        }
+        failed
+    }
+
     /// Close every connection; stdio children are killed when their transport drops.
     pub async fn shutdown(self) {
         for (_, mut conn) in self.connections {
@@ -265,6 +279,21 @@ async fn connect_one(
                 .map_err(init_err)?
         }
     };
+    let tools = list_tools(name, cfg, &service, after).await?;
+    Ok(Connection {
+        service,
+        config: cfg.clone(),
+        tools,
+    })
+}
+
+/// The server's tools that its config allows, with their fingerprints.
+async fn list_tools(
+    name: &str,
+    cfg: &McpServerConfig,
+    service: &RunningService<RoleClient, ()>,
+    after: Duration,
+) -> Result<Vec<McpTool>, McpError> {
     let listed = tokio::time::timeout(after, service.peer().list_all_tools())
         .await
         .map_err(|_| McpError::Timeout {
@@ -273,7 +302,7 @@ async fn connect_one(
             after,
         })?
         .map_err(|e| service_error(name, e))?;
-    let tools = listed
+    let tools: Vec<McpTool> = listed
         .into_iter()
         .filter(|t| config::valid_tool_name(&t.name) && cfg.allows(&t.name))
         .filter(|t| {
@@ -292,11 +321,7 @@ async fn connect_one(
             }
         })
         .collect();
-    Ok(Connection {
-        service,
-        config: cfg.clone(),
-        tools,
-    })
+    Ok(tools)
 }
 
 /// SHA-256 over a tool's description and its schema, as the server sent them.

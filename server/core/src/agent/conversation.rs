@@ -31,6 +31,38 @@ pub struct TurnInfo {
     pub summary: String,
     /// Seconds since the Unix epoch when the turn ended.
     pub time: u64,
+    /// The edits the turn applied, in order, with the file's text before and after (so a client
+    /// reloading the session can show each edit's diff). Files too large are kept without text.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<TurnEdit>,
+}
+
+/// Longest file text kept (each of before and after) for a turn's edit.
+pub const MAX_EDIT_TEXT_BYTES: usize = 256 * 1024;
+
+/// One applied edit of a turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TurnEdit {
+    /// Workspace-relative path.
+    pub path: String,
+    pub snapshot_id: String,
+    /// The file before and after; `None` when it was larger than [`MAX_EDIT_TEXT_BYTES`].
+    #[serde(default)]
+    pub old_text: Option<String>,
+    #[serde(default)]
+    pub new_text: Option<String>,
+}
+
+impl TurnEdit {
+    pub fn new(path: &str, snapshot_id: &str, old: &str, new: &str) -> Self {
+        let keep = |t: &str| (t.len() <= MAX_EDIT_TEXT_BYTES).then(|| t.to_string());
+        TurnEdit {
+            path: path.to_string(),
+            snapshot_id: snapshot_id.to_string(),
+            old_text: keep(old),
+            new_text: keep(new),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +71,9 @@ pub struct Conversation {
     pub turns: Vec<TurnInfo>,
     /// Every message of every turn, in order (the system prompt is rebuilt each turn).
     pub messages: Vec<Message>,
+    /// The model chosen for this conversation (`provider/model`), when one was picked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +121,7 @@ impl Conversation {
             id: crate::ops::new_run_id(),
             turns: Vec::new(),
             messages: Vec::new(),
+            model: None,
         }
     }
 

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -96,9 +97,78 @@ pub enum PinStatus {
     Changed,
 }
 
+/// MCP servers kept for a longer-lived conversation (an ACP session): started by its first run
+/// that needs them, reused by its later runs while the configured servers stay the same
+/// (policy is re-read every run: a changed `[mcp]` restarts them), stopped by [`McpPool::shutdown`]
+/// — and killed with their transport if the pool is dropped without it. What each run offers
+/// (skill, decisions, pins) is still worked out per run.
+#[derive(Default)]
+pub struct McpPool {
+    inner: tokio::sync::Mutex<Option<Pooled>>,
+}
+
+struct Pooled {
+    servers: BTreeMap<String, McpServerConfig>,
+    hub: Arc<McpHub>,
+}
+
+impl std::fmt::Debug for McpPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("McpPool")
+    }
+}
+
+impl McpPool {
+    /// The hub for `servers`, connected now unless the pool already holds one for exactly these
+    /// servers with all of them up. `true` when it was connected now.
+    async fn hub(&self, servers: &BTreeMap<String, McpServerConfig>) -> (Arc<McpHub>, bool) {
+        let mut inner = self.inner.lock().await;
+        if let Some(p) = inner.as_mut()
+            && &p.servers == servers
+            && p.hub.failures.is_empty()
+        {
+            // Listed again, so a description changed since the last run is seen (and withheld
+            // until re-approved) as when the servers were started per run. Only one run of a
+            // session holds the hub at a time, so it is not shared here.
+            let refreshed = match Arc::get_mut(&mut p.hub) {
+                Some(hub) => hub.refresh_tools().await.is_empty(),
+                None => false,
+            };
+            if refreshed {
+                return (p.hub.clone(), false);
+            }
+        }
+        if let Some(old) = inner.take() {
+            close(old.hub).await;
+        }
+        let hub = Arc::new(McpHub::connect(servers, McpOptions::default()).await);
+        *inner = Some(Pooled {
+            servers: servers.clone(),
+            hub: hub.clone(),
+        });
+        (hub, true)
+    }
+
+    /// Stop the pooled servers (the session ended).
+    pub async fn shutdown(&self) {
+        if let Some(old) = self.inner.lock().await.take() {
+            close(old.hub).await;
+        }
+    }
+}
+
+/// Close `hub` when this was its last holder (else the last holder's drop kills its children).
+async fn close(hub: Arc<McpHub>) {
+    if let Ok(hub) = Arc::try_unwrap(hub) {
+        hub.shutdown().await;
+    }
+}
+
 /// The MCP side of one run: the connected servers and what the model is offered.
 pub struct RunMcp {
-    hub: McpHub,
+    hub: Arc<McpHub>,
+    /// The hub belongs to a [`McpPool`], which stops it; the run leaves it running.
+    pooled: bool,
     /// Offered tools by name.
     offered: BTreeMap<String, McpTool>,
     /// Tools not offered, with the reason the model is told if it calls them anyway.
@@ -129,6 +199,7 @@ pub(crate) async fn start<F: Frontend>(
     fe: &F,
     run: &crate::ops::Run,
     skill: Option<&Skill>,
+    pool: Option<&McpPool>,
 ) -> Option<RunMcp> {
     let policy = &session.policy;
     let (servers, bad) = configured(session);
@@ -163,15 +234,28 @@ pub(crate) async fn start<F: Frontend>(
     if wanted.is_empty() {
         return None;
     }
-    let hub = McpHub::connect(&wanted, McpOptions::default()).await;
-    for (_, e) in &hub.failures {
-        warn(e.to_string());
+    let (hub, fresh) = match pool {
+        Some(pool) => pool.hub(&wanted).await,
+        None => (
+            Arc::new(McpHub::connect(&wanted, McpOptions::default()).await),
+            true,
+        ),
+    };
+    if fresh {
+        for (_, e) in &hub.failures {
+            warn(e.to_string());
+        }
+    } else {
+        tracing::debug!("MCP servers reused from the session: {:?}", wanted.keys());
     }
+    let pooled = pool.is_some();
     let pins = match Pins::load(session) {
         Ok(p) => p,
         Err(e) => {
             warn(format!("MCP tools are not offered: {e}"));
-            hub.shutdown().await;
+            if !pooled {
+                close(hub).await;
+            }
             return None;
         }
     };
@@ -215,6 +299,7 @@ pub(crate) async fn start<F: Frontend>(
     }
     Some(RunMcp {
         hub,
+        pooled,
         offered,
         withheld,
     })
@@ -238,8 +323,11 @@ impl RunMcp {
         self.offered.get(name).map(|t| t.fingerprint.as_str())
     }
 
+    /// Stop the run's servers, unless they belong to a session's [`McpPool`].
     pub async fn shutdown(self) {
-        self.hub.shutdown().await;
+        if !self.pooled {
+            close(self.hub).await;
+        }
     }
 
     /// Execute one call; the `tool_call` record was already appended by the host.

@@ -4,6 +4,7 @@
 //! policy allows, opens an audited run, builds symbol-addressed context and drives [`run::run`]
 //! with a [`host::SessionHost`].
 
+pub mod attach;
 pub mod conversation;
 pub mod flows;
 pub mod hints;
@@ -39,6 +40,14 @@ pub struct AskRequest {
     pub history: Vec<jingu_providers::Message>,
     /// Report the project instructions' full text through `Frontend::progress` (`--verbose`).
     pub show_context: bool,
+    /// Use this model of the provider; it must be one of [`model_choices`].
+    pub model: Option<String>,
+    /// Files the user attached (ACP `resource` / `resource_link` blocks): confined, decided by
+    /// policy and given to the model as untrusted context.
+    pub attachments: Vec<attach::Attachment>,
+    /// MCP servers kept across the runs of one conversation (an ACP session); without it the
+    /// run starts its own and stops them when it ends.
+    pub mcp_pool: Option<std::sync::Arc<mcp::McpPool>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,13 +81,94 @@ pub fn providers_config(policy: &Policy) -> Result<ProvidersConfig, AgentError> 
     Ok(config)
 }
 
+/// One model a session may be switched to (a model picker's entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelChoice {
+    pub provider: String,
+    pub model: String,
+}
+
+impl ModelChoice {
+    /// `provider/model`, the id a picker shows and sends back.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.provider, self.model)
+    }
+}
+
+/// The models `policy` lets a session use, the routing default first: for each provider in
+/// routing order (then the other configured ones) that the policy allows and that resolves, its
+/// configured model and the rest of its `allowed_models` (set by the layer that defines it).
+pub fn model_choices(policy: &Policy) -> Result<Vec<ModelChoice>, AgentError> {
+    let config = providers_config(policy)?;
+    let mut names = config.chain();
+    for name in config.providers.keys() {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        if policy.check_provider(&name).is_err() {
+            continue;
+        }
+        let Ok(resolved) = config.resolve(&name) else {
+            continue;
+        };
+        let mut models = vec![resolved.model.clone()];
+        if let Some(allowed) = config
+            .providers
+            .get(&name)
+            .and_then(|t| t.allowed_models.as_ref())
+        {
+            models.extend(allowed.iter().filter(|m| **m != resolved.model).cloned());
+        }
+        out.extend(models.into_iter().map(|model| ModelChoice {
+            provider: name.clone(),
+            model,
+        }));
+    }
+    Ok(out)
+}
+
 /// The providers this session may use, in routing order. A provider the policy does not allow is
 /// never built, so no request can reach it.
 pub fn router(session: &Session, only: Option<&str>) -> Result<(Router, String), AgentError> {
+    router_with_model(session, only, None)
+}
+
+/// [`router`], with `model` (one of [`model_choices`] for the provider `only`, or the default
+/// provider) instead of the configured one; a model the policy does not allow is refused.
+pub fn router_with_model(
+    session: &Session,
+    only: Option<&str>,
+    model: Option<&str>,
+) -> Result<(Router, String), AgentError> {
     let policy = &session.policy;
     let mut config = providers_config(policy)?;
     if let Some(name) = only {
         config.routing.default = Some(name.to_string());
+        config.routing.fallback.clear();
+    }
+    if let Some(model) = model {
+        let provider = config.chain().first().cloned().unwrap_or_default();
+        let choices = model_choices(policy)?;
+        let wanted = ModelChoice {
+            provider: provider.clone(),
+            model: model.to_string(),
+        };
+        if !choices.contains(&wanted) {
+            return Err(AgentError::NoProvider(format!(
+                "model `{}` is not allowed (allowed: {})",
+                wanted.id(),
+                choices
+                    .iter()
+                    .map(ModelChoice::id)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        config.providers.entry(provider).or_default().model = Some(model.to_string());
+        // One model was asked for: no fallback to another.
         config.routing.fallback.clear();
     }
     let mut refused = Vec::new();
@@ -135,7 +225,8 @@ pub async fn ask<F: Frontend>(
     cfg: &RunConfig,
     cancel: CancelToken,
 ) -> Result<RunOutcome, AgentError> {
-    let (router, label) = router(session, req.provider.as_deref())?;
+    let (router, label) =
+        router_with_model(session, req.provider.as_deref(), req.model.as_deref())?;
     let run = session.begin_run(None, &req.instruction)?;
     let mut focus = prompt::Focus {
         symbol: req.symbol.clone(),
@@ -227,8 +318,23 @@ pub async fn ask<F: Frontend>(
         first.push('\n');
         first.push_str(&section);
     }
-    // MCP servers start only now, when the run's tools are known, and stop with the run.
-    let mcp = mcp::start(session, fe, &run, skill.as_ref()).await;
+    // Attached files (editor selections, links): confined and decided like any read.
+    let attached = attach::load(session, fe, &run, &req.attachments).await;
+    for a in &attached {
+        match a {
+            attach::Attached::Given { path, .. } => fe.progress(&format!("attached {path}")),
+            attach::Attached::Omitted { uri, reason } => {
+                fe.progress(&format!("attachment {uri} omitted: {reason}"));
+            }
+        }
+    }
+    if let Some(section) = attach::section(&attached) {
+        first.push('\n');
+        first.push_str(&section);
+    }
+    // MCP servers start only now, when the run's tools are known, and stop with the run (or,
+    // with a session's pool, with the session).
+    let mcp = mcp::start(session, fe, &run, skill.as_ref(), req.mcp_pool.as_deref()).await;
     cfg.mcp_tools = mcp.as_ref().map(mcp::RunMcp::specs).unwrap_or_default();
     let host = host::SessionHost::new(session, fe, &run, label).with_mcp(mcp.as_ref());
     {
@@ -263,6 +369,11 @@ pub async fn ask<F: Frontend>(
     }
     for found in &instructions {
         host.label_file(&found.path, &found.text);
+    }
+    for a in &attached {
+        if let attach::Attached::Given { path, text, .. } = a {
+            host.label_file(path, text);
+        }
     }
     let mut outcome = run::run(&host, &router, run.id.clone(), system, first, &cfg, cancel).await;
     outcome.flags = host.take_flags();
@@ -310,5 +421,33 @@ mod seal_tests {
         let p = Policy::from_texts(Some(ent), None, None).expect("policy");
         let cfg = super::providers_config(&p).expect("config");
         assert!(cfg.resolve("corp").is_err());
+    }
+}
+
+#[cfg(test)]
+mod model_tests {
+    use jingu_policy::Policy;
+
+    #[test]
+    fn choices_are_the_allowed_models_of_allowed_providers_default_first() {
+        let user = "[providers.corp]\nkind = \"openai-compatible\"\nbase_url = \"https://corp.example/v1\"\nmodel = \"m2\"\nallowed_models = [\"m1\", \"m2\"]\ndata_use = \"inference-only\"\n\
+                    [providers.other]\nkind = \"openai-compatible\"\nbase_url = \"https://other.example/v1\"\nmodel = \"o1\"\n\
+                    [routing]\ndefault = \"corp\"\n";
+        let p = Policy::from_texts(None, Some(user), None).expect("policy");
+        let ids: Vec<String> = super::model_choices(&p)
+            .expect("choices")
+            .iter()
+            .map(super::ModelChoice::id)
+            .collect();
+        assert_eq!(ids, ["corp/m2", "corp/m1", "other/o1"]);
+        // The enterprise allows only `corp`: `other` is not offered.
+        let ent = "[policy]\nallowed_providers = [\"corp\"]\n";
+        let p = Policy::from_texts(Some(ent), Some(user), None).expect("policy");
+        let ids: Vec<String> = super::model_choices(&p)
+            .expect("choices")
+            .iter()
+            .map(super::ModelChoice::id)
+            .collect();
+        assert_eq!(ids, ["corp/m2", "corp/m1"]);
     }
 }

@@ -84,7 +84,7 @@ pub fn load(session: &Session, run: &Run, focus: Option<&str>) -> Vec<Instructio
 }
 
 /// `text` cut to at most `max` bytes at a line (else char) boundary.
-fn cut(text: &str, max: usize) -> (String, bool) {
+pub(crate) fn cut(text: &str, max: usize) -> (String, bool) {
     if text.len() <= max {
         return (text.to_string(), false);
     }
