@@ -150,10 +150,11 @@ impl LspFrontend {
         let mut annotated = Vec::with_capacity(proposed);
         for (i, edit) in edits.into_iter().enumerate() {
             let id = format!("jingu-change-{}", i + 1);
-            let (first, last) = (
-                edit.range.start.line + 1,
-                edit.range.end.line.max(edit.range.start.line + 1),
-            );
+            // 1-based lines of the old text the change replaces (an end at a line's start
+            // does not include that line).
+            let first = edit.range.start.line + 1;
+            let end = &edit.range.end;
+            let last = (end.line + u32::from(end.character > 0)).max(first);
             let lines = if edit.range.start == edit.range.end {
                 format!("insert at line {first}")
             } else if first == last {
