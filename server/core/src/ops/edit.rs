@@ -96,8 +96,9 @@ impl Session {
             .join("; ");
         let summary = format!("{} in {rel}", planned.summary);
         let diff = realdoc_diff(&rel, &old, &planned.new_text);
-        if ask && old_hash.is_none() && fe.reviews_in_buffer() {
-            // An open buffer whose editor lets the user accept the changes one by one.
+        if ask && old_hash.is_none() && planned.new_text != old && fe.reviews_in_buffer() {
+            // An open buffer whose editor lets the user accept the changes one by one (an edit
+            // that changes nothing has no change to offer: it is asked about as a whole).
             let meta = Meta {
                 run_id: Some(run.id.clone()),
                 actor: self.actor(),
