@@ -85,7 +85,11 @@ impl Backend {
         .with_annotations(self.client_supports_annotations()))
     }
 
-    /// Whether the client takes annotated text edits needing confirmation in `documentChanges`.
+    /// Whether the client takes annotated text edits needing confirmation in `documentChanges`
+    /// (VS Code: a Refactor Preview with a checkbox per change). Both capabilities are required:
+    /// annotated edits are defined for `documentChanges` only, and a client that advertises
+    /// annotations without it (Neovim 0.12) confirms all or nothing with a blocking prompt, so it
+    /// keeps the Apply/Reject question.
     pub(super) fn client_supports_annotations(&self) -> bool {
         self.client_capabilities
             .get()
