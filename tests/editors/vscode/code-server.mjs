@@ -12,6 +12,15 @@ const original = readFileSync(`${ws}/src/lib.rs`, 'utf8');
 let passed = 0;
 let failed = 0;
 let stop = false;
+/** Which of the ask's two hunks the Refactor Preview kept: 'doc' (the doc comment) or 'body'. */
+let kept = '';
+function expectedAfterAsk() {
+  const doc = kept === 'doc' ? '/// Greets informally: « salut ».' : '/// Greets in French: « bonjour ».';
+  const body = kept === 'body' ? '    format!("salut {name} 👋")' : '    format!("bonjour {name}")';
+  return original.replace(
+    '/// Greets in French: « bonjour ».\npub fn greet(name: &str) -> String {\n    format!("bonjour {name}")\n}\n',
+    `${doc}\npub fn greet(name: &str) -> String {\n${body}\n}\n`);
+}
 
 /** Steps depend on each other (one editor session): after a failure the rest are reported failed. */
 async function step(name, fn) {
@@ -121,32 +130,34 @@ try {
     await page.locator('.part.sidebar', { hasText: 'No snapshots yet' }).first().waitFor();
   });
 
-  await step('Jingu: Ask on the symbol under the cursor asks Apply/Reject and edits the buffer', async () => {
+  await step('Jingu: Ask opens the Refactor Preview with one checkbox per hunk; applying one of two edits the buffer', async () => {
     await askThroughScriptedModel();
   });
 
-  await step('the ask changed exactly greet (doc comment and body), nothing else', soft(async () => {
-    const expected = original.replace(
-      '/// Greets in French: « bonjour ».\npub fn greet(name: &str) -> String {\n    format!("bonjour {name}")\n}\n',
-      '/// Greets informally: « salut ».\npub fn greet(name: &str) -> String {\n    format!("salut {name} 👋")\n}\n');
+  await step('the buffer holds exactly the accepted hunk, not the rejected one', soft(async () => {
+    const expected = expectedAfterAsk();
     const text = await editorText();
     check(text === expected, `editor text:\n${text}\nexpected:\n${expected}`);
     check(readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'disk untouched: the open buffer was edited');
   }));
 
-  await step('the Snapshots view lists the edit and a click shows its diff', async () => {
+  await step('the Snapshots view lists the edit and a click shows its diff: the accepted hunk only', async () => {
     await palette('Jingu: Show snapshots');
     const row = page.locator('.monaco-list-row', { hasText: 'replace symbol' }).first();
     await row.waitFor();
     await row.click();
     await page.locator('.tab.active', { hasText: '.diff' }).waitFor();
-    await waitForEditorText((t) => t.includes('+    format!("salut {name} 👋")'), 'the snapshot diff');
+    const [keptLine, droppedLine] = kept === 'doc'
+      ? ['+/// Greets informally: « salut ».', 'salut {name}']
+      : ['+    format!("salut {name} 👋")', 'Greets informally'];
+    const diff = await waitForEditorText((t) => t.includes(keptLine), 'the snapshot diff');
+    check(!diff.includes(droppedLine), `the rejected hunk is not in the snapshot:\n${diff}`);
   });
 
   await step('saving, then Jingu: Rollback last run restores the buffer and the file', async () => {
     await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
     await page.keyboard.press('Control+S');
-    await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8').includes('salut {name}'), 'the save');
+    await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === expectedAfterAsk(), 'the save');
     await palette('Jingu: Rollback last run');
     await waitForEditorText((t) => t === original, 'the original text');
     await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'the original file on disk');
@@ -173,10 +184,10 @@ try {
 }
 
 /**
- * "Jingu: Ask" through the scripted model server (fixtures/ask-greet.json): the cursor sits in
- * greet, the model replaces greet, the server asks for confirmation through
- * window/showMessageRequest (a notification with Apply/Reject) and edits the open buffer through
- * workspace/applyEdit.
+ * "Jingu: Ask" through the scripted model server (fixtures/vscode.json): the cursor sits in
+ * greet, the model replaces greet (its doc comment and its body: two hunks), and the server sends
+ * the edit as workspace/applyEdit with one annotated change per hunk needing confirmation, so VS
+ * Code shows its Refactor Preview. The user unticks the body's change and applies the rest.
  */
 async function askThroughScriptedModel() {
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
@@ -188,10 +199,30 @@ async function askThroughScriptedModel() {
   await input.waitFor({ state: 'visible' });
   await input.fill('make greet informal');
   await page.keyboard.press('Enter');
-  const toast = page.locator('.notification-toast', { hasText: 'Jingu wants to edit' });
-  await toast.waitFor({ timeout: 60_000 });
-  await toast.getByRole('button', { name: 'Apply' }).click();
-  await waitForEditorText((t) => t.includes('format!("salut {name} 👋")'), 'the edited greet');
+  const panel = page.locator('.bulk-edit-panel');
+  await panel.waitFor({ timeout: 60_000 });
+  const changes = panel.locator('.textedit');
+  const deadline = Date.now() + 30_000;
+  while ((await changes.count()) < 2 && Date.now() < deadline) await page.waitForTimeout(100);
+  check((await changes.count()) === 2, `two changes in the preview, got ${await changes.count()}`);
+  // Untick one of the two changes by the DOM (the tree may re-lay out its rows between a
+  // locator's lookup and a pointer click), then read back which one the preview shows kept.
+  const states = () => changes.evaluateAll((els) => els.map((e) => ({
+    checked: e.querySelector('input.edit-checkbox')?.checked, text: e.textContent || '' })));
+  await changes.evaluateAll((els) => {
+    const row = els.find((e) => (e.textContent || '').includes('format!'));
+    row?.querySelector('input.edit-checkbox')?.click();
+  });
+  let now = await states();
+  for (let i = 0; i < 30 && now.filter((r) => r.checked).length !== 1; i++) {
+    await page.waitForTimeout(100);
+    now = await states();
+  }
+  check(now.filter((r) => r.checked).length === 1, `one of the two changes unticked: ${JSON.stringify(now)}`);
+  kept = now.find((r) => r.checked).text.includes('format!') ? 'body' : 'doc';
+  console.log(`# Refactor Preview: kept the ${kept} change of two`);
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await waitForEditorText((t) => t === expectedAfterAsk(), `the buffer with the ${kept} change only`);
   const log = readFileSync(process.env.FX_LOG, 'utf8');
   check(log.includes('greet'), 'the model was told about greet');
   await page.locator('.notification-toast', { hasText: 'greet now says salut' }).waitFor({ timeout: 30_000 });
