@@ -190,10 +190,28 @@ impl LspFrontend {
             label: Some(format!("Jingu: {summary}")),
             edit,
         };
-        let answer = self
-            .client
-            .send_request::<ApplyWorkspaceEdit>(params)
+        // The user may take minutes; if the run is cancelled meanwhile, this future is dropped
+        // but the editor may still apply what they accept. The request runs in its own task so
+        // that the user is then told those changes are not in Jingu's history.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let answer = client.send_request::<ApplyWorkspaceEdit>(params).await;
+            if let Err(Ok(late)) = tx.send(answer)
+                && late.applied
+            {
+                client
+                    .show_message(
+                        MessageType::WARNING,
+                        "Jingu: the run ended while you reviewed its changes; the ones you \
+                         accepted are in the buffer but not in Jingu's snapshots",
+                    )
+                    .await;
+            }
+        });
+        let answer = rx
             .await
+            .map_err(|_| "the editor's answer to workspace/applyEdit was lost".to_string())?
             .map_err(|e| format!("workspace/applyEdit failed: {e}"))?;
         if !answer.applied
             && let Some(reason) = answer.failure_reason
