@@ -247,3 +247,111 @@ fn hex_sha256(text: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The `changes` map of the one applyEdit in `seen`, after checking it carries no annotation.
+fn plain_edits<'a>(seen: &'a [Value], uri: &str) -> &'a Value {
+    assert_eq!(seen.len(), 1, "one applyEdit: {seen:?}");
+    let edit = &seen[0]["edit"];
+    assert!(edit.get("documentChanges").is_none(), "{edit}");
+    assert!(edit.get("changeAnnotations").is_none(), "{edit}");
+    let edits = &edit["changes"][uri];
+    let list = edits.as_array().expect("changes for the buffer");
+    assert!(!list.is_empty(), "{edit}");
+    assert!(
+        list.iter().all(|e| e.get("annotationId").is_none()),
+        "{edit}"
+    );
+    edits
+}
+
+#[test]
+fn a_client_without_change_annotations_keeps_the_whole_edit_question() {
+    let mut fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    fx.serve(&script(), "");
+    let uri = file_uri(&fx.root.join("lib.py"));
+    let env = fx.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut c = LspClient::start(&fx.root, &env);
+    c.server_request_answers = vec![
+        ("workspace/applyEdit".into(), json!({"applied": true})),
+        (
+            "window/showMessageRequest".into(),
+            json!({"title": "Apply"}),
+        ),
+    ];
+    // documentChanges alone (as Emacs/eglot): not enough for per-change review.
+    c.initialize_with(
+        &fx.root,
+        &["utf-16"],
+        json!({"workspaceEdit": {"documentChanges": true}}),
+    );
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": LIB_PY}}),
+    );
+    let result = exec(
+        &mut c,
+        "jingu.ask",
+        json!({"instruction": "be friendlier", "uri": uri, "symbol": "greet"}),
+    )
+    .expect("jingu.ask succeeds");
+    assert_eq!(result["edits"][0]["uri"], json!(uri), "{result}");
+    let asked: Vec<&Value> = c
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "window/showMessageRequest")
+        .collect();
+    assert_eq!(asked.len(), 1, "asked once, for the whole edit");
+    let message = asked[0]["params"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("+    prefix = 'hello '") && message.contains("'!'"),
+        "both changes in one question: {message}"
+    );
+    let seen: Vec<Value> = c
+        .notifications
+        .iter()
+        .filter(|m| m["method"] == "workspace/applyEdit")
+        .map(|m| m["params"].clone())
+        .collect();
+    let edits = plain_edits(&seen, &uri);
+    let all = edits.as_array().unwrap().iter().collect::<Vec<_>>();
+    assert!(
+        apply(LIB_PY, &all).contains("return prefix + name + '!'"),
+        "the whole proposal: {edits}"
+    );
+    // The audit log has no per-change proposal, and records the whole edit.
+    let text = serde_json::to_string(&audit(&fx)).unwrap();
+    assert!(!text.contains("change by change"), "{text}");
+    assert!(!text.contains("\"propose\""), "{text}");
+    assert_eq!(
+        fx.read("lib.py"),
+        LIB_PY,
+        "the buffer was edited, not the disk"
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+#[test]
+fn where_policy_allows_the_edit_an_annotating_client_gets_it_directly() {
+    let mut fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    fx.serve(&script(), "[policy]\ntools = { edit = \"allow\" }\n");
+    let uri = file_uri(&fx.root.join("lib.py"));
+    let (mut c, seen) = start(&fx, &uri, |_| true, true);
+    exec(
+        &mut c,
+        "jingu.ask",
+        json!({"instruction": "be friendlier", "uri": uri, "symbol": "greet"}),
+    )
+    .expect("jingu.ask succeeds");
+    let seen = seen.lock().unwrap().clone();
+    plain_edits(&seen, &uri);
+    assert!(
+        !c.notifications
+            .iter()
+            .any(|m| m["method"] == "window/showMessageRequest"),
+        "nothing to ask"
+    );
+    let text = serde_json::to_string(&audit(&fx)).unwrap();
+    assert!(!text.contains("\"propose\""), "{text}");
+    assert_eq!(c.shutdown(), Some(0));
+}
