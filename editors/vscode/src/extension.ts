@@ -1,7 +1,8 @@
 // Jingu for VS Code: starts `jingu lsp` through vscode-languageclient and adds commands over the
-// server's workspace/executeCommand contract (DESIGN §3). Edits arrive as workspace/applyEdit,
-// confirmations as window/showMessageRequest (Apply/Reject) and progress as $/progress, all
-// handled by the language client's standard UI.
+// server's workspace/executeCommand contract (DESIGN §3). Edits arrive as workspace/applyEdit
+// (an edit that needs confirmation opens the Refactor Preview, one checkbox per hunk), other
+// confirmations as window/showMessageRequest (Apply/Reject, shown here as a modal dialog that
+// stays until answered) and progress as $/progress.
 import * as vscode from 'vscode';
 import {
   DocumentSymbolRequest,
@@ -9,9 +10,10 @@ import {
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
+  ShowMessageRequest,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { askArgs, isCancellation, LspDocumentSymbol, rollbackArgs, Snapshot, snapshotItem, statusText, symbolAt } from './logic';
+import { askArgs, isCancellation, LspDocumentSymbol, modalConfirmation, rollbackArgs, Snapshot, snapshotItem, statusText, symbolAt } from './logic';
 import { env, findServer } from './server';
 import { SnapshotDiffProvider, SnapshotsProvider } from './snapshots';
 
@@ -66,6 +68,17 @@ async function startClient(): Promise<void> {
   // vscode-languageclient 9: without this the server's inlineCompletionProvider is ignored.
   client.registerProposedFeatures();
   await client.start();
+  // A run waits for its confirmation: ask in a modal dialog, which never times out like a toast.
+  // Closing it (Escape, Cancel) answers no action, which the server takes as Reject.
+  client.onRequest(ShowMessageRequest.type, async (params) => {
+    const modal = modalConfirmation(params);
+    if (!modal) {
+      void vscode.window.showInformationMessage(params.message);
+      return null;
+    }
+    const choice = await vscode.window.showWarningMessage(modal.message, { modal: true, detail: modal.detail }, ...modal.buttons);
+    return params.actions?.find((a) => a.title === choice) ?? null;
+  });
   updateStatus();
 }
 

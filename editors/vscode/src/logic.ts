@@ -130,3 +130,20 @@ export function isCancellation(e: unknown): boolean {
   const err = e as { code?: unknown; name?: unknown };
   return (typeof err.code === 'number' && CANCELLED_CODES.includes(err.code)) || err.name === 'Canceled';
 }
+
+/** A `window/showMessageRequest` from the server, as far as a confirmation needs it. */
+export interface MessageRequest { type: number; message: string; actions?: { title: string }[] }
+
+/**
+ * How a server question is shown as a modal dialog (it stays until answered, unlike a toast that
+ * times out while the run waits): the first paragraph as the message, the rest (the diff) as its
+ * detail, the actions as buttons. `null` for a message without actions (nothing to answer).
+ */
+export function modalConfirmation(req: MessageRequest): { message: string; detail?: string; buttons: string[] } | null {
+  const buttons = (req.actions ?? []).map((a) => a.title);
+  if (buttons.length === 0) return null;
+  const cut = req.message.indexOf('\n\n');
+  const message = cut < 0 ? req.message : req.message.slice(0, cut);
+  const detail = cut < 0 ? undefined : req.message.slice(cut + 2);
+  return { message, detail: detail && detail.trim() ? detail : undefined, buttons };
+}

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  age, askArgs, edits, isCancellation, LspDocumentSymbol, resolveServer, rollbackArgs, serverEnv, Snapshot,
+  age, askArgs, edits, isCancellation, LspDocumentSymbol, modalConfirmation, resolveServer, rollbackArgs, serverEnv, Snapshot,
   snapshotIdOfDiffPath, snapshotItem, statusText, symbolAt,
 } from '../src/logic';
 
@@ -101,4 +101,21 @@ test('isCancellation tells a cancelled request from a failed one', () => {
   assert.equal(isCancellation({ code: -32803, message: 'the model failed' }), false);
   assert.equal(isCancellation(new Error('boom')), false);
   assert.equal(isCancellation(undefined), false);
+});
+
+test('modalConfirmation splits the question from its diff and keeps the actions as buttons', () => {
+  const m = modalConfirmation({
+    type: 2,
+    message: 'Jingu wants to edit: replace symbol `tail` in src/lib.rs\n\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@\n-a\n+b\n',
+    actions: [{ title: 'Apply' }, { title: 'Reject' }],
+  });
+  assert.deepEqual(m, {
+    message: 'Jingu wants to edit: replace symbol `tail` in src/lib.rs',
+    detail: '--- a/src/lib.rs\n+++ b/src/lib.rs\n@@\n-a\n+b\n',
+    buttons: ['Apply', 'Reject'],
+  });
+  assert.deepEqual(modalConfirmation({ type: 2, message: 'Proceed?', actions: [{ title: 'Yes' }] }),
+    { message: 'Proceed?', detail: undefined, buttons: ['Yes'] });
+  assert.equal(modalConfirmation({ type: 3, message: 'FYI' }), null);
+  assert.equal(modalConfirmation({ type: 3, message: 'FYI', actions: [] }), null);
 });

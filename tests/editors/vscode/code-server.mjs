@@ -2,7 +2,7 @@
 // playwright-core with Debian's chromium, against the real `jingu lsp` and the scripted model.
 // Env: CS_URL (code-server base URL), FX_WS, FX_LOG, CHROMIUM, JINGU_VSCODE_DIR (for node_modules).
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const require = createRequire(`${process.env.JINGU_VSCODE_DIR}/package.json`);
 const { chromium } = require('playwright-core');
@@ -161,6 +161,26 @@ try {
     await palette('Jingu: Rollback last run');
     await waitForEditorText((t) => t === original, 'the original text');
     await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'the original file on disk');
+  });
+
+  await step('a confirmation is a modal dialog, still shown after 60 s; Apply goes ahead', async () => {
+    // fixtures/vscode.json's third turn creates src/extra.rs: not an open buffer, so the server
+    // asks with window/showMessageRequest, which the extension shows as a modal dialog.
+    await palette('Jingu: Ask');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('add an extra module');
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Jingu wants to' });
+    await dialog.waitFor({ timeout: 60_000 });
+    check((await dialog.textContent()).includes('src/extra.rs'), 'the dialog names the file');
+    await page.waitForTimeout(61_000);
+    check(await dialog.isVisible(), 'the confirmation is still shown after 61 s');
+    check(!existsSync(`${ws}/src/extra.rs`), 'nothing is written before the answer');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await waitFor(() => existsSync(`${ws}/src/extra.rs`), 'the created file');
+    await page.locator('.notification-toast', { hasText: 'Added the extra module' }).waitFor({ timeout: 30_000 });
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
   });
 
   await step('inline completion: ghost text from the model appears and Tab accepts it', async () => {
