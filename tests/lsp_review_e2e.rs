@@ -355,3 +355,113 @@ fn where_policy_allows_the_edit_an_annotating_client_gets_it_directly() {
     assert!(!text.contains("\"propose\""), "{text}");
     assert_eq!(c.shutdown(), Some(0));
 }
+
+#[test]
+fn a_command_cancelled_while_the_user_reviews_says_what_it_did_not_record() {
+    let fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    let uri = file_uri(&fx.root.join("lib.py"));
+    let (mut c, _) = start(&fx, &uri, |_| true, true);
+    c.defer_apply_edit = true;
+    // `jingu.editSymbol` edits within the request, so cancelling it drops the wait for the user.
+    // (An agent run finishes its current tool call before it stops: there the answer is still
+    // recorded.)
+    let ask = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "jingu.editSymbol", "arguments": [{"uri": uri, "symbol": "greet",
+               "op": "replace", "text": NEW_GREET}]}),
+    );
+    let deadline = std::time::Instant::now() + lsp::TIMEOUT;
+    while c.deferred.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proposal never came"
+        );
+        c.pump(std::time::Duration::from_millis(20));
+    }
+    // The user is still looking at the preview when the run is cancelled.
+    c.notify("$/cancelRequest", json!({"id": ask}));
+    let err = c.wait_response(ask).expect_err("cancelled");
+    assert_eq!(err["code"], -32800, "{err}");
+    // Then they accept everything: the editor applies it and answers.
+    let id = c.deferred.remove(0);
+    c.send(&json!({"jsonrpc": "2.0", "id": id, "result": {"applied": true}}));
+    let warning = c.wait_notification("window/showMessage");
+    let message = warning["params"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("not in Jingu's snapshots"),
+        "the user is told: {warning}"
+    );
+    assert_eq!(warning["params"]["type"], 2, "a warning: {warning}");
+    // Nothing was recorded as accepted.
+    let text = serde_json::to_string(&audit(&fx)).unwrap();
+    assert!(text.contains("\"propose\""), "{text}");
+    assert!(!text.contains("\"kind\":\"edit\""), "{text}");
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+#[test]
+fn an_agent_run_cancelled_while_the_user_reviews_still_records_what_they_accept() {
+    let mut fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    fx.serve(&script(), "");
+    let uri = file_uri(&fx.root.join("lib.py"));
+    let (mut c, _) = start(&fx, &uri, |_| true, true);
+    c.defer_apply_edit = true;
+    let ask = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "jingu.ask", "arguments": [{"instruction": "be friendlier",
+               "uri": uri, "symbol": "greet"}]}),
+    );
+    let deadline = std::time::Instant::now() + lsp::TIMEOUT;
+    while c.deferred.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proposal never came"
+        );
+        c.pump(std::time::Duration::from_millis(20));
+    }
+    c.notify("$/cancelRequest", json!({"id": ask}));
+    let err = c.wait_response(ask).expect_err("cancelled");
+    assert_eq!(err["code"], -32800, "{err}");
+    // The run stops after its current tool call: the user's answer is still taken and recorded.
+    let params = c
+        .notifications
+        .iter()
+        .rev()
+        .find(|m| m["method"] == "workspace/applyEdit")
+        .expect("the proposal")["params"]
+        .clone();
+    let edits: Vec<&Value> = params["edit"]["documentChanges"][0]["edits"]
+        .as_array()
+        .expect("edits")
+        .iter()
+        .take(1)
+        .collect();
+    let text = apply(LIB_PY, &edits);
+    assert_eq!(text, FIRST_ONLY);
+    let id = c.deferred.remove(0);
+    c.send(&json!({"jsonrpc": "2.0", "id": id, "result": {"applied": true}}));
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    let accepted = hex_sha256(FIRST_ONLY);
+    let deadline = std::time::Instant::now() + lsp::TIMEOUT;
+    loop {
+        let log = serde_json::to_string(&audit(&fx)).unwrap();
+        if log.contains(&accepted) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the accepted change was never recorded: {log}"
+        );
+        c.pump(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        !c.notifications
+            .iter()
+            .any(|m| m["method"] == "window/showMessage"),
+        "nothing to warn about"
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}

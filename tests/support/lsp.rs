@@ -25,6 +25,10 @@ pub(crate) struct LspClient {
     /// params, the answer and the notifications to send right after it (e.g. the `didChange` the
     /// edit caused). Overrides `server_request_answers` for that method.
     pub apply_edit_hook: Option<ApplyEditHook>,
+    /// When set, `workspace/applyEdit` requests are not answered: their ids wait in `deferred`
+    /// for the test to answer (an editor whose user takes their time).
+    pub defer_apply_edit: bool,
+    pub deferred: Vec<Value>,
 }
 
 pub(crate) type ApplyEditHook = Box<dyn FnMut(&Value) -> (Value, Vec<Value>) + Send>;
@@ -76,6 +80,8 @@ impl LspClient {
             notifications: Vec::new(),
             server_request_answers: Vec::new(),
             apply_edit_hook: None,
+            defer_apply_edit: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -152,6 +158,11 @@ impl LspClient {
     fn handle_incoming(&mut self, msg: Value) {
         if let Some(id) = msg.get("id").cloned() {
             let method = msg["method"].as_str().unwrap_or_default().to_string();
+            if method == "workspace/applyEdit" && self.defer_apply_edit {
+                self.deferred.push(id);
+                self.notifications.push(msg);
+                return;
+            }
             if method == "workspace/applyEdit"
                 && let Some(mut hook) = self.apply_edit_hook.take()
             {
