@@ -190,9 +190,10 @@ impl LspFrontend {
             label: Some(format!("Jingu: {summary}")),
             edit,
         };
-        // The user may take minutes; if the run is cancelled meanwhile, this future is dropped
-        // but the editor may still apply what they accept. The request runs in its own task so
-        // that the user is then told those changes are not in Jingu's history.
+        // The user may take minutes. An agent run finishes this wait even when cancelled, but a
+        // cancelled command (`jingu.editSymbol`) drops this future while the editor may still
+        // apply what they accept: the request runs in its own task so that the user is then told
+        // those changes are not in Jingu's history.
         let (tx, rx) = tokio::sync::oneshot::channel();
         let client = self.client.clone();
         tokio::spawn(async move {
