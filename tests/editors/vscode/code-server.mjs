@@ -141,24 +141,45 @@ try {
     check(readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'disk untouched: the open buffer was edited');
   }));
 
-  await step('the Snapshots view lists the edit and a click shows its diff: the accepted hunk only', async () => {
+  await step('the Snapshots view groups the edit under its run and a click opens a before ↔ after diff editor', async () => {
     await palette('Jingu: Show snapshots');
-    const row = page.locator('.monaco-list-row', { hasText: 'replace symbol' }).first();
-    await row.waitFor();
-    await row.click();
-    await page.locator('.tab.active', { hasText: '.diff' }).waitFor();
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: /Run .*1 snapshot · 1 file/ }).first().waitFor();
+    const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'replace symbol' }).first();
+    const tab = page.locator('.tab.active', { hasText: 'before ↔ after' });
+    // The view re-renders when its refresh lands: click again if the first click hit a stale row.
+    for (let i = 0; i < 5 && !(await tab.isVisible()); i++) {
+      await row.click();
+      await tab.waitFor({ timeout: 5_000 }).catch(() => {});
+    }
+    await tab.waitFor();
+    const side = (which) => page.locator(`.editor-group-container.active .monaco-diff-editor .editor.${which} .view-lines .view-line`)
+      .evaluateAll((els) => els.map((e) => ({ top: parseFloat(e.style.top || '0'), text: e.textContent || '' }))
+        .sort((a, b) => a.top - b.top).map((l) => l.text).join('\n').replace(/\u00a0/g, ' '));
     const [keptLine, droppedLine] = kept === 'doc'
-      ? ['+/// Greets informally: « salut ».', 'salut {name}']
-      : ['+    format!("salut {name} 👋")', 'Greets informally'];
-    const diff = await waitForEditorText((t) => t.includes(keptLine), 'the snapshot diff');
-    check(!diff.includes(droppedLine), `the rejected hunk is not in the snapshot:\n${diff}`);
+      ? ['/// Greets informally: « salut ».', 'salut {name}']
+      : ['format!("salut {name} 👋")', 'Greets informally'];
+    const deadline = Date.now() + 30_000;
+    let after = '';
+    while (!(after = await side('modified')).includes(keptLine) && Date.now() < deadline) await page.waitForTimeout(200);
+    check(after.includes(keptLine), `the after side holds the kept hunk:\n${after}`);
+    check(!after.includes(droppedLine), `the after side lacks the rejected hunk:\n${after}`);
+    const before = await side('original');
+    check(before.includes('/// Greets in French: « bonjour ».') && before.includes('format!("bonjour {name}")'), `the before side is the original:\n${before}`);
   });
 
-  await step('saving, then Jingu: Rollback last run restores the buffer and the file', async () => {
+  await step("saving, then the run's Roll back this run (context menu) restores the buffer and the file", async () => {
     await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
     await page.keyboard.press('Control+S');
     await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === expectedAfterAsk(), 'the save');
-    await palette('Jingu: Rollback last run');
+    // Roll the run back from its context menu in the Snapshots view.
+    await palette('Jingu: Show snapshots');
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: /^Run / }).first().click({ button: 'right' });
+    const item = page.getByRole('menuitem', { name: 'Roll back this run' }).first();
+    await item.waitFor();
+    await item.hover();
+    await page.keyboard.press('Enter');
+    await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
     await waitForEditorText((t) => t === original, 'the original text');
     await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'the original file on disk');
   });
