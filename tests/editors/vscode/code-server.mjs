@@ -204,6 +204,23 @@ try {
     await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
   });
 
+  await step('cancelling a running ask from its progress notification says cancelled, not an error', async () => {
+    // fixtures/vscode.json's fifth turn stalls (headers, then silence): the run waits on the model.
+    await palette('Jingu: Ask');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('take your time');
+    await page.keyboard.press('Enter');
+    const progress = page.locator('.notification-toast', { hasText: 'Jingu: running' });
+    await progress.waitFor({ timeout: 30_000 });
+    await waitFor(() => readFileSync(process.env.FX_LOG, 'utf8').includes('take your time'), 'the stalled model request');
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.notification-toast', { hasText: 'Jingu: run cancelled.' }).waitFor({ timeout: 20_000 });
+    const errors = await page.locator('.notification-toast .codicon-error').count();
+    check(errors === 0, `no error toast after the cancel (${errors})`);
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
+  });
+
   await step('inline completion: ghost text from the model appears and Tab accepts it', async () => {
     await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
     await page.keyboard.press('Control+G');
