@@ -43,6 +43,7 @@ impl Session {
 
     /// A file's content before (as of the parent snapshot) and after snapshot `id`; `None` where
     /// it did not exist. Editors show the two as a diff.
+    #[allow(clippy::type_complexity)] // (before, after), named where it is built and used
     pub fn snapshot_file(
         &self,
         id: &str,
