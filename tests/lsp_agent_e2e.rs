@@ -221,6 +221,50 @@ fn edit_symbol_and_rollback_commands_follow_the_contract() {
         "closed file: written to disk"
     );
 
+    // jingu.snapshotFile: the file before and after the snapshot, for a diff editor.
+    let sides = exec(
+        &mut c,
+        "jingu.snapshotFile",
+        json!({"snapshot_id": snapshot, "path": "lib.py"}),
+    )
+    .expect("snapshotFile");
+    assert_eq!(sides["before"], json!(LIB_PY), "{sides}");
+    assert_eq!(sides["after"], json!(fx.read("lib.py")), "{sides}");
+    let absent = exec(
+        &mut c,
+        "jingu.snapshotFile",
+        json!({"snapshot_id": snapshot, "path": "nope.py"}),
+    )
+    .expect("a path absent on both sides");
+    assert_eq!(absent["before"], Value::Null);
+    assert_eq!(absent["after"], Value::Null);
+    let escape = exec(
+        &mut c,
+        "jingu.snapshotFile",
+        json!({"snapshot_id": snapshot, "path": "../state/x"}),
+    )
+    .expect_err("outside the workspace");
+    assert!(
+        escape["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(".."),
+        "{escape}"
+    );
+    let unknown = exec(
+        &mut c,
+        "jingu.snapshotFile",
+        json!({"snapshot_id": "zzzz", "path": "lib.py"}),
+    )
+    .expect_err("no such snapshot");
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("zzzz"),
+        "{unknown}"
+    );
+
     let bad = exec(
         &mut c,
         "jingu.editSymbol",

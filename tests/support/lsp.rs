@@ -21,7 +21,17 @@ pub(crate) struct LspClient {
     pub notifications: Vec<Value>,
     /// Answers to server→client requests, by method (default: `null`).
     pub server_request_answers: Vec<(String, Value)>,
+    /// The editor's side of `workspace/applyEdit`, when a test plays it: given the request's
+    /// params, the answer and the notifications to send right after it (e.g. the `didChange` the
+    /// edit caused). Overrides `server_request_answers` for that method.
+    pub apply_edit_hook: Option<ApplyEditHook>,
+    /// When set, `workspace/applyEdit` requests are not answered: their ids wait in `deferred`
+    /// for the test to answer (an editor whose user takes their time).
+    pub defer_apply_edit: bool,
+    pub deferred: Vec<Value>,
 }
+
+pub(crate) type ApplyEditHook = Box<dyn FnMut(&Value) -> (Value, Vec<Value>) + Send>;
 
 impl LspClient {
     /// Send a request without waiting; returns its id (see [`LspClient::wait_response`]).
@@ -69,6 +79,9 @@ impl LspClient {
             next_id: 1,
             notifications: Vec::new(),
             server_request_answers: Vec::new(),
+            apply_edit_hook: None,
+            defer_apply_edit: false,
+            deferred: Vec::new(),
         }
     }
 
@@ -145,6 +158,23 @@ impl LspClient {
     fn handle_incoming(&mut self, msg: Value) {
         if let Some(id) = msg.get("id").cloned() {
             let method = msg["method"].as_str().unwrap_or_default().to_string();
+            if method == "workspace/applyEdit" && self.defer_apply_edit {
+                self.deferred.push(id);
+                self.notifications.push(msg);
+                return;
+            }
+            if method == "workspace/applyEdit"
+                && let Some(mut hook) = self.apply_edit_hook.take()
+            {
+                let (answer, after) = hook(&msg["params"]);
+                self.apply_edit_hook = Some(hook);
+                self.send(&json!({"jsonrpc": "2.0", "id": id, "result": answer}));
+                for m in after {
+                    self.send(&m);
+                }
+                self.notifications.push(msg);
+                return;
+            }
             let answer = self
                 .server_request_answers
                 .iter()
@@ -194,7 +224,21 @@ impl LspClient {
     }
 
     pub(crate) fn initialize(&mut self, root: &Path, position_encodings: &[&str]) -> Value {
+        self.initialize_with(root, position_encodings, json!({}))
+    }
+
+    /// [`Self::initialize`] with `workspace` client capabilities added to `applyEdit`.
+    pub(crate) fn initialize_with(
+        &mut self,
+        root: &Path,
+        position_encodings: &[&str],
+        workspace: Value,
+    ) -> Value {
         let uri = file_uri(root);
+        let mut ws = json!({"applyEdit": true});
+        if let (Some(ws), Some(extra)) = (ws.as_object_mut(), workspace.as_object()) {
+            ws.extend(extra.clone());
+        }
         let result = self
             .request(
                 "initialize",
@@ -205,7 +249,7 @@ impl LspClient {
                     "capabilities": {
                         "general": {"positionEncodings": position_encodings},
                         "window": {"workDoneProgress": true},
-                        "workspace": {"applyEdit": true}
+                        "workspace": ws
                     }
                 }),
             )

@@ -1,7 +1,8 @@
 // Jingu for VS Code: starts `jingu lsp` through vscode-languageclient and adds commands over the
-// server's workspace/executeCommand contract (DESIGN §3). Edits arrive as workspace/applyEdit,
-// confirmations as window/showMessageRequest (Apply/Reject) and progress as $/progress, all
-// handled by the language client's standard UI.
+// server's workspace/executeCommand contract (DESIGN §3). Edits arrive as workspace/applyEdit
+// (an edit that needs confirmation opens the Refactor Preview, one checkbox per hunk), other
+// confirmations as window/showMessageRequest (Apply/Reject, shown here as a modal dialog that
+// stays until answered) and progress as $/progress.
 import * as vscode from 'vscode';
 import {
   DocumentSymbolRequest,
@@ -9,11 +10,12 @@ import {
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
+  ShowMessageRequest,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { askArgs, isCancellation, LspDocumentSymbol, rollbackArgs, Snapshot, snapshotItem, statusText, symbolAt } from './logic';
+import { askArgs, isCancellation, LspDocumentSymbol, modalConfirmation, rollbackArgs, Snapshot, snapshotFileUri, statusText, symbolAt } from './logic';
 import { env, findServer } from './server';
-import { SnapshotDiffProvider, SnapshotsProvider } from './snapshots';
+import { RunItem, SnapshotDiffProvider, SnapshotFileProvider, SnapshotsProvider } from './snapshots';
 
 const LANGUAGES = ['rust', 'python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'java', 'c', 'cpp'];
 
@@ -66,6 +68,17 @@ async function startClient(): Promise<void> {
   // vscode-languageclient 9: without this the server's inlineCompletionProvider is ignored.
   client.registerProposedFeatures();
   await client.start();
+  // A run waits for its confirmation: ask in a modal dialog, which never times out like a toast.
+  // Closing it (Escape, Cancel) answers no action, which the server takes as Reject.
+  client.onRequest(ShowMessageRequest.type, async (params) => {
+    const modal = modalConfirmation(params);
+    if (!modal) {
+      void vscode.window.showInformationMessage(params.message);
+      return null;
+    }
+    const choice = await vscode.window.showWarningMessage(modal.message, { modal: true, detail: modal.detail }, ...modal.buttons);
+    return params.actions?.find((a) => a.title === choice) ?? null;
+  });
   updateStatus();
 }
 
@@ -146,6 +159,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<JinguA
     output,
     vscode.window.registerTreeDataProvider('jingu.snapshots', snapshots),
     vscode.workspace.registerTextDocumentContentProvider('jingu-snapshot', new SnapshotDiffProvider(findServer)),
+    vscode.workspace.registerTextDocumentContentProvider('jingu-snapshot-file', new SnapshotFileProvider(exec)),
     vscode.commands.registerCommand('jingu.cmd.ask', guarded(async (instruction?: string) => {
       const r = await ask(typeof instruction === 'string' ? instruction : undefined);
       await snapshots.refresh();
@@ -168,9 +182,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<JinguA
       await snapshots.refresh();
       return r;
     })),
+    vscode.commands.registerCommand('jingu.cmd.rollbackRun', guarded(async (item?: RunItem) => {
+      if (!item) return undefined;
+      const r = await exec('jingu.rollback', { run_id: item.runId });
+      await snapshots.refresh();
+      void vscode.window.showInformationMessage(`Jingu: rolled back run ${item.runId}.`);
+      return r;
+    })),
+    // A snapshot opens a real diff editor: the file before it ↔ after it (one file; a pick when
+    // the snapshot changed several).
     vscode.commands.registerCommand('jingu.cmd.openSnapshotDiff', guarded(async (s: Snapshot) => {
-      const doc = await vscode.workspace.openTextDocument(vscode.Uri.parse(snapshotItem(s, Date.now()).diffUri));
-      await vscode.window.showTextDocument(await vscode.languages.setTextDocumentLanguage(doc, 'diff'), { preview: true });
+      const path = s.paths.length === 1 ? s.paths[0] : await vscode.window.showQuickPick(s.paths, { title: `Files of snapshot ${s.id}` });
+      if (!path) return undefined;
+      const before = vscode.Uri.parse(snapshotFileUri(s.id, 'before', path));
+      const after = vscode.Uri.parse(snapshotFileUri(s.id, 'after', path));
+      return vscode.commands.executeCommand('vscode.diff', before, after, `${path} (snapshot ${s.id}: before ↔ after)`, { preview: true });
     })),
     vscode.commands.registerCommand('jingu.cmd.restartServer', guarded(async () => {
       await client?.stop();

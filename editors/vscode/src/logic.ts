@@ -130,3 +130,57 @@ export function isCancellation(e: unknown): boolean {
   const err = e as { code?: unknown; name?: unknown };
   return (typeof err.code === 'number' && CANCELLED_CODES.includes(err.code)) || err.name === 'Canceled';
 }
+
+/** A `window/showMessageRequest` from the server, as far as a confirmation needs it. */
+export interface MessageRequest { type: number; message: string; actions?: { title: string }[] }
+
+/**
+ * How a server question is shown as a modal dialog (it stays until answered, unlike a toast that
+ * times out while the run waits): the first paragraph as the message, the rest (the diff) as its
+ * detail, the actions as buttons. `null` for a message without actions (nothing to answer).
+ */
+export function modalConfirmation(req: MessageRequest): { message: string; detail?: string; buttons: string[] } | null {
+  const buttons = (req.actions ?? []).map((a) => a.title);
+  if (buttons.length === 0) return null;
+  const cut = req.message.indexOf('\n\n');
+  const message = cut < 0 ? req.message : req.message.slice(0, cut);
+  const detail = cut < 0 ? undefined : req.message.slice(cut + 2);
+  return { message, detail: detail && detail.trim() ? detail : undefined, buttons };
+}
+
+/** The snapshot view's timeline: snapshots (newest first) grouped by run, in order of each
+ * run's newest snapshot; snapshots of no run stand alone. `files` counts distinct paths. */
+export type TimelineEntry =
+  | { kind: 'run'; runId: string; snapshots: Snapshot[]; files: number }
+  | { kind: 'snapshot'; snapshot: Snapshot };
+
+export function timeline(list: Snapshot[]): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  const runs = new Map<string, { kind: 'run'; runId: string; snapshots: Snapshot[]; files: number }>();
+  for (const s of list) {
+    if (!s.run_id) {
+      out.push({ kind: 'snapshot', snapshot: s });
+      continue;
+    }
+    let run = runs.get(s.run_id);
+    if (!run) {
+      run = { kind: 'run', runId: s.run_id, snapshots: [], files: 0 };
+      runs.set(s.run_id, run);
+      out.push(run);
+    }
+    run.snapshots.push(s);
+  }
+  for (const run of runs.values()) run.files = new Set(run.snapshots.flatMap((s) => s.paths)).size;
+  return out;
+}
+
+/** `jingu-snapshot-file:/ID/before/PATH` (or `after`): one side of a snapshot's diff editor. */
+export function snapshotFileUri(id: string, side: 'before' | 'after', path: string): string {
+  return `jingu-snapshot-file:/${encodeURIComponent(id)}/${side}/${path.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+export function parseSnapshotFileUri(uriPath: string): { id: string; side: 'before' | 'after'; path: string } | undefined {
+  const m = /^\/?([^/]+)\/(before|after)\/(.+)$/.exec(uriPath);
+  if (!m) return undefined;
+  return { id: decodeURIComponent(m[1]), side: m[2] as 'before' | 'after', path: m[3].split('/').map(decodeURIComponent).join('/') };
+}

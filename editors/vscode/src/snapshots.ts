@@ -1,7 +1,9 @@
-// The "Snapshots" tree view and the read-only `jingu-snapshot:` diff documents.
+// The "Snapshots" tree view (a timeline: runs as groups of their snapshots), the read-only
+// `jingu-snapshot-file:` documents a snapshot's diff editor compares, and the older
+// `jingu-snapshot:` unified-diff documents.
 import { execFile } from 'node:child_process';
 import * as vscode from 'vscode';
-import { Snapshot, snapshotIdOfDiffPath, snapshotItem } from './logic';
+import { parseSnapshotFileUri, Snapshot, snapshotIdOfDiffPath, snapshotItem, timeline } from './logic';
 import { env } from './server';
 
 export class SnapshotItem extends vscode.TreeItem {
@@ -17,7 +19,22 @@ export class SnapshotItem extends vscode.TreeItem {
   }
 }
 
-export class SnapshotsProvider implements vscode.TreeDataProvider<SnapshotItem> {
+/** A run in the timeline: its snapshots as children, and how many files it touched. */
+export class RunItem extends vscode.TreeItem {
+  constructor(public readonly runId: string, public readonly snapshots: Snapshot[], files: number) {
+    super(`Run ${runId}`, vscode.TreeItemCollapsibleState.Expanded);
+    this.id = `run:${runId}`;
+    const n = snapshots.length;
+    this.description = `${n} snapshot${n === 1 ? '' : 's'} · ${files} file${files === 1 ? '' : 's'}`;
+    this.tooltip = `run ${runId}\n${this.description}`;
+    this.contextValue = 'jinguRun';
+    this.iconPath = new vscode.ThemeIcon('history');
+  }
+}
+
+type Node = RunItem | SnapshotItem;
+
+export class SnapshotsProvider implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   snapshots: Snapshot[] = [];
@@ -30,13 +47,29 @@ export class SnapshotsProvider implements vscode.TreeDataProvider<SnapshotItem> 
     return this.snapshots;
   }
 
-  getTreeItem(item: SnapshotItem): vscode.TreeItem {
+  getTreeItem(item: Node): vscode.TreeItem {
     return item;
   }
 
-  getChildren(): SnapshotItem[] {
+  getChildren(parent?: Node): Node[] {
     const now = Date.now();
-    return this.snapshots.map((s) => new SnapshotItem(s, now));
+    if (parent instanceof RunItem) return parent.snapshots.map((s) => new SnapshotItem(s, now));
+    if (parent) return [];
+    return timeline(this.snapshots).map((e) =>
+      e.kind === 'run' ? new RunItem(e.runId, e.snapshots, e.files) : new SnapshotItem(e.snapshot, now));
+  }
+}
+
+/** `jingu-snapshot-file:/ID/before|after/PATH` → that side of the file, from `jingu.snapshotFile`. */
+export class SnapshotFileProvider implements vscode.TextDocumentContentProvider {
+  constructor(private readonly exec: <T>(command: string, arg: object) => Promise<T>) {}
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const at = parseSnapshotFileUri(uri.path);
+    if (!at) return `cannot show ${uri.toString()}: not a snapshot file URI`;
+    const r = await this.exec<{ before: string | null; after: string | null }>('jingu.snapshotFile', { snapshot_id: at.id, path: at.path });
+    // A side where the file did not exist shows empty.
+    return (at.side === 'before' ? r.before : r.after) ?? '';
   }
 }
 

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
-  age, askArgs, edits, isCancellation, LspDocumentSymbol, resolveServer, rollbackArgs, serverEnv, Snapshot,
-  snapshotIdOfDiffPath, snapshotItem, statusText, symbolAt,
+  age, askArgs, edits, isCancellation, LspDocumentSymbol, modalConfirmation, resolveServer, rollbackArgs, serverEnv, Snapshot,
+  snapshotIdOfDiffPath, snapshotItem, statusText, symbolAt, timeline, snapshotFileUri, parseSnapshotFileUri,
 } from '../src/logic';
 
 const r = (a: number, b: number) => ({ start: { line: a, character: 0 }, end: { line: b, character: 1 } });
@@ -101,4 +101,43 @@ test('isCancellation tells a cancelled request from a failed one', () => {
   assert.equal(isCancellation({ code: -32803, message: 'the model failed' }), false);
   assert.equal(isCancellation(new Error('boom')), false);
   assert.equal(isCancellation(undefined), false);
+});
+
+test('modalConfirmation splits the question from its diff and keeps the actions as buttons', () => {
+  const m = modalConfirmation({
+    type: 2,
+    message: 'Jingu wants to edit: replace symbol `tail` in src/lib.rs\n\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@\n-a\n+b\n',
+    actions: [{ title: 'Apply' }, { title: 'Reject' }],
+  });
+  assert.deepEqual(m, {
+    message: 'Jingu wants to edit: replace symbol `tail` in src/lib.rs',
+    detail: '--- a/src/lib.rs\n+++ b/src/lib.rs\n@@\n-a\n+b\n',
+    buttons: ['Apply', 'Reject'],
+  });
+  assert.deepEqual(modalConfirmation({ type: 2, message: 'Proceed?', actions: [{ title: 'Yes' }] }),
+    { message: 'Proceed?', detail: undefined, buttons: ['Yes'] });
+  assert.equal(modalConfirmation({ type: 3, message: 'FYI' }), null);
+  assert.equal(modalConfirmation({ type: 3, message: 'FYI', actions: [] }), null);
+});
+
+test('timeline groups snapshots by run with distinct file counts, keeping order', () => {
+  const a = { ...snap('a1', 'replace', 'r2'), paths: ['src/a.rs', 'src/b.rs'] };
+  const b = { ...snap('b1', 'insert', 'r2'), paths: ['src/a.rs'] };
+  const c = snap('c1', 'scan', null);
+  const d = snap('d1', 'replace', 'r1');
+  const t = timeline([a, b, c, d]);
+  assert.deepEqual(t, [
+    { kind: 'run', runId: 'r2', snapshots: [a, b], files: 2 },
+    { kind: 'snapshot', snapshot: c },
+    { kind: 'run', runId: 'r1', snapshots: [d], files: 1 },
+  ]);
+  assert.deepEqual(timeline([]), []);
+});
+
+test('snapshot file URIs round-trip, including spaces and nested paths', () => {
+  const u = snapshotFileUri('ab12', 'before', 'src/my file.rs');
+  assert.equal(u, 'jingu-snapshot-file:/ab12/before/src/my%20file.rs');
+  assert.deepEqual(parseSnapshotFileUri(u.slice('jingu-snapshot-file:'.length)),
+    { id: 'ab12', side: 'before', path: 'src/my file.rs' });
+  assert.equal(parseSnapshotFileUri('/ab12/sideways/x'), undefined);
 });

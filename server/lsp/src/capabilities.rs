@@ -11,6 +11,7 @@ pub(crate) const COMMANDS: &[&str] = &[
     "jingu.review",
     "jingu.snapshots",
     "jingu.snapshotDiff",
+    "jingu.snapshotFile",
     "jingu.rollback",
     "jingu.applySuggestion",
     super::completion::ACCEPT_COMMAND,

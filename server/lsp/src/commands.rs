@@ -19,6 +19,7 @@ pub(crate) async fn execute(
         "jingu.editSymbol" => edit_symbol(backend, parse(arg)?).await?,
         "jingu.snapshots" => snapshots(backend, parse(arg)?)?,
         "jingu.snapshotDiff" => snapshot_diff(backend, parse(arg)?)?,
+        "jingu.snapshotFile" => snapshot_file(backend, parse(arg)?)?,
         "jingu.rollback" => rollback(backend, parse(arg)?).await?,
         "jingu.ask" => super::ask::ask(backend, parse(arg)?).await?,
         "jingu.review" => super::review::review(backend, parse(arg)?).await?,
@@ -134,6 +135,24 @@ fn snapshot_diff(backend: &Backend, args: SnapshotDiffArgs) -> Result<Value> {
         .snapshot_diff(&args.snapshot_id)
         .map_err(|e| failed(e.to_string()))?;
     Ok(json!({"snapshot_id": args.snapshot_id, "diff": diff}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotFileArgs {
+    snapshot_id: String,
+    path: String,
+}
+
+/// A file's text before and after a snapshot (`null` where it did not exist), for a diff editor.
+fn snapshot_file(backend: &Backend, args: SnapshotFileArgs) -> Result<Value> {
+    let session = backend.session()?;
+    let (before, after) = session
+        .snapshot_file(&args.snapshot_id, &args.path)
+        .map_err(|e| failed(e.to_string()))?;
+    let text = |b: Option<Vec<u8>>| b.map(|b| String::from_utf8_lossy(&b).into_owned());
+    Ok(json!({"snapshot_id": args.snapshot_id, "path": args.path,
+              "before": text(before), "after": text(after)}))
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,9 @@
 //! The editor as an [`ops::Frontend`]: open buffers are read from the mirror and edited through
 //! `workspace/applyEdit` (so the editor's undo and dirty state stay coherent), approvals are
-//! `window/showMessageRequest` with `Apply`/`Reject`, progress is `$/progress` and streamed model
-//! text is `window/logMessage`, forwarded in order by one task.
+//! `window/showMessageRequest` with `Apply`/`Reject` — or, when the client supports change
+//! annotations, the edit itself sent as one annotated change per hunk needing confirmation, so
+//! the user accepts or rejects each (VS Code's Refactor Preview) — progress is `$/progress` and
+//! streamed model text is `window/logMessage`, forwarded in order by one task.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,7 +15,7 @@ use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::request::ApplyWorkspaceEdit;
 use tower_lsp_server::ls_types::*;
 
-use jingu_core::ops::{Approval, Frontend};
+use jingu_core::ops::{Approval, Frontend, Reviewed};
 use jingu_docs::{Documents, Encoding, position};
 use jingu_realdoc::Planned;
 
@@ -22,6 +24,10 @@ const MAX_DIFF_IN_PROMPT: usize = 6000;
 
 pub(crate) const APPLY: &str = "Apply";
 pub(crate) const REJECT: &str = "Reject";
+
+/// How long, after the editor answered an annotated edit, its `didChange` may take to arrive.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+const SETTLE_POLL: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Progress reports and model text waiting for the editor.
 const UI_EVENTS_QUEUED: usize = 256;
@@ -37,6 +43,9 @@ pub(crate) struct LspFrontend {
     encoding: Encoding,
     root: PathBuf,
     ui: Option<mpsc::Sender<UiEvent>>,
+    /// The client takes annotated edits needing confirmation (`changeAnnotationSupport` and
+    /// `documentChanges`): agent edits of open buffers are reviewed change by change.
+    annotations: bool,
 }
 
 impl LspFrontend {
@@ -52,7 +61,14 @@ impl LspFrontend {
             encoding,
             root,
             ui: None,
+            annotations: false,
         }
+    }
+
+    /// Offer edits of open buffers change by change (the client supports change annotations).
+    pub(crate) fn with_annotations(mut self, on: bool) -> Self {
+        self.annotations = on;
+        self
     }
 
     /// Report progress under `token` (already created with the client) until the returned sender
@@ -107,6 +123,125 @@ impl LspFrontend {
             return Ok(true);
         }
         self.send_edits(uri, edits, "Jingu: rollback").await
+    }
+
+    /// Send `old → new` as one annotated edit per hunk, each needing confirmation, then wait for
+    /// the buffer to show what the user accepted.
+    async fn review(
+        &self,
+        rel: &str,
+        old: &str,
+        new: &str,
+        summary: &str,
+    ) -> Result<Option<Reviewed>, String> {
+        let Some(uri) = self.uri(rel) else {
+            return Ok(None);
+        };
+        let Some((now, version)) = self.docs.with(&uri, |d| (d.text(), d.version)) else {
+            return Ok(None);
+        };
+        if now != old {
+            return Err("the buffer changed while the edit was being prepared; try again".into());
+        }
+        let hunks = super::buffer_edits::hunks(old, new);
+        let proposed = hunks.len();
+        let edits = super::buffer_edits::to_text_edits(old, &hunks, self.encoding);
+        let mut annotations = HashMap::new();
+        let mut annotated = Vec::with_capacity(proposed);
+        for (i, edit) in edits.into_iter().enumerate() {
+            let id = format!("jingu-change-{}", i + 1);
+            // 1-based lines of the old text the change replaces (an end at a line's start
+            // does not include that line).
+            let first = edit.range.start.line + 1;
+            let end = &edit.range.end;
+            let last = (end.line + u32::from(end.character > 0)).max(first);
+            let lines = if edit.range.start == edit.range.end {
+                format!("insert at line {first}")
+            } else if first == last {
+                format!("line {first}")
+            } else {
+                format!("lines {first}-{last}")
+            };
+            annotations.insert(
+                id.clone(),
+                ChangeAnnotation {
+                    label: format!("Jingu: change {} of {proposed} ({lines})", i + 1),
+                    needs_confirmation: Some(true),
+                    description: Some(summary.to_string()),
+                },
+            );
+            annotated.push(OneOf::Right(AnnotatedTextEdit {
+                text_edit: edit,
+                annotation_id: id,
+            }));
+        }
+        let edit = WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier {
+                    uri: uri.clone(),
+                    version: Some(version),
+                },
+                edits: annotated,
+            }])),
+            change_annotations: Some(annotations),
+            ..Default::default()
+        };
+        let params = ApplyWorkspaceEditParams {
+            label: Some(format!("Jingu: {summary}")),
+            edit,
+        };
+        // The user may take minutes. An agent run finishes this wait even when cancelled, but a
+        // cancelled command (`jingu.editSymbol`) drops this future while the editor may still
+        // apply what they accept: the request runs in its own task so that the user is then told
+        // those changes are not in Jingu's history.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let answer = client.send_request::<ApplyWorkspaceEdit>(params).await;
+            if let Err(Ok(late)) = tx.send(answer)
+                && late.applied
+            {
+                client
+                    .show_message(
+                        MessageType::WARNING,
+                        "Jingu: the run ended while you reviewed its changes; the ones you \
+                         accepted are in the buffer but not in Jingu's snapshots",
+                    )
+                    .await;
+            }
+        });
+        let answer = rx
+            .await
+            .map_err(|_| "the editor's answer to workspace/applyEdit was lost".to_string())?
+            .map_err(|e| format!("workspace/applyEdit failed: {e}"))?;
+        if !answer.applied
+            && let Some(reason) = answer.failure_reason
+        {
+            // The editor could not apply it (not the user saying no).
+            return Err(reason);
+        }
+        // The buffer's new text arrives by `didChange`, which may trail the answer: wait until it
+        // shows some of the changes (not needed when the user declined the whole edit).
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        let text = loop {
+            let Some(text) = self.docs.text(&uri) else {
+                return Ok(None);
+            };
+            let settled = text != old && super::buffer_edits::landed(old, &hunks, &text).is_some();
+            if settled || !answer.applied || tokio::time::Instant::now() >= deadline {
+                break text;
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        };
+        let taken = super::buffer_edits::landed(old, &hunks, &text);
+        Ok(Some(Reviewed {
+            accepted: taken
+                .as_ref()
+                .map_or(0, |t| t.iter().filter(|&&a| a).count()),
+            exact: taken.is_some(),
+            proposed,
+            text,
+        }))
     }
 
     async fn send_edit(
@@ -183,6 +318,20 @@ impl Frontend for LspFrontend {
 
     async fn sync_buffer(&self, rel: &str, content: &str) -> Result<bool, String> {
         self.replace_buffer(rel, None, content).await
+    }
+
+    fn reviews_in_buffer(&self) -> bool {
+        self.annotations
+    }
+
+    async fn review_in_buffer(
+        &self,
+        rel: &str,
+        old: &str,
+        new: &str,
+        summary: &str,
+    ) -> Result<Option<Reviewed>, String> {
+        self.review(rel, old, new, summary).await
     }
 
     fn restores_buffers(&self) -> bool {

@@ -81,7 +81,23 @@ impl Backend {
             self.docs.clone(),
             self.encoding(),
             ws.root.clone(),
-        ))
+        )
+        .with_annotations(self.client_supports_annotations()))
+    }
+
+    /// Whether the client takes annotated text edits needing confirmation in `documentChanges`
+    /// (VS Code: a Refactor Preview with a checkbox per change). Both capabilities are required:
+    /// annotated edits are defined for `documentChanges` only, and a client that advertises
+    /// annotations without it (Neovim 0.12) confirms all or nothing with a blocking prompt, so it
+    /// keeps the Apply/Reject question.
+    pub(super) fn client_supports_annotations(&self) -> bool {
+        self.client_capabilities
+            .get()
+            .and_then(|c| c.workspace.as_ref())
+            .and_then(|w| w.workspace_edit.as_ref())
+            .is_some_and(|e| {
+                e.document_changes == Some(true) && e.change_annotation_support.is_some()
+            })
     }
 
     /// A frontend whose progress shows in the editor under a new work-done token titled `title`

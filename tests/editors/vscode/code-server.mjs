@@ -2,7 +2,7 @@
 // playwright-core with Debian's chromium, against the real `jingu lsp` and the scripted model.
 // Env: CS_URL (code-server base URL), FX_WS, FX_LOG, CHROMIUM, JINGU_VSCODE_DIR (for node_modules).
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const require = createRequire(`${process.env.JINGU_VSCODE_DIR}/package.json`);
 const { chromium } = require('playwright-core');
@@ -12,6 +12,15 @@ const original = readFileSync(`${ws}/src/lib.rs`, 'utf8');
 let passed = 0;
 let failed = 0;
 let stop = false;
+/** Which of the ask's two hunks the Refactor Preview kept: 'doc' (the doc comment) or 'body'. */
+let kept = '';
+function expectedAfterAsk() {
+  const doc = kept === 'doc' ? '/// Greets informally: « salut ».' : '/// Greets in French: « bonjour ».';
+  const body = kept === 'body' ? '    format!("salut {name} 👋")' : '    format!("bonjour {name}")';
+  return original.replace(
+    '/// Greets in French: « bonjour ».\npub fn greet(name: &str) -> String {\n    format!("bonjour {name}")\n}\n',
+    `${doc}\npub fn greet(name: &str) -> String {\n${body}\n}\n`);
+}
 
 /** Steps depend on each other (one editor session): after a failure the rest are reported failed. */
 async function step(name, fn) {
@@ -121,35 +130,95 @@ try {
     await page.locator('.part.sidebar', { hasText: 'No snapshots yet' }).first().waitFor();
   });
 
-  await step('Jingu: Ask on the symbol under the cursor asks Apply/Reject and edits the buffer', async () => {
+  await step('Jingu: Ask opens the Refactor Preview with one checkbox per hunk; applying one of two edits the buffer', async () => {
     await askThroughScriptedModel();
   });
 
-  await step('the ask changed exactly greet (doc comment and body), nothing else', soft(async () => {
-    const expected = original.replace(
-      '/// Greets in French: « bonjour ».\npub fn greet(name: &str) -> String {\n    format!("bonjour {name}")\n}\n',
-      '/// Greets informally: « salut ».\npub fn greet(name: &str) -> String {\n    format!("salut {name} 👋")\n}\n');
+  await step('the buffer holds exactly the accepted hunk, not the rejected one', soft(async () => {
+    const expected = expectedAfterAsk();
     const text = await editorText();
     check(text === expected, `editor text:\n${text}\nexpected:\n${expected}`);
     check(readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'disk untouched: the open buffer was edited');
   }));
 
-  await step('the Snapshots view lists the edit and a click shows its diff', async () => {
+  await step('the Snapshots view groups the edit under its run and a click opens a before ↔ after diff editor', async () => {
     await palette('Jingu: Show snapshots');
-    const row = page.locator('.monaco-list-row', { hasText: 'replace symbol' }).first();
-    await row.waitFor();
-    await row.click();
-    await page.locator('.tab.active', { hasText: '.diff' }).waitFor();
-    await waitForEditorText((t) => t.includes('+    format!("salut {name} 👋")'), 'the snapshot diff');
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: /Run .*1 snapshot · 1 file/ }).first().waitFor();
+    const row = page.locator('.part.sidebar .monaco-list-row', { hasText: 'replace symbol' }).first();
+    const tab = page.locator('.tab.active', { hasText: 'before ↔ after' });
+    // The view re-renders when its refresh lands: click again if the first click hit a stale row.
+    for (let i = 0; i < 5 && !(await tab.isVisible()); i++) {
+      await row.click();
+      await tab.waitFor({ timeout: 5_000 }).catch(() => {});
+    }
+    await tab.waitFor();
+    const side = (which) => page.locator(`.editor-group-container.active .monaco-diff-editor .editor.${which} .view-lines .view-line`)
+      .evaluateAll((els) => els.map((e) => ({ top: parseFloat(e.style.top || '0'), text: e.textContent || '' }))
+        .sort((a, b) => a.top - b.top).map((l) => l.text).join('\n').replace(/\u00a0/g, ' '));
+    const [keptLine, droppedLine] = kept === 'doc'
+      ? ['/// Greets informally: « salut ».', 'salut {name}']
+      : ['format!("salut {name} 👋")', 'Greets informally'];
+    const deadline = Date.now() + 30_000;
+    let after = '';
+    while (!(after = await side('modified')).includes(keptLine) && Date.now() < deadline) await page.waitForTimeout(200);
+    check(after.includes(keptLine), `the after side holds the kept hunk:\n${after}`);
+    check(!after.includes(droppedLine), `the after side lacks the rejected hunk:\n${after}`);
+    const before = await side('original');
+    check(before.includes('/// Greets in French: « bonjour ».') && before.includes('format!("bonjour {name}")'), `the before side is the original:\n${before}`);
   });
 
-  await step('saving, then Jingu: Rollback last run restores the buffer and the file', async () => {
+  await step("saving, then the run's Roll back this run (context menu) restores the buffer and the file", async () => {
     await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
     await page.keyboard.press('Control+S');
-    await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8').includes('salut {name}'), 'the save');
-    await palette('Jingu: Rollback last run');
+    await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === expectedAfterAsk(), 'the save');
+    // Roll the run back from its context menu in the Snapshots view.
+    await palette('Jingu: Show snapshots');
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: /^Run / }).first().click({ button: 'right' });
+    const item = page.getByRole('menuitem', { name: 'Roll back this run' }).first();
+    await item.waitFor();
+    await item.hover();
+    await page.keyboard.press('Enter');
+    await page.locator('.context-view .monaco-menu').waitFor({ state: 'hidden' });
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
     await waitForEditorText((t) => t === original, 'the original text');
     await waitFor(() => readFileSync(`${ws}/src/lib.rs`, 'utf8') === original, 'the original file on disk');
+  });
+
+  await step('a confirmation is a modal dialog, still shown after 60 s; Apply goes ahead', async () => {
+    // fixtures/vscode.json's third turn creates src/extra.rs: not an open buffer, so the server
+    // asks with window/showMessageRequest, which the extension shows as a modal dialog.
+    await palette('Jingu: Ask');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('add an extra module');
+    await page.keyboard.press('Enter');
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'Jingu wants to' });
+    await dialog.waitFor({ timeout: 60_000 });
+    check((await dialog.textContent()).includes('src/extra.rs'), 'the dialog names the file');
+    await page.waitForTimeout(61_000);
+    check(await dialog.isVisible(), 'the confirmation is still shown after 61 s');
+    check(!existsSync(`${ws}/src/extra.rs`), 'nothing is written before the answer');
+    await dialog.getByRole('button', { name: 'Apply' }).click();
+    await waitFor(() => existsSync(`${ws}/src/extra.rs`), 'the created file');
+    await page.locator('.notification-toast', { hasText: 'Added the extra module' }).waitFor({ timeout: 30_000 });
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
+  });
+
+  await step('cancelling a running ask from its progress notification says cancelled, not an error', async () => {
+    // fixtures/vscode.json's fifth turn stalls (headers, then silence): the run waits on the model.
+    await palette('Jingu: Ask');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('take your time');
+    await page.keyboard.press('Enter');
+    const progress = page.locator('.notification-toast', { hasText: 'Jingu: running' });
+    await progress.waitFor({ timeout: 30_000 });
+    await waitFor(() => readFileSync(process.env.FX_LOG, 'utf8').includes('take your time'), 'the stalled model request');
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.notification-toast', { hasText: 'Jingu: run cancelled.' }).waitFor({ timeout: 20_000 });
+    const errors = await page.locator('.notification-toast .codicon-error').count();
+    check(errors === 0, `no error toast after the cancel (${errors})`);
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
   });
 
   await step('inline completion: ghost text from the model appears and Tab accepts it', async () => {
@@ -173,10 +242,10 @@ try {
 }
 
 /**
- * "Jingu: Ask" through the scripted model server (fixtures/ask-greet.json): the cursor sits in
- * greet, the model replaces greet, the server asks for confirmation through
- * window/showMessageRequest (a notification with Apply/Reject) and edits the open buffer through
- * workspace/applyEdit.
+ * "Jingu: Ask" through the scripted model server (fixtures/vscode.json): the cursor sits in
+ * greet, the model replaces greet (its doc comment and its body: two hunks), and the server sends
+ * the edit as workspace/applyEdit with one annotated change per hunk needing confirmation, so VS
+ * Code shows its Refactor Preview. The user unticks the body's change and applies the rest.
  */
 async function askThroughScriptedModel() {
   await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
@@ -188,10 +257,30 @@ async function askThroughScriptedModel() {
   await input.waitFor({ state: 'visible' });
   await input.fill('make greet informal');
   await page.keyboard.press('Enter');
-  const toast = page.locator('.notification-toast', { hasText: 'Jingu wants to edit' });
-  await toast.waitFor({ timeout: 60_000 });
-  await toast.getByRole('button', { name: 'Apply' }).click();
-  await waitForEditorText((t) => t.includes('format!("salut {name} 👋")'), 'the edited greet');
+  const panel = page.locator('.bulk-edit-panel');
+  await panel.waitFor({ timeout: 60_000 });
+  const changes = panel.locator('.textedit');
+  const deadline = Date.now() + 30_000;
+  while ((await changes.count()) < 2 && Date.now() < deadline) await page.waitForTimeout(100);
+  check((await changes.count()) === 2, `two changes in the preview, got ${await changes.count()}`);
+  // Untick one of the two changes by the DOM (the tree may re-lay out its rows between a
+  // locator's lookup and a pointer click), then read back which one the preview shows kept.
+  const states = () => changes.evaluateAll((els) => els.map((e) => ({
+    checked: e.querySelector('input.edit-checkbox')?.checked, text: e.textContent || '' })));
+  await changes.evaluateAll((els) => {
+    const row = els.find((e) => (e.textContent || '').includes('format!'));
+    row?.querySelector('input.edit-checkbox')?.click();
+  });
+  let now = await states();
+  for (let i = 0; i < 30 && now.filter((r) => r.checked).length !== 1; i++) {
+    await page.waitForTimeout(100);
+    now = await states();
+  }
+  check(now.filter((r) => r.checked).length === 1, `one of the two changes unticked: ${JSON.stringify(now)}`);
+  kept = now.find((r) => r.checked).text.includes('format!') ? 'body' : 'doc';
+  console.log(`# Refactor Preview: kept the ${kept} change of two`);
+  await panel.getByRole('button', { name: 'Apply' }).click();
+  await waitForEditorText((t) => t === expectedAfterAsk(), `the buffer with the ${kept} change only`);
   const log = readFileSync(process.env.FX_LOG, 'utf8');
   check(log.includes('greet'), 'the model was told about greet');
   await page.locator('.notification-toast', { hasText: 'greet now says salut' }).waitFor({ timeout: 30_000 });

@@ -81,7 +81,7 @@ impl Session {
             path: rel.clone(),
             error,
         };
-        let (old, _) = self.current_text(fe, &rel, &abs).await?;
+        let (old, old_hash) = self.current_text(fe, &rel, &abs).await?;
         let language = Language::detect(Path::new(&rel), &old);
         check_all(&old, language, reqs, seen).map_err(edit_err)?;
         let planned = realdoc::plan_many(&old, language, reqs).map_err(edit_err)?;
@@ -96,6 +96,20 @@ impl Session {
             .join("; ");
         let summary = format!("{} in {rel}", planned.summary);
         let diff = realdoc_diff(&rel, &old, &planned.new_text);
+        if ask && old_hash.is_none() && planned.new_text != old && fe.reviews_in_buffer() {
+            // An open buffer whose editor lets the user accept the changes one by one (an edit
+            // that changes nothing has no change to offer: it is asked about as a whole).
+            let meta = Meta {
+                run_id: Some(run.id.clone()),
+                actor: self.actor(),
+                op,
+                target,
+                message: summary,
+            };
+            return self
+                .edit_reviewed(fe, run, &rel, &old, &planned, meta)
+                .await;
+        }
         if ask {
             let approval = Approval {
                 tool: "edit",

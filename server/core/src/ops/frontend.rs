@@ -19,6 +19,19 @@ pub struct Approval {
     pub path: Option<String>,
 }
 
+/// What the user did with an edit proposed change by change ([`Frontend::review_in_buffer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reviewed {
+    /// The buffer's text afterwards: the old text when every change was rejected.
+    pub text: String,
+    /// Changes proposed, and how many of them the buffer shows accepted.
+    pub proposed: usize,
+    pub accepted: usize,
+    /// `false` when the buffer is not the old text with some of the changes applied (it also
+    /// changed some other way); `text` is still what it holds.
+    pub exact: bool,
+}
+
 /// One step of an agent run as the front end may show it (ACP `plan` updates): the tool calls
 /// the model asked for, in order, with how far each has got.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +65,26 @@ pub trait Frontend: Sync {
         _planned: &Planned,
     ) -> impl Future<Output = Result<bool, String>> + Send {
         async { Ok(false) }
+    }
+
+    /// Whether an edit of an open buffer that policy says to ask about is offered to the editor
+    /// change by change ([`Self::review_in_buffer`]) instead of asked with [`Self::approve`]. A
+    /// wrapper that does not forward it keeps the whole-edit confirmation.
+    fn reviews_in_buffer(&self) -> bool {
+        false
+    }
+
+    /// Propose `new` for the open buffer whose text is `old`, as changes the user accepts or
+    /// rejects one by one (LSP: annotated edits needing confirmation), and report what the buffer
+    /// holds afterwards. `Ok(None)` when it is not open; `Err` when the editor failed.
+    fn review_in_buffer(
+        &self,
+        _rel: &str,
+        _old: &str,
+        _new: &str,
+        _summary: &str,
+    ) -> impl Future<Output = Result<Option<Reviewed>, String>> + Send {
+        async { Ok(None) }
     }
 
     /// Make an open buffer show `content` after a rollback rewrote its file; `Ok(false)` when the

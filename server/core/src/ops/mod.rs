@@ -4,6 +4,7 @@
 
 mod audit_admin;
 mod edit;
+mod edit_reviewed;
 mod error;
 mod files;
 mod frontend;
@@ -20,7 +21,7 @@ pub use audit_admin::{SCHEMA_SQL, SinkCheck, SinkError};
 pub use edit::{EditOutcome, SeenText, unified_diff};
 pub use error::OpsError;
 pub use files::{FileOp, FileOpOutcome};
-pub use frontend::{Approval, AutoApprove, Confirmed, Frontend, PlanItem, PlanStatus};
+pub use frontend::{Approval, AutoApprove, Confirmed, Frontend, PlanItem, PlanStatus, Reviewed};
 pub use mode::Mode;
 pub use policy_sync::{Installed as SyncedPolicy, SyncError, SyncReport};
 pub use rollback::RollbackTarget;

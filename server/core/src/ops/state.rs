@@ -41,6 +41,26 @@ impl Session {
         self.with_store(|store| Ok(store.diff(store.resolve(id)?)?))
     }
 
+    /// A file's content before (as of the parent snapshot) and after snapshot `id`; `None` where
+    /// it did not exist. Editors show the two as a diff.
+    #[allow(clippy::type_complexity)] // (before, after), named where it is built and used
+    pub fn snapshot_file(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), OpsError> {
+        let path = self.workspace.confine(path)?;
+        self.with_store(|store| {
+            let id = store.resolve(id)?;
+            let after = store.content_at(id, &path)?;
+            let before = match store.show(id)?.parent {
+                Some(parent) => store.content_at(store.resolve(&parent)?, &path)?,
+                None => None,
+            };
+            Ok((before, after))
+        })
+    }
+
     /// Snapshot every change in the workspace since the last scan. `why` names the occasion
     /// (`jingu snapshot scan`, `pre-command scan`, `command`).
     pub fn scan(&self, run: &Run, why: &str, owner: ScanOwner) -> Result<ScanReport, OpsError> {
