@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 # The ACP end-to-end tests drive `jingu acp` with the reference TypeScript SDK; the MCP tests
 # talk to real MCP servers from npm (server-filesystem, server-everything).
-npm ci --prefix tests/acp --no-audit --no-fund --loglevel=error
+# acpx's @openclaw/fs-safe lists per-platform optional packages the registry here does not serve
+# (darwin ones are 404), so the lock cannot name them and `npm ci` refuses it as out of sync;
+# `npm install --no-save` installs exactly the locked versions and skips the missing optionals.
+npm install --prefix tests/acp --no-save --no-audit --no-fund --loglevel=error
 npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error
 export JINGU_TEST_MCP_FILESYSTEM="$PWD/tests/mcp/node_modules/.bin/mcp-server-filesystem"
 export JINGU_TEST_MCP_EVERYTHING="$PWD/tests/mcp/node_modules/.bin/mcp-server-everything"

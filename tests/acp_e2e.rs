@@ -1,6 +1,6 @@
 //! End-to-end: `jingu acp` driven by clients written by someone else — the reference ACP
 //! TypeScript SDK (`@agentclientprotocol/sdk`, tests/acp/client.mjs) and the `acpx` CLI — against
-//! the scripted model server. Needs `node` and `npm ci --prefix tests/acp`; without them each test prints why and
+//! the scripted model server. Needs `node` and `npm install --prefix tests/acp --no-save`; without them each test prints why and
 //! skips, or fails under `JINGU_STRICT=1` (CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
@@ -27,10 +27,14 @@ fn missing_client() -> Option<String> {
     }
     let sdk = client_dir().join("node_modules/@agentclientprotocol/sdk/package.json");
     if !sdk.exists() {
-        return Some("the ACP SDK is not installed: run `npm ci --prefix tests/acp`".into());
+        return Some(
+            "the ACP SDK is not installed: run `npm install --prefix tests/acp --no-save`".into(),
+        );
     }
     if !client_dir().join("node_modules/acpx/package.json").exists() {
-        return Some("acpx is not installed: run `npm ci --prefix tests/acp`".into());
+        return Some(
+            "acpx is not installed: run `npm install --prefix tests/acp --no-save`".into(),
+        );
     }
     None
 }
@@ -1011,7 +1015,7 @@ fn acpx(fx: &Fixture, home: &Path, args: &[&str]) -> (bool, Vec<Value>) {
     let bin = client_dir().join("node_modules/acpx/dist/cli.js");
     assert!(
         bin.exists(),
-        "acpx is not installed: run `npm ci --prefix tests/acp`"
+        "acpx is not installed: run `npm install --prefix tests/acp --no-save`"
     );
     let agent = format!("{} acp", env!("CARGO_BIN_EXE_jingu"));
     let mut cmd = Command::new("node");
