@@ -398,6 +398,41 @@ fn the_same_failing_call_three_times_ends_the_run_with_that_reason() {
 }
 
 #[test]
+fn a_successful_call_sent_again_is_not_rerun_and_a_third_time_ends_the_run() {
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let edit = json!({"tool_calls": [tool("edit", json!({"path": "src/lib.rs", "symbol": "other",
+        "op": "replace", "text": "pub fn other() -> i32 {\n    8\n}"}))]});
+    fx.serve(
+        &json!([edit, edit, edit, {"content": "never asked for"}]),
+        "",
+    );
+    let out = fx.jingu(&["ask", "make other return 8", "--yes", "--json"]);
+    // The edit landed once; the run ends truthfully and succeeds.
+    assert!(out.status.success(), "{}", stderr(&out));
+    let outcome: Value = serde_json::from_slice(&out.stdout).expect("json outcome");
+    assert_eq!(
+        outcome["edits"].as_array().map(Vec::len),
+        Some(1),
+        "{outcome}"
+    );
+    assert_eq!(outcome["steps"], 3, "{outcome}");
+    let summary = outcome["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.contains("last successful `edit` call 3 times; it ran once"),
+        "{summary}"
+    );
+    assert!(fx.read("src/lib.rs").contains("    8\n}"));
+    assert_eq!(fx.requests().len(), 3, "no fourth request");
+    // The second request told the model its repeat was not run.
+    let r2 = tool_results(&fx, 2);
+    assert!(
+        r2.last()
+            .is_some_and(|r| r.contains("already succeeded; it was not run again")),
+        "{r2:?}"
+    );
+}
+
+#[test]
 fn the_first_turn_must_call_a_tool_and_targets_are_narrowed_to_real_ones() {
     let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS), ("src/main.rs", MAIN_RS)]);
     fx.serve(

@@ -180,6 +180,9 @@ pub async fn run<H: RunHost>(
     specs.extend(cfg.mcp_tools.iter().cloned());
     // The last failing call (tool and arguments) and how many times in a row it was sent.
     let mut last_failure: Option<(String, String, usize)> = None;
+    // The last call that succeeded, and how often it has been sent again since.
+    let mut last_success: Option<(String, String)> = None;
+    let mut repeats = 0usize;
     let mut plan: Vec<PlanItem> = Vec::new();
     'steps: loop {
         if cancel.is_cancelled() {
@@ -255,6 +258,31 @@ pub async fn run<H: RunHost>(
                 continue;
             }
             let (fixed, notes) = tools::normalise(call);
+            let key = (fixed.name.clone(), fixed.arguments.to_json_text());
+            if last_success.as_ref() == Some(&key) {
+                // Small models, done, call again what just worked: it is not run twice, and a
+                // third identical call ends the run (the first one's effect stands).
+                repeats += 1;
+                plan[item].status = PlanStatus::Done;
+                host.plan(&plan);
+                messages.push(Message::tool_result(
+                    call,
+                    format!(
+                        "error: this exact `{}` call already succeeded; it was not run again. If \
+                         the task is done, answer with a short summary of what you did.",
+                        fixed.name
+                    ),
+                ));
+                if repeats + 1 >= MAX_REPEATED_FAILURES {
+                    outcome.summary = format!(
+                        "stopped: the model sent its last successful `{}` call {} times; it ran once",
+                        fixed.name,
+                        repeats + 1
+                    );
+                    break 'steps;
+                }
+                continue;
+            }
             let mut result = match tools::parse(&fixed) {
                 Ok(request) => {
                     host.progress(&format!(
@@ -292,7 +320,7 @@ pub async fn run<H: RunHost>(
             let rendered = render_result(&result);
             messages.push(Message::tool_result(call, rendered.clone()));
             if result.is_error {
-                let key = (fixed.name.clone(), fixed.arguments.to_json_text());
+                last_success = None;
                 let count = match &last_failure {
                     Some((n, a, c)) if *n == key.0 && *a == key.1 => c + 1,
                     _ => 1,
@@ -307,6 +335,8 @@ pub async fn run<H: RunHost>(
                 }
             } else {
                 last_failure = None;
+                last_success = Some(key);
+                repeats = 0;
             }
         }
     }
