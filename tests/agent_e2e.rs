@@ -433,6 +433,31 @@ fn a_successful_call_sent_again_is_not_rerun_and_a_third_time_ends_the_run() {
 }
 
 #[test]
+fn an_edit_that_writes_back_the_same_text_is_not_reported_as_a_change() {
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(
+        &json!([
+            {"tool_calls": [tool("edit", json!({"path": "src/lib.rs", "symbol": "other",
+                "op": "replace", "text": "pub fn other() -> i32 {\n    7\n}"}))]},
+            {"content": "Done."}
+        ]),
+        "",
+    );
+    let out = fx.jingu(&["ask", "tidy other", "--yes"]);
+    assert!(!out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("identical to the current one"), "{err}");
+    assert!(err.contains("no files changed"), "{err}");
+    assert!(!err.contains("undo with"), "nothing to undo: {err}");
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+    let r1 = tool_results(&fx, 1);
+    assert!(
+        r1[0].starts_with("error:") && r1[0].contains("write the changed code"),
+        "{r1:?}"
+    );
+}
+
+#[test]
 fn the_first_turn_must_call_a_tool_and_targets_are_narrowed_to_real_ones() {
     let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS), ("src/main.rs", MAIN_RS)]);
     fx.serve(

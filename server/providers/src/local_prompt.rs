@@ -329,7 +329,7 @@ fn headed_variants(
     for h in headed {
         let lead = if h.lines_before { " lead" } else { "" };
         // Where nothing goes above the declaration (Python), the body follows it: at least one
-        // indented line, so the replacement cannot be a bare header.
+        // indented line that is not a fence, so the replacement cannot be a bare header.
         let rest = if h.lines_before {
             "headrest"
         } else {
@@ -424,7 +424,7 @@ pub fn grammar(req: &ChatRequest) -> String {
     // where the language puts them there: comment, doc and attribute/decorator lines.
     g.push_str(&format!(
         "headrest ::= [^\\n]* \"\\n\" bline* {}\n\
-         headbody ::= [^\\n]* \"\\n\" [ \\t]+ [^ \\t\\n] [^\\n]* \"\\n\" bline* {}\n\
+         headbody ::= [^\\n]* \"\\n\" [ \\t]+ [^ \\t\\n`] [^\\n]* \"\\n\" bline* {}\n\
          lead ::= ( [ \\t]* ( \"#\" | \"//\" | \"/*\" | \"*\" | \"@\" | \"--\" ) [^\\n]* \"\\n\" )*\n",
         literal(FENCE),
         literal(FENCE)

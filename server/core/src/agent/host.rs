@@ -636,6 +636,20 @@ impl<F: Frontend> RunHost for SessionHost<'_, F> {
 /// What the model is told about an edit; a refused or rejected one is counted in the run's outcome.
 fn edit_outcome(path: &str, result: Result<EditOutcome, OpsError>) -> ToolOutcome {
     match result {
+        // The new text is what was there: nothing changed, and the run must not say otherwise.
+        Ok(o) if !diff_changes(&o.diff) => {
+            let reason = format!(
+                "{}: the new text is identical to the current one, so nothing changed",
+                o.summary
+            );
+            ToolOutcome {
+                failed_edit: Some(FailedEdit {
+                    path: o.path,
+                    reason: reason.clone(),
+                }),
+                ..ToolOutcome::error(format!("{reason}; write the changed code"))
+            }
+        }
         Ok(o) => ToolOutcome {
             content: format!(
                 "applied: {} (snapshot {}, file now version {})\n{}",
@@ -650,6 +664,14 @@ fn edit_outcome(path: &str, result: Result<EditOutcome, OpsError>) -> ToolOutcom
         },
         Err(e) => failed_edit(path, e),
     }
+}
+
+/// Whether a unified diff adds or removes any line.
+fn diff_changes(diff: &str) -> bool {
+    diff.lines().any(|l| {
+        (l.starts_with('+') && !l.starts_with("+++"))
+            || (l.starts_with('-') && !l.starts_with("---"))
+    })
 }
 
 fn failed_edit(path: &str, e: OpsError) -> ToolOutcome {

@@ -147,6 +147,8 @@ fn a_replace_of_a_headed_symbol_must_start_with_its_head() {
     // other ops; the headed one replaced, whose block starts with the head.
     let call = rule(&g, "t-edit-1").split(" | ").count();
     assert!(g.lines().any(|l| l.ends_with("\"def \" headbody")), "{g}");
+    // The body's first line is indented and is not a fence.
+    assert!(rule(&g, "headbody").contains("[ \\t]+ [^ \\t\\n`]"), "{g}");
     let headed = g
         .lines()
         .find(|l| l.ends_with("\"def \" headbody"))
