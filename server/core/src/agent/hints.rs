@@ -23,17 +23,22 @@ pub struct FocusSymbols {
     pub named: Vec<String>,
 }
 
-/// Whether `word` occurs in `text` as a whole identifier.
-fn names(text: &str, word: &str) -> bool {
+/// Where `word` first occurs in `text` as a whole identifier.
+fn find_ident(text: &str, word: &str) -> Option<usize> {
     if word.is_empty() {
-        return false;
+        return None;
     }
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    text.match_indices(word).any(|(i, _)| {
+    text.match_indices(word).find_map(|(i, _)| {
         let before = text[..i].chars().next_back();
         let after = text[i + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+        (!before.is_some_and(is_ident) && !after.is_some_and(is_ident)).then_some(i)
     })
+}
+
+/// Whether `word` occurs in `text` as a whole identifier.
+fn names(text: &str, word: &str) -> bool {
+    find_ident(text, word).is_some()
 }
 
 /// Symbols of `text` (at `rel`), and those `instruction` or `symbol` names.
@@ -74,12 +79,7 @@ pub fn symbol_heads(rel: &str, text: &str, named: &[String]) -> Vec<SymbolHead> 
             let s = file.get(np)?;
             let start = text[..s.range.start].rfind('\n').map_or(0, |i| i + 1);
             let first = text.get(start..)?.lines().next()?;
-            let at = first.match_indices(s.name.as_str()).find_map(|(i, _)| {
-                let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-                let before = first[..i].chars().next_back();
-                let after = first[i + s.name.len()..].chars().next();
-                (!before.is_some_and(is_ident) && !after.is_some_and(is_ident)).then_some(i)
-            })?;
+            let at = find_ident(first, &s.name)?;
             let head = &first[..at];
             (!head.trim().is_empty()).then(|| SymbolHead {
                 symbol: np.clone(),
