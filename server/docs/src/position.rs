@@ -186,6 +186,16 @@ mod tests {
         assert!(to_byte(&rope, Position::new(5, 0), Encoding::Utf16).is_err());
     }
 
+    /// `to_positions` gives, in both encodings, what `to_position` gives offset by offset.
+    fn assert_batch_matches_one_by_one(rope: &Rope, offsets: &[usize]) {
+        for enc in [Encoding::Utf8, Encoding::Utf16] {
+            let batch = to_positions(rope, offsets, enc);
+            let single: Vec<Position> =
+                offsets.iter().map(|&b| to_position(rope, b, enc)).collect();
+            assert_eq!(batch, single, "{enc:?}");
+        }
+    }
+
     #[test]
     fn batch_conversion_agrees_with_one_by_one() {
         let text = "fn a() {}\r\nlet s = \"é𝄞\";\rx\n\n  z\u{2028}w\r\n";
@@ -194,14 +204,7 @@ mod tests {
             .filter(|&b| b > text.len() || text.is_char_boundary(b))
             .collect();
         offsets.reverse(); // any order
-        for enc in [Encoding::Utf8, Encoding::Utf16] {
-            let batch = to_positions(&rope, &offsets, enc);
-            let single: Vec<Position> = offsets
-                .iter()
-                .map(|&b| to_position(&rope, b, enc))
-                .collect();
-            assert_eq!(batch, single, "{enc:?}");
-        }
+        assert_batch_matches_one_by_one(&rope, &offsets);
         assert!(to_positions(&rope, &[], Encoding::Utf16).is_empty());
     }
 
@@ -244,13 +247,6 @@ mod tests {
             .filter(|&b| text.is_char_boundary(b))
             .step_by(3)
             .collect();
-        for enc in [Encoding::Utf8, Encoding::Utf16] {
-            let batch = to_positions(&rope, &offsets, enc);
-            let single: Vec<Position> = offsets
-                .iter()
-                .map(|&b| to_position(&rope, b, enc))
-                .collect();
-            assert_eq!(batch, single, "{enc:?}");
-        }
+        assert_batch_matches_one_by_one(&rope, &offsets);
     }
 }
