@@ -634,7 +634,13 @@ fn run_events_stream_text_tool_calls_diffs_refusals_and_confirmations_in_order()
         LIB_PY.replace("'hi '", "'hello '"),
         "the approved edit was written"
     );
-    // The events all precede the response; `done` is the last.
+    // Notifications and responses travel on separate queues: the last events may trail the
+    // response. `done` is the last event.
+    let has_done = |c: &LspClient| run_events(c).iter().any(|e| e["kind"] == "done");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !has_done(&c) && Instant::now() < deadline {
+        c.pump(Duration::from_millis(50));
+    }
     let events = run_events(&c);
     let seqs: Vec<u64> = events.iter().filter_map(|e| e["seq"].as_u64()).collect();
     assert_eq!(

@@ -22,6 +22,9 @@ type FromWebview =
   | { type: 'openDiff'; run: number; item: number }
   | { type: 'snapshots' };
 
+/** How long after `jingu.ask` answered its trailing `done` event may take. */
+const DONE_GRACE_MS = 2000;
+
 /** What the webview renders: the runs with diffs pre-split into classified lines. */
 interface View {
   runs: { state: string; items: (ChatItem & { lines?: ReturnType<typeof diffLines> })[]; fromPanel: boolean; runId?: string }[];
@@ -153,7 +156,9 @@ export class ChatPanel implements vscode.WebviewViewProvider {
     this.changed.fire();
     try {
       const result = await this.askFromPanel(instruction, cts.token);
-      // The `done` event normally ended the run already; this covers a lost one.
+      // The last events may trail the response (they travel on another queue): give the `done`
+      // event a moment, then end the run from the result if it never came.
+      await this.ended(run, DONE_GRACE_MS);
       endRun(run, 'finished', result.summary ?? 'done');
     } catch (e) {
       if (cts.token.isCancellationRequested || isCancelled(e)) endRun(run, 'cancelled', 'cancelled');
@@ -165,6 +170,24 @@ export class ChatPanel implements vscode.WebviewViewProvider {
       this.render();
       this.changed.fire();
     }
+  }
+
+  /** Resolves when `run` has ended, or after `ms`. */
+  private ended(run: ChatRun, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const over = () => run.state === 'finished' || run.state === 'cancelled' || run.state === 'failed';
+      if (over()) return resolve();
+      const timer = setTimeout(() => {
+        sub.dispose();
+        resolve();
+      }, ms);
+      const sub = this.onDidChange(() => {
+        if (!over()) return;
+        clearTimeout(timer);
+        sub.dispose();
+        resolve();
+      });
+    });
   }
 
   private cancel(): void {

@@ -235,6 +235,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<JinguA
     runStatus.show();
   };
   showRunStatus();
+  if (vscode.window.activeTextEditor?.document.uri.scheme === 'file') lastFileEditor = vscode.window.activeTextEditor;
   context.subscriptions.push(
     status,
     output,
