@@ -690,12 +690,18 @@ fn run_events_stream_text_tool_calls_diffs_refusals_and_confirmations_in_order()
     assert_eq!(calls[0]["title"], "read_symbol lib.py");
     assert!(calls[0]["args"].as_str().unwrap().contains("greet"));
     assert_eq!(calls[1]["tool"], "edit");
-    assert_eq!((calls[0]["step"].as_u64(), calls[2]["step"].as_u64()), (Some(1), Some(3)));
+    assert_eq!(
+        (calls[0]["step"].as_u64(), calls[2]["step"].as_u64()),
+        (Some(1), Some(3))
+    );
     let results = of("tool_result");
     // A read reports what it read.
     assert_eq!(results[0]["ok"], true);
     assert!(
-        results[0]["output"].as_str().unwrap().contains("return 'hi ' + name"),
+        results[0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("return 'hi ' + name"),
         "{:#}",
         results[0]
     );
@@ -703,7 +709,10 @@ fn run_events_stream_text_tool_calls_diffs_refusals_and_confirmations_in_order()
     assert_eq!(results[1]["ok"], true);
     let edit = &results[1]["edit"];
     assert_eq!(edit["path"], "lib.py");
-    assert!(edit["snapshot_id"].as_str().is_some_and(|s| !s.is_empty()), "{edit}");
+    assert!(
+        edit["snapshot_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "{edit}"
+    );
     let diff = edit["diff"].as_str().unwrap();
     assert!(
         diff.contains("-    return 'hi ' + name") && diff.contains("+    return 'hello ' + name"),
@@ -712,7 +721,10 @@ fn run_events_stream_text_tool_calls_diffs_refusals_and_confirmations_in_order()
     // The refusal gives its reason.
     assert_eq!(results[2]["ok"], false);
     assert!(
-        results[2]["reason"].as_str().unwrap().contains("outside the workspace"),
+        results[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the workspace"),
         "{:#}",
         results[2]
     );
@@ -720,7 +732,12 @@ fn run_events_stream_text_tool_calls_diffs_refusals_and_confirmations_in_order()
     let waiting = of("waiting")[0];
     assert_eq!(waiting["tool"], "edit");
     assert_eq!(waiting["review"], false);
-    assert!(waiting["detail"].as_str().unwrap().contains("+    return 'hello ' + name"));
+    assert!(
+        waiting["detail"]
+            .as_str()
+            .unwrap()
+            .contains("+    return 'hello ' + name")
+    );
     let id = waiting["confirm_id"].as_str().unwrap();
     let question = c
         .notifications
@@ -729,7 +746,13 @@ fn run_events_stream_text_tool_calls_diffs_refusals_and_confirmations_in_order()
         .expect("asked");
     assert_eq!(question["params"]["actions"][0]["jinguConfirm"], json!(id));
     let answered = of("answered")[0];
-    assert_eq!((answered["confirm_id"].as_str(), answered["applied"].as_bool()), (Some(id), Some(true)));
+    assert_eq!(
+        (
+            answered["confirm_id"].as_str(),
+            answered["applied"].as_bool()
+        ),
+        (Some(id), Some(true))
+    );
     let done = of("done")[0];
     assert_eq!(done["stop"]["reason"], "finished");
     assert_eq!(done["summary"], "greet now says hello.");

@@ -61,6 +61,8 @@
     card.dataset.confirm = item.id;
     card.appendChild(el('div', 'head', item.answer ? `${item.answer}${item.note ? ` (${item.note})` : ''}` : 'Jingu is waiting for you'));
     card.appendChild(el('div', 'title', `${item.tool}: ${item.summary}`));
+    // Once answered, the card is a one-line record (an applied edit's card has the diff).
+    if (item.answer) return card;
     if (item.lines && item.lines.length) card.appendChild(diff(item.lines));
     else if (item.detail) card.appendChild(el('pre', 'detail', item.detail));
     const row = el('div', 'row');

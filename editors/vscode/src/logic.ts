@@ -342,7 +342,11 @@ export function endRun(run: ChatRun, outcome: RunOutcome, text: string): void {
   if (run.state === 'finished' || run.state === 'cancelled' || run.state === 'failed') return;
   run.state = outcome;
   for (const i of run.items) if (i.type === 'confirm' && !i.answer) i.answer = 'rejected';
-  run.items.push({ type: 'end', outcome, text: outcome === 'cancelled' ? 'cancelled' : text });
+  // A summary that is the model's last streamed words is not repeated.
+  const said = [...run.items].reverse().find((i): i is Extract<ChatItem, { type: 'text' }> => i.type === 'text');
+  const repeated = outcome === 'finished' && !!said && !!text.trim() && said.text.trim().endsWith(text.trim());
+  const shown = outcome === 'cancelled' ? 'cancelled' : repeated || !text.trim() ? 'done' : text;
+  run.items.push({ type: 'end', outcome, text: shown });
 }
 
 /** The status bar's run item: idle, running step N, or waiting for you. */

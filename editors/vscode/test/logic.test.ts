@@ -175,6 +175,14 @@ test('a panel run takes the id of the first event and folds text, tool calls, re
   assert.equal(runStatus(state).text, '$(comment-discussion) Jingu: idle');
 });
 
+test('a finished run whose summary is its last streamed text ends with done, not the text again', () => {
+  const state = newChat();
+  const run = startRun(state, 'x');
+  applyEvent(state, ev(1, 'text', { text: 'extra now returns 2.' }));
+  applyEvent(state, ev(2, 'done', { stop: { reason: 'finished' }, summary: 'extra now returns 2.' }));
+  assert.deepEqual(run.items[run.items.length - 1], { type: 'end', outcome: 'finished', text: 'done' });
+});
+
 test('events already seen are ignored; a run started elsewhere gets its own entry', () => {
   const state = newChat();
   applyEvent(state, ev(1, 'text', { text: 'a' }, 'other'));

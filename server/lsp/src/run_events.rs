@@ -51,7 +51,10 @@ pub(crate) struct RunEvents {
 impl RunEvents {
     /// Start the sender; await the handle after [`Self::done`] so the last event is out before
     /// the request's response.
-    pub(crate) fn start(client: Client, run_id: String) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
+    pub(crate) fn start(
+        client: Client,
+        run_id: String,
+    ) -> (Arc<Self>, tokio::task::JoinHandle<()>) {
         let events = Arc::new(Self {
             run_id: run_id.clone(),
             state: Mutex::new(State::default()),
@@ -132,8 +135,10 @@ impl RunEvents {
             for (index, item) in items.iter().enumerate() {
                 if index >= s.seen.len() {
                     s.seen.push(PlanStatus::Pending);
-                    out.push(json!({"kind": "tool_call", "index": index, "step": item.step,
-                        "tool": item.tool, "title": item.title, "args": item.args}));
+                    out.push(
+                        json!({"kind": "tool_call", "index": index, "step": item.step,
+                        "tool": item.tool, "title": item.title, "args": item.args}),
+                    );
                 }
                 let finished = matches!(item.status, PlanStatus::Done | PlanStatus::Failed);
                 let was = s.seen[index];
@@ -172,9 +177,11 @@ impl RunEvents {
             s.next_confirm += 1;
             format!("{}-c{}", self.run_id, s.next_confirm)
         };
-        self.push(json!({"kind": "waiting", "confirm_id": id, "tool": approval.tool,
+        self.push(
+            json!({"kind": "waiting", "confirm_id": id, "tool": approval.tool,
             "summary": approval.summary, "path": approval.path, "detail": cut(&approval.detail),
-            "review": review}));
+            "review": review}),
+        );
         id
     }
 

@@ -133,7 +133,7 @@ try {
 
   await step('Jingu: Show snapshots opens the Snapshots view', async () => {
     await palette('Jingu: Show snapshots');
-    await page.locator('.part.sidebar .title-label', { hasText: /snapshots/i }).first().waitFor();
+    await page.locator('.part.sidebar .pane-header', { hasText: /snapshots/i }).first().waitFor();
     await page.locator('.part.sidebar', { hasText: 'No snapshots yet' }).first().waitFor();
   });
 
@@ -272,12 +272,15 @@ try {
     await card.locator('button.apply').click();
     await waitFor(() => readFileSync(`${ws}/src/extra.rs`, 'utf8').includes('    2\n'), 'the approved edit on disk');
     // The run goes on: the applied edit's card with its diff, the model's last words, the end.
-    const edit = view.locator('.card.tool.edit');
+    // (The panel also lists the earlier runs started with Jingu: Ask: this one is the last.)
+    const run = view.locator('section.run').last();
+    const edit = run.locator('.card.tool.edit');
     await edit.waitFor({ timeout: 30_000 });
     check((await edit.locator('.diff .line.add').allTextContents()).some((l) => l.includes('    2')), 'the edit card shows its diff');
-    await view.locator('.run.finished .end', { hasText: 'extra now returns 2.' }).waitFor({ timeout: 30_000 });
-    check((await view.locator('.card.confirm.answered', { hasText: 'applied' }).count()) === 1, 'the card shows the answer');
-    check((await view.locator('button.snapshots').count()) >= 1, 'a link to the run\'s snapshots');
+    await run.locator('.model', { hasText: 'extra now returns 2.' }).waitFor({ timeout: 30_000 });
+    await view.locator('section.run.finished').last().locator('.end').waitFor({ timeout: 30_000 });
+    check((await run.locator('.card.confirm.answered', { hasText: 'applied' }).count()) === 1, 'the card shows the answer');
+    check((await run.locator('button.snapshots').count()) === 1, 'a link to the run\'s snapshots');
     await page.locator('.statusbar-item', { hasText: 'Jingu: idle' }).first().waitFor({ timeout: 10_000 });
   });
 
@@ -288,7 +291,7 @@ try {
     await waitFor(() => readFileSync(process.env.FX_LOG, 'utf8').includes('take a while'), 'the stalled model request');
     await page.locator('.statusbar-item', { hasText: 'running step' }).first().waitFor({ timeout: 10_000 });
     await view.locator('#cancel:not([disabled])').click();
-    const end = view.locator('.run.cancelled .end.cancelled');
+    const end = view.locator('section.run').last().locator('.end.cancelled');
     await end.waitFor({ timeout: 20_000 });
     check((await end.textContent()).trim() === 'cancelled', `the run says cancelled: ${await end.textContent()}`);
     // The server's own end of the run (done: cancelled) does not turn it into a failure.
