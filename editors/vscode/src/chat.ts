@@ -94,13 +94,15 @@ export class ChatPanel implements vscode.WebviewViewProvider {
    * caller shows the modal), else the user's answer from the card (`null`: dismissed/cancelled).
    */
   question(confirmId: string | undefined): Promise<boolean | null> | undefined {
-    if (!confirmId || !this.current || this.current.run.state === 'cancelled') return undefined;
+    if (!confirmId || !this.current) return undefined;
     // The question belongs to the panel's run when the run already reported it, or when the
     // panel's run is the only one running (its `waiting` event may trail the request).
     const run = this.current.run;
     const known = this.state.runs.find((r) => r.items.some((i) => i.type === 'confirm' && i.id === confirmId));
     if (known && known !== run) return undefined;
     if (!known && this.state.runs.some((r) => r !== run && (r.state === 'running' || r.state === 'waiting'))) return undefined;
+    // The user cancelled this run: whatever it still asks is answered no.
+    if (run.state === 'cancelled') return Promise.resolve(null);
     const early = this.early.get(confirmId);
     if (early !== undefined) {
       this.early.delete(confirmId);
