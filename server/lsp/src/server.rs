@@ -126,6 +126,18 @@ impl Backend {
         Ok((fe, Some(handle)))
     }
 
+    /// Whether the client asked for `jingu/runEvent` notifications during `jingu.ask`
+    /// (`capabilities.experimental.jingu.runEvents: true`).
+    pub(super) fn client_wants_run_events(&self) -> bool {
+        self.client_capabilities
+            .get()
+            .and_then(|c| c.experimental.as_ref())
+            .and_then(|e| e.get("jingu"))
+            .and_then(|j| j.get("runEvents"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+
     pub(super) fn client_supports_progress(&self) -> bool {
         self.client_capabilities
             .get()

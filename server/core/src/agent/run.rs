@@ -274,6 +274,10 @@ pub async fn run<H: RunHost>(
         plan.extend(turn.tool_calls.iter().map(|c| PlanItem {
             title: plan_title(c),
             status: PlanStatus::Pending,
+            step: info.step,
+            tool: c.name.clone(),
+            args: args_summary(&c.arguments),
+            result: None,
         }));
         host.plan(&plan);
         for (n, call) in turn.tool_calls.iter().enumerate() {
@@ -342,8 +346,9 @@ pub async fn run<H: RunHost>(
             } else {
                 PlanStatus::Done
             };
-            host.plan(&plan);
             let rendered = render_result(&result);
+            plan[item].result = Some(bounded(&rendered, PLAN_RESULT_MAX).to_string());
+            host.plan(&plan);
             messages.push(Message::tool_result(call, rendered.clone()));
             if result.is_error {
                 last_success = None;
@@ -458,6 +463,43 @@ async fn model_turn<H: RunHost>(
 }
 
 /// A plan line for a call: the tool and the file it names (`edit src/lib.rs`).
+/// Longest tool result kept in a plan item (front ends show it on a card).
+const PLAN_RESULT_MAX: usize = 4000;
+/// Longest argument summary in a plan item, and longest string argument shown whole in it.
+const PLAN_ARGS_MAX: usize = 300;
+const PLAN_ARG_STRING_MAX: usize = 80;
+
+/// The longest prefix of `s` of at most `max` bytes ending on a character boundary.
+fn bounded(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
+    &s[..cut]
+}
+
+/// `{"path":"src/a.rs","symbol":"f","text":"… (212 chars)"}`: the arguments on one line, each long
+/// string (an edit's new text) replaced by its length.
+fn args_summary(args: &jingu_providers::ToolArguments) -> String {
+    fn shorten(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::String(s) if s.len() > PLAN_ARG_STRING_MAX => {
+                serde_json::Value::String(format!("… ({} chars)", s.chars().count()))
+            }
+            serde_json::Value::Array(a) => a.iter().map(shorten).collect(),
+            serde_json::Value::Object(o) => {
+                o.iter().map(|(k, v)| (k.clone(), shorten(v))).collect()
+            }
+            other => other.clone(),
+        }
+    }
+    let text = shorten(&args.to_value()).to_string();
+    bounded(&text, PLAN_ARGS_MAX).to_string()
+}
+
 fn plan_title(call: &ToolCall) -> String {
     match tools::parse(&tools::normalise(call).0) {
         Ok(request) => match request.path() {
