@@ -338,12 +338,17 @@ fn grammar_admits(model: &llama_cpp_2::model::LlamaModel, req: &ChatRequest, tex
     use llama_cpp_2::token::data::LlamaTokenData;
     use llama_cpp_2::token::data_array::LlamaTokenDataArray;
     let mut g = LlamaSampler::grammar(model, &grammar(req), "root").expect("grammar compiles");
+    let mut seen = String::new();
     for token in model.vocab().tokenize(text.as_bytes(), false, false) {
         let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
         g.apply(&mut one);
+        let piece = String::from_utf8_lossy(&model.vocab().token_to_piece(token, false, None))
+            .into_owned();
         if !one.data.first().is_some_and(|d| d.logit().is_finite()) {
+            eprintln!("grammar refuses {piece:?} after {seen:?}");
             return false;
         }
+        seen.push_str(&piece);
         g.accept(token);
     }
     true
