@@ -70,12 +70,12 @@ fn main() {
             r.edit_symbol.show()
         );
         println!(
-            "      git add -A && git commit      {}   git/edit {:.0}x (target >= 100x at 100k)",
+            "      git add -A && git commit      {}   git/edit {:.1}x (target >= 100x at 100k)",
             r.user_git.show(),
             r.user_git.median() / edit
         );
         println!(
-            "      shadow-repo checkpoint (Cline) {}  shadow/edit {:.0}x",
+            "      shadow-repo checkpoint (Cline) {}  shadow/edit {:.1}x",
             r.shadow.show(),
             r.shadow.median() / edit
         );

@@ -95,7 +95,6 @@ impl Session {
             .collect::<Vec<_>>()
             .join("; ");
         let summary = format!("{} in {rel}", planned.summary);
-        let diff = realdoc_diff(&rel, &old, &planned.new_text);
         if ask && old_hash.is_none() && planned.new_text != old && fe.reviews_in_buffer() {
             // An open buffer whose editor lets the user accept the changes one by one (an edit
             // that changes nothing has no change to offer: it is asked about as a whole).
@@ -114,7 +113,8 @@ impl Session {
             let approval = Approval {
                 tool: "edit",
                 summary: summary.clone(),
-                detail: diff.clone(),
+                // Only an asked edit shows its diff before it is made.
+                detail: realdoc_diff(&rel, &old, &planned.new_text),
                 path: Some(rel.clone()),
             };
             if !fe.approve(&approval).await {
