@@ -365,8 +365,14 @@ impl LanguageServer for Backend {
         let session = Session::open_workspace(ws.clone())
             .map(Arc::new)
             .map_err(|e| e.to_string());
-        if let Err(e) = &session {
-            tracing::error!("{e}");
+        match &session {
+            Err(e) => tracing::error!("{e}"),
+            // A watcher that cannot start leaves scans walking the tree: slower, never wrong.
+            Ok(s) => {
+                if let Err(e) = s.watch_workspace() {
+                    tracing::warn!("[snapshots] watch: {e}");
+                }
+            }
         }
         let _ = self.session.set(session);
         let _ = self.workspace.set(ws);
