@@ -175,13 +175,17 @@ fn main() {
             .await
         })
         .expect("step 1 reply");
-    let call = first.tool_calls.first().cloned().unwrap_or_else(|| ToolCall {
-        id: "call_0".into(),
-        name: "read_symbol".into(),
-        arguments: ToolArguments::Json(
-            serde_json::json!({"path": "inventory.py", "name_path": "restock"}),
-        ),
-    });
+    let call = first
+        .tool_calls
+        .first()
+        .cloned()
+        .unwrap_or_else(|| ToolCall {
+            id: "call_0".into(),
+            name: "read_symbol".into(),
+            arguments: ToolArguments::Json(
+                serde_json::json!({"path": "inventory.py", "name_path": "restock"}),
+            ),
+        });
     let own = if first.tool_calls.is_empty() {
         "a fixed call (the model answered)"
     } else {

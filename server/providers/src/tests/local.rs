@@ -342,8 +342,8 @@ fn grammar_admits(model: &llama_cpp_2::model::LlamaModel, req: &ChatRequest, tex
     for token in model.vocab().tokenize(text.as_bytes(), false, false) {
         let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
         g.apply(&mut one);
-        let piece = String::from_utf8_lossy(&model.vocab().token_to_piece(token, false, None))
-            .into_owned();
+        let piece =
+            String::from_utf8_lossy(&model.vocab().token_to_piece(token, false, None)).into_owned();
         if !one.data.first().is_some_and(|d| d.logit().is_finite()) {
             eprintln!("grammar refuses {piece:?} after {seen:?}");
             return false;
