@@ -17,6 +17,13 @@ use serde_json::{Value, json};
 const LIB_PY: &str = "def greet(name):\n    return 'hi ' + name\n\n\ndef unused():\n    pass\n";
 
 fn start(fx: &Fixture) -> LspClient {
+    let mut c = spawn(fx);
+    c.initialize(&fx.root, &["utf-16"]);
+    c
+}
+
+/// The server, not yet initialized, answering edits as applied and confirmations with Apply.
+fn spawn(fx: &Fixture) -> LspClient {
     let env = fx.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut c = LspClient::start(&fx.root, &env);
@@ -27,7 +34,6 @@ fn start(fx: &Fixture) -> LspClient {
             json!({"title": "Apply"}),
         ),
     ];
-    c.initialize(&fx.root, &["utf-16"]);
     c
 }
 
@@ -575,30 +581,13 @@ fn a_rollback_the_editor_declines_is_refused_and_recorded_as_what_the_buffer_hol
 
 /// A client that announced `experimental.jingu.runEvents`.
 fn start_with_run_events(fx: &Fixture) -> LspClient {
-    let env = fx.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let mut c = LspClient::start(&fx.root, &env);
-    c.server_request_answers = vec![(
-        "window/showMessageRequest".into(),
-        json!({"title": "Apply"}),
-    )];
-    let uri = file_uri(&fx.root);
-    c.request(
-        "initialize",
-        json!({
-            "processId": null,
-            "rootUri": uri,
-            "workspaceFolders": [{"uri": uri, "name": "ws"}],
-            "capabilities": {
-                "general": {"positionEncodings": ["utf-16"]},
-                "window": {"workDoneProgress": true},
-                "workspace": {"applyEdit": true},
-                "experimental": {"jingu": {"runEvents": true}}
-            }
-        }),
-    )
-    .expect("initialize succeeds");
-    c.notify("initialized", json!({}));
+    let mut c = spawn(fx);
+    c.initialize_full(
+        &fx.root,
+        &["utf-16"],
+        json!({}),
+        json!({"jingu": {"runEvents": true}}),
+    );
     c
 }
 
