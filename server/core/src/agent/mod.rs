@@ -392,6 +392,18 @@ pub async fn ask<F: Frontend>(
     Ok(outcome)
 }
 
+/// The longest prefix of `s` of at most `max` bytes ending on a character boundary.
+pub(crate) fn bounded(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
+    &s[..cut]
+}
+
 /// A user layer cannot re-point an enterprise provider: what the router resolves is sealed.
 #[cfg(test)]
 mod seal_tests {

@@ -9,6 +9,7 @@ use std::future::Future;
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use super::bounded;
 use super::tools::{self, ToolRequest};
 use crate::ops::{PlanItem, PlanStatus};
 use jingu_providers::{
@@ -462,24 +463,11 @@ async fn model_turn<H: RunHost>(
     Ok(turn)
 }
 
-/// A plan line for a call: the tool and the file it names (`edit src/lib.rs`).
 /// Longest tool result kept in a plan item (front ends show it on a card).
 const PLAN_RESULT_MAX: usize = 4000;
 /// Longest argument summary in a plan item, and longest string argument shown whole in it.
 const PLAN_ARGS_MAX: usize = 300;
 const PLAN_ARG_STRING_MAX: usize = 80;
-
-/// The longest prefix of `s` of at most `max` bytes ending on a character boundary.
-fn bounded(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let cut = (0..=max)
-        .rev()
-        .find(|&i| s.is_char_boundary(i))
-        .unwrap_or(0);
-    &s[..cut]
-}
 
 /// `{"path":"src/a.rs","symbol":"f","text":"… (212 chars)"}`: the arguments on one line, each long
 /// string (an edit's new text) replaced by its length.
@@ -500,6 +488,7 @@ fn args_summary(args: &jingu_providers::ToolArguments) -> String {
     bounded(&text, PLAN_ARGS_MAX).to_string()
 }
 
+/// A plan line for a call: the tool and the file it names (`edit src/lib.rs`).
 fn plan_title(call: &ToolCall) -> String {
     match tools::parse(&tools::normalise(call).0) {
         Ok(request) => match request.path() {
