@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use jingu_docs::{Document, Encoding};
 use jingu_index::Index;
-use jingu_syntax::Language;
+use jingu_syntax::{Language, SymbolsQuery};
 use tower_lsp_server::ls_types::{Position, Range, TextDocumentContentChangeEvent};
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -157,6 +157,18 @@ impl Samples {
         median(self.0.clone()).as_secs_f64()
     }
 
+    /// min / median / max in milliseconds, for short operations.
+    fn show_ms(&self) -> String {
+        let min = self.0.iter().min().copied().unwrap_or_default();
+        let max = self.0.iter().max().copied().unwrap_or_default();
+        format!(
+            "min {:.3} / median {:.3} / max {:.3} ms",
+            min.as_secs_f64() * 1e3,
+            self.median() * 1e3,
+            max.as_secs_f64() * 1e3
+        )
+    }
+
     fn show(&self) -> String {
         let min = self.0.iter().min().copied().unwrap_or_default();
         let max = self.0.iter().max().copied().unwrap_or_default();
@@ -193,9 +205,88 @@ fn sample_files(root: &Path, index: &Index) -> Vec<String> {
     out
 }
 
+/// What a process pays before it can extract symbols: Jingu's own matcher reads the query text;
+/// a tree-sitter query is compiled, which analyses the grammar's whole parse table. Interleaved.
+fn query_setup(rounds: usize) {
+    for language in jingu_syntax::ALL_LANGUAGES {
+        let grammar = language.grammar();
+        let text = language.builtin_query();
+        let (mut own, mut ts) = (Samples::default(), Samples::default());
+        for round in 0..rounds.max(3) {
+            for k in 0..2 {
+                let t = Instant::now();
+                if (k + round) % 2 == 0 {
+                    let q = SymbolsQuery::new(&grammar, text).expect("query");
+                    assert!(q.is_own());
+                    own.0.push(t.elapsed());
+                } else {
+                    std::hint::black_box(SymbolsQuery::compiled(&grammar, text).expect("query"));
+                    ts.0.push(t.elapsed());
+                }
+            }
+        }
+        println!(
+            "query set-up {:<10}: own matcher {}, tree-sitter Query::new {}; {:.0}x less",
+            language.name(),
+            own.show_ms(),
+            ts.show_ms(),
+            ts.median() / own.median().max(1e-9)
+        );
+    }
+}
+
+/// Extraction from parsed trees, own matcher vs tree-sitter's, interleaved: the matcher must
+/// not make up in matching what it saves in set-up.
+fn extraction(label: &str, texts: &[(Language, String)], rounds: usize) {
+    let trees: Vec<_> = texts
+        .iter()
+        .filter_map(|(l, t)| Some((*l, t.as_str(), jingu_syntax::parse(*l, t, None)?)))
+        .collect();
+    let compiled: Vec<(Language, SymbolsQuery)> = jingu_syntax::ALL_LANGUAGES
+        .iter()
+        .map(|&l| {
+            (
+                l,
+                SymbolsQuery::compiled(&l.grammar(), l.builtin_query()).expect("query"),
+            )
+        })
+        .collect();
+    let (mut own, mut ts) = (Samples::default(), Samples::default());
+    for round in 0..rounds {
+        for k in 0..2 {
+            let use_own = (k + round) % 2 == 0;
+            let t = Instant::now();
+            for (language, text, tree) in &trees {
+                let q = if use_own {
+                    language.symbols_query()
+                } else {
+                    &compiled
+                        .iter()
+                        .find(|(l, _)| l == language)
+                        .expect("language")
+                        .1
+                };
+                std::hint::black_box(jingu_syntax::extract_using(*language, q, text, tree));
+            }
+            if use_own {
+                own.0.push(t.elapsed())
+            } else {
+                ts.0.push(t.elapsed())
+            }
+        }
+    }
+    println!(
+        "{label}: extraction from parsed trees: own matcher {}, tree-sitter matcher {}; ratio {:.2}x",
+        own.show(),
+        ts.show(),
+        own.median() / ts.median().max(1e-9)
+    );
+}
+
 fn main() {
     let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
     let rounds = if quick { 3 } else { 5 };
+    query_setup(rounds * 2);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert!(
         is_universal_ctags(),
@@ -216,6 +307,7 @@ fn main() {
             stats.skipped,
         );
         let texts = indexed_texts(&index, &root);
+        extraction(label, &texts, rounds);
         // py-tree-sitter tags exactly the Rust and Python files Jingu indexed.
         let list = tempfile::NamedTempFile::new().expect("temp file");
         let listed: Vec<String> = index

@@ -6,6 +6,8 @@ use std::ops::Range;
 use rustc_hash::FxHashSet;
 use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
 
+use super::language::Engine;
+use super::pattern::Captures;
 use super::reuse::{ExtractCache, ItemSeen, refill, reuse, reuse_body};
 use super::{Language, Symbol, SymbolKind, extent};
 
@@ -52,14 +54,40 @@ fn extract_with(
     language: Language,
     text: &str,
     tree: &Tree,
+    cache: Option<&mut ExtractCache>,
+) -> Vec<Symbol> {
+    extract_by(language, language.symbols_query(), text, tree, cache)
+}
+
+/// [`extract`] with a given query: benchmarks and tests compare the matching engines.
+pub fn extract_using(
+    language: Language,
+    symbols_query: &super::language::SymbolsQuery,
+    text: &str,
+    tree: &Tree,
+) -> Vec<Symbol> {
+    extract_by(language, symbols_query, text, tree, None)
+}
+
+pub(crate) fn extract_by(
+    language: Language,
+    symbols_query: &super::language::SymbolsQuery,
+    text: &str,
+    tree: &Tree,
     mut cache: Option<&mut ExtractCache>,
 ) -> Vec<Symbol> {
-    let symbols_query = language.symbols_query();
-    let query = &symbols_query.query;
     if let Some(c) = cache.as_deref_mut() {
         c.begin(tree);
     }
-    let names = query.capture_names();
+    let own_names: Vec<&str>;
+    let names: &[&str] = match &symbols_query.engine {
+        Engine::Own(p) => {
+            own_names = p.capture_names().iter().map(String::as_str).collect();
+            &own_names
+        }
+        Engine::TreeSitter(q) => q.capture_names(),
+    };
+    let mut found: Vec<Captures<'_>> = Vec::new();
     let src = text.as_bytes();
     let mut raws: Vec<Raw> = Vec::new();
     let mut seen: FxHashSet<(usize, usize, usize)> = FxHashSet::default();
@@ -149,9 +177,19 @@ fn extract_with(
                 queued.swap_remove(i);
             } else if !reused {
                 if symbols_query.may_match_at(node) {
-                    let mut matches = cursor.matches(query, node, src);
-                    while let Some(m) = matches.next() {
-                        let Some((raw, def, body)) = raw_of_match(m, names, src) else {
+                    found.clear();
+                    match &symbols_query.engine {
+                        Engine::Own(p) => p.matches_at(node, src, &mut found),
+                        Engine::TreeSitter(q) => {
+                            let mut matches = cursor.matches(q, node, src);
+                            while let Some(m) = matches.next() {
+                                found
+                                    .push(m.captures().iter().map(|c| (c.index, c.node)).collect());
+                            }
+                        }
+                    }
+                    for caps in &found {
+                        let Some((raw, def, body)) = raw_of_match(caps, names, src) else {
                             continue;
                         };
                         // Two patterns may match one node (a TS method also matches a field
@@ -329,7 +367,7 @@ fn extract_with(
 
 /// The definition a query match describes, its node and its body node.
 fn raw_of_match<'t>(
-    m: &tree_sitter::QueryMatch<'_, 't>,
+    caps: &Captures<'t>,
     names: &[&str],
     src: &[u8],
 ) -> Option<(Raw, Node<'t>, Option<Node<'t>>)> {
@@ -339,19 +377,19 @@ fn raw_of_match<'t>(
     let mut body: Option<Node> = None;
     let mut trait_: Option<Node> = None;
     let mut receiver: Option<Node> = None;
-    for cap in m.captures() {
-        match names[cap.index as usize] {
-            "name" => name = Some(cap.node),
-            "qualified_name" => qualified = Some(cap.node),
-            "body" => body = Some(cap.node),
-            "trait" => trait_ = Some(cap.node),
-            "receiver" => receiver = Some(cap.node),
+    for &(index, node) in caps {
+        match names.get(index as usize).copied().unwrap_or_default() {
+            "name" => name = Some(node),
+            "qualified_name" => qualified = Some(node),
+            "body" => body = Some(node),
+            "trait" => trait_ = Some(node),
+            "receiver" => receiver = Some(node),
             other => {
                 if let Some(k) = other
                     .strip_prefix("definition.")
                     .and_then(SymbolKind::from_capture)
                 {
-                    def = Some((cap.node, k));
+                    def = Some((node, k));
                 }
             }
         }

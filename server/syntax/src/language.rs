@@ -7,6 +7,8 @@ use std::sync::OnceLock;
 use sha2::Digest;
 use tree_sitter::Query;
 
+use super::pattern::Patterns;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Language {
     Rust,
@@ -117,7 +119,8 @@ impl Language {
         }
     }
 
-    pub(super) fn builtin_query(self) -> &'static str {
+    /// The symbols query compiled into the binary.
+    pub fn builtin_query(self) -> &'static str {
         match self {
             Self::Rust => include_str!("../../../queries/rust/symbols.scm"),
             Self::Python => include_str!("../../../queries/python/symbols.scm"),
@@ -186,12 +189,12 @@ pub fn install_queries(texts: Vec<(Language, String)>) -> bool {
     INSTALLED.set(texts).is_ok()
 }
 
-/// A compiled symbols query and the node kinds its patterns are rooted at. Extraction walks the
-/// tree itself and runs the query only on nodes of those kinds: a query cursor pays for pattern
-/// bookkeeping at every node it visits, which cost as much as parsing.
+/// A language's symbols query, ready to match, and the node kinds its patterns are rooted at.
+/// Extraction walks the tree itself and matches only on nodes of those kinds: a query cursor pays
+/// for pattern bookkeeping at every node it visits, which cost as much as parsing.
 #[derive(Debug)]
 pub struct SymbolsQuery {
-    pub query: Query,
+    pub(super) engine: Engine,
     /// Indexed by kind id: whether some pattern can be rooted at a node of that kind.
     roots: Vec<bool>,
     /// Some pattern is rooted at `(_)`, a supertype or an alternation: every node is a candidate.
@@ -201,8 +204,55 @@ pub struct SymbolsQuery {
     pub(super) kinds: super::extent::KindTable,
 }
 
+/// Who matches the patterns: Jingu's own matcher for the query subset it knows (no query
+/// compilation, see [`super::pattern`]), else a compiled tree-sitter query.
+#[derive(Debug)]
+pub(super) enum Engine {
+    Own(Patterns),
+    TreeSitter(Query),
+}
+
 impl SymbolsQuery {
     pub fn new(
+        grammar: &tree_sitter::Language,
+        source: &str,
+    ) -> Result<Self, tree_sitter::QueryError> {
+        match Patterns::parse(grammar, source) {
+            Ok(patterns) => Ok(Self::own(grammar, patterns)),
+            Err(why) => {
+                tracing::debug!("symbols query compiled by tree-sitter: {}", why.0);
+                Self::compiled(grammar, source)
+            }
+        }
+    }
+
+    fn own(grammar: &tree_sitter::Language, patterns: Patterns) -> Self {
+        let mut roots = vec![false; grammar.node_kind_count()];
+        let (mut any_root, mut error_root) = (false, false);
+        for root in patterns.roots() {
+            match root {
+                Some(Some(ids)) => {
+                    for &id in ids {
+                        if let Some(r) = roots.get_mut(usize::from(id)) {
+                            *r = true;
+                        }
+                    }
+                }
+                Some(None) => error_root = true,
+                None => any_root = true,
+            }
+        }
+        Self {
+            engine: Engine::Own(patterns),
+            roots,
+            any_root,
+            error_root,
+            kinds: super::extent::KindTable::new(grammar),
+        }
+    }
+
+    /// The query compiled by tree-sitter, whatever its syntax (tests compare the two engines).
+    pub fn compiled(
         grammar: &tree_sitter::Language,
         source: &str,
     ) -> Result<Self, tree_sitter::QueryError> {
@@ -225,12 +275,17 @@ impl SymbolsQuery {
             }
         }
         Ok(Self {
-            query,
+            engine: Engine::TreeSitter(query),
             roots,
             any_root,
             error_root,
             kinds: super::extent::KindTable::new(grammar),
         })
+    }
+
+    /// Whether Jingu's own matcher runs this query (not a compiled tree-sitter query).
+    pub fn is_own(&self) -> bool {
+        matches!(self.engine, Engine::Own(_))
     }
 
     /// Whether a pattern of the query may match with `node` as its root.

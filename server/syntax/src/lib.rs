@@ -14,6 +14,7 @@ mod extent;
 mod extract;
 mod language;
 pub mod names;
+mod pattern;
 mod rank;
 mod reuse;
 #[cfg(test)]
@@ -26,8 +27,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-pub use extract::{extract, extract_incremental};
-pub use language::{ALL as ALL_LANGUAGES, Language, install_queries};
+pub use extract::{extract, extract_incremental, extract_using};
+pub use language::{ALL as ALL_LANGUAGES, Language, SymbolsQuery, install_queries};
 pub use reuse::ExtractCache;
 pub use verbatim::{
     LineKind, Verbatim, VerbatimKind, line_kind_at, line_kinds, verbatim_at, verbatim_spans,

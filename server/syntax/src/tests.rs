@@ -7,6 +7,7 @@ mod go;
 mod incremental;
 mod java;
 mod javascript;
+mod pattern;
 mod python;
 mod queries;
 mod rust;
