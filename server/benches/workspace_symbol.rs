@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 
 use jingu_index::Index;
 use jingu_syntax::{FileSymbols, Symbol};
+use tower_lsp_server::ls_types::{
+    Location, OneOf, Position, Range, SymbolKind, Uri, WorkspaceSymbol,
+};
 
 /// What the LSP server asks for.
 const LIMIT: usize = 256;
@@ -170,7 +173,7 @@ fn words(name: &str) -> Vec<&str> {
     out
 }
 
-/// (class, query) pairs drawn from the corpus's names.
+/// (class, query) pairs drawn from the corpus's names, the way people type them.
 fn queries(names: &[&str], rng: &mut fastrand::Rng) -> Vec<(&'static str, String)> {
     let ascii: Vec<&str> = names
         .iter()
@@ -178,17 +181,29 @@ fn queries(names: &[&str], rng: &mut fastrand::Rng) -> Vec<(&'static str, String
         .filter(|n| n.is_ascii() && n.len() >= 4)
         .collect();
     let mut out = Vec::new();
-    for _ in 0..60 {
+    // The first keystrokes: the results while the user has typed 1–3 characters.
+    for _ in 0..150 {
         let name = ascii[rng.usize(..ascii.len())];
-        for len in 1..=name.len().min(10) {
-            out.push(("typing a name", name[..len].to_string()));
+        let len = rng.usize(1..=3);
+        out.push(("prefix 1-3 chars", name[..len].to_string()));
+    }
+    // Typing on: 4–10 characters of a name.
+    for _ in 0..40 {
+        let name = ascii[rng.usize(..ascii.len())];
+        for len in 4..=name.len().min(10) {
+            out.push(("prefix 4-10 chars", name[..len].to_string()));
         }
+    }
+    for _ in 0..150 {
+        let name = ascii[rng.usize(..ascii.len())];
+        out.push(("full name", name.to_string()));
     }
     let multi: Vec<&str> = ascii
         .iter()
         .copied()
         .filter(|n| words(n).len() >= 2)
         .collect();
+    // `hm` for HashMap.
     for _ in 0..150 {
         let name = multi[rng.usize(..multi.len())];
         let initials: String = words(name)
@@ -196,6 +211,19 @@ fn queries(names: &[&str], rng: &mut fastrand::Rng) -> Vec<(&'static str, String
             .filter_map(|w| w.chars().next())
             .collect();
         out.push(("initials", initials.to_lowercase()));
+    }
+    // `HsMp` for HashMap: each word's first letter, in its case, and one more of its letters.
+    for _ in 0..150 {
+        let name = multi[rng.usize(..multi.len())];
+        let humps: String = words(name)
+            .iter()
+            .flat_map(|w| {
+                let b = w.as_bytes();
+                let more = (b.len() > 1).then(|| char::from(b[rng.usize(1..b.len())]));
+                std::iter::once(char::from(b[0])).chain(more)
+            })
+            .collect();
+        out.push(("camel humps", humps));
     }
     for _ in 0..150 {
         let name = ascii[rng.usize(..ascii.len())];
@@ -212,11 +240,23 @@ fn queries(names: &[&str], rng: &mut fastrand::Rng) -> Vec<(&'static str, String
             .collect();
         out.push(("letters dropped", dropped));
     }
-    for _ in 0..60 {
+    // Typos: two neighbouring letters swapped, or one replaced.
+    for _ in 0..150 {
+        let name = ascii[rng.usize(..ascii.len())];
+        let mut b = name.as_bytes().to_vec();
+        let at = rng.usize(..b.len() - 1);
+        if rng.bool() {
+            b.swap(at, at + 1);
+        } else {
+            b[at] = b'a' + rng.u8(..26);
+        }
+        out.push(("typo", String::from_utf8_lossy(&b).into_owned()));
+    }
+    for _ in 0..150 {
         let q: String = (0..rng.usize(3..8))
             .map(|_| char::from(b'a' + rng.u8(..26)))
             .collect();
-        out.push(("random (mostly misses)", q));
+        out.push(("random letters", q));
     }
     out
 }
@@ -255,7 +295,13 @@ fn main() {
         "the full corpus must hold at least 400k symbols"
     );
     let mut rng = fastrand::Rng::with_seed(2026);
-    let qs = queries(&names, &mut rng);
+    let mut qs = queries(&names, &mut rng);
+    // Random letters that match nothing at all are their own class: the whole index is searched.
+    for (class, q) in &mut qs {
+        if *class == "random letters" && baseline.search(q, 1).is_empty() {
+            *class = "no match";
+        }
+    }
     let mut ours: HashMap<&str, Vec<Duration>> = HashMap::new();
     let mut old: HashMap<&str, Vec<Duration>> = HashMap::new();
     let mut agree = 0usize;
@@ -321,4 +367,48 @@ fn main() {
     }
     row("all", &mut all_ours, &mut all_old);
     println!("target: p99 <= 2 ms on >= 400k symbols");
+    // What the LSP server adds on top (server.rs `to_lsp`, symbols.rs `workspace_symbol`): a URI
+    // and a `WorkspaceSymbol` for each of the at most `LIMIT` hits, never for other candidates.
+    let mut convert = Vec::new();
+    let mut search = Vec::new();
+    for (_, q) in &qs {
+        let t = Instant::now();
+        let hits = index.search(q, LIMIT);
+        search.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(to_lsp(tmp.path(), hits));
+        convert.push(t.elapsed());
+    }
+    search.sort();
+    convert.sort();
+    println!(
+        "LSP conversion of the hits (URI + WorkspaceSymbol each): p50 {:.3} ms, p99 {:.3} ms; the search itself: p50 {:.3} ms, p99 {:.3} ms",
+        ms(percentile(&convert, 0.5)),
+        ms(percentile(&convert, 0.99)),
+        ms(percentile(&search, 0.5)),
+        ms(percentile(&search, 0.99)),
+    );
+}
+
+/// The LSP server's conversion of search hits (server.rs `to_lsp` over symbols.rs
+/// `workspace_symbol`), restated: both are private to `jingu-lsp`.
+fn to_lsp(root: &Path, hits: Vec<(String, Symbol)>) -> Vec<WorkspaceSymbol> {
+    hits.into_iter()
+        .filter_map(|(rel, s)| {
+            let uri = Uri::from_file_path(root.join(&rel))?;
+            let start = Position::new(s.start_line.saturating_sub(1) as u32, 0);
+            let end = Position::new(s.end_line as u32, 0);
+            Some(WorkspaceSymbol {
+                name: s.name.clone(),
+                kind: SymbolKind::FUNCTION,
+                tags: None,
+                container_name: s
+                    .name_path
+                    .rsplit_once('/')
+                    .map(|(container, _)| container.to_string()),
+                location: OneOf::Left(Location::new(uri, Range::new(start, end))),
+                data: None,
+            })
+        })
+        .collect()
 }
