@@ -1,14 +1,20 @@
-//! `workspace/symbol` search latency on one index of both fixed corpora (Rust std + CPython
-//! stdlib) and the sources of Jingu's locked dependencies (≥ 400k symbols), against the previous algorithm — score every distinct name, sort all
-//! hits, take `limit` — kept here only as the baseline. Each query is run by both, alternating
-//! which goes first, so load from other processes hits both alike; the ratio is what counts.
+//! `workspace/symbol` search latency on one index of both fixed corpora (Rust std from the
+//! toolchain's rust-src, CPython 3.11's stdlib and test suite from pinned Debian packages) and the
+//! Rust sources of every crates.io package in Jingu's Cargo.lock (pinned by the lock file, as
+//! Cargo fetched them from crates.io for the build): ≥ 400k symbols, printed with the file and
+//! distinct-name counts. The baseline is the previous algorithm — score every distinct name, sort
+//! all hits, take `limit` — kept here only for that. Each query is run by both, alternating which
+//! goes first, so load from other processes hits both alike; the ratio is what counts.
 //!
-//! Queries are drawn (fixed seed) from the corpus's own names the way people type them: every
-//! prefix while typing a name, camelCase/snake_case initials, a piece from the middle, a name with
-//! letters dropped, and strings that match nothing.
+//! Queries are drawn (fixed seed) from the corpus's own names the way people type them: 1–3
+//! character prefixes (the first keystrokes), 4–10 character prefixes, full names,
+//! camelCase/snake_case initials (`hm`), camel humps (`HsMp`), a piece from the middle, a name with
+//! letters dropped, typos (neighbours swapped, a letter replaced), random letters, and random
+//! letters that match nothing. Per class: p50/p99/max of both and the p99 ratio. Last, what the LSP
+//! server adds: converting the hits (at most `limit`) to `WorkspaceSymbol`s with URIs.
 //!
 //! `cargo bench -p jingu-benches --bench workspace_symbol`; `JINGU_BENCH_QUICK=1` runs one round
-//! instead of five, on a subset of the corpora.
+//! instead of five, on a subset of the corpora; `JINGU_BENCH_ROUNDS` sets the rounds.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
@@ -272,7 +278,11 @@ fn ms(d: Duration) -> f64 {
 
 fn main() {
     let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
-    let rounds = if quick { 1 } else { 5 };
+    // `JINGU_BENCH_ROUNDS` overrides (the baseline's full scans make a full run long).
+    let rounds = std::env::var("JINGU_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(if quick { 1 } else { 5 });
     let tmp = tempfile::tempdir().expect("tempdir");
     let packages = combined_tree(tmp.path(), quick);
     let index = Index::build(tmp.path());
