@@ -12,12 +12,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-JINGU="${JINGU_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/jingu}"
+JINGU="$(realpath -m "${JINGU_BIN:-${CARGO_HOME:-$HOME/.cargo}/bin/jingu}")" # absolute: later steps run elsewhere
 pass=0 fail=0
 check() { if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "local-model: FAILED: $*" >&2; fi; }
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${JINGU_KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/examples"
 ln -s "$JINGU" "$tmp/bin/jingu"
 cp -r examples/demo "$tmp/examples/demo"

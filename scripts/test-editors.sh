@@ -27,13 +27,15 @@ passed=0
 failed=0
 only="${JINGU_EDITORS_ONLY:-vscode-unit vscode-package nvim emacs jetbrains vscode}"
 logdir="$(mktemp -d "${TMPDIR:-/tmp}/jingu-editors-logs.XXXXXX")"
+# Tests save what outlives their fixture here (the VS Code test's screenshots).
+export JINGU_EDITORS_LOGDIR="$logdir"
 
 # run NAME CMD...: the command prints `ok - ` / `not ok - ` lines (TAP-like) or is one case.
 run() {
   local name="$1"; shift
   case " $only " in *" $name "*) ;; *) return 0 ;; esac
   local t0=$(date +%s) log="$logdir/$name.log"
-  timeout 300 "$@" >"$log" 2>&1
+  timeout 450 "$@" >"$log" 2>&1
   local rc=$?
   local ok bad
   ok=$(grep -c '^ok \(- \)\?' "$log")

@@ -398,6 +398,49 @@ fn the_same_failing_call_three_times_ends_the_run_with_that_reason() {
 }
 
 #[test]
+fn a_reply_cut_off_by_the_token_limit_is_not_an_answer_and_twice_ends_the_run() {
+    // Once: the model is told and its next reply counts.
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    let cut = json!({"content": "{\"tool\": \"edit\", \"arguments\": {\"pa", "finish": "length"});
+    fx.serve(&json!([cut, {"content": "nothing to do"}]), "");
+    let out = fx.jingu(&["ask", "look", "--yes", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let outcome: Value = serde_json::from_slice(&out.stdout).expect("json outcome");
+    assert_eq!(outcome["summary"], "nothing to do", "{outcome}");
+    assert_eq!(outcome["invalid_calls"], 1, "{outcome}");
+    let second = &fx.requests()[1];
+    let told = second["body"]["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .and_then(|m| m["content"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(told.contains("cut off after 7 tokens"), "{second}");
+
+    // Twice in a row: the run ends as a model error (exit 1), the cut text is no summary.
+    let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
+    fx.serve(&json!([cut, cut, {"content": "never asked for"}]), "");
+    let out = fx.jingu(&["ask", "look", "--yes", "--json"]);
+    assert!(!out.status.success(), "{}", stderr(&out));
+    let outcome: Value = serde_json::from_slice(&out.stdout).expect("json outcome");
+    assert_eq!(outcome["stop"]["reason"], "model_error", "{outcome}");
+    let detail = outcome["stop"]["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("cut off at the token limit 2 times"),
+        "{detail}"
+    );
+    assert!(
+        !outcome["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("arguments"),
+        "{outcome}"
+    );
+    assert_eq!(fx.requests().len(), 2, "no third request");
+    assert_eq!(fx.read("src/lib.rs"), LIB_RS);
+}
+
+#[test]
 fn a_successful_call_sent_again_is_not_rerun_and_a_third_time_ends_the_run() {
     let mut fx = Fixture::new(&[("src/lib.rs", LIB_RS)]);
     let edit = json!({"tool_calls": [tool("edit", json!({"path": "src/lib.rs", "symbol": "other",

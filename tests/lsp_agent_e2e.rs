@@ -17,6 +17,13 @@ use serde_json::{Value, json};
 const LIB_PY: &str = "def greet(name):\n    return 'hi ' + name\n\n\ndef unused():\n    pass\n";
 
 fn start(fx: &Fixture) -> LspClient {
+    let mut c = spawn(fx);
+    c.initialize(&fx.root, &["utf-16"]);
+    c
+}
+
+/// The server, not yet initialized, answering edits as applied and confirmations with Apply.
+fn spawn(fx: &Fixture) -> LspClient {
     let env = fx.env();
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut c = LspClient::start(&fx.root, &env);
@@ -27,7 +34,6 @@ fn start(fx: &Fixture) -> LspClient {
             json!({"title": "Apply"}),
         ),
     ];
-    c.initialize(&fx.root, &["utf-16"]);
     c
 }
 
@@ -570,5 +576,227 @@ fn a_rollback_the_editor_declines_is_refused_and_recorded_as_what_the_buffer_hol
         "then the buffer's text again: {}",
         scripted::stdout(&back)
     );
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+/// A client that announced `experimental.jingu.runEvents`.
+fn start_with_run_events(fx: &Fixture) -> LspClient {
+    let mut c = spawn(fx);
+    c.initialize_full(
+        &fx.root,
+        &["utf-16"],
+        json!({}),
+        json!({"jingu": {"runEvents": true}}),
+    );
+    c
+}
+
+fn run_events(c: &LspClient) -> Vec<Value> {
+    c.notifications
+        .iter()
+        .filter(|m| m["method"] == "jingu/runEvent")
+        .map(|m| m["params"].clone())
+        .collect()
+}
+
+#[test]
+fn run_events_stream_text_tool_calls_diffs_refusals_and_confirmations_in_order() {
+    let mut fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    fx.serve(
+        &json!([
+            {"content": "Looking at greet.", "tool_calls": [{"name": "read_symbol", "arguments": {
+                "path": "lib.py", "name_path": "greet"}}]},
+            {"tool_calls": [{"name": "edit", "arguments": {
+                "path": "lib.py", "symbol": "greet", "op": "replace",
+                "text": "def greet(name):\n    return 'hello ' + name"}}]},
+            {"tool_calls": [{"name": "read_lines", "arguments": {
+                "path": "../../etc/passwd", "start": 1, "end": 2}}]},
+            {"content": "greet now says hello."}
+        ]),
+        "",
+    );
+    let mut c = start_with_run_events(&fx);
+    let result = exec(&mut c, "jingu.ask", json!({"instruction": "say hello"})).expect("ask");
+    let run_id = result["run_id"].as_str().expect("run id").to_string();
+    assert_eq!(
+        fx.read("lib.py"),
+        LIB_PY.replace("'hi '", "'hello '"),
+        "the approved edit was written"
+    );
+    // Notifications and responses travel on separate queues: the last events may trail the
+    // response. `done` is the last event.
+    let has_done = |c: &LspClient| run_events(c).iter().any(|e| e["kind"] == "done");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !has_done(&c) && Instant::now() < deadline {
+        c.pump(Duration::from_millis(50));
+    }
+    let events = run_events(&c);
+    let seqs: Vec<u64> = events.iter().filter_map(|e| e["seq"].as_u64()).collect();
+    assert_eq!(
+        seqs,
+        (1..=events.len() as u64).collect::<Vec<_>>(),
+        "numbered from 1 in order: {events:#?}"
+    );
+    assert!(
+        events.iter().all(|e| e["run_id"] == json!(run_id)),
+        "{events:#?}"
+    );
+    let kinds: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .filter(|k| *k != "progress")
+        .collect();
+    // Text chunks streamed together arrive merged; what matters is the order of the kinds.
+    let mut collapsed: Vec<&str> = kinds.clone();
+    collapsed.dedup_by(|a, b| *a == "text" && *b == "text");
+    assert_eq!(
+        collapsed,
+        [
+            "text",
+            "tool_call",
+            "tool_result",
+            "tool_call",
+            "waiting",
+            "answered",
+            "tool_result",
+            "tool_call",
+            "tool_result",
+            "text",
+            "done"
+        ],
+        "{events:#?}"
+    );
+    let of = |kind: &str| -> Vec<&Value> { events.iter().filter(|e| e["kind"] == kind).collect() };
+    let text: String = of("text")
+        .iter()
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(text.starts_with("Looking at greet."), "{text}");
+    assert!(text.ends_with("greet now says hello."), "{text}");
+
+    let calls = of("tool_call");
+    assert_eq!(calls[0]["tool"], "read_symbol");
+    assert_eq!(calls[0]["title"], "read_symbol lib.py");
+    assert!(calls[0]["args"].as_str().unwrap().contains("greet"));
+    assert_eq!(calls[1]["tool"], "edit");
+    assert_eq!(
+        (calls[0]["step"].as_u64(), calls[2]["step"].as_u64()),
+        (Some(1), Some(3))
+    );
+    let results = of("tool_result");
+    // A read reports what it read.
+    assert_eq!(results[0]["ok"], true);
+    assert!(
+        results[0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("return 'hi ' + name"),
+        "{:#}",
+        results[0]
+    );
+    // The edit: its unified diff and snapshot.
+    assert_eq!(results[1]["ok"], true);
+    let edit = &results[1]["edit"];
+    assert_eq!(edit["path"], "lib.py");
+    assert!(
+        edit["snapshot_id"].as_str().is_some_and(|s| !s.is_empty()),
+        "{edit}"
+    );
+    let diff = edit["diff"].as_str().unwrap();
+    assert!(
+        diff.contains("-    return 'hi ' + name") && diff.contains("+    return 'hello ' + name"),
+        "{diff}"
+    );
+    // The refusal gives its reason.
+    assert_eq!(results[2]["ok"], false);
+    assert!(
+        results[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("outside the workspace"),
+        "{:#}",
+        results[2]
+    );
+    // The confirmation: a waiting card with the diff, tied to the question by its id.
+    let waiting = of("waiting")[0];
+    assert_eq!(waiting["tool"], "edit");
+    assert_eq!(waiting["review"], false);
+    assert!(
+        waiting["detail"]
+            .as_str()
+            .unwrap()
+            .contains("+    return 'hello ' + name")
+    );
+    let id = waiting["confirm_id"].as_str().unwrap();
+    let question = c
+        .notifications
+        .iter()
+        .find(|m| m["method"] == "window/showMessageRequest")
+        .expect("asked");
+    assert_eq!(question["params"]["actions"][0]["jinguConfirm"], json!(id));
+    let answered = of("answered")[0];
+    assert_eq!(
+        (
+            answered["confirm_id"].as_str(),
+            answered["applied"].as_bool()
+        ),
+        (Some(id), Some(true))
+    );
+    let done = of("done")[0];
+    assert_eq!(done["stop"]["reason"], "finished");
+    assert_eq!(done["summary"], "greet now says hello.");
+    assert_eq!(done["edits"][0]["path"], "lib.py");
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+#[test]
+fn run_events_are_not_sent_to_a_client_that_did_not_ask_and_the_question_is_unchanged() {
+    let mut fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    fx.serve(
+        &json!([
+            {"tool_calls": [{"name": "edit", "arguments": {"path": "lib.py", "symbol": "unused", "op": "delete"}}]},
+            {"content": "Removed."}
+        ]),
+        "",
+    );
+    let mut c = start(&fx);
+    exec(&mut c, "jingu.ask", json!({"instruction": "remove unused"})).expect("ask");
+    c.pump(Duration::from_millis(300));
+    assert!(run_events(&c).is_empty());
+    let question = c
+        .notifications
+        .iter()
+        .find(|m| m["method"] == "window/showMessageRequest")
+        .expect("asked");
+    assert_eq!(
+        question["params"]["actions"],
+        json!([{"title": "Apply"}, {"title": "Reject"}])
+    );
+    assert_eq!(c.shutdown(), Some(0));
+}
+
+#[test]
+fn a_cancelled_run_ends_its_events_with_done_cancelled() {
+    let mut fx = Fixture::new(&[("lib.py", LIB_PY)]);
+    fx.serve(&json!([{"stall": true}]), "");
+    let mut c = start_with_run_events(&fx);
+    let id = c.send_request(
+        "workspace/executeCommand",
+        json!({"command": "jingu.ask", "arguments": [{"instruction": "take your time"}]}),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fx.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the model turn never started");
+        c.pump(Duration::from_millis(20));
+    }
+    c.notify("$/cancelRequest", json!({"id": id}));
+    let _ = c.wait_response(id);
+    let done = |c: &LspClient| run_events(c).into_iter().find(|e| e["kind"] == "done");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while done(&c).is_none() && Instant::now() < deadline {
+        c.pump(Duration::from_millis(50));
+    }
+    let done = done(&c).expect("a done event after the cancel");
+    assert_eq!(done["stop"]["reason"], "cancelled", "{done}");
     assert_eq!(c.shutdown(), Some(0));
 }

@@ -6,6 +6,10 @@
 //!     lines (Rust std sources, CPython's stdlib) — and whether replacing each measured symbol with
 //!     its own text round-trips byte-identically, a check of the engine on real code.
 //!
+//! The whole `jingu edit` process (spawn, policy, audit, snapshot, write) against `git add -A &&
+//! git commit` and a Cline-style shadow-repository checkpoint, with its fsync and spawn floors,
+//! is measured by the snapshot bench (`snapshot.rs`), on the same 1k/10k/100k-file trees.
+//!
 //! `JINGU_BENCH_QUICK=1` shrinks iteration counts and the real-file sample for CI.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 

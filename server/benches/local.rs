@@ -152,31 +152,45 @@ fn main() {
         o / t
     );
 
-    // Prefix reuse over an agent-like conversation: step 2 re-sends step 1 plus a tool result.
-    let call = ToolCall {
-        id: "call_0".into(),
-        name: "read_symbol".into(),
-        arguments: ToolArguments::Json(
-            serde_json::json!({"path": "inventory.py", "name_path": "restock"}),
-        ),
-    };
+    // Prefix reuse over an agent-like conversation: step 2 re-sends step 1, the model's own reply
+    // to it (as the agent loop does) and a tool result. Only the template around the reply and
+    // the tool result are new; a reply the model never wrote would make the bench measure a
+    // divergence the agent never has.
     let mut step = ChatRequest {
         system: Some(jingu_core::agent::prompt::SYSTEM.into()),
         messages: vec![Message::user("Instruction: Add a docstring to restock")],
         tools: jingu_core::agent::tools::specs(jingu_core::agent::tools::ALL),
-        max_tokens: Some(24),
+        max_tokens: Some(96),
         temperature: Some(0.0),
         ..ChatRequest::default()
     };
-    runtime.block_on(async {
-        let _ = jingu_providers::collect(
-            provider
-                .stream(&step, &CancelToken::new())
-                .await
-                .expect("step 1"),
-        )
-        .await;
-    });
+    let first = runtime
+        .block_on(async {
+            jingu_providers::collect(
+                provider
+                    .stream(&step, &CancelToken::new())
+                    .await
+                    .expect("step 1"),
+            )
+            .await
+        })
+        .expect("step 1 reply");
+    let call = first
+        .tool_calls
+        .first()
+        .cloned()
+        .unwrap_or_else(|| ToolCall {
+            id: "call_0".into(),
+            name: "read_symbol".into(),
+            arguments: ToolArguments::Json(
+                serde_json::json!({"path": "inventory.py", "name_path": "restock"}),
+            ),
+        });
+    let own = if first.tool_calls.is_empty() {
+        "a fixed call (the model answered)"
+    } else {
+        "the model's own call"
+    };
     step.messages.push(Message::Assistant {
         content: String::new(),
         tool_calls: vec![call.clone()],
@@ -196,7 +210,8 @@ fn main() {
     });
     let (prompt_tokens, reused) = provider.local_prompt_stats().expect("stats");
     println!(
-        "local prefix reuse: step 2 re-decoded {} of {prompt_tokens} prompt tokens ({:.1}%, target <= 10%)",
+        "local prefix reuse: step 2 (after {own} `{}`) re-decoded {} of {prompt_tokens} prompt tokens ({:.1}%, target <= 10%)",
+        call.name,
         prompt_tokens - reused,
         100.0 * (prompt_tokens - reused) as f64 / prompt_tokens as f64
     );

@@ -3,9 +3,12 @@
 //! `scan_workspace` against `git status --porcelain`, and one `record` of one changed file against
 //! `git add -A && git commit -q` after changing one file — the baselines people would use, on the
 //! same tree, interleaved round by round (A/B/A/B), with min/median/max. And the whole process a
-//! user waits for: `jingu edit` (spawn, policy, audit, snapshot, write) against `git add -A && git
-//! commit` into a separate git directory (the shadow-repository checkpoint Cline-style agents
-//! make), both changing one file, interleaved.
+//! user waits for: `jingu edit` (spawn, policy, audit, snapshot, write), by line range and by
+//! symbol, against `git add -A && git commit` in the workspace's own repository and against the
+//! shadow-repository checkpoint Cline-style agents make (a separate git directory whose work
+//! tree is the workspace), each changing one file, the order rotated every round. Both git
+//! baselines run with git's default durability settings. The floor no edit can go below is
+//! measured too: spawning a trivial process, and three `write` + `fdatasync` on this disk.
 //!
 //! `cargo bench --bench snapshot`; `JINGU_BENCH_QUICK=1` skips the 100k-file workspace,
 //! `JINGU_BENCH_SIZES=100000` runs the sizes given.
@@ -46,16 +49,41 @@ fn main() {
             r.scan.median() / r.status.median().max(1e-9)
         );
         println!(
+            "    watched scan     {}   ([snapshots] watch = true, long-running server; target <= 20 ms)   watched/git status {:.3}x",
+            r.watched_scan.show(),
+            r.watched_scan.median() / r.status.median().max(1e-9)
+        );
+        println!(
             "    record one file  {}   git add -A && commit   {}   git/record {:.0}x",
             r.record.show(),
             r.git.show(),
             r.git.median() / r.record.median().max(1e-9)
         );
+        let edit = r.edit.median().max(1e-9);
+        println!("    whole process, one file changed (min/median/max):");
         println!(
-            "    jingu edit (whole process) {}   shadow-repo git add -A && commit {}   git/edit {:.0}x (target >= 100x, <= 5 ms)",
-            r.edit.show(),
+            "      jingu edit --lines            {}   (target <= 5 ms)",
+            r.edit.show()
+        );
+        println!(
+            "      jingu edit --symbol           {}",
+            r.edit_symbol.show()
+        );
+        println!(
+            "      git add -A && git commit      {}   git/edit {:.1}x (target >= 100x at 100k)",
+            r.user_git.show(),
+            r.user_git.median() / edit
+        );
+        println!(
+            "      shadow-repo checkpoint (Cline) {}  shadow/edit {:.1}x",
             r.shadow.show(),
-            r.shadow.median() / r.edit.median().max(1e-9)
+            r.shadow.median() / edit
+        );
+        println!(
+            "      floor: spawn /bin/true {}   3 x (write + fdatasync) {}   (edit - floors = {:.1} ms)",
+            r.spawn_floor.show(),
+            r.sync_floor.show(),
+            (edit - r.spawn_floor.median() - r.sync_floor.median()) * 1e3
         );
         record_times.push(r.record.median());
     }
@@ -95,11 +123,16 @@ impl Samples {
 
 struct Result {
     scan: Samples,
+    watched_scan: Samples,
     status: Samples,
     record: Samples,
     git: Samples,
     edit: Samples,
+    edit_symbol: Samples,
+    user_git: Samples,
     shadow: Samples,
+    spawn_floor: Samples,
+    sync_floor: Samples,
     first_scan: Duration,
     tracked_bytes: u64,
     ignored_files: usize,
@@ -196,14 +229,24 @@ fn bench_size(n: usize) -> Result {
     );
     store.scan_workspace(&meta).expect("settle scan");
     git_status(&git_dir, &ws.root);
+    // `[snapshots] watch = true` in a long-running server: the same store with its watcher; its
+    // first scan walks everything and adds the watches.
+    let mut watched = Store::open(&ws).expect("open watched store");
+    watched.watch().expect("start watcher");
+    watched.scan_workspace(&meta).expect("first watched scan");
 
     let mut r = Result {
         scan: Samples::default(),
+        watched_scan: Samples::default(),
         status: Samples::default(),
         record: Samples::default(),
         git: Samples::default(),
         edit: Samples::default(),
+        edit_symbol: Samples::default(),
+        user_git: Samples::default(),
         shadow: Samples::default(),
+        spawn_floor: Samples::default(),
+        sync_floor: Samples::default(),
         first_scan,
         tracked_bytes,
         ignored_files,
@@ -221,12 +264,24 @@ fn bench_size(n: usize) -> Result {
             git_status(&git_dir, &ws.root);
             t.elapsed()
         };
-        if round % 2 == 0 {
-            r.scan.0.push(scan());
-            r.status.0.push(status());
-        } else {
-            r.status.0.push(status());
-            r.scan.0.push(scan());
+        let watched_scan = || {
+            let t = Instant::now();
+            let report = watched.scan_workspace(&meta).expect("watched scan");
+            let e = t.elapsed();
+            assert_eq!(report.files_hashed, 0, "nothing changed on disk");
+            assert!(
+                report.files_seen < n,
+                "the watched scan did not fall back to a full walk"
+            );
+            e
+        };
+        // Rotated every round: A/B/C, B/C/A, C/A/B.
+        for k in 0..3 {
+            match (round + k) % 3 {
+                0 => r.scan.0.push(scan()),
+                1 => r.watched_scan.0.push(watched_scan()),
+                _ => r.status.0.push(status()),
+            }
         }
     }
     // Records and commits change files: after the scans, interleaved among themselves.
@@ -261,21 +316,24 @@ fn bench_size(n: usize) -> Result {
             r.record.0.push(record(round, &mut rng));
         }
     }
-    // The whole `jingu edit` process against a shadow-repo checkpoint plus the same write.
+    // The whole `jingu edit` process against the git checkpoints people make instead.
     let bin = jingu_binary();
     let config = tmp.path().join("config.toml");
     std::fs::write(&config, "").expect("empty user config");
     let text = tmp.path().join("line.txt");
-    let jingu = |k: usize| {
-        let rel = path_of((k * 6151) % n);
-        std::fs::write(&text, format!("//! Module edited in round {k}.\n")).expect("text");
+    let run_edit = |rel: &str, args: &[&str], body: String| {
+        std::fs::write(&text, body).expect("text");
         let t = Instant::now();
         let out = Command::new(&bin)
             .current_dir(&ws.root)
             .env("JINGU_STATE_DIR", &ws.state_dir)
             .env("JINGU_CONFIG", &config)
             .env_remove("JINGU_POLICY")
-            .args(["edit", &rel, "--lines", "1-1", "--replace", "--text-file"])
+            .env_remove("JINGU_LOG")
+            .arg("edit")
+            .arg(rel)
+            .args(args)
+            .arg("--text-file")
             .arg(&text)
             .output()
             .expect("run jingu edit");
@@ -293,29 +351,117 @@ fn bench_size(n: usize) -> Result {
         );
         e
     };
-    let shadow = |k: usize| {
-        let rel = path_of((k * 7727) % n);
-        let t = Instant::now();
-        let p = ws.root.join(&rel);
+    let jingu = |k: usize| {
+        let rel = path_of((k * 6151) % n);
+        run_edit(
+            &rel,
+            &["--lines", "1-1", "--replace"],
+            format!("//! Module edited in round {k}.\n"),
+        )
+    };
+    let jingu_symbol = |k: usize| {
+        let rel = path_of((k * 3571) % n);
+        // The file's first function (other rounds may have rewritten the file).
+        let old = std::fs::read_to_string(ws.root.join(&rel)).expect("read");
+        let f = old
+            .split("pub fn ")
+            .nth(1)
+            .and_then(|rest| rest.split('(').next())
+            .expect("a function")
+            .to_string();
+        run_edit(
+            &rel,
+            &["--symbol", &f, "--replace"],
+            format!(
+                "/// Edited in round {k}.\npub fn {f}(input: &HashMap<String, usize>) -> usize {{\n    input.len() + {k}\n}}\n"
+            ),
+        )
+    };
+    // The workspace's own repository (`.git` inside the tree), as a user would commit.
+    let user_git_dir = ws.root.join(".git");
+    git_defaults(&user_git_dir, &ws.root, &["init", "-q"]);
+    git_defaults(&user_git_dir, &ws.root, &["add", "-A"]);
+    git_defaults(&user_git_dir, &ws.root, &["commit", "-q", "-m", "init"]);
+    let change = |rel: &str, k: usize| {
+        let p = ws.root.join(rel);
         let old = std::fs::read_to_string(&p).expect("read");
         let body = old.split_once('\n').map_or("", |(_, rest)| rest);
         std::fs::write(&p, format!("//! Module edited in round {k}.\n{body}")).expect("write");
-        git(&git_dir, &ws.root, &["add", "-A"]);
-        git(&git_dir, &ws.root, &["commit", "-q", "-m", "checkpoint"]);
+    };
+    let user_git = |k: usize| {
+        let rel = path_of((k * 5023) % n);
+        let t = Instant::now();
+        change(&rel, k);
+        git_defaults(&user_git_dir, &ws.root, &["add", "-A"]);
+        git_defaults(
+            &user_git_dir,
+            &ws.root,
+            &["commit", "-q", "-m", "checkpoint"],
+        );
         t.elapsed()
     };
+    // Cline-style: a shadow git directory elsewhere whose work tree is the workspace.
+    let shadow = |k: usize| {
+        let rel = path_of((k * 7727) % n);
+        let t = Instant::now();
+        change(&rel, k);
+        git_defaults(&git_dir, &ws.root, &["add", "-A"]);
+        git_defaults(&git_dir, &ws.root, &["commit", "-q", "-m", "checkpoint"]);
+        t.elapsed()
+    };
+    let spawn_floor = || {
+        let t = Instant::now();
+        let status = Command::new("/bin/true").status().expect("spawn /bin/true");
+        assert!(status.success());
+        t.elapsed()
+    };
+    let floor_dir = tmp.path().join("floor");
+    std::fs::create_dir_all(&floor_dir).expect("floor dir");
+    let sync_floor = || sync_floor(&floor_dir);
     // The CLI's own state directory starts empty: its first edit records the baseline.
     jingu(rounds);
+    jingu_symbol(rounds);
     for round in 0..rounds {
-        if round % 2 == 0 {
-            r.edit.0.push(jingu(round));
-            r.shadow.0.push(shadow(round));
-        } else {
-            r.shadow.0.push(shadow(round));
-            r.edit.0.push(jingu(round));
+        let mut contenders: Vec<(usize, Box<dyn Fn() -> Duration + '_>)> = vec![
+            (0, Box::new(|| jingu(round))),
+            (1, Box::new(|| jingu_symbol(round))),
+            (2, Box::new(|| user_git(round))),
+            (3, Box::new(|| shadow(round))),
+            (4, Box::new(spawn_floor)),
+            (5, Box::new(sync_floor)),
+        ];
+        let len = contenders.len();
+        contenders.rotate_left(round % len);
+        for (which, f) in contenders {
+            let d = f();
+            match which {
+                0 => r.edit.0.push(d),
+                1 => r.edit_symbol.0.push(d),
+                2 => r.user_git.0.push(d),
+                3 => r.shadow.0.push(d),
+                4 => r.spawn_floor.0.push(d),
+                _ => r.sync_floor.0.push(d),
+            }
         }
     }
     r
+}
+
+/// The durability floor of one edit on this disk: three small appends, each made durable with
+/// `fdatasync` (an audit record, a staged file, a snapshot), as a C program would do them.
+fn sync_floor(dir: &Path) -> Duration {
+    use std::io::Write;
+    let t = Instant::now();
+    for k in 0..3 {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("f{k}")))
+            .expect("open");
+        f.write_all(&[b'x'; 256]).expect("write");
+        f.sync_data().expect("fdatasync");
+    }
+    t.elapsed()
 }
 
 /// The binary `jingu edit` runs from: `JINGU_BIN`, else the release build beside this bench.
@@ -347,6 +493,19 @@ fn git_status(git_dir: &Path, work_tree: &Path) {
         .expect("run git status");
     assert!(out.status.success(), "git status failed");
     assert!(out.stdout.is_empty(), "git status: the tree is clean");
+}
+
+/// git as people run it: default durability (`core.fsync`), no automatic gc mid-bench.
+fn git_defaults(git_dir: &Path, work_tree: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .env("GIT_DIR", git_dir)
+        .env("GIT_WORK_TREE", work_tree)
+        .args(["-c", "user.name=bench", "-c", "user.email=bench@localhost"])
+        .args(["-c", "gc.auto=0"])
+        .args(args)
+        .status()
+        .expect("run git");
+    assert!(status.success(), "git {args:?} failed");
 }
 
 fn git(git_dir: &Path, work_tree: &Path, args: &[&str]) {

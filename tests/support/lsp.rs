@@ -234,10 +234,29 @@ impl LspClient {
         position_encodings: &[&str],
         workspace: Value,
     ) -> Value {
+        self.initialize_full(root, position_encodings, workspace, Value::Null)
+    }
+
+    /// [`Self::initialize_with`] plus `experimental` client capabilities (`Null`: none).
+    pub(crate) fn initialize_full(
+        &mut self,
+        root: &Path,
+        position_encodings: &[&str],
+        workspace: Value,
+        experimental: Value,
+    ) -> Value {
         let uri = file_uri(root);
         let mut ws = json!({"applyEdit": true});
         if let (Some(ws), Some(extra)) = (ws.as_object_mut(), workspace.as_object()) {
             ws.extend(extra.clone());
+        }
+        let mut capabilities = json!({
+            "general": {"positionEncodings": position_encodings},
+            "window": {"workDoneProgress": true},
+            "workspace": ws
+        });
+        if !experimental.is_null() {
+            capabilities["experimental"] = experimental;
         }
         let result = self
             .request(
@@ -246,11 +265,7 @@ impl LspClient {
                     "processId": null,
                     "rootUri": uri,
                     "workspaceFolders": [{"uri": uri, "name": "ws"}],
-                    "capabilities": {
-                        "general": {"positionEncodings": position_encodings},
-                        "window": {"workDoneProgress": true},
-                        "workspace": ws
-                    }
+                    "capabilities": capabilities
                 }),
             )
             .expect("initialize succeeds");

@@ -98,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
                 for i, c in enumerate(turn["tool_calls"])]
         return {"id": "cmpl", "object": "chat.completion", "model": body.get("model", "scripted"),
                 "choices": [{"index": 0, "message": msg,
-                             "finish_reason": "tool_calls" if turn.get("tool_calls") else "stop"}],
+                             "finish_reason": turn.get("finish") or ("tool_calls" if turn.get("tool_calls") else "stop")}],
                 "usage": {"prompt_tokens": len(json.dumps(body)) // 4, "completion_tokens": 7,
                           "total_tokens": len(json.dumps(body)) // 4 + 7}}
 
@@ -143,7 +143,7 @@ class Handler(BaseHTTPRequestHandler):
                                       "function": {"name": c["name"], "arguments": ""}}]})
                 for j in range(0, len(args), 16):
                     send({"tool_calls": [{"index": i, "function": {"arguments": args[j:j + 16]}}]})
-            send({}, "tool_calls" if turn.get("tool_calls") else "stop",
+            send({}, turn.get("finish") or ("tool_calls" if turn.get("tool_calls") else "stop"),
                  {"prompt_tokens": len(json.dumps(body)) // 4, "completion_tokens": 7,
                   "total_tokens": len(json.dumps(body)) // 4 + 7})
             self.wfile.write(b"data: [DONE]\n\n")

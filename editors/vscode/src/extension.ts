@@ -2,7 +2,9 @@
 // server's workspace/executeCommand contract (DESIGN §3). Edits arrive as workspace/applyEdit
 // (an edit that needs confirmation opens the Refactor Preview, one checkbox per hunk), other
 // confirmations as window/showMessageRequest (Apply/Reject, shown here as a modal dialog that
-// stays until answered) and progress as $/progress.
+// stays until answered) and progress as $/progress. The chat panel (chat.ts) shows each run as it
+// happens from `jingu/runEvent`, which the server sends because this client asks for it
+// (`experimental.jingu.runEvents`).
 import * as vscode from 'vscode';
 import {
   DocumentSymbolRequest,
@@ -13,7 +15,9 @@ import {
   ShowMessageRequest,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { askArgs, isCancellation, LspDocumentSymbol, modalConfirmation, rollbackArgs, Snapshot, snapshotFileUri, statusText, symbolAt } from './logic';
+import type { ClientCapabilities, StaticFeature } from 'vscode-languageclient';
+import { ChatPanel, ProposalProvider } from './chat';
+import { askArgs, confirmIdOf, isCancellation, LspDocumentSymbol, modalConfirmation, rollbackArgs, RunEvent, Snapshot, snapshotFileUri, statusText, symbolAt } from './logic';
 import { env, findServer } from './server';
 import { RunItem, SnapshotDiffProvider, SnapshotFileProvider, SnapshotsProvider } from './snapshots';
 
@@ -21,6 +25,17 @@ const LANGUAGES = ['rust', 'python', 'javascript', 'javascriptreact', 'typescrip
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
+let chat: ChatPanel | undefined;
+
+/** Asks the server for `jingu/runEvent` notifications (the chat panel's feed). */
+const runEventsFeature: StaticFeature = {
+  fillClientCapabilities(caps: ClientCapabilities): void {
+    caps.experimental = { ...(caps.experimental as object | undefined), jingu: { runEvents: true } };
+  },
+  initialize(): void {},
+  getState: () => ({ kind: 'static' }),
+  clear(): void {},
+};
 const output = vscode.window.createOutputChannel('Jingu');
 
 /** What the extension exposes to other extensions and to its end-to-end test. */
@@ -67,10 +82,19 @@ async function startClient(): Promise<void> {
   // LSP 3.18's textDocument/inlineCompletion (ghost text) is a proposed feature in
   // vscode-languageclient 9: without this the server's inlineCompletionProvider is ignored.
   client.registerProposedFeatures();
+  client.registerFeature(runEventsFeature);
+  client.onNotification('jingu/runEvent', (ev: RunEvent) => chat?.onEvent(ev));
   await client.start();
   // A run waits for its confirmation: ask in a modal dialog, which never times out like a toast.
   // Closing it (Escape, Cancel) answers no action, which the server takes as Reject.
   client.onRequest(ShowMessageRequest.type, async (params) => {
+    // A run started from the chat panel is answered on its pinned card.
+    const fromPanel = chat?.question(confirmIdOf(params));
+    if (fromPanel) {
+      const apply = await fromPanel;
+      const title = apply === true ? 'Apply' : apply === false ? 'Reject' : undefined;
+      return params.actions?.find((a) => a.title === title) ?? null;
+    }
     const modal = modalConfirmation(params);
     if (!modal) {
       void vscode.window.showInformationMessage(params.message);
@@ -90,18 +114,55 @@ async function symbolUnderCursor(editor: vscode.TextEditor): Promise<string | un
   return symbolAt(symbols, editor.selection.active.line);
 }
 
-async function ask(instruction?: string): Promise<unknown> {
-  const editor = vscode.window.activeTextEditor;
-  const text = instruction ?? (await vscode.window.showInputBox({ title: 'Jingu: Ask', prompt: 'What should Jingu do?', ignoreFocusOut: true }));
-  if (!text || !text.trim()) return undefined;
+/** The editor a chat instruction is about: the active one, else the last file editor seen. */
+let lastFileEditor: vscode.TextEditor | undefined;
+
+function contextEditor(): vscode.TextEditor | undefined {
+  const e = vscode.window.activeTextEditor;
+  if (e && e.document.uri.scheme === 'file') return e;
+  return lastFileEditor && vscode.window.visibleTextEditors.includes(lastFileEditor) ? lastFileEditor : undefined;
+}
+
+/** The `jingu.ask` argument for `text` with the editor's selection or symbol under the cursor. */
+async function askArgument(text: string, editor: vscode.TextEditor | undefined) {
   const c = requireClient();
   const inWorkspace = editor && editor.document.uri.scheme === 'file';
-  const arg = askArgs(text, {
+  return askArgs(text, {
     uri: inWorkspace ? c.code2ProtocolConverter.asUri(editor.document.uri) : undefined,
     selection: inWorkspace ? c.code2ProtocolConverter.asRange(editor.selection) : undefined,
     symbol: inWorkspace && editor.selection.isEmpty ? await symbolUnderCursor(editor) : undefined,
     provider: vscode.workspace.getConfiguration('jingu').get<string>('provider'),
   });
+}
+
+/** Keep the chat's context chip on the active editor's selection or symbol (debounced). */
+let chipTimer: NodeJS.Timeout | undefined;
+function updateChip(): void {
+  if (chipTimer) clearTimeout(chipTimer);
+  chipTimer = setTimeout(async () => {
+    const editor = contextEditor();
+    if (!chat) return;
+    if (!editor) {
+      chat.setContext(undefined, undefined, undefined);
+      return;
+    }
+    let symbol: string | undefined;
+    try {
+      symbol = client?.isRunning() && editor.selection.isEmpty ? await symbolUnderCursor(editor) : undefined;
+    } catch {
+      symbol = undefined;
+    }
+    const rel = vscode.workspace.asRelativePath(editor.document.uri, false);
+    const sel = editor.selection;
+    chat.setContext(rel, { start: sel.start, end: sel.end }, symbol);
+  }, 300);
+}
+
+async function ask(instruction?: string): Promise<unknown> {
+  const editor = vscode.window.activeTextEditor;
+  const text = instruction ?? (await vscode.window.showInputBox({ title: 'Jingu: Ask', prompt: 'What should Jingu do?', ignoreFocusOut: true }));
+  if (!text || !text.trim()) return undefined;
+  const arg = await askArgument(text, editor);
   // Cancelling this notification sends $/cancelRequest, which stops the run within one model chunk.
   let result: { run_id: string; edits: { uri: string }[]; summary?: string };
   try {
@@ -154,9 +215,43 @@ export async function activate(context: vscode.ExtensionContext): Promise<JinguA
   status.show();
 
   const snapshots = new SnapshotsProvider(async () => (client?.isRunning() ? exec<Snapshot[]>('jingu.snapshots', {}) : []));
+  const proposals = new ProposalProvider();
+  const runStatus = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 99);
+  runStatus.name = 'Jingu run';
+  runStatus.command = 'jingu.cmd.openChat';
+  chat = new ChatPanel(context.extensionUri, async (instruction, token) => {
+    const arg = await askArgument(instruction, contextEditor());
+    try {
+      return await exec<{ run_id: string; summary?: string }>('jingu.ask', arg, token);
+    } finally {
+      void snapshots.refresh();
+    }
+  }, proposals, (line) => output.appendLine(line));
+  const showRunStatus = () => {
+    const s = chat?.status();
+    if (!s) return;
+    runStatus.text = s.text;
+    runStatus.tooltip = s.tooltip;
+    runStatus.show();
+  };
+  showRunStatus();
+  if (vscode.window.activeTextEditor?.document.uri.scheme === 'file') lastFileEditor = vscode.window.activeTextEditor;
   context.subscriptions.push(
     status,
     output,
+    runStatus,
+    chat.onDidChange(showRunStatus),
+    vscode.window.registerWebviewViewProvider('jingu.chat', chat, { webviewOptions: { retainContextWhenHidden: true } }),
+    vscode.workspace.registerTextDocumentContentProvider('jingu-proposal', proposals),
+    vscode.window.onDidChangeActiveTextEditor((e) => {
+      if (e && e.document.uri.scheme === 'file') lastFileEditor = e;
+      updateChip();
+    }),
+    vscode.window.onDidChangeTextEditorSelection((e) => {
+      if (e.textEditor.document.uri.scheme === 'file') lastFileEditor = e.textEditor;
+      updateChip();
+    }),
+    vscode.commands.registerCommand('jingu.cmd.openChat', () => vscode.commands.executeCommand('jingu.chat.focus')),
     vscode.window.registerTreeDataProvider('jingu.snapshots', snapshots),
     vscode.workspace.registerTextDocumentContentProvider('jingu-snapshot', new SnapshotDiffProvider(findServer)),
     vscode.workspace.registerTextDocumentContentProvider('jingu-snapshot-file', new SnapshotFileProvider(exec)),

@@ -232,6 +232,10 @@ impl AcpSession {
             });
         }
         self.mode().restrict(&mut session.policy);
+        // A watcher that cannot start leaves scans walking the tree: slower, never wrong.
+        if let Err(e) = session.watch_workspace() {
+            tracing::warn!("[snapshots] watch: {e}");
+        }
         Ok(session)
     }
 }

@@ -188,6 +188,21 @@ impl Staged {
     /// (with `None`: still does not exist), checked just before the rename; then the directory is
     /// fsynced so the rename survives a crash.
     pub fn commit(mut self, expected_old_hash: Option<Hash>) -> Result<(), WriteError> {
+        self.rename_into_place(expected_old_hash)?;
+        self.dir
+            .sync()
+            .map_err(|e| io_error(&self.path, "fsync directory", e))
+    }
+
+    /// As [`Staged::commit`] without the directory fsync: the rename is atomic (the file is its
+    /// old or its new content after any crash) but becomes durable with the file system's next
+    /// sync. For callers that made the change recoverable otherwise (an edit's audit record and
+    /// snapshot journal are fsynced before it).
+    pub fn commit_unsynced(mut self, expected_old_hash: Option<Hash>) -> Result<(), WriteError> {
+        self.rename_into_place(expected_old_hash)
+    }
+
+    fn rename_into_place(&mut self, expected_old_hash: Option<Hash>) -> Result<(), WriteError> {
         let path = &self.path;
         let existing = self
             .dir
@@ -225,9 +240,7 @@ impl Staged {
             let _ = self.dir.unlink(&tmp_name);
             return Err(io_error(path, "rename", e));
         }
-        self.dir
-            .sync()
-            .map_err(|e| io_error(path, "fsync directory", e))
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{Range, Uri};
 
+use super::run_events::RunEvents;
 use super::server::{Backend, failed};
 use jingu_core::agent::{self, AskRequest, RunConfig};
 use jingu_providers::CancelToken;
@@ -52,19 +53,43 @@ pub(crate) async fn ask(backend: &Backend, args: AskArgs) -> Result<Value> {
         }),
         provider: args.provider,
         skill: args.skill,
+        run_id: Some(jingu_core::ops::new_run_id()),
         ..Default::default()
     };
-    let (fe, forwarder) = backend.frontend_with_progress("Jingu").await?;
+    let (mut fe, forwarder) = backend.frontend_with_progress("Jingu").await?;
+    let events = backend.client_wants_run_events().then(|| {
+        RunEvents::start(
+            backend.client.clone(),
+            req.run_id.clone().unwrap_or_default(),
+        )
+    });
+    if let Some((ev, _)) = &events {
+        fe = fe.with_run_events(ev.clone());
+    }
+    let (events, sender) = events.unzip();
     let cancel = CancelToken::new();
     let guard = CancelOnDrop(cancel.clone());
     let task = tokio::spawn(async move {
         let outcome = agent::ask(&session, &fe, &req, &RunConfig::default(), cancel).await;
         drop(fe); // ends the progress forwarder
+        // In this task, not the request's: a cancelled request is dropped, and its run still
+        // ends with a `done` event (stop `cancelled`).
+        if let Some(ev) = &events {
+            ev.done(match &outcome {
+                Ok(o) => json!({"stop": o.stop, "summary": o.summary, "steps": o.steps,
+                    "edits": o.edits}),
+                Err(e) => json!({"stop": {"reason": "error", "detail": e.to_string()}}),
+            });
+        }
         (outcome, session)
     });
     let joined = task.await;
     drop(guard);
     if let Some(h) = forwarder {
+        let _ = h.await;
+    }
+    // Every event is out before the response.
+    if let Some(h) = sender {
         let _ = h.await;
     }
     let (outcome, session) = joined.map_err(|e| failed(format!("the agent task failed: {e}")))?;

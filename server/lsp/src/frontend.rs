@@ -24,6 +24,8 @@ const MAX_DIFF_IN_PROMPT: usize = 6000;
 
 pub(crate) const APPLY: &str = "Apply";
 pub(crate) const REJECT: &str = "Reject";
+/// The action property naming the `jingu/runEvent` confirmation a question is (run events only).
+pub(crate) const CONFIRM_PROPERTY: &str = "jinguConfirm";
 
 /// How long, after the editor answered an annotated edit, its `didChange` may take to arrive.
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
@@ -46,6 +48,8 @@ pub(crate) struct LspFrontend {
     /// The client takes annotated edits needing confirmation (`changeAnnotationSupport` and
     /// `documentChanges`): agent edits of open buffers are reviewed change by change.
     annotations: bool,
+    /// `jingu/runEvent` for a client that shows runs as they happen (a `jingu.ask` only).
+    events: Option<Arc<super::run_events::RunEvents>>,
 }
 
 impl LspFrontend {
@@ -62,7 +66,14 @@ impl LspFrontend {
             root,
             ui: None,
             annotations: false,
+            events: None,
         }
+    }
+
+    /// Report what the run does as `jingu/runEvent` notifications.
+    pub(crate) fn with_run_events(mut self, events: Arc<super::run_events::RunEvents>) -> Self {
+        self.events = Some(events);
+        self
     }
 
     /// Offer edits of open buffers change by change (the client supports change annotations).
@@ -190,6 +201,16 @@ impl LspFrontend {
             label: Some(format!("Jingu: {summary}")),
             edit,
         };
+        // The question is the Refactor Preview; a chat panel says where it is.
+        let confirm = self.events.as_ref().map(|ev| {
+            let approval = Approval {
+                tool: "edit",
+                summary: summary.to_string(),
+                detail: jingu_core::ops::unified_diff(rel, old, new),
+                path: Some(rel.to_string()),
+            };
+            (ev.clone(), ev.waiting(&approval, true))
+        });
         // The user may take minutes. An agent run finishes this wait even when cancelled, but a
         // cancelled command (`jingu.editSymbol`) drops this future while the editor may still
         // apply what they accept: the request runs in its own task so that the user is then told
@@ -234,6 +255,16 @@ impl LspFrontend {
             tokio::time::sleep(SETTLE_POLL).await;
         };
         let taken = super::buffer_edits::landed(old, &hunks, &text);
+        if let Some((ev, id)) = confirm {
+            let accepted = taken
+                .as_ref()
+                .map_or(0, |t| t.iter().filter(|&&a| a).count());
+            ev.answered(
+                &id,
+                accepted > 0,
+                Some(format!("accepted {accepted} of {proposed} change(s)")),
+            );
+        }
         Ok(Some(Reviewed {
             accepted: taken
                 .as_ref()
@@ -361,17 +392,32 @@ impl Frontend for LspFrontend {
             "Jingu wants to {}: {}\n\n{detail}",
             approval.tool, approval.summary
         );
+        // With run events the question is also a card in the chat panel: its id on the actions
+        // lets the client answer it from either place (one answer, one request).
+        let confirm = self
+            .events
+            .as_ref()
+            .map(|ev| (ev.clone(), ev.waiting(approval, false)));
+        let properties: HashMap<String, MessageActionItemProperty> = confirm
+            .iter()
+            .map(|(_, id)| {
+                (
+                    CONFIRM_PROPERTY.to_string(),
+                    MessageActionItemProperty::String(id.clone()),
+                )
+            })
+            .collect();
         let actions = vec![
             MessageActionItem {
                 title: APPLY.into(),
-                properties: Default::default(),
+                properties: properties.clone(),
             },
             MessageActionItem {
                 title: REJECT.into(),
-                properties: Default::default(),
+                properties,
             },
         ];
-        match self
+        let yes = match self
             .client
             .show_message_request(MessageType::WARNING, message, Some(actions))
             .await
@@ -379,10 +425,17 @@ impl Frontend for LspFrontend {
             Ok(Some(choice)) => choice.title == APPLY,
             // Dismissed, unsupported or failed: the safe answer is no.
             _ => false,
+        };
+        if let Some((ev, id)) = confirm {
+            ev.answered(&id, yes, None);
         }
+        yes
     }
 
     fn progress(&self, message: &str) {
+        if let Some(ev) = &self.events {
+            ev.progress(message);
+        }
         if let Some(tx) = &self.ui {
             // A full queue drops this report: the next one supersedes it.
             let _ = tx.try_send(UiEvent::Progress(message.to_string()));
@@ -390,8 +443,23 @@ impl Frontend for LspFrontend {
     }
 
     fn reasoning(&self, delta: &str) {
+        if let Some(ev) = &self.events {
+            ev.text(delta);
+        }
         if let Some(tx) = &self.ui {
             let _ = tx.try_send(UiEvent::Reasoning(delta.to_string()));
+        }
+    }
+
+    fn plan(&self, items: &[jingu_core::ops::PlanItem]) {
+        if let Some(ev) = &self.events {
+            ev.plan(items);
+        }
+    }
+
+    fn edit_applied(&self, outcome: &jingu_core::ops::EditOutcome, _old: &str, _new: &str) {
+        if let Some(ev) = &self.events {
+            ev.edit_applied(outcome);
         }
     }
 }

@@ -8,6 +8,7 @@ mod completion;
 mod frontend;
 mod prebuilt;
 mod review;
+mod run_events;
 mod server;
 mod symbols;
 mod transport;

@@ -126,6 +126,18 @@ impl Backend {
         Ok((fe, Some(handle)))
     }
 
+    /// Whether the client asked for `jingu/runEvent` notifications during `jingu.ask`
+    /// (`capabilities.experimental.jingu.runEvents: true`).
+    pub(super) fn client_wants_run_events(&self) -> bool {
+        self.client_capabilities
+            .get()
+            .and_then(|c| c.experimental.as_ref())
+            .and_then(|e| e.get("jingu"))
+            .and_then(|j| j.get("runEvents"))
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    }
+
     pub(super) fn client_supports_progress(&self) -> bool {
         self.client_capabilities
             .get()
@@ -353,8 +365,14 @@ impl LanguageServer for Backend {
         let session = Session::open_workspace(ws.clone())
             .map(Arc::new)
             .map_err(|e| e.to_string());
-        if let Err(e) = &session {
-            tracing::error!("{e}");
+        match &session {
+            Err(e) => tracing::error!("{e}"),
+            // A watcher that cannot start leaves scans walking the tree: slower, never wrong.
+            Ok(s) => {
+                if let Err(e) = s.watch_workspace() {
+                    tracing::warn!("[snapshots] watch: {e}");
+                }
+            }
         }
         let _ = self.session.set(session);
         let _ = self.workspace.set(ws);

@@ -128,12 +128,14 @@ pub(crate) struct RawLayer {
     pub routing: toml::Table,
     #[serde(default)]
     pub completion: super::completion::RawCompletion,
+    #[serde(default)]
+    pub snapshots: super::snapshots::RawSnapshots,
     #[serde(flatten)]
     pub other: toml::Table,
 }
 
 /// Top-level sections a config file may have (some are read by other modules).
-pub(crate) const KNOWN_SECTIONS: [&str; 9] = [
+pub(crate) const KNOWN_SECTIONS: [&str; 10] = [
     "policy",
     "identity",
     "skills",
@@ -143,6 +145,7 @@ pub(crate) const KNOWN_SECTIONS: [&str; 9] = [
     "audit",
     "enterprise",
     "completion",
+    "snapshots",
 ];
 const ROUTING_KEYS: [&str; 2] = ["default", "fallback"];
 

@@ -20,6 +20,7 @@ pub mod redact;
 pub mod rules;
 pub mod show;
 mod signature;
+mod snapshots;
 
 #[cfg(test)]
 mod tests;
@@ -35,6 +36,7 @@ pub use enterprise::EnterpriseSync;
 pub use layer::Layer;
 pub use load::{ExtraLayer, PolicySources, SYSTEM_DIR};
 pub use signature::SignatureStatus;
+pub use snapshots::SnapshotSettings;
 
 /// The in-process model (`kind = "local"`): nothing it is given leaves the machine.
 pub const LOCAL_PROVIDER: &str = "local";
@@ -168,6 +170,8 @@ pub struct Policy {
     pub enterprise: Option<EnterpriseSync>,
     /// `[completion]`: inline completion settings (not security keys: later layers override).
     pub completion: CompletionSettings,
+    /// `[snapshots]`: how scans find changes (not security keys: later layers override).
+    pub snapshots: SnapshotSettings,
     /// `[policy.flows]`: sensitive sinks and what untrusted data may reach them.
     pub flows: flows::FlowsPolicy,
     /// `[[policy.rules]]` of the trusted layers.

@@ -380,6 +380,7 @@ pub(crate) fn merge(
     let audit = super::audit::merge(layers, &mut warnings);
     let enterprise = super::enterprise::merge(layers, &mut warnings);
     let completion = super::completion::merge(layers);
+    let snapshots = super::snapshots::merge(layers);
     let flows = super::flows::merge(layers, &mut warnings);
     let rules = super::rules::merge(layers, &mut warnings);
     let deny_set = DenySet::build(&deny_paths)?;
@@ -395,6 +396,7 @@ pub(crate) fn merge(
         audit,
         enterprise,
         completion,
+        snapshots,
         flows,
         rules,
         signature,

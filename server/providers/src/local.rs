@@ -358,6 +358,9 @@ impl Session<'_> {
             "local prompt decoded in {:?}",
             started.elapsed()
         );
+        if let Some(gbnf) = &job.gbnf {
+            tracing::trace!("local output grammar:\n{gbnf}");
+        }
         let mut grammar = match &job.gbnf {
             Some(gbnf) => Some(
                 LlamaSampler::grammar(self.model, gbnf, "root")

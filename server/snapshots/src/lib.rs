@@ -8,6 +8,7 @@
 
 mod error;
 mod gc;
+mod journal;
 mod lock;
 mod model;
 mod paths;
@@ -18,6 +19,7 @@ mod scan;
 mod statcache;
 mod store;
 mod walk;
+mod watch;
 
 #[cfg(test)]
 mod tests;

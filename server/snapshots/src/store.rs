@@ -25,6 +25,8 @@ pub struct Store {
     pub(crate) ws: Workspace,
     pub(crate) dir: PathBuf,
     lock: StoreLock,
+    /// `[snapshots] watch`: the inotify watcher behind incremental scans.
+    pub(crate) watch: Option<std::sync::Arc<super::watch::Watch>>,
 }
 
 impl Store {
@@ -54,12 +56,19 @@ impl Store {
         };
         // In memory only: `false` writes no core.worktree and no gitlink anywhere.
         repo.set_workdir(&ws.root, false).map_err(repo_err)?;
-        Ok(Store {
+        let store = Store {
             repo,
             ws: ws.clone(),
             dir,
             lock,
-        })
+            watch: None,
+        };
+        // One small read unless the machine rebooted since the last journaled edit.
+        if super::journal::needs_recovery(&ws.state_dir) {
+            let _guard = store.lock()?;
+            store.recover_journal()?;
+        }
+        Ok(store)
     }
 
     /// Where the shadow repository lives.

@@ -2,10 +2,12 @@
 
 mod crash;
 mod gc;
+mod journal;
 mod record;
 mod rollback;
 mod scan;
 mod user_git;
+mod watch;
 
 use std::path::Path;
 

@@ -35,19 +35,25 @@ pub(crate) struct Found {
     pub ignored: Vec<String>,
 }
 
-type Rules = Vec<Arc<Gitignore>>;
+pub(crate) type Rules = Vec<Arc<Gitignore>>;
+
+/// Called with each directory's absolute path before it is read (the watcher adds its watch
+/// there, so a change made after the read is an event, and one made before it is seen by it).
+pub(crate) type OnDir<'a> = Option<&'a (dyn Fn(&Path) + Sync)>;
 
 struct Shared<'a> {
     root: &'a Path,
     state_dir: &'a Path,
     cache: &'a Entries,
+    on_dir: OnDir<'a>,
     queue: Mutex<Vec<(String, Rules)>>,
     /// Directories queued or being read; the walk is over when it reaches zero.
     pending: AtomicUsize,
     out: Mutex<Found>,
 }
 
-pub(crate) fn walk(root: &Path, state_dir: &Path, cache: &Entries) -> Found {
+/// The rules in force above the workspace root: git's global excludes and `.git/info/exclude`.
+pub(crate) fn base_rules(root: &Path) -> Rules {
     let mut base: Rules = Vec::new();
     let (global, _) = Gitignore::global();
     if !global.is_empty() {
@@ -61,12 +67,38 @@ pub(crate) fn walk(root: &Path, state_dir: &Path, cache: &Entries) -> Found {
             base.push(Arc::new(g));
         }
     }
+    base
+}
+
+/// Walk the whole workspace.
+pub(crate) fn walk(root: &Path, state_dir: &Path, cache: &Entries, on_dir: OnDir<'_>) -> Found {
+    walk_from(
+        root,
+        state_dir,
+        cache,
+        vec![(String::new(), base_rules(root))],
+        on_dir,
+    )
+}
+
+/// Walk the subtrees `jobs` (workspace-relative directory, rules in force in its parent).
+pub(crate) fn walk_from(
+    root: &Path,
+    state_dir: &Path,
+    cache: &Entries,
+    jobs: Vec<(String, Rules)>,
+    on_dir: OnDir<'_>,
+) -> Found {
+    if jobs.is_empty() {
+        return Found::default();
+    }
     let shared = Shared {
         root,
         state_dir,
         cache,
-        queue: Mutex::new(vec![(String::new(), base)]),
-        pending: AtomicUsize::new(1),
+        on_dir,
+        pending: AtomicUsize::new(jobs.len()),
+        queue: Mutex::new(jobs),
         out: Mutex::new(Found::default()),
     };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
@@ -117,6 +149,9 @@ fn visit_dir(
     } else {
         shared.root.join(rel)
     };
+    if let Some(hook) = shared.on_dir {
+        hook(&abs);
+    }
     let entries: Vec<std::fs::DirEntry> = match std::fs::read_dir(&abs) {
         Ok(rd) => rd.flatten().collect(),
         Err(e) => {
@@ -150,11 +185,7 @@ fn visit_dir(
             });
             continue;
         };
-        let internal = name == ".git"
-            || (rel.is_empty() && name == ".jingu")
-            || name.contains(TEMP_MARKER)
-            || jingu_fs::tempfiles::temp_owner(name).is_some();
-        if internal {
+        if is_internal(rel, name) {
             continue;
         }
         let Ok(ft) = entry.file_type() else { continue };
@@ -170,25 +201,28 @@ fn visit_dir(
         if ft.is_dir() {
             subdirs.push((child, rules.clone()));
         } else if ft.is_file() {
-            visit_file(shared, &entry, child, out);
+            // `DirEntry::metadata` is an fstatat relative to the open directory: no path lookup.
+            match entry.metadata() {
+                Ok(meta) => visit_file(shared.cache, &child_abs, &meta, child, out),
+                Err(e) => out.skipped.push(Skipped {
+                    path: child,
+                    reason: format!("cannot stat: {e}"),
+                }),
+            }
         }
         // Symlinks and special files are not snapshotted: restoring them could redirect writes.
     }
     subdirs
 }
 
-fn visit_file(shared: &Shared<'_>, entry: &std::fs::DirEntry, rel: String, out: &mut Found) {
-    // `DirEntry::metadata` is an fstatat relative to the open directory: no full path lookup.
-    let meta = match entry.metadata() {
-        Ok(m) => m,
-        Err(e) => {
-            out.skipped.push(Skipped {
-                path: rel,
-                reason: format!("cannot stat: {e}"),
-            });
-            return;
-        }
-    };
+/// Compare one regular file's stat with the cache, reading it when it changed.
+pub(crate) fn visit_file(
+    cache: &Entries,
+    abs: &Path,
+    meta: &std::fs::Metadata,
+    rel: String,
+    out: &mut Found,
+) {
     if meta.len() > MAX_FILE_SIZE {
         out.skipped.push(Skipped {
             path: rel,
@@ -207,13 +241,13 @@ fn visit_file(shared: &Shared<'_>, entry: &std::fs::DirEntry, rel: String, out: 
         mode: meta.mode(),
         oid: Oid::ZERO_SHA1,
     };
-    if shared.cache.get(&rel).is_some_and(|c| c.same_stat(&stat)) {
+    if cache.get(&rel).is_some_and(|c| c.same_stat(&stat)) {
         out.files.push(Seen::Same(rel));
         return;
     }
     // Read small files now, in parallel; big ones later, one at a time, to bound memory.
     let bytes = if stat.size <= KEEP_BYTES {
-        match std::fs::read(entry.path()) {
+        match std::fs::read(abs) {
             Ok(b) => Some(b),
             Err(e) => {
                 out.skipped.push(Skipped {
@@ -233,8 +267,31 @@ fn visit_file(shared: &Shared<'_>, entry: &std::fs::DirEntry, rel: String, out: 
     });
 }
 
+/// Jingu's own and git's entries, never snapshotted: `.git`, the root's `.jingu`, temp files.
+pub(crate) fn is_internal(parent: &str, name: &str) -> bool {
+    name == ".git"
+        || (parent.is_empty() && name == ".jingu")
+        || name.contains(TEMP_MARKER)
+        || jingu_fs::tempfiles::temp_owner(name).is_some()
+}
+
+/// Push the rules of `abs_dir`'s own `.gitignore` and `.ignore` (in that order, as the walk does).
+pub(crate) fn with_ignore_files(mut rules: Rules, abs_dir: &Path) -> Rules {
+    for name in [".gitignore", ".ignore"] {
+        let file = abs_dir.join(name);
+        if file.exists() {
+            let mut b = GitignoreBuilder::new(abs_dir);
+            b.add(&file);
+            if let Ok(g) = b.build() {
+                rules.push(Arc::new(g));
+            }
+        }
+    }
+    rules
+}
+
 /// The deepest rule that matches decides, as in git (a nested `!pattern` re-includes).
-fn is_ignored(rules: &[Arc<Gitignore>], path: &Path, is_dir: bool) -> bool {
+pub(crate) fn is_ignored(rules: &[Arc<Gitignore>], path: &Path, is_dir: bool) -> bool {
     for g in rules.iter().rev() {
         match g.matched(path, is_dir) {
             Match::Ignore(_) => return true,
@@ -245,7 +302,7 @@ fn is_ignored(rules: &[Arc<Gitignore>], path: &Path, is_dir: bool) -> bool {
     false
 }
 
-fn join(dir: &str, name: &str) -> String {
+pub(crate) fn join(dir: &str, name: &str) -> String {
     if dir.is_empty() {
         name.to_string()
     } else {

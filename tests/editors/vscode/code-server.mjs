@@ -2,12 +2,14 @@
 // playwright-core with Debian's chromium, against the real `jingu lsp` and the scripted model.
 // Env: CS_URL (code-server base URL), FX_WS, FX_LOG, CHROMIUM, JINGU_VSCODE_DIR (for node_modules).
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 
 const require = createRequire(`${process.env.JINGU_VSCODE_DIR}/package.json`);
 const { chromium } = require('playwright-core');
 
 const ws = process.env.FX_WS;
+/** Where screenshots go: the editor tests' log dir, which outlives the fixture. */
+const logDir = process.env.JINGU_EDITORS_LOGDIR || process.env.FX;
 const original = readFileSync(`${ws}/src/lib.rs`, 'utf8');
 let passed = 0;
 let failed = 0;
@@ -91,6 +93,11 @@ async function waitFor(pred, what, timeout = 30_000) {
   }
 }
 
+/** The chat panel's page: the webview's outer iframe, then its content frame. */
+function chatView() {
+  return page.locator('iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
+}
+
 async function openFile(rel) {
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
@@ -126,7 +133,7 @@ try {
 
   await step('Jingu: Show snapshots opens the Snapshots view', async () => {
     await palette('Jingu: Show snapshots');
-    await page.locator('.part.sidebar .title-label', { hasText: /snapshots/i }).first().waitFor();
+    await page.locator('.part.sidebar .pane-header', { hasText: /snapshots/i }).first().waitFor();
     await page.locator('.part.sidebar', { hasText: 'No snapshots yet' }).first().waitFor();
   });
 
@@ -221,6 +228,80 @@ try {
     await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
   });
 
+  await step('the chat panel: an instruction with the context chip, a pinned diff card, Open diff shows the proposal, Apply from the card writes the file', async () => {
+    await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
+    await page.keyboard.press('Control+G');
+    await page.locator('.quick-input-widget input').fill(':5');
+    await page.keyboard.press('Enter');
+    await palette('Jingu: Open chat');
+    const view = chatView();
+    const input = view.locator('#instruction');
+    await input.waitFor({ timeout: 30_000 });
+    // The chip names the editor's context: the file, and the symbol under the cursor.
+    const chip = view.locator('#chip:not(.hidden)');
+    await chip.waitFor({ timeout: 10_000 });
+    check((await chip.textContent()).includes('lib.rs'), `the chip names the file: ${await chip.textContent()}`);
+    await input.fill('bump extra to 2');
+    await view.locator('#send').click();
+    // fixtures/vscode.json: the model edits src/extra.rs (not open: a whole-edit confirmation),
+    // asked on the panel's pinned card since the run started there.
+    const card = view.locator('#pinned .card.confirm.pending');
+    await card.waitFor({ timeout: 60_000 });
+    const cardText = await card.textContent();
+    check(cardText.includes('src/extra.rs'), `the card names the file: ${cardText}`);
+    const added = await card.locator('.diff .line.add').allTextContents();
+    const removed = await card.locator('.diff .line.del').allTextContents();
+    check(added.some((l) => l.includes('    2')) && removed.some((l) => l.includes('    1')), `the card shows the diff: +${JSON.stringify(added)} -${JSON.stringify(removed)}`);
+    check(await card.locator('button.apply').isVisible() && await card.locator('button.reject').isVisible(), 'Apply and Reject on the card');
+    check((await page.locator('.monaco-dialog-box').count()) === 0, 'no modal for a run started in the panel');
+    await page.locator('.statusbar-item', { hasText: 'waiting for you' }).first().waitFor({ timeout: 10_000 });
+    const png = `${logDir}/vscode-chat-diff-card.png`;
+    await page.screenshot({ path: png });
+    check(statSync(png).size > 10_000, `screenshot saved (${png})`);
+    console.log(`# screenshot of the diff card: ${png}`);
+    // The proposal in a diff editor: current text ↔ proposed text.
+    await card.locator('button.open-diff').click();
+    await page.locator('.tab.active', { hasText: 'Jingu proposal' }).waitFor({ timeout: 20_000 });
+    const side = (which) => page.locator(`.editor-group-container.active .monaco-diff-editor .editor.${which} .view-lines .view-line`)
+      .evaluateAll((els) => els.map((e) => e.textContent || '').join('\n').replace(/\u00a0/g, ' '));
+    const deadline = Date.now() + 20_000;
+    while (!(await side('modified')).includes('    2') && Date.now() < deadline) await page.waitForTimeout(200);
+    check((await side('modified')).includes('    2'), `the proposed side has the edit:\n${await side('modified')}`);
+    check((await side('original')).includes('    1'), `the current side is the file:\n${await side('original')}`);
+    check(readFileSync(`${ws}/src/extra.rs`, 'utf8').includes('    1\n'), 'nothing written before the answer');
+    await card.locator('button.apply').click();
+    await waitFor(() => readFileSync(`${ws}/src/extra.rs`, 'utf8').includes('    2\n'), 'the approved edit on disk');
+    // The run goes on: the applied edit's card with its diff, the model's last words, the end.
+    // (The panel also lists the earlier runs started with Jingu: Ask: this one is the last.)
+    const run = view.locator('section.run').last();
+    const edit = run.locator('.card.tool.edit');
+    await edit.waitFor({ timeout: 30_000 });
+    check((await edit.locator('.diff .line.add').allTextContents()).some((l) => l.includes('    2')), 'the edit card shows its diff');
+    await run.locator('.model', { hasText: 'extra now returns 2.' }).waitFor({ timeout: 30_000 });
+    await view.locator('section.run.finished').last().locator('.end').waitFor({ timeout: 30_000 });
+    check((await run.locator('.card.confirm.answered', { hasText: 'applied' }).count()) === 1, 'the card shows the answer');
+    check((await run.locator('button.snapshots').count()) === 1, 'a link to the run\'s snapshots');
+    await page.locator('.statusbar-item', { hasText: 'Jingu: idle' }).first().waitFor({ timeout: 10_000 });
+  });
+
+  await step('cancelling from the chat panel shows the run as cancelled, not as an error', async () => {
+    const view = chatView();
+    await view.locator('#instruction').fill('take a while');
+    await view.locator('#send').click();
+    await waitFor(() => readFileSync(process.env.FX_LOG, 'utf8').includes('take a while'), 'the stalled model request');
+    await page.locator('.statusbar-item', { hasText: 'running step' }).first().waitFor({ timeout: 10_000 });
+    await view.locator('#cancel:not([disabled])').click();
+    const end = view.locator('section.run').last().locator('.end.cancelled');
+    await end.waitFor({ timeout: 20_000 });
+    check((await end.textContent()).trim() === 'cancelled', `the run says cancelled: ${await end.textContent()}`);
+    // The server's own end of the run (done: cancelled) does not turn it into a failure.
+    await page.waitForTimeout(1_000);
+    check((await view.locator('.run.failed').count()) === 0, 'no failed run');
+    const errors = await page.locator('.notification-toast .codicon-error').count();
+    check(errors === 0, `no error toast after the cancel (${errors})`);
+    await page.locator('.tab', { hasText: 'lib.rs' }).first().click();
+  });
+
   await step('inline completion: ghost text from the model appears and Tab accepts it', async () => {
     await page.locator('.editor-group-container.active .monaco-editor .view-lines').click();
     await page.keyboard.press('Control+G');
@@ -237,7 +318,7 @@ try {
     check(log.includes('/v1/completions'), 'the model was asked for a fill-in-the-middle completion');
   });
 } finally {
-  if (failed) await page.screenshot({ path: `${process.env.FX}/vscode-failure.png` }).catch(() => {});
+  if (failed) await page.screenshot({ path: `${logDir}/vscode-failure.png` }).catch(() => {});
   await browser.close();
 }
 

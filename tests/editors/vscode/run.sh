@@ -6,7 +6,8 @@ set -euo pipefail
 CODE_SERVER="${CODE_SERVER:?set CODE_SERVER to the code-server binary}"
 VSIX="$REPO_ROOT/editors/vscode/dist/jingu.vsix"
 [ -f "$VSIX" ] || { echo "missing $VSIX: run npm run package in editors/vscode" >&2; exit 1; }
-# ask-greet's two turns, then a fill-in-the-middle completion (ghost text).
+# ask-greet's two turns, the modal's two, a stall (cancel), the chat panel's edit (two turns) and
+# stall, then a fill-in-the-middle completion (ghost text).
 fixture_start "$EDITORS_TESTS/fixtures/vscode.json"
 printf '\n[completion]\nprovider = "scripted"\ndebounce_ms = 0\n' >>"$JINGU_CONFIG"
 cs_pid=""
@@ -48,4 +49,4 @@ for _ in $(seq 1 300); do
   sleep 0.1
 done
 CS_URL="http://127.0.0.1:$port" JINGU_VSCODE_DIR="$REPO_ROOT/editors/vscode" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" \
-  timeout 280 node "$EDITORS_TESTS/vscode/code-server.mjs"
+  JINGU_EDITORS_LOGDIR="${JINGU_EDITORS_LOGDIR:-$FX}" timeout 420 node "$EDITORS_TESTS/vscode/code-server.mjs"

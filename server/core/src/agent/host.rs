@@ -393,10 +393,7 @@ impl<'a, F: Frontend> SessionHost<'a, F> {
         for (name, stream) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
             let mut s = stream.text();
             if s.len() > MAX_COMMAND_OUTPUT_TO_MODEL {
-                let cut = (0..=MAX_COMMAND_OUTPUT_TO_MODEL)
-                    .rev()
-                    .find(|&i| s.is_char_boundary(i))
-                    .unwrap_or(0);
+                let cut = super::bounded(&s, MAX_COMMAND_OUTPUT_TO_MODEL).len();
                 s.truncate(cut);
                 s.push_str("\n…(truncated)");
             }

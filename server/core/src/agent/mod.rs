@@ -48,6 +48,9 @@ pub struct AskRequest {
     /// MCP servers kept across the runs of one conversation (an ACP session); without it the
     /// run starts its own and stops them when it ends.
     pub mcp_pool: Option<std::sync::Arc<mcp::McpPool>>,
+    /// The run's id, chosen by the caller so that its front end can label what it shows before
+    /// the run ends (the LSP's `jingu/runEvent`); a new one when `None`.
+    pub run_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,7 +230,7 @@ pub async fn ask<F: Frontend>(
 ) -> Result<RunOutcome, AgentError> {
     let (router, label) =
         router_with_model(session, req.provider.as_deref(), req.model.as_deref())?;
-    let run = session.begin_run(None, &req.instruction)?;
+    let run = session.begin_run(req.run_id.clone(), &req.instruction)?;
     let mut focus = prompt::Focus {
         symbol: req.symbol.clone(),
         lines: req.lines,
@@ -387,6 +390,18 @@ pub async fn ask<F: Frontend>(
         .unwrap_or_else(|| "finished".into());
     session.end_run(&run, &status);
     Ok(outcome)
+}
+
+/// The longest prefix of `s` of at most `max` bytes ending on a character boundary.
+pub(crate) fn bounded(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let cut = (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
+    &s[..cut]
 }
 
 /// A user layer cannot re-point an enterprise provider: what the router resolves is sealed.

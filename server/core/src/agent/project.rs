@@ -88,10 +88,7 @@ pub(crate) fn cut(text: &str, max: usize) -> (String, bool) {
     if text.len() <= max {
         return (text.to_string(), false);
     }
-    let mut end = (0..=max)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
+    let mut end = super::bounded(text, max).len();
     if let Some(nl) = text[..end].rfind('\n') {
         end = nl + 1;
     }

@@ -9,14 +9,17 @@ use std::future::Future;
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use super::bounded;
 use super::tools::{self, ToolRequest};
 use crate::ops::{PlanItem, PlanStatus};
 use jingu_providers::{
-    CancelToken, ChatRequest, Event, Message, Router, ToolCall, ToolChoice, Usage,
+    CancelToken, ChatRequest, Event, FinishReason, Message, Router, ToolCall, ToolChoice, Usage,
 };
 
 /// The same failing call (same tool and arguments) this many times in a row ends the run.
 pub const MAX_REPEATED_FAILURES: usize = 3;
+/// Replies in a row cut off by the token limit (neither a call nor an answer) that end a run.
+pub const MAX_CUT_OFF_REPLIES: usize = 2;
 
 #[derive(Debug, Clone)]
 pub struct RunInfo {
@@ -183,6 +186,8 @@ pub async fn run<H: RunHost>(
     // The last call that succeeded, and how often it has been sent again since.
     let mut last_success: Option<(String, String)> = None;
     let mut repeats = 0usize;
+    // Replies cut off by the token limit, in a row.
+    let mut cut_offs = 0usize;
     let mut plan: Vec<PlanItem> = Vec::new();
     'steps: loop {
         if cancel.is_cancelled() {
@@ -239,6 +244,28 @@ pub async fn run<H: RunHost>(
             content: turn.text.clone(),
             tool_calls: turn.tool_calls.clone(),
         });
+        if turn.tool_calls.is_empty() && turn.finish == FinishReason::Length {
+            // Cut off at the token limit before it was a whole call or answer: not an answer,
+            // so it is neither the run's summary nor a success. The model is told and gets
+            // another step; a second cut-off in a row ends the run.
+            outcome.invalid_calls += 1;
+            cut_offs += 1;
+            if cut_offs >= MAX_CUT_OFF_REPLIES {
+                outcome.stop = StopReason::ModelError(format!(
+                    "the model's reply was cut off at the token limit {cut_offs} times in a row \
+                     ({} tokens the last time) before it was a complete tool call or answer",
+                    turn.usage.output_tokens
+                ));
+                break;
+            }
+            messages.push(Message::user(format!(
+                "error: your reply was cut off after {} tokens before it was a complete tool \
+                 call or answer. Reply with one short tool call, or an answer.",
+                turn.usage.output_tokens
+            )));
+            continue;
+        }
+        cut_offs = 0;
         if turn.tool_calls.is_empty() {
             outcome.summary = turn.text;
             break;
@@ -248,6 +275,10 @@ pub async fn run<H: RunHost>(
         plan.extend(turn.tool_calls.iter().map(|c| PlanItem {
             title: plan_title(c),
             status: PlanStatus::Pending,
+            step: info.step,
+            tool: c.name.clone(),
+            args: args_summary(&c.arguments),
+            result: None,
         }));
         host.plan(&plan);
         for (n, call) in turn.tool_calls.iter().enumerate() {
@@ -316,8 +347,9 @@ pub async fn run<H: RunHost>(
             } else {
                 PlanStatus::Done
             };
-            host.plan(&plan);
             let rendered = render_result(&result);
+            plan[item].result = Some(bounded(&rendered, PLAN_RESULT_MAX).to_string());
+            host.plan(&plan);
             messages.push(Message::tool_result(call, rendered.clone()));
             if result.is_error {
                 last_success = None;
@@ -372,6 +404,7 @@ struct Turn {
     text: String,
     tool_calls: Vec<ToolCall>,
     usage: Usage,
+    finish: FinishReason,
 }
 
 enum TurnError {
@@ -402,6 +435,7 @@ async fn model_turn<H: RunHost>(
         text: String::new(),
         tool_calls: Vec::new(),
         usage: Usage::default(),
+        finish: FinishReason::Stop,
     };
     loop {
         // Cancellation wins between any two chunks: the stream (and its HTTP body) is dropped.
@@ -420,10 +454,38 @@ async fn model_turn<H: RunHost>(
             }
             Some(Ok(Event::ToolCall(c))) => turn.tool_calls.push(c),
             Some(Ok(Event::Usage(u))) => turn.usage = u,
-            Some(Ok(Event::Done { .. })) => break,
+            Some(Ok(Event::Done { finish_reason })) => {
+                turn.finish = finish_reason;
+                break;
+            }
         }
     }
     Ok(turn)
+}
+
+/// Longest tool result kept in a plan item (front ends show it on a card).
+const PLAN_RESULT_MAX: usize = 4000;
+/// Longest argument summary in a plan item, and longest string argument shown whole in it.
+const PLAN_ARGS_MAX: usize = 300;
+const PLAN_ARG_STRING_MAX: usize = 80;
+
+/// `{"path":"src/a.rs","symbol":"f","text":"… (212 chars)"}`: the arguments on one line, each long
+/// string (an edit's new text) replaced by its length.
+fn args_summary(args: &jingu_providers::ToolArguments) -> String {
+    fn shorten(v: &serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::String(s) if s.len() > PLAN_ARG_STRING_MAX => {
+                serde_json::Value::String(format!("… ({} chars)", s.chars().count()))
+            }
+            serde_json::Value::Array(a) => a.iter().map(shorten).collect(),
+            serde_json::Value::Object(o) => {
+                o.iter().map(|(k, v)| (k.clone(), shorten(v))).collect()
+            }
+            other => other.clone(),
+        }
+    }
+    let text = shorten(&args.to_value()).to_string();
+    bounded(&text, PLAN_ARGS_MAX).to_string()
 }
 
 /// A plan line for a call: the tool and the file it names (`edit src/lib.rs`).

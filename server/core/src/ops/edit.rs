@@ -95,7 +95,6 @@ impl Session {
             .collect::<Vec<_>>()
             .join("; ");
         let summary = format!("{} in {rel}", planned.summary);
-        let diff = realdoc_diff(&rel, &old, &planned.new_text);
         if ask && old_hash.is_none() && planned.new_text != old && fe.reviews_in_buffer() {
             // An open buffer whose editor lets the user accept the changes one by one (an edit
             // that changes nothing has no change to offer: it is asked about as a whole).
@@ -114,7 +113,8 @@ impl Session {
             let approval = Approval {
                 tool: "edit",
                 summary: summary.clone(),
-                detail: diff.clone(),
+                // Only an asked edit shows its diff before it is made.
+                detail: realdoc_diff(&rel, &old, &planned.new_text),
                 path: Some(rel.clone()),
             };
             if !fe.approve(&approval).await {
@@ -255,8 +255,8 @@ impl Session {
         meta: Meta,
     ) -> Result<String, OpsError> {
         let mode = file_mode(abs);
-        let (before, id) = self.with_store(|store| -> Result<_, OpsError> {
-            store.record_baseline(rel, old.as_bytes(), &meta)?;
+        let (before, id, snapshots) = self.with_store(|store| -> Result<_, OpsError> {
+            let baseline = store.record_baseline(rel, old.as_bytes(), &meta)?;
             let before = store.head()?.map(|h| h.short()).unwrap_or_default();
             let id = store.record(
                 &[Change::Write {
@@ -266,7 +266,8 @@ impl Session {
                 }],
                 &meta,
             )?;
-            Ok((before, id))
+            let snapshots: Vec<_> = baseline.into_iter().chain([id]).collect();
+            Ok((before, id, snapshots))
         })?;
         // The audit record precedes the write: if it cannot be written, the file is not touched.
         let record = RecordKind::Edit {
@@ -293,22 +294,35 @@ impl Session {
                     }),
                 },
             },
-            // The new content is staged (temp file written and fsynced beside the file) while the
-            // record is made durable, so the two fsyncs overlap; the file is replaced only once
-            // both succeeded, and a failed record leaves no trace (the temp file is removed).
+            // Three syncs, overlapped, then the rename (ARCHITECTURE.md, "One edit, end to end"):
+            // the audit record (fdatasync), the snapshot's objects in the journal (fdatasync),
+            // and the new content staged in a temp file beside the file (fsync). The file is
+            // replaced only once all three succeeded; a failed one leaves no trace (the temp
+            // file is removed). The rename itself is not followed by a directory fsync: it is
+            // atomic, and until the next sync a crash leaves the old content, still recorded
+            // and recoverable.
             Some(hash) => jingu_audit::off_runtime(|| {
-                let (audited, staged) = std::thread::scope(|scope| {
+                let (audited, journaled, staged) = std::thread::scope(|scope| {
                     let audit = scope.spawn(|| run.audit.append(record));
+                    let journal = scope.spawn(|| {
+                        self.with_store(|s| s.make_durable(&snapshots, &[rel], Some(&run.id)))
+                    });
                     let staged = atomic::stage(abs, planned.new_text.as_bytes());
                     let audited = audit
                         .join()
                         .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                    (audited, staged)
+                    let journaled = journal
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (audited, journaled, staged)
                 });
-                match (audited, staged) {
-                    (Err(e), _) => Err(OpsError::from(e)),
-                    (Ok(_), Err(e)) => Err(OpsError::from(e)),
-                    (Ok(_), Ok(staged)) => staged.commit(Some(hash)).map_err(OpsError::from),
+                match (audited, journaled, staged) {
+                    (Err(e), _, _) => Err(OpsError::from(e)),
+                    (Ok(_), Err(e), _) => Err(OpsError::from(e)),
+                    (Ok(_), Ok(()), Err(e)) => Err(OpsError::from(e)),
+                    (Ok(_), Ok(()), Ok(staged)) => {
+                        staged.commit_unsynced(Some(hash)).map_err(OpsError::from)
+                    }
                 }
             }),
         };

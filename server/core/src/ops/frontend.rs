@@ -39,6 +39,15 @@ pub struct PlanItem {
     /// `edit src/lib.rs`, `run_command`, …
     pub title: String,
     pub status: PlanStatus,
+    /// The model turn (1-based step of the run) that asked for it.
+    pub step: usize,
+    /// The tool's name as the model called it.
+    pub tool: String,
+    /// Its arguments, one line, long texts elided (for a card; the audit log has them whole).
+    pub args: String,
+    /// Once done or failed: what the tool answered (the model's view of it, bounded) — the
+    /// output of a read or command, the reason of a refusal.
+    pub result: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -54,6 +54,20 @@ impl Session {
         })
     }
 
+    /// For long-running front ends (`jingu lsp`, `jingu acp`): with `[snapshots] watch = true`,
+    /// keep an inotify watcher on the workspace (one per workspace per process, shared by the
+    /// sessions opened there) so a scan re-checks only what changed. Returns whether it watches.
+    pub fn watch_workspace(&self) -> Result<bool, OpsError> {
+        if !self.policy.snapshots.watch {
+            return Ok(false);
+        }
+        jingu_audit::off_runtime(|| {
+            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            store.watch()
+        })?;
+        Ok(true)
+    }
+
     /// Work on the snapshot store (git2: object writes, tree walks, scans) off the async runtime:
     /// waiting for the lock and the git I/O never stall the tasks sharing this worker. The lock
     /// cannot be held across an `.await`, since `f` is synchronous.

@@ -329,3 +329,62 @@ async fn the_local_model_answers_with_a_grammar_conforming_tool_call_or_answer()
         "{err:?}"
     );
 }
+
+/// Whether the grammar of `req` lets the model write `text` (tokenized by the model's own
+/// vocabulary, each token checked the way the sampler checks it, then accepted).
+#[cfg(feature = "local-llm")]
+fn grammar_admits(model: &llama_cpp_2::model::LlamaModel, req: &ChatRequest, text: &str) -> bool {
+    use llama_cpp_2::sampling::LlamaSampler;
+    use llama_cpp_2::token::data::LlamaTokenData;
+    use llama_cpp_2::token::data_array::LlamaTokenDataArray;
+    let mut g = LlamaSampler::grammar(model, &grammar(req), "root").expect("grammar compiles");
+    let mut seen = String::new();
+    for token in model.vocab().tokenize(text.as_bytes(), false, false) {
+        let mut one = LlamaTokenDataArray::new(vec![LlamaTokenData::new(token, 1.0, 0.0)], false);
+        g.apply(&mut one);
+        let piece =
+            String::from_utf8_lossy(&model.vocab().token_to_piece(token, false, None)).into_owned();
+        if !one.data.first().is_some_and(|d| d.logit().is_finite()) {
+            eprintln!("grammar refuses {piece:?} after {seen:?}");
+            return false;
+        }
+        seen.push_str(&piece);
+        g.accept(token);
+    }
+    true
+}
+
+#[cfg(feature = "local-llm")]
+#[test]
+fn the_real_grammar_admits_a_headed_replace_and_refuses_prose_after_the_call() {
+    let path = crate::config::default_local_model_path();
+    if !path.is_file() {
+        assert!(
+            std::env::var_os("JINGU_STRICT").is_none(),
+            "JINGU_STRICT: the default model {} is missing",
+            path.display()
+        );
+        eprintln!("SKIP: no local model at {}", path.display());
+        return;
+    }
+    let backend = crate::llama_backend().expect("backend");
+    let model = llama_cpp_2::model::LlamaModel::load_from_file(
+        backend,
+        &path,
+        &llama_cpp_2::model::params::LlamaModelParams::default(),
+    )
+    .expect("model");
+    let mut req = request();
+    req.tools = vec![edit_spec()];
+    req.tool_choice = ToolChoice::Required;
+    req.symbol_heads = vec![restock_head()];
+    let call = "{\"tool\": \"edit\", \"arguments\": {\"path\": \"inventory.py\", \"symbol\": \"restock\", \"op\": \"replace\"}}";
+    let good = format!(
+        "{call}\n```\ndef restock(inventory, orders):\n    \"\"\"Add the orders.\"\"\"\n    return 1\n```"
+    );
+    assert!(grammar_admits(&model, &req, &good), "{good}");
+    let prose = format!("{call}\n\nThe function is a wrapper.");
+    assert!(!grammar_admits(&model, &req, &prose), "{prose}");
+    let bare = format!("{call}\n```\ndef restock(inventory, orders):\n```");
+    assert!(!grammar_admits(&model, &req, &bare), "{bare}");
+}
