@@ -23,6 +23,96 @@ pub struct FillRequest {
     pub max_tokens: u32,
     /// Generation stops at any of these.
     pub stop: Vec<String>,
+    /// Where the caller's item must end anyway, so generation stops there (the local model checks
+    /// it after every token; hosted replies are cut by it afterwards).
+    #[serde(default)]
+    pub until: FillUntil,
+}
+
+/// Where a completion ends, decided from the cursor's position: generating past it only costs
+/// time, since the caller would cut it off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FillUntil {
+    /// `max_tokens` and `stop` only.
+    #[default]
+    Tokens,
+    /// The first line end (the cursor has code after it on its line: only one line fits).
+    LineEnd,
+    /// The end of the block the cursor is in: a non-blank line indented less than `indent`
+    /// columns (the cursor line's indentation), or, with `brackets`, a closing bracket the
+    /// completion did not open. At most `max_lines` lines.
+    BlockEnd {
+        indent: u32,
+        brackets: bool,
+        max_lines: u32,
+    },
+}
+
+impl FillUntil {
+    /// Where `output` (the text generated so far) must be cut, if it has reached the end.
+    /// Brackets inside string literals are counted too: a rare early stop, never a late one that
+    /// matters, since the caller still cuts the item at the block's end by parsing.
+    pub fn cut(self, output: &str) -> Option<usize> {
+        match self {
+            FillUntil::Tokens => None,
+            FillUntil::LineEnd => output.find('\n'),
+            FillUntil::BlockEnd {
+                indent,
+                brackets,
+                max_lines,
+            } => {
+                let mut depth = 0i64;
+                let mut line_start = 0;
+                for (n, line) in output.split_inclusive('\n').enumerate() {
+                    // The first line continues the cursor's line, whose indentation is not here.
+                    if n > 0 {
+                        if n as u32 >= max_lines.max(1) {
+                            return Some(line_start);
+                        }
+                        let body = line.trim_start_matches([' ', '\t']);
+                        let complete = line.ends_with('\n');
+                        let blank = body.trim().is_empty();
+                        let cols = columns(&line[..line.len() - body.len()]);
+                        // A dedent is known once the line has a visible character.
+                        if !blank && cols < indent as usize && (complete || !body.is_empty()) {
+                            return Some(line_start);
+                        }
+                    }
+                    if brackets {
+                        for (i, c) in line.char_indices() {
+                            match c {
+                                '{' | '(' | '[' => depth += 1,
+                                '}' | ')' | ']' => {
+                                    depth -= 1;
+                                    if depth < 0 {
+                                        return Some(line_start + i);
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    line_start += line.len();
+                }
+                None
+            }
+        }
+    }
+
+    /// Stop strings a hosted `/completions` server can apply itself.
+    pub fn stop_strings(self) -> &'static [&'static str] {
+        match self {
+            FillUntil::LineEnd => &["\n"],
+            FillUntil::BlockEnd { .. } => &["\n\n\n"],
+            FillUntil::Tokens => &[],
+        }
+    }
+}
+
+/// Display columns of leading whitespace (a tab counts as 4, as editors mostly show it).
+fn columns(ws: &str) -> usize {
+    ws.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum()
 }
 
 impl FillRequest {
@@ -51,8 +141,28 @@ pub struct FillResponse {
     pub text: String,
     pub usage: Usage,
     pub via: FillVia,
-    /// Prompt tokens decoded for this request and how many the KV cache already held (local only).
-    pub decoded: Option<(usize, usize)>,
+    /// Where the in-process model's time went (local only).
+    pub stats: Option<FillStats>,
+}
+
+/// Where the in-process model's time went on one fill: for tracing and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct FillStats {
+    pub prompt_tokens: usize,
+    /// Prompt tokens the KV cache already held (not decoded again).
+    pub reused: usize,
+    pub generated: usize,
+    /// Waiting for the model thread while it served an earlier request.
+    pub queued: std::time::Duration,
+    /// Decoding the prompt tokens the cache did not hold.
+    pub prompt: std::time::Duration,
+    /// Generating: choosing tokens and decoding each.
+    pub generate: std::time::Duration,
+    /// Of `generate`, the time spent choosing tokens (sampling, stop checks).
+    pub sampling: std::time::Duration,
+    /// Generation ended at `until` (or a stop string) rather than at the token limit or the
+    /// end-of-text token.
+    pub stopped_at_end: bool,
 }
 
 pub(crate) fn completions_url(cfg: &ResolvedProvider) -> String {
@@ -81,9 +191,15 @@ pub(crate) fn completions_body(cfg: &ResolvedProvider, req: &FillRequest) -> Val
         "temperature": 0,
         "stream": false,
     });
-    if !req.stop.is_empty() {
+    let stop: Vec<&str> = req
+        .stop
+        .iter()
+        .map(String::as_str)
+        .chain(req.until.stop_strings().iter().copied())
+        .collect();
+    if !stop.is_empty() {
         // OpenAI accepts at most 4 stop sequences.
-        body["stop"] = json!(req.stop.iter().take(4).collect::<Vec<_>>());
+        body["stop"] = json!(stop.iter().take(4).collect::<Vec<_>>());
     }
     if cfg.inference_only && (cfg.kind == Kind::OpenAi || cfg.quirks.send_store_flag) {
         body["store"] = json!(false);
@@ -201,6 +317,52 @@ mod tests {
         assert_eq!(unfence("```python\nreturn a + b\n```"), "return a + b");
         assert_eq!(unfence("```\nx\n```\n"), "x");
         assert_eq!(unfence("  return a"), "  return a");
+    }
+
+    #[test]
+    fn a_single_line_fill_ends_at_the_first_line_end() {
+        let u = FillUntil::LineEnd;
+        assert_eq!(u.cut("a + b"), None);
+        assert_eq!(u.cut("a + b\n    c"), Some(5));
+        assert_eq!(FillUntil::Tokens.cut("a\nb\n"), None);
+    }
+
+    #[test]
+    fn a_block_fill_ends_at_the_dedent_or_an_unopened_closing_bracket() {
+        let py = FillUntil::BlockEnd {
+            indent: 4,
+            brackets: false,
+            max_lines: 20,
+        };
+        // The first line is the cursor's own; blank lines do not end the block.
+        assert_eq!(py.cut("x = 1\n\n    return x\n"), None);
+        let text = "x = 1\n    return x\n\ndef other():\n";
+        assert_eq!(py.cut(text), Some(text.find("def").unwrap()));
+        // Known as soon as the dedented line shows a character, before its end.
+        assert_eq!(py.cut("x = 1\nd"), Some(6));
+        // Deeper indentation (a nested block) goes on.
+        assert_eq!(py.cut("if x:\n        y()\n    z()\n"), None);
+        let rust = FillUntil::BlockEnd {
+            indent: 4,
+            brackets: true,
+            max_lines: 20,
+        };
+        let text = "let v = f(a, [1, 2]);\n    if v { g() }\n}\nfn next() {}\n";
+        assert_eq!(rust.cut(text), Some(text.find("}\nfn").unwrap()));
+        // A closing bracket on the first line that the completion never opened.
+        assert_eq!(rust.cut("a, b) + 1"), Some(4));
+        let short = FillUntil::BlockEnd {
+            indent: 0,
+            brackets: false,
+            max_lines: 2,
+        };
+        assert_eq!(short.cut("a\nb\nc\n"), Some(4));
+    }
+
+    #[test]
+    fn stop_strings_match_what_the_cut_would_do_where_a_server_can() {
+        assert_eq!(FillUntil::LineEnd.stop_strings(), ["\n"]);
+        assert!(FillUntil::Tokens.stop_strings().is_empty());
     }
 
     #[test]

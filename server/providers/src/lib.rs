@@ -37,7 +37,7 @@ pub use config::{
     RoutingConfig, default_local_model_path, load_config_file, load_user_config, user_config_path,
 };
 pub use error::{ProviderError, TimeoutPhase};
-pub use fill::{FillRequest, FillResponse, FillVia};
+pub use fill::{FillRequest, FillResponse, FillStats, FillUntil, FillVia};
 pub use provider::{Provider, collect};
 pub use router::{Routed, Router};
 pub use secret::ApiKey;

@@ -27,7 +27,7 @@ use tokio::sync::{OnceCell, mpsc};
 use super::cancel::CancelToken;
 use super::config::ResolvedProvider;
 use super::error::ProviderError;
-use super::fill::{FillRequest, FillResponse, FillVia};
+use super::fill::{FillRequest, FillResponse, FillStats, FillUntil, FillVia};
 use super::local_prompt::{
     ANSWER_PREFIX, Reply, Turn, grammar, parse_reply, partial_answer, render_prompt,
     repeating_block, turns,
@@ -45,6 +45,9 @@ const SESSION_CTX: u32 = 8192;
 const MIN_REPLY_TOKENS: usize = 256;
 /// Prompt tokens decoded per llama.cpp batch.
 const PROMPT_BATCH: usize = 512;
+/// Prompt tokens per batch for a completion: a cancel is seen between batches, so a superseded
+/// request stops after at most this many more tokens (a few ms on the default model).
+const FILL_BATCH: usize = 64;
 
 /// The process's llama.cpp backend (initialised on first use, its logs silenced).
 pub fn backend() -> Result<&'static LlamaBackend, String> {
@@ -90,6 +93,10 @@ struct Job {
     gbnf: Option<String>,
     /// Generation ends before the first of these (completion only).
     stop: Vec<String>,
+    /// Where a completion ends anyway, checked after every token.
+    until: FillUntil,
+    /// When the job was queued (the wait for the model thread is part of the latency).
+    queued: Instant,
     max_tokens: u32,
     temperature: f32,
     cancel: CancelToken,
@@ -271,12 +278,14 @@ enum Generated {
         usage: Usage,
         hit_limit: bool,
         streamed: usize,
+        stats: FillStats,
     },
     Cancelled,
 }
 
 impl Session<'_> {
     fn generate(&mut self, ctx: &mut LlamaContext<'_>, job: &Job) -> Result<Generated, String> {
+        let queued = job.queued.elapsed();
         let vocab = self.model.vocab();
         // Only template output is parsed for special tokens; plain transcripts never are.
         let tokens = match &job.prompt {
@@ -331,11 +340,15 @@ impl Session<'_> {
         self.stats.prompt.store(n_prompt, Ordering::Relaxed);
         self.stats.reused.store(keep, Ordering::Relaxed);
         let started = Instant::now();
+        let chunk_len = match job.prompt {
+            Prompt::Fill { .. } => FILL_BATCH,
+            _ => PROMPT_BATCH,
+        };
         let mut batch = LlamaBatch::new(PROMPT_BATCH.max(1), 1);
         for (chunk_start, chunk) in tokens[keep..]
-            .chunks(PROMPT_BATCH)
+            .chunks(chunk_len)
             .enumerate()
-            .map(|(i, c)| (keep + i * PROMPT_BATCH, c))
+            .map(|(i, c)| (keep + i * chunk_len, c))
         {
             if job.cancel.is_cancelled() || job.tx.is_closed() {
                 return Ok(Generated::Cancelled);
@@ -351,12 +364,13 @@ impl Session<'_> {
                 .map_err(|e| format!("decoding the prompt: {e}"))?;
             self.cached.extend_from_slice(chunk);
         }
+        let prompt_time = started.elapsed();
         tracing::debug!(
             prompt_tokens = n_prompt,
             reused = keep,
             decoded = n_prompt - keep,
-            "local prompt decoded in {:?}",
-            started.elapsed()
+            queued_ms = queued.as_secs_f64() * 1e3,
+            "local prompt decoded in {prompt_time:?}"
         );
         if let Some(gbnf) = &job.gbnf {
             tracing::trace!("local output grammar:\n{gbnf}");
@@ -378,6 +392,8 @@ impl Session<'_> {
         let mut generated = 0u32;
         let mut streamed = 0usize;
         let mut logits_at = batch.n_tokens() - 1;
+        let mut sampling = Duration::ZERO;
+        let mut at_end = false;
         let hit_limit = loop {
             if job.cancel.is_cancelled() || job.tx.is_closed() {
                 return Ok(Generated::Cancelled);
@@ -385,6 +401,7 @@ impl Session<'_> {
             if generated >= max_tokens {
                 break true;
             }
+            let chose = Instant::now();
             let token = sample(ctx, logits_at, grammar.as_mut(), pick.as_mut());
             if let Some(g) = grammar.as_mut() {
                 g.accept(token);
@@ -407,8 +424,17 @@ impl Session<'_> {
             }
             if let Some(cut) = stop_at(&output, &job.stop) {
                 output.truncate(cut);
+                at_end = true;
                 break false;
             }
+            if job.until != FillUntil::Tokens
+                && let Some(cut) = job.until.cut(&String::from_utf8_lossy(&output))
+            {
+                output.truncate(cut);
+                at_end = true;
+                break false;
+            }
+            sampling += chose.elapsed();
             streamed = stream_answer(&output, streamed, &job.tx);
             batch.clear();
             let pos = self.cached.len();
@@ -421,8 +447,13 @@ impl Session<'_> {
             logits_at = 0;
         };
         let output = String::from_utf8_lossy(&output).into_owned();
+        let generate = started.elapsed().saturating_sub(prompt_time);
         tracing::debug!(
             tokens = generated,
+            generate_ms = generate.as_secs_f64() * 1e3,
+            per_token_ms = generate.as_secs_f64() * 1e3 / f64::from(generated.max(1)),
+            sampling_ms = sampling.as_secs_f64() * 1e3,
+            at_end,
             "local model output in {:?}: {output}",
             started.elapsed()
         );
@@ -434,6 +465,16 @@ impl Session<'_> {
             },
             hit_limit,
             streamed,
+            stats: FillStats {
+                prompt_tokens: n_prompt,
+                reused: keep,
+                generated: generated as usize,
+                queued,
+                prompt: prompt_time,
+                generate,
+                sampling,
+                stopped_at_end: at_end,
+            },
         })
     }
 }
@@ -543,6 +584,8 @@ pub(crate) async fn stream(
         prompt,
         gbnf,
         stop: Vec::new(),
+        until: FillUntil::Tokens,
+        queued: Instant::now(),
         max_tokens,
         temperature,
         cancel: cancel.clone(),
@@ -580,6 +623,7 @@ pub(crate) async fn stream(
                 usage,
                 hit_limit,
                 streamed,
+                ..
             }) => {
                 let (reply, reason) = parse_reply(&output, 0);
                 let finish_reason = if hit_limit {
@@ -662,6 +706,8 @@ pub(crate) async fn fill(
         },
         gbnf: None,
         stop: req.stop.clone(),
+        until: req.until,
+        queued: Instant::now(),
         max_tokens: req.max_tokens.max(1),
         temperature: 0.0,
         cancel: cancel.clone(),
@@ -686,22 +732,21 @@ pub(crate) async fn fill(
     .map_err(|e| err(format!("waiting for the model: {e}")))?;
     match result.map_err(err)? {
         Generated::Cancelled => Err(ProviderError::Cancelled { provider }),
-        Generated::Done { output, usage, .. } => {
-            let stats = &loaded.stats;
-            Ok(FillResponse {
-                text: output,
-                usage,
-                via: if loaded.fim {
-                    FillVia::LocalFim
-                } else {
-                    FillVia::LocalPrefix
-                },
-                decoded: Some((
-                    stats.prompt.load(Ordering::Relaxed),
-                    stats.reused.load(Ordering::Relaxed),
-                )),
-            })
-        }
+        Generated::Done {
+            output,
+            usage,
+            stats,
+            ..
+        } => Ok(FillResponse {
+            text: output,
+            usage,
+            via: if loaded.fim {
+                FillVia::LocalFim
+            } else {
+                FillVia::LocalPrefix
+            },
+            stats: Some(stats),
+        }),
     }
 }
 

@@ -257,10 +257,10 @@ impl Provider {
                 detail,
             })?;
         Ok(FillResponse {
-            text,
+            text: until_cut(req, text),
             usage,
             via: FillVia::Completions,
-            decoded: None,
+            stats: None,
         })
     }
 
@@ -271,12 +271,20 @@ impl Provider {
     ) -> Result<FillResponse, ProviderError> {
         let response = self.complete(&fill::chat_request(req), cancel).await?;
         Ok(FillResponse {
-            text: fill::unfence(&response.text),
+            text: until_cut(req, fill::unfence(&response.text)),
             usage: response.usage,
             via: FillVia::Chat,
-            decoded: None,
+            stats: None,
         })
     }
+}
+
+/// A hosted reply cut where the request's `until` ends it (the local model stops there itself).
+fn until_cut(req: &FillRequest, mut text: String) -> String {
+    if let Some(at) = req.until.cut(&text) {
+        text.truncate(at);
+    }
+    text
 }
 
 /// Fold an event stream into a [`ChatResponse`], stopping at the first error.

@@ -21,7 +21,9 @@ use jingu_audit::RecordKind;
 use jingu_index::Index;
 use jingu_policy::redact::Redactor;
 use jingu_policy::{Decision, Tool};
-use jingu_providers::{CancelToken, FillRequest, FillVia, Kind, Provider, ProviderError};
+use jingu_providers::{
+    CancelToken, FillRequest, FillStats, FillVia, Kind, Provider, ProviderError,
+};
 use jingu_syntax::Language;
 use serde_json::json;
 
@@ -35,6 +37,8 @@ const ISSUED_CAPACITY: usize = 256;
 const MAX_REFERENCED: usize = 12;
 /// Other files read for their signatures per request.
 const MAX_CONTEXT_FILES: usize = 8;
+/// Lines a multi-line item may have: generation stops there (the editor shows a few lines).
+const MAX_ITEM_LINES: u32 = 12;
 
 /// One request: the document as the editor has it and the cursor's byte offset in it.
 #[derive(Clone)]
@@ -137,9 +141,23 @@ struct Shown {
     via: FillVia,
 }
 
+/// The index context last sent for a file and what it was computed for: it is kept while the
+/// cursor stays in the same definition and the prompt window starts at the same place, so the
+/// prompt's beginning — and the model's KV cache of it — stays valid while typing.
+struct Context {
+    key: u64,
+    block: String,
+}
+
 /// Per-session completion state (inside [`Session`]).
 #[derive(Default)]
 pub(crate) struct State {
+    /// When the last request per path arrived: only a request that follows another within
+    /// `debounce_ms` (a burst of keystrokes) waits.
+    arrived: Mutex<HashMap<String, Instant>>,
+    contexts: Mutex<HashMap<String, Context>>,
+    /// What the last model call cost (local model), for the benchmark and logs.
+    last_stats: Mutex<Option<FillStats>>,
     provider: OnceLock<Result<Provider, String>>,
     redactor: Mutex<Option<Redactor>>,
     counters: Counters,
@@ -197,8 +215,14 @@ impl Session {
         }
     }
 
+    /// Where the local model's time went on the last completion that called it.
+    pub fn last_completion_stats(&self) -> Option<FillStats> {
+        *lock(&self.completion.last_stats)
+    }
+
     /// Complete at the request's cursor. A newer request for the same file supersedes this one
-    /// (it waits `debounce_ms` first, so a burst of keystrokes asks the model once).
+    /// (a request following another within `debounce_ms` waits that long first, so a burst of
+    /// keystrokes asks the model once; a lone request goes at once).
     pub async fn complete(
         &self,
         req: CompletionRequest,
@@ -229,9 +253,16 @@ impl Session {
                 .get(&rel)
                 .is_some_and(|(g, _)| *g != generation)
         };
+        let arrived = Instant::now();
+        let burst = lock(&st.arrived)
+            .insert(rel.clone(), arrived)
+            .is_some_and(|prev| {
+                arrived.duration_since(prev) < Duration::from_millis(settings.debounce_ms)
+            });
         let offset = req.offset.min(req.text.len());
         let budget = settings.context_tokens as usize * shape::CHARS_PER_TOKEN;
-        let win = shape::window(&req.text, offset, budget * 3 / 5, budget / 5);
+        // The window's start moves in steps (up to a quarter more), so typing keeps it.
+        let win = shape::window(&req.text, offset, budget / 2, budget / 5);
         let suffix_hash = shape::hash_of(&[win.suffix]);
 
         // Typing forward into the shown completion: no model call.
@@ -247,7 +278,7 @@ impl Session {
             return Ok(CompletionOutcome::Items(vec![item]));
         }
 
-        if settings.debounce_ms > 0 {
+        if settings.debounce_ms > 0 && burst {
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_millis(settings.debounce_ms)) => {}
                 () = cancel.cancelled() => {
@@ -261,8 +292,9 @@ impl Session {
             }
         }
 
+        let window_start = offset - win.prefix.len();
         let context = self
-            .completion_context(&rel, &req, offset, budget / 5)
+            .completion_context(&rel, &req, offset, window_start, budget / 5)
             .await;
         let hosted = provider.settings().kind != Kind::Local;
         let mut fill = FillRequest {
@@ -271,6 +303,7 @@ impl Session {
             suffix: win.suffix.to_string(),
             max_tokens: settings.max_tokens,
             stop: Vec::new(),
+            until: shape::until(req.language, win.prefix, win.suffix, MAX_ITEM_LINES),
         };
         let mut redactions = 0;
         if hosted {
@@ -336,12 +369,24 @@ impl Session {
                     }
                     Ok(Ok(r)) => r,
                 };
+                let s = response.stats.unwrap_or_default();
                 tracing::debug!(
                     via = ?response.via,
-                    decoded = ?response.decoded,
+                    until = ?fill.until,
+                    debounced = burst,
+                    prompt_tokens = s.prompt_tokens,
+                    reused = s.reused,
+                    decoded = s.prompt_tokens - s.reused.min(s.prompt_tokens),
+                    generated = s.generated,
+                    queued_ms = s.queued.as_secs_f64() * 1e3,
+                    prompt_ms = s.prompt.as_secs_f64() * 1e3,
+                    generate_ms = s.generate.as_secs_f64() * 1e3,
+                    sampling_ms = s.sampling.as_secs_f64() * 1e3,
+                    stopped_at_end = s.stopped_at_end,
                     "completion in {:?}",
                     started.elapsed()
                 );
+                *lock(&st.last_stats) = response.stats;
                 let mut lru = lock(&st.lru);
                 if lru.len() >= LRU_CAPACITY {
                     lru.pop_front();
@@ -409,20 +454,58 @@ impl Session {
     }
 
     /// Signatures of the enclosing symbol and of symbols the code before the cursor names, from
-    /// files `deny_paths` allows, as comment lines within `budget_chars`.
+    /// files `deny_paths` allows, as comment lines within `budget_chars`. The block is computed
+    /// once per enclosing definition and window start and then kept (see [`Context`]): names
+    /// typed since then do not change it, which would make the model decode the prompt again.
     async fn completion_context(
         &self,
         rel: &str,
         req: &CompletionRequest,
         offset: usize,
+        window_start: usize,
         budget_chars: usize,
     ) -> String {
         let Some(language) = req.language else {
             return String::new();
         };
         let mine = jingu_syntax::file_symbols(language, &req.text);
-        let mut signatures = Vec::new();
         let enclosing = shape::enclosing(&mine, offset);
+        let key = shape::hash_of(&[
+            enclosing.map_or("", |s| s.name.as_str()),
+            &enclosing.map_or(0, |s| s.range.start).to_string(),
+            &window_start.to_string(),
+            &budget_chars.to_string(),
+        ]);
+        if let Some(c) = lock(&self.completion.contexts).get(rel)
+            && c.key == key
+        {
+            return c.block.clone();
+        }
+        let block = self
+            .fresh_context(rel, req, &mine, enclosing, offset, budget_chars, language)
+            .await;
+        lock(&self.completion.contexts).insert(
+            rel.to_string(),
+            Context {
+                key,
+                block: block.clone(),
+            },
+        );
+        block
+    }
+
+    #[allow(clippy::too_many_arguments)] // the pieces of one request, computed once by the caller
+    async fn fresh_context(
+        &self,
+        rel: &str,
+        req: &CompletionRequest,
+        mine: &jingu_syntax::FileSymbols,
+        enclosing: Option<&jingu_syntax::Symbol>,
+        offset: usize,
+        budget_chars: usize,
+        language: Language,
+    ) -> String {
+        let mut signatures = Vec::new();
         // The enclosing definition and the lines just above it (imports, the previous function).
         let mut scope_start = offset.saturating_sub(1500);
         if let Some(s) = enclosing {

@@ -5,6 +5,7 @@
 
 use std::hash::{Hash, Hasher};
 
+use jingu_providers::FillUntil;
 use jingu_syntax::{FileSymbols, Language, Symbol};
 
 /// Rough characters per token for budgeting text we do not tokenize (hosted providers).
@@ -17,13 +18,17 @@ pub struct Window<'a> {
     pub suffix: &'a str,
 }
 
-/// The prefix and suffix around byte `offset` bounded to `prefix_chars` / `suffix_chars`; a cut
-/// falls on a line boundary so the model never sees half a line at the edge.
+/// The prefix and suffix around byte `offset` bounded to `prefix_chars` (up to a quarter more:
+/// the start is rounded down to a step) / `suffix_chars`; a cut falls on a line boundary so the
+/// model never sees half a line at the edge.
 pub fn window(text: &str, offset: usize, prefix_chars: usize, suffix_chars: usize) -> Window<'_> {
     let offset = floor_char(text, offset.min(text.len()));
     let (before, after) = text.split_at(offset);
     let prefix = if before.len() > prefix_chars {
-        let from = floor_char(before, before.len() - prefix_chars);
+        // The start moves in steps of a quarter of the budget, so while typing forward the
+        // prefix keeps its beginning (and the model its KV cache of it).
+        let step = (prefix_chars / 4).max(1);
+        let from = floor_char(before, (before.len() - prefix_chars) / step * step);
         match before[from..].find('\n') {
             Some(nl) => &before[from + nl + 1..],
             None => &before[from..],
@@ -191,6 +196,34 @@ pub fn mid_line(suffix: &str) -> bool {
         .split('\n')
         .next()
         .is_some_and(|rest| !rest.trim().is_empty())
+}
+
+/// Where generation can stop for a cursor between `prefix` and `suffix`: at the line end when
+/// code follows on the cursor's line (only one line fits, see [`shape`]), else at the end of the
+/// cursor's block — a line indented less than the cursor's line (than the line's body, when the
+/// line opens a block), or a closing bracket the completion did not open (not in Python) — in at
+/// most `max_lines` lines. [`cut_at_block_end`] still finds the exact end by parsing.
+pub fn until(language: Option<Language>, prefix: &str, suffix: &str, max_lines: u32) -> FillUntil {
+    if mid_line(suffix) {
+        return FillUntil::LineEnd;
+    }
+    let line = &prefix[prefix.rfind('\n').map_or(0, |i| i + 1)..];
+    let body = line.trim_start_matches([' ', '\t']);
+    let lead: usize = line[..line.len() - body.len()]
+        .chars()
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum();
+    let opens = body.trim_end().ends_with([':', '{', '(', '[']);
+    let indent = match language {
+        // Without a grammar nothing says where a block ends: only the line limit applies.
+        None => 0,
+        Some(_) => lead + usize::from(opens),
+    };
+    FillUntil::BlockEnd {
+        indent: indent as u32,
+        brackets: language.is_some_and(|l| l != Language::Python),
+        max_lines,
+    }
 }
 
 /// Remove from `completion` what the file already has right after the cursor: the rest of the

@@ -22,6 +22,64 @@ fn the_window_cuts_at_line_boundaries_and_keeps_the_cursor_line() {
 }
 
 #[test]
+fn typing_forward_keeps_the_start_of_the_window() {
+    let text: String = (0..200).map(|i| format!("line {i}\n")).collect();
+    let starts: Vec<usize> = (1000..1100)
+        .map(|at| at - window(&text, at, 400, 100).prefix.len())
+        .collect();
+    // 100 keystrokes move the start at most once (a step is 100 characters).
+    let mut distinct = starts.clone();
+    distinct.dedup();
+    assert!(distinct.len() <= 2, "{distinct:?}");
+    for (i, start) in starts.iter().enumerate() {
+        let at = 1000 + i;
+        assert!(at - start >= 400 - 8 && at - start <= 500, "{at} {start}");
+        assert!(*start == 0 || text.as_bytes()[start - 1] == b'\n');
+    }
+}
+
+#[test]
+fn generation_stops_at_the_line_end_mid_line_and_at_the_block_end_otherwise() {
+    let py = Some(Language::Python);
+    assert_eq!(until(py, "x = f(", ")\n", 12), FillUntil::LineEnd);
+    assert_eq!(
+        until(py, "def f():\n    ", "\n", 12),
+        FillUntil::BlockEnd {
+            indent: 4,
+            brackets: false,
+            max_lines: 12
+        }
+    );
+    // A line that opens a block: lines no deeper than it end the block.
+    assert_eq!(
+        until(py, "def f():\n    if x:", "\n", 12),
+        FillUntil::BlockEnd {
+            indent: 5,
+            brackets: false,
+            max_lines: 12
+        }
+    );
+    assert_eq!(
+        until(Some(Language::Rust), "fn f() {\n\t", "\n}\n", 3),
+        FillUntil::BlockEnd {
+            indent: 4,
+            brackets: true,
+            max_lines: 3
+        }
+    );
+    // What the stop keeps, the shaping keeps too: a Python body cut at the dedent.
+    let prefix = "def f(a):\n    ";
+    let suffix = "\n\ndef g():\n    pass\n";
+    let raw = "b = a + 1\n    return b\n\ndef h():\n    return 2\n";
+    let stop = until(py, prefix, suffix, 12);
+    let cut = &raw[..stop.cut(raw).expect("stops at the dedent")];
+    assert_eq!(
+        shape(py, prefix, cut, suffix),
+        shape(py, prefix, raw, suffix)
+    );
+}
+
+#[test]
 fn overlap_with_the_rest_of_the_line_is_trimmed() {
     assert_eq!(trim_overlap("a, b)", ")"), "a, b");
     assert_eq!(trim_overlap("a, b);", ");"), "a, b");
