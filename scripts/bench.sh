@@ -14,8 +14,6 @@ export JINGU_BENCH_QUICK="${JINGU_BENCH_QUICK-1}"
 # CPython 3.11's stdlib, tkinter and test suite from these exact Debian 12 packages, each checked
 # against its SHA-256 (never site-packages). When Debian replaces a version on its mirror, the
 # current one is used with a warning and recorded as unpinned: update the pins and checksums then.
-# The workspace_symbol bench adds the Rust sources of every crates.io package in Cargo.lock (pinned
-# by the lock file; Cargo fetches them from crates.io for the build): ≥ 400k symbols in all.
 rustup component add rust-src
 cpython=target/bench-corpora/cpython
 pins=(

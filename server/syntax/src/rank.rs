@@ -21,20 +21,6 @@ pub(crate) enum Score {
     Subsequence,
 }
 
-impl Score {
-    /// The next better tier, if any.
-    pub(crate) fn better(self) -> Option<Score> {
-        Some(match self {
-            Score::ExactCase => return None,
-            Score::Exact => Score::ExactCase,
-            Score::Prefix => Score::Exact,
-            Score::WordStart => Score::Prefix,
-            Score::Substring => Score::WordStart,
-            Score::Subsequence => Score::Substring,
-        })
-    }
-}
-
 /// Set in the mask of every live name and of every query, so clearing it hides a name.
 pub(crate) const LIVE: u64 = 1 << 63;
 
@@ -42,21 +28,6 @@ pub(crate) const LIVE: u64 = 1 << 63;
 /// bits, any non-ASCII byte one bit.
 pub(crate) fn char_mask(lower: &str) -> u64 {
     lower.bytes().fold(0, |m, b| m | byte_bit(b))
-}
-
-/// The [`char_mask`] bits of the characters that start a word of `name` (see [`word_starts`]):
-/// a query can match by word starts only if its first character is among them. Zero for names
-/// that never match by word starts (non-ASCII, or too long).
-pub(crate) fn word_start_mask(name: &str) -> u64 {
-    let b = name.as_bytes();
-    if !b.is_ascii() || b.len() > WORD_MATCH_MAX {
-        return 0;
-    }
-    let starts = word_starts(b);
-    b.iter()
-        .enumerate()
-        .filter(|&(i, _)| starts >> i & 1 == 1)
-        .fold(0, |m, (_, &c)| m | byte_bit(c.to_ascii_lowercase()))
 }
 
 fn byte_bit(b: u8) -> u64 {
@@ -76,26 +47,22 @@ pub(crate) struct Query {
     pub(crate) lower: String,
     /// `char_mask(lower) | LIVE`: a name's mask must contain it.
     pub(crate) mask: u64,
-    /// The [`char_mask`] bit of the first character when the query is ASCII (else 0: no word-start
-    /// match is possible), to test against a name's [`word_start_mask`].
-    pub(crate) first_bit: u64,
     ascii: bool,
 }
 
 impl Query {
     pub(crate) fn new(text: &str) -> Query {
         let lower = text.to_lowercase();
-        let ascii = lower.is_ascii();
         Query {
             text: text.to_string(),
             mask: char_mask(&lower) | LIVE,
-            first_bit: match lower.as_bytes().first() {
-                Some(&b) if ascii => byte_bit(b),
-                _ => 0,
-            },
-            ascii,
+            ascii: lower.is_ascii(),
             lower,
         }
+    }
+
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
     }
 
     /// The tier of `name` (whose lowercase is `lower`), or `None` when it does not match.
@@ -110,27 +77,11 @@ impl Query {
                 Score::Exact
             });
         }
-        self.score_below_prefix(name, lower, true)
-    }
-
-    /// The tier of a name that is not a prefix match. `may_word_start` false (the name's
-    /// [`word_start_mask`] lacks the query's first character) skips the word-start test.
-    pub(crate) fn score_below_prefix(
-        &self,
-        name: &str,
-        lower: &str,
-        may_word_start: bool,
-    ) -> Option<Score> {
-        let q = self.lower.as_str();
         // Every lower tier is a subsequence: the cheap test rejects most candidates.
         if !self.is_subsequence_of(lower) {
             return None;
         }
-        if may_word_start
-            && self.ascii
-            && name.is_ascii()
-            && word_start_match(name.as_bytes(), q.as_bytes())
-        {
+        if self.ascii && name.is_ascii() && word_start_match(name.as_bytes(), q.as_bytes()) {
             Some(Score::WordStart)
         } else if lower.contains(q) {
             Some(Score::Substring)
