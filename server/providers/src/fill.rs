@@ -83,6 +83,9 @@ impl FillUntil {
                         for (i, c) in line.char_indices() {
                             match c {
                                 '{' | '(' | '[' => depth += 1,
+                                // On the cursor's own line a closing bracket may close
+                                // one the prefix opened (`foo(` then `a, b)`): kept.
+                                '}' | ')' | ']' if n == 0 && depth == 0 => {}
                                 '}' | ')' | ']' => {
                                     depth -= 1;
                                     if depth < 0 {
@@ -349,8 +352,9 @@ mod tests {
         };
         let text = "let v = f(a, [1, 2]);\n    if v { g() }\n}\nfn next() {}\n";
         assert_eq!(rust.cut(text), Some(text.find("}\nfn").unwrap()));
-        // A closing bracket on the first line that the completion never opened.
-        assert_eq!(rust.cut("a, b) + 1"), Some(4));
+        // On the cursor's line a closing bracket closes what the prefix opened: kept.
+        assert_eq!(rust.cut("a, b) + 1"), None);
+        assert_eq!(rust.cut("a, b)\n    c()\n}\n"), Some(14));
         let short = FillUntil::BlockEnd {
             indent: 0,
             brackets: false,
