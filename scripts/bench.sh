@@ -65,3 +65,6 @@ done
 # The in-process model against llama.cpp's own decode loop (the default model from setup.sh).
 echo "== bench local"
 cargo bench --locked -p jingu-benches --features local-llm --bench local
+# Inline completion on the embedded model at real files' positions, against llama.cpp's own loop.
+echo "== bench completion"
+cargo bench --locked -p jingu-benches --features local-llm --bench completion

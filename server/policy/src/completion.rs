@@ -15,6 +15,7 @@ pub(crate) struct RawCompletion {
     pub max_tokens: Option<u32>,
     pub debounce_ms: Option<u64>,
     pub deadline_ms: Option<u64>,
+    pub first_item_ms: Option<u64>,
     pub context_tokens: Option<u32>,
     pub enabled_languages: Option<Vec<String>>,
 }
@@ -31,8 +32,12 @@ pub struct CompletionSettings {
     pub debounce_ms: u64,
     /// After this long the answer is empty, whatever the model is doing.
     pub deadline_ms: u64,
-    /// Prompt budget (prefix, suffix and index context together), in tokens.
-    pub context_tokens: u32,
+    /// After this long the local model answers with the complete lines it has and generates the
+    /// rest of the item ahead; 0 waits for the whole item.
+    pub first_item_ms: u64,
+    /// Prompt budget (prefix, suffix and index context together), in tokens; `None` chooses by
+    /// provider ([`CompletionSettings::context_tokens`]).
+    pub context_tokens: Option<u32>,
     /// Language names (`rust`, `python`, …); empty means every language Jingu parses.
     pub enabled_languages: Vec<String>,
     /// The layer that chose the provider.
@@ -47,14 +52,31 @@ impl Default for CompletionSettings {
             max_tokens: 64,
             debounce_ms: 75,
             deadline_ms: 2000,
-            context_tokens: 1024,
+            first_item_ms: 150,
+            context_tokens: None,
             enabled_languages: Vec::new(),
             provider_layer: Layer::Default,
         }
     }
 }
 
+/// Default prompt budget for the embedded model: on 2 cores it decodes a prompt at about 3.5 ms
+/// a token, so a first request at a new place (nothing cached) stays near 1 s.
+pub(crate) const LOCAL_CONTEXT_TOKENS: u32 = 384;
+/// Default prompt budget for a hosted provider, where prompt tokens are cheap.
+pub(crate) const HOSTED_CONTEXT_TOKENS: u32 = 1024;
+
 impl CompletionSettings {
+    /// The prompt budget in tokens: as configured, else by provider (`local` = the embedded
+    /// model).
+    pub fn context_tokens(&self, local: bool) -> u32 {
+        self.context_tokens.unwrap_or(if local {
+            LOCAL_CONTEXT_TOKENS
+        } else {
+            HOSTED_CONTEXT_TOKENS
+        })
+    }
+
     /// Whether completion is on for `language` (a `jingu_syntax::Language::name`).
     pub fn language_enabled(&self, language: &str) -> bool {
         self.enabled
@@ -86,8 +108,11 @@ pub(crate) fn merge(layers: &[(Layer, &RawLayer)]) -> CompletionSettings {
         if let Some(v) = c.deadline_ms {
             s.deadline_ms = v.clamp(50, 30_000);
         }
+        if let Some(v) = c.first_item_ms {
+            s.first_item_ms = v.min(30_000);
+        }
         if let Some(v) = c.context_tokens {
-            s.context_tokens = v.clamp(64, 16_384);
+            s.context_tokens = Some(v.clamp(64, 16_384));
         }
         if let Some(v) = &c.enabled_languages {
             s.enabled_languages = v.clone();
@@ -118,6 +143,28 @@ mod tests {
         assert_eq!(p.completion.debounce_ms, 10);
         assert!(p.completion.language_enabled("rust"));
         assert!(!p.completion.language_enabled("python"));
+    }
+
+    #[test]
+    fn the_prompt_budget_follows_the_provider_unless_set_and_first_item_ms_can_turn_off() {
+        let p = Policy::from_texts(None, None, None).expect("policy");
+        assert_eq!(
+            p.completion.context_tokens(true),
+            super::LOCAL_CONTEXT_TOKENS
+        );
+        assert_eq!(
+            p.completion.context_tokens(false),
+            super::HOSTED_CONTEXT_TOKENS
+        );
+        assert_eq!(p.completion.first_item_ms, 150);
+        let user = "[completion]\ncontext_tokens = 2048\nfirst_item_ms = 0\n";
+        let p = Policy::from_texts(None, Some(user), None).expect("policy");
+        assert_eq!(p.completion.context_tokens(true), 2048);
+        assert_eq!(p.completion.context_tokens(false), 2048);
+        assert_eq!(p.completion.first_item_ms, 0);
+        let p = Policy::from_texts(None, Some("[completion]\ncontext_tokens = 1\n"), None)
+            .expect("policy");
+        assert_eq!(p.completion.context_tokens(true), 64, "clamped");
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub struct FillRequest {
     /// it after every token; hosted replies are cut by it afterwards).
     #[serde(default)]
     pub until: FillUntil,
+    /// Answer by then if the item has a complete line: past it the local model answers with the
+    /// lines it has and goes on generating the rest ahead into [`FillResponse::ahead`] (until a
+    /// newer request arrives), so accepting the item can show its next lines without waiting.
+    /// Hosted providers answer when they answer.
+    #[serde(default)]
+    pub first_item_ms: Option<u32>,
 }
 
 /// Where a completion ends, decided from the cursor's position: generating past it only costs
@@ -146,6 +152,40 @@ pub struct FillResponse {
     pub via: FillVia,
     /// Where the in-process model's time went (local only).
     pub stats: Option<FillStats>,
+    /// After an early answer (see [`FillRequest::first_item_ms`]): the text after `text`, as the
+    /// model goes on generating it.
+    #[serde(skip)]
+    pub ahead: Option<Ahead>,
+}
+
+/// The continuation of an early answer, written by the model thread while the user reads the
+/// item: `text` continues the answer (so it starts on a new line), `done` once generation ended
+/// there (the item's end, the token limit, or a newer request that took the model).
+#[derive(Debug, Clone, Default)]
+pub struct Ahead(std::sync::Arc<std::sync::Mutex<(String, bool)>>);
+
+impl Ahead {
+    /// The text so far and whether generation has ended.
+    pub fn snapshot(&self) -> (String, bool) {
+        self.0
+            .lock()
+            .map_or_else(|p| p.into_inner().clone(), |g| g.clone())
+    }
+
+    pub fn set(&self, text: &str, done: bool) {
+        let mut g = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        text.clone_into(&mut g.0);
+        g.1 = done;
+    }
+}
+
+impl PartialEq for Ahead {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// Where the in-process model's time went on one fill: for tracing and the benchmark.
@@ -166,6 +206,8 @@ pub struct FillStats {
     /// Generation ended at `until` (or a stop string) rather than at the token limit or the
     /// end-of-text token.
     pub stopped_at_end: bool,
+    /// Answered at `first_item_ms` with the complete lines so far, the rest generated ahead.
+    pub early: bool,
 }
 
 pub(crate) fn completions_url(cfg: &ResolvedProvider) -> String {

@@ -16,7 +16,10 @@ pub(crate) mod http;
 #[cfg(feature = "local-llm")]
 mod local;
 #[cfg(feature = "local-llm")]
-pub use local::{backend as llama_backend, decode_threads as local_decode_threads};
+pub use local::{
+    backend as llama_backend, decode_threads as local_decode_threads,
+    fill_tokens as local_fill_tokens,
+};
 pub mod local_grammar;
 pub mod local_prompt;
 mod openai;
@@ -37,7 +40,7 @@ pub use config::{
     RoutingConfig, default_local_model_path, load_config_file, load_user_config, user_config_path,
 };
 pub use error::{ProviderError, TimeoutPhase};
-pub use fill::{FillRequest, FillResponse, FillStats, FillUntil, FillVia};
+pub use fill::{Ahead, FillRequest, FillResponse, FillStats, FillUntil, FillVia};
 pub use provider::{Provider, collect};
 pub use router::{Routed, Router};
 pub use secret::ApiKey;

@@ -27,7 +27,7 @@ use tokio::sync::{OnceCell, mpsc};
 use super::cancel::CancelToken;
 use super::config::ResolvedProvider;
 use super::error::ProviderError;
-use super::fill::{FillRequest, FillResponse, FillStats, FillUntil, FillVia};
+use super::fill::{Ahead, FillRequest, FillResponse, FillStats, FillUntil, FillVia};
 use super::local_prompt::{
     ANSWER_PREFIX, Reply, Turn, grammar, parse_reply, partial_answer, render_prompt,
     repeating_block, turns,
@@ -95,6 +95,10 @@ struct Job {
     stop: Vec<String>,
     /// Where a completion ends anyway, checked after every token.
     until: FillUntil,
+    /// Answer with the complete lines so far once this long has passed since `queued`, then go
+    /// on generating into `ahead` until the item ends or another job arrives (completion only).
+    first_item: Option<Duration>,
+    ahead: Option<Ahead>,
     /// When the job was queued (the wait for the model thread is part of the latency).
     queued: Instant,
     max_tokens: u32,
@@ -254,12 +258,28 @@ fn worker(path: PathBuf, ready: Ready, jobs: std::sync::mpsc::Receiver<Job>, sta
         cached: Vec::new(),
         stats,
     };
-    while let Ok(job) = jobs.recv() {
-        let result = session.generate(&mut ctx, &job);
+    // A job that arrived while the model was generating ahead for the previous one.
+    let mut next: Option<Job> = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
+        let result = session.generate(&mut ctx, &job, &jobs, &mut next);
         if result.is_err() {
             // A failed decode leaves the cache in an unknown state: start clean next time.
             ctx.clear_kv_cache();
             session.cached.clear();
+        }
+        // Whatever happened, nothing more will be generated ahead for this job.
+        if let Some(ahead) = &job.ahead {
+            let (text, done) = ahead.snapshot();
+            if !done {
+                ahead.set(&text, true);
+            }
         }
         let _ = job.done.send(result);
     }
@@ -284,7 +304,16 @@ enum Generated {
 }
 
 impl Session<'_> {
-    fn generate(&mut self, ctx: &mut LlamaContext<'_>, job: &Job) -> Result<Generated, String> {
+    /// Generate for `job`. After an early answer (`job.first_item`) generation goes on ahead
+    /// until the item ends or a job arrives on `jobs` (kept in `next`); the job's own cancel no
+    /// longer applies then, since its request has been answered.
+    fn generate(
+        &mut self,
+        ctx: &mut LlamaContext<'_>,
+        job: &Job,
+        jobs: &std::sync::mpsc::Receiver<Job>,
+        next: &mut Option<Job>,
+    ) -> Result<Generated, String> {
         let queued = job.queued.elapsed();
         let vocab = self.model.vocab();
         // Only template output is parsed for special tokens; plain transcripts never are.
@@ -294,17 +323,7 @@ impl Session<'_> {
                 let text = apply_template(self.model, turns)?;
                 vocab.tokenize(text.as_bytes(), true, true)
             }
-            Prompt::Fill { prefix, suffix } => match fim_tokens(self.model) {
-                Some((pre, suf, mid)) => {
-                    let mut t = vec![pre];
-                    t.extend(vocab.tokenize(prefix.as_bytes(), false, false));
-                    t.push(suf);
-                    t.extend(vocab.tokenize(suffix.as_bytes(), false, false));
-                    t.push(mid);
-                    t
-                }
-                None => vocab.tokenize(prefix.as_bytes(), true, false),
-            },
+            Prompt::Fill { prefix, suffix } => fill_tokens(self.model, prefix, suffix),
         };
         if tokens.is_empty() {
             return Err("the prompt is empty".into());
@@ -394,8 +413,17 @@ impl Session<'_> {
         let mut logits_at = batch.n_tokens() - 1;
         let mut sampling = Duration::ZERO;
         let mut at_end = false;
+        // Bytes of `output` sent as the early answer; what follows goes into `job.ahead`.
+        let mut answered: Option<usize> = None;
         let hit_limit = loop {
-            if job.cancel.is_cancelled() || job.tx.is_closed() {
+            if answered.is_some() {
+                if next.is_none() {
+                    *next = jobs.try_recv().ok();
+                }
+                if next.is_some() {
+                    break false; // a newer request needs the model
+                }
+            } else if job.cancel.is_cancelled() || job.tx.is_closed() {
                 return Ok(Generated::Cancelled);
             }
             if generated >= max_tokens {
@@ -422,6 +450,14 @@ impl Session<'_> {
                 tracing::debug!("local model stopped: its code block repeats {line:?}");
                 break true;
             }
+            if job.gbnf.is_none()
+                && let Some(cut) = fill_repeats(&String::from_utf8_lossy(&output))
+            {
+                tracing::debug!("local model stopped: its completion repeats itself");
+                output.truncate(cut);
+                at_end = true;
+                break false;
+            }
             if let Some(cut) = stop_at(&output, &job.stop) {
                 output.truncate(cut);
                 at_end = true;
@@ -433,6 +469,37 @@ impl Session<'_> {
                 output.truncate(cut);
                 at_end = true;
                 break false;
+            }
+            if answered.is_none()
+                && let Some(budget) = job.first_item
+                && job.queued.elapsed() >= budget
+                && let Some(cut) = last_line_end(&output)
+            {
+                answered = Some(cut);
+                let generate = started.elapsed().saturating_sub(prompt_time);
+                let _ = job.done.send(Ok(Generated::Done {
+                    output: String::from_utf8_lossy(&output[..cut]).into_owned(),
+                    usage: Usage {
+                        input_tokens: n_prompt as u64,
+                        output_tokens: u64::from(generated),
+                    },
+                    hit_limit: false,
+                    streamed: 0,
+                    stats: FillStats {
+                        prompt_tokens: n_prompt,
+                        reused: keep,
+                        generated: generated as usize,
+                        queued,
+                        prompt: prompt_time,
+                        generate,
+                        sampling,
+                        stopped_at_end: false,
+                        early: true,
+                    },
+                }));
+            }
+            if let (Some(cut), Some(ahead)) = (answered, &job.ahead) {
+                ahead.set(&String::from_utf8_lossy(&output[cut..]), false);
             }
             sampling += chose.elapsed();
             streamed = stream_answer(&output, streamed, &job.tx);
@@ -446,6 +513,9 @@ impl Session<'_> {
             self.cached.push(token);
             logits_at = 0;
         };
+        if let (Some(cut), Some(ahead)) = (answered, &job.ahead) {
+            ahead.set(&String::from_utf8_lossy(&output[cut..]), true);
+        }
         let output = String::from_utf8_lossy(&output).into_owned();
         let generate = started.elapsed().saturating_sub(prompt_time);
         tracing::debug!(
@@ -474,6 +544,7 @@ impl Session<'_> {
                 generate,
                 sampling,
                 stopped_at_end: at_end,
+                early: false,
             },
         })
     }
@@ -585,6 +656,8 @@ pub(crate) async fn stream(
         gbnf,
         stop: Vec::new(),
         until: FillUntil::Tokens,
+        first_item: None,
+        ahead: None,
         queued: Instant::now(),
         max_tokens,
         temperature,
@@ -672,6 +745,23 @@ fn fim_tokens(model: &LlamaModel) -> Option<(LlamaToken, LlamaToken, LlamaToken)
     (pre.0 >= 0 && suf.0 >= 0 && mid.0 >= 0).then_some((pre, suf, mid))
 }
 
+/// A completion's prompt tokens: the FIM tokens around `prefix` and `suffix` when the vocabulary
+/// has them (prefix first, so typing forward keeps the cached prefix), else `prefix` alone.
+pub fn fill_tokens(model: &LlamaModel, prefix: &str, suffix: &str) -> Vec<LlamaToken> {
+    let vocab = model.vocab();
+    match fim_tokens(model) {
+        Some((pre, suf, mid)) => {
+            let mut t = vec![pre];
+            t.extend(vocab.tokenize(prefix.as_bytes(), false, false));
+            t.push(suf);
+            t.extend(vocab.tokenize(suffix.as_bytes(), false, false));
+            t.push(mid);
+            t
+        }
+        None => vocab.tokenize(prefix.as_bytes(), true, false),
+    }
+}
+
 /// Where `output` must end: the start of the first stop sequence in it, if any.
 fn stop_at(output: &[u8], stop: &[String]) -> Option<usize> {
     stop.iter()
@@ -699,6 +789,7 @@ pub(crate) async fn fill(
     // The worker treats a closed event channel as a cancel, so the receiver lives until the end.
     let (tx, _rx) = mpsc::channel::<Result<Event, ProviderError>>(1);
     let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let ahead = req.first_item_ms.map(|_| Ahead::default());
     let job = Job {
         prompt: Prompt::Fill {
             prefix: req.prompt(),
@@ -707,6 +798,10 @@ pub(crate) async fn fill(
         gbnf: None,
         stop: req.stop.clone(),
         until: req.until,
+        first_item: req
+            .first_item_ms
+            .map(|ms| Duration::from_millis(u64::from(ms))),
+        ahead: ahead.clone(),
         queued: Instant::now(),
         max_tokens: req.max_tokens.max(1),
         temperature: 0.0,
@@ -745,9 +840,52 @@ pub(crate) async fn fill(
             } else {
                 FillVia::LocalPrefix
             },
+            ahead: ahead.filter(|_| stats.early),
             stats: Some(stats),
         }),
     }
+}
+
+/// Where a completion that has started repeating itself should end (after the first of the
+/// repeats): the same few characters four times at its end (`_listing_listing_listing_listing`),
+/// or the same line three times, ignoring indentation. A small model loops like this instead of
+/// ending; the loop is never what the user wants, and generating it costs time.
+fn fill_repeats(output: &str) -> Option<usize> {
+    let b = output.as_bytes();
+    for unit in 3..=16 {
+        if b.len() < unit * 4 {
+            break;
+        }
+        let tail = &b[b.len() - unit * 4..];
+        let first = &tail[..unit];
+        // A rule of `=` or `-` in a comment is not a loop.
+        if first.iter().any(u8::is_ascii_alphanumeric)
+            && tail.chunks(unit).all(|c| c == first)
+            && output.is_char_boundary(b.len() - unit * 3)
+        {
+            return Some(b.len() - unit * 3);
+        }
+    }
+    // Whole lines: the last three complete ones, indentation aside.
+    let complete = &output[..output.rfind('\n')?];
+    let mut lines = complete.rsplit('\n');
+    let (c, bb, a) = (lines.next()?, lines.next()?, lines.next()?);
+    let t = str::trim;
+    if t(a).len() >= 8 && t(a) == t(bb) && t(bb) == t(c) {
+        // Cut after the first of them.
+        return Some(complete.len() - c.len() - bb.len() - 2);
+    }
+    None
+}
+
+/// Where the complete lines of `output` end, for an early answer: its last line end after some
+/// visible text, unless that line leaves something open (a block header, an unfinished
+/// expression), which an item cannot end on.
+fn last_line_end(output: &[u8]) -> Option<usize> {
+    let cut = output.iter().rposition(|&b| b == b'\n')?;
+    let line = output[..cut].trim_ascii_end();
+    let last = *line.last()?;
+    (!b":{([,\\=+-*/|&<>.".contains(&last)).then_some(cut)
 }
 
 fn apply_template(model: &LlamaModel, turns: &[Turn]) -> Result<String, String> {
@@ -770,4 +908,40 @@ fn apply_template(model: &LlamaModel, turns: &[Turn]) -> Result<String, String> 
     model
         .apply_chat_template(&template, &messages, true)
         .map_err(|e| format!("applying the chat template: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fill_repeats, last_line_end};
+
+    #[test]
+    fn a_completion_that_loops_is_cut_after_its_first_repeat() {
+        let text = "print_help_listing_listing_listing_listing";
+        assert_eq!(fill_repeats(text), Some("print_help_listing".len()));
+        assert_eq!(
+            fill_repeats("x = data.data.data.data."),
+            Some("x = data.".len())
+        );
+        // The same line three times, whatever its indentation.
+        let lines = "a()\n\treturn () => {\n\t\treturn () => {\n\t\t\treturn () => {\n\t\t\t\t";
+        assert_eq!(fill_repeats(lines), Some("a()\n\treturn () => {".len()));
+        // Not a loop: a rule in a comment, short repeated lines, ordinary code.
+        assert_eq!(fill_repeats("# ================"), None);
+        assert_eq!(fill_repeats("}\n}\n}\n"), None);
+        assert_eq!(fill_repeats("let a = b + c;\nlet d = a * 2;\n"), None);
+        assert_eq!(fill_repeats("é"), None);
+    }
+
+    #[test]
+    fn an_early_answer_ends_on_a_complete_line_that_closes_what_it_opened() {
+        assert_eq!(last_line_end(b"return x\n    y"), Some(8));
+        assert_eq!(last_line_end(b"a = 1\nb = 2\nc"), Some(11));
+        // No line yet, only blank lines, or a last line that leaves something open.
+        assert_eq!(last_line_end(b"return x"), None);
+        assert_eq!(last_line_end(b"\n   \n"), None);
+        assert_eq!(last_line_end(b"for x in y:\n"), None);
+        assert_eq!(last_line_end(b"if (a &&\n"), None);
+        assert_eq!(last_line_end(b"foo(a,\n"), None);
+        assert_eq!(last_line_end(b"x = 1\nfn f() {\n"), None);
+    }
 }

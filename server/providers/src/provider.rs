@@ -261,6 +261,7 @@ impl Provider {
             usage,
             via: FillVia::Completions,
             stats: None,
+            ahead: None,
         })
     }
 
@@ -275,6 +276,7 @@ impl Provider {
             usage: response.usage,
             via: FillVia::Chat,
             stats: None,
+            ahead: None,
         })
     }
 }

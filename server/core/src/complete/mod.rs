@@ -22,7 +22,7 @@ use jingu_index::Index;
 use jingu_policy::redact::Redactor;
 use jingu_policy::{Decision, Tool};
 use jingu_providers::{
-    CancelToken, FillRequest, FillStats, FillVia, Kind, Provider, ProviderError,
+    Ahead, CancelToken, FillRequest, FillStats, FillVia, Kind, Provider, ProviderError,
 };
 use jingu_syntax::Language;
 use serde_json::json;
@@ -95,6 +95,15 @@ pub enum CompleteError {
     Audit(#[from] jingu_audit::AuditError),
 }
 
+/// A model call, as [`Session::take_last_completion_call`] reports it.
+#[derive(Debug, Clone)]
+pub struct LastCall {
+    pub request: FillRequest,
+    pub stats: Option<FillStats>,
+    /// After an early answer: the lines the model is generating ahead.
+    pub ahead: Option<Ahead>,
+}
+
 /// Counts since the last audit record.
 #[derive(Default)]
 struct Counters {
@@ -136,9 +145,39 @@ struct Shown {
     prefix_hash: u64,
     suffix_hash: u64,
     text: String,
+    /// The model's text that `text` was shaped from, and, after an early answer, the lines it is
+    /// generating ahead (from byte `.1` of the ahead text on): together the item's continuation,
+    /// served when the user has typed or accepted all of `text`.
+    raw: String,
+    ahead: Option<(Ahead, usize)>,
     provider: String,
     model: String,
     via: FillVia,
+}
+
+impl Shown {
+    /// What follows `typed` (text the user added at the shown prefix) in the model's whole text,
+    /// with the lines generated ahead since: `None` unless `typed` is where that text began.
+    fn continuation(&self, typed: &str) -> Option<(String, Option<(Ahead, usize)>)> {
+        let (ahead, skip) = self.ahead.as_ref()?;
+        let (more, done) = ahead.snapshot();
+        // Only complete lines while the model is still writing.
+        let upto = if done {
+            more.len()
+        } else {
+            more.rfind('\n').unwrap_or(0)
+        };
+        let more = more.get(*skip..upto.max(*skip)).unwrap_or("");
+        // Shaping drops the indentation a model repeats at an indented cursor.
+        let raw = if self.text.starts_with([' ', '\t']) {
+            &self.raw
+        } else {
+            self.raw.trim_start_matches([' ', '\t'])
+        };
+        let whole = format!("{raw}{more}");
+        let rest = whole.strip_prefix(typed)?;
+        Some((rest.to_string(), Some((ahead.clone(), skip + more.len()))))
+    }
 }
 
 /// The index context last sent for a file and what it was computed for: it is kept while the
@@ -156,8 +195,8 @@ pub(crate) struct State {
     /// `debounce_ms` (a burst of keystrokes) waits.
     arrived: Mutex<HashMap<String, Instant>>,
     contexts: Mutex<HashMap<String, Context>>,
-    /// What the last model call cost (local model), for the benchmark and logs.
-    last_stats: Mutex<Option<FillStats>>,
+    /// The last model call's request and what it cost (local model), for the benchmark.
+    last_call: Mutex<Option<LastCall>>,
     provider: OnceLock<Result<Provider, String>>,
     redactor: Mutex<Option<Redactor>>,
     counters: Counters,
@@ -215,9 +254,11 @@ impl Session {
         }
     }
 
-    /// Where the local model's time went on the last completion that called it.
-    pub fn last_completion_stats(&self) -> Option<FillStats> {
-        *lock(&self.completion.last_stats)
+    /// The request the last model call was sent, where the local model's time went on it and
+    /// what it is generating ahead; taken, so `None` means no completion called the model since
+    /// the last take (cache hits).
+    pub fn take_last_completion_call(&self) -> Option<LastCall> {
+        lock(&self.completion.last_call).take()
     }
 
     /// Complete at the request's cursor. A newer request for the same file supersedes this one
@@ -260,22 +301,55 @@ impl Session {
                 arrived.duration_since(prev) < Duration::from_millis(settings.debounce_ms)
             });
         let offset = req.offset.min(req.text.len());
-        let budget = settings.context_tokens as usize * shape::CHARS_PER_TOKEN;
+        let local = provider.settings().kind == Kind::Local;
+        let budget = settings.context_tokens(local) as usize * shape::CHARS_PER_TOKEN;
         // The window's start moves in steps (up to a quarter more), so typing keeps it.
         let win = shape::window(&req.text, offset, budget / 2, budget / 5);
         let suffix_hash = shape::hash_of(&[win.suffix]);
 
-        // Typing forward into the shown completion: no model call.
+        // Typing forward into the shown completion, or past it into the lines the model went on
+        // generating: no model call.
+        let prefix = &req.text[..offset];
+        let suffix = &req.text[offset..];
         let forward = lock(&st.shown).get(&rel).and_then(|s| {
-            (s.suffix_hash == suffix_hash)
-                .then(|| shape::forward(s.prefix_len, s.prefix_hash, &s.text, &req.text[..offset]))
-                .flatten()
-                .map(|rest| (rest.to_string(), s.provider.clone(), s.model.clone(), s.via))
+            if s.suffix_hash != suffix_hash {
+                return None;
+            }
+            let meta = (s.provider.clone(), s.model.clone(), s.via);
+            if let Some(rest) = shape::forward(s.prefix_len, s.prefix_hash, &s.text, prefix) {
+                return Some((rest.to_string(), None, meta));
+            }
+            let typed = shape::typed_since(s.prefix_len, s.prefix_hash, prefix)?;
+            let (rest, ahead) = s.continuation(typed)?;
+            Some((rest, Some(ahead), meta))
         });
-        if let Some((text, provider_name, model, via)) = forward {
-            st.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-            let item = self.issue(&rel, &provider_name, &model, via, &text, 0);
-            return Ok(CompletionOutcome::Items(vec![item]));
+        if let Some((rest, ahead, (provider_name, model, via))) = forward {
+            // A continuation is raw model text: shaped like any answer.
+            let text = match &ahead {
+                None => Some(rest.clone()),
+                Some(_) => shape::shape(req.language, prefix, &rest, suffix),
+            };
+            if let Some(text) = text {
+                st.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+                if let Some(ahead) = ahead {
+                    lock(&st.shown).insert(
+                        rel.clone(),
+                        Shown {
+                            prefix_len: prefix.len(),
+                            prefix_hash: shape::hash_of(&[prefix]),
+                            suffix_hash,
+                            text: text.clone(),
+                            raw: rest,
+                            ahead,
+                            provider: provider_name.clone(),
+                            model: model.clone(),
+                            via,
+                        },
+                    );
+                }
+                let item = self.issue(&rel, &provider_name, &model, via, &text, 0);
+                return Ok(CompletionOutcome::Items(vec![item]));
+            }
         }
 
         if settings.debounce_ms > 0 && burst {
@@ -296,7 +370,7 @@ impl Session {
         let context = self
             .completion_context(&rel, &req, offset, window_start, budget / 5)
             .await;
-        let hosted = provider.settings().kind != Kind::Local;
+        let hosted = !local;
         let mut fill = FillRequest {
             context,
             prefix: win.prefix.to_string(),
@@ -304,6 +378,8 @@ impl Session {
             max_tokens: settings.max_tokens,
             stop: Vec::new(),
             until: shape::until(req.language, win.prefix, win.suffix, MAX_ITEM_LINES),
+            first_item_ms: (settings.first_item_ms > 0)
+                .then(|| u32::try_from(settings.first_item_ms).unwrap_or(u32::MAX)),
         };
         let mut redactions = 0;
         if hosted {
@@ -327,10 +403,10 @@ impl Session {
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, t)| t.clone());
-        let (raw, via) = match cached {
+        let (raw, via, ahead) = match cached {
             Some(text) => {
                 st.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
-                (text, FillVia::Completions)
+                (text, FillVia::Completions, None)
             }
             None => {
                 let started = Instant::now();
@@ -386,21 +462,23 @@ impl Session {
                     "completion in {:?}",
                     started.elapsed()
                 );
-                *lock(&st.last_stats) = response.stats;
+                *lock(&st.last_call) = Some(LastCall {
+                    request: fill.clone(),
+                    stats: response.stats,
+                    ahead: response.ahead.clone(),
+                });
                 let mut lru = lock(&st.lru);
                 if lru.len() >= LRU_CAPACITY {
                     lru.pop_front();
                 }
                 lru.push_back((key, response.text.clone()));
-                (response.text, response.via)
+                (response.text, response.via, response.ahead)
             }
         };
         if superseded() {
             st.counters.superseded.fetch_add(1, Ordering::Relaxed);
             return Ok(CompletionOutcome::Empty(Empty::Superseded));
         }
-        let prefix = &req.text[..offset];
-        let suffix = &req.text[offset..];
         let Some(text) = shape::shape(req.language, prefix, &raw, suffix) else {
             return Ok(CompletionOutcome::Empty(Empty::NothingFits));
         };
@@ -412,6 +490,8 @@ impl Session {
                 prefix_hash: shape::hash_of(&[prefix]),
                 suffix_hash,
                 text: text.clone(),
+                raw,
+                ahead: ahead.map(|a| (a, 0)),
                 provider: provider.name().to_string(),
                 model: model.clone(),
                 via,
@@ -468,8 +548,13 @@ impl Session {
         let Some(language) = req.language else {
             return String::new();
         };
-        let mine = jingu_syntax::file_symbols(language, &req.text);
-        let enclosing = shape::enclosing(&mine, offset);
+        // The file without what the cursor's line has so far: half-typed code (`cmd.E`) can
+        // break the parse and lose or change the enclosing definition, which would change the
+        // block — and the model's KV cache of the prompt — at every keystroke.
+        let line_start = req.text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let stable = format!("{}{}", &req.text[..line_start], &req.text[offset..]);
+        let mine = jingu_syntax::file_symbols(language, &stable);
+        let enclosing = shape::enclosing(&mine, line_start);
         let key = shape::hash_of(&[
             enclosing.map_or("", |s| s.name.as_str()),
             &enclosing.map_or(0, |s| s.range.start).to_string(),
@@ -482,7 +567,16 @@ impl Session {
             return c.block.clone();
         }
         let block = self
-            .fresh_context(rel, req, &mine, enclosing, offset, budget_chars, language)
+            .fresh_context(
+                rel,
+                req,
+                &stable,
+                &mine,
+                enclosing,
+                offset,
+                budget_chars,
+                language,
+            )
             .await;
         lock(&self.completion.contexts).insert(
             rel.to_string(),
@@ -499,6 +593,7 @@ impl Session {
         &self,
         rel: &str,
         req: &CompletionRequest,
+        stable: &str,
         mine: &jingu_syntax::FileSymbols,
         enclosing: Option<&jingu_syntax::Symbol>,
         offset: usize,
@@ -515,7 +610,7 @@ impl Session {
             scope_start -= 1;
         }
         if let Some(sym) = enclosing {
-            signatures.push(shape::signature(&req.text, sym));
+            signatures.push(shape::signature(stable, sym));
         }
         let names = shape::referenced_names(
             req.text.get(scope_start..offset).unwrap_or(""),
@@ -525,7 +620,7 @@ impl Session {
         for name in &names {
             if let Some(sym) = mine.symbols.iter().find(|s| &s.name == name) {
                 if enclosing.is_none_or(|e| e.range != sym.range) {
-                    signatures.push(shape::signature(&req.text, sym));
+                    signatures.push(shape::signature(stable, sym));
                 }
                 continue;
             }
@@ -608,5 +703,61 @@ impl Session {
             }),
         })?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(text: &str, raw: &str, ahead: &Ahead) -> Shown {
+        Shown {
+            prefix_len: 0,
+            prefix_hash: 0,
+            suffix_hash: 0,
+            text: text.into(),
+            raw: raw.into(),
+            ahead: Some((ahead.clone(), 0)),
+            provider: "local".into(),
+            model: "m".into(),
+            via: FillVia::LocalPrefix,
+        }
+    }
+
+    #[test]
+    fn after_an_early_item_is_accepted_the_lines_generated_ahead_follow_it() {
+        let ahead = Ahead::default();
+        // The model repeated the cursor line's indentation; shaping dropped it.
+        let s = shown("x = 1", "  x = 1", &ahead);
+        ahead.set("\n    y = 2\n    z = ", false);
+        // While the model is still writing, only its complete lines count.
+        let (rest, next) = s.continuation("x = 1").expect("continues");
+        assert_eq!(rest, "\n    y = 2");
+        assert_eq!(
+            next.as_ref().map(|(_, skip)| *skip),
+            Some("\n    y = 2".len())
+        );
+        // Typed part of the way in, or off it.
+        assert_eq!(
+            s.continuation("x = 1\n    y").map(|c| c.0).as_deref(),
+            Some(" = 2")
+        );
+        assert!(s.continuation("x = 2").is_none());
+        ahead.set("\n    y = 2\n    z = 3", true);
+        assert_eq!(
+            s.continuation("x = 1").map(|c| c.0).as_deref(),
+            Some("\n    y = 2\n    z = 3")
+        );
+        // The continuation's own continuation starts where it left off in the ahead text.
+        let (rest, next) = s.continuation("x = 1").expect("continues");
+        let mut then = shown(&rest, &rest, &ahead);
+        then.ahead = next;
+        assert_eq!(then.continuation(&rest).map(|c| c.0).as_deref(), Some(""));
+        // Nothing generated ahead: nothing to continue with.
+        let plain = Shown {
+            ahead: None,
+            ..shown("x = 1", "x = 1", &ahead)
+        };
+        assert!(plain.continuation("x = 1").is_none());
     }
 }

@@ -383,15 +383,19 @@ pub fn forward<'c>(
     completion: &'c str,
     new_prefix: &str,
 ) -> Option<&'c str> {
+    let typed = typed_since(old_prefix_len, old_prefix_hash, new_prefix)?;
+    let rest = completion.strip_prefix(typed)?;
+    (!rest.trim().is_empty()).then_some(rest)
+}
+
+/// What was added to the old prefix (known by length and hash) to make `new_prefix`, if it is an
+/// extension of it.
+pub fn typed_since(old_prefix_len: usize, old_prefix_hash: u64, new_prefix: &str) -> Option<&str> {
     if new_prefix.len() <= old_prefix_len || !new_prefix.is_char_boundary(old_prefix_len) {
         return None;
     }
     let (old, typed) = new_prefix.split_at(old_prefix_len);
-    if hash_of(&[old]) != old_prefix_hash {
-        return None;
-    }
-    let rest = completion.strip_prefix(typed)?;
-    (!rest.trim().is_empty()).then_some(rest)
+    (hash_of(&[old]) == old_prefix_hash).then_some(typed)
 }
 
 #[cfg(test)]

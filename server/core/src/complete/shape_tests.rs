@@ -245,3 +245,13 @@ fn a_python_item_cut_by_the_token_limit_does_not_end_on_the_header_before_it() {
         "\n    for item in inventory:\n        if item:\n            print(item)"
     );
 }
+
+#[test]
+fn typed_since_is_what_was_added_to_the_same_prefix() {
+    let old = "fn a() {\n    ";
+    let h = hash_of(&[old]);
+    assert_eq!(typed_since(old.len(), h, "fn a() {\n    ret"), Some("ret"));
+    assert_eq!(typed_since(old.len(), h, old), None);
+    assert_eq!(typed_since(old.len(), h, "fn b() {\n    ret"), None);
+    assert_eq!(typed_since(old.len(), h, "fn"), None);
+}
