@@ -8,8 +8,9 @@
 ;; Registers `jingu lsp' with eglot and adds commands over Jingu's workspace/executeCommand
 ;; contract (one JSON object argument each): `jingu-ask' (asynchronous, progress in the mode
 ;; line, `jingu-cancel'), `jingu-review', `jingu-snapshots', `jingu-snapshot-diff',
-;; `jingu-rollback'.  Edits (and rollbacks of open buffers) arrive as workspace/applyEdit and
-;; confirmations as window/showMessageRequest, which eglot handles itself.
+;; `jingu-rollback', and ghost text while typing (`jingu-inline-completion-mode', TAB accepts).
+;; Edits (and rollbacks of open buffers) arrive as workspace/applyEdit and confirmations as
+;; window/showMessageRequest, which eglot handles itself.
 ;;
 ;;   (require 'jingu)
 ;;   (jingu-eglot-setup)          ; then M-x eglot in a supported buffer
@@ -299,6 +300,165 @@ FIRST-LINES maps a snapshot id to `jingu-diff-first-lines' of its diff (else lin
                     (t (list :snapshot_id target)))))
     (prog1 (jingu-exec "jingu.rollback" arg)
       (message "Jingu: rolled back %s" (or (plist-get arg :snapshot_id) (plist-get arg :run_id))))))
+
+;;; Inline completion (ghost text)
+;; eglot has no client for `textDocument/inlineCompletion' (LSP 3.18), so Jingu's buffers get
+;; their own: after typing, once Emacs is idle for `jingu-inline-completion-delay', the item at
+;; point is asked for (a newer request cancels the older one with `$/cancelRequest') and shown
+;; as an overlay; TAB inserts it and runs the item's command, which is what Jingu audits; any
+;; other command dismisses it.
+
+(defcustom jingu-inline-completion t
+  "Whether `jingu-eglot-setup' turns on `jingu-inline-completion-mode' in Jingu's buffers."
+  :type 'boolean)
+
+(defcustom jingu-inline-completion-delay 0.1
+  "Idle seconds after typing before Jingu is asked for ghost text."
+  :type 'number)
+
+(defcustom jingu-inline-completion-triggers
+  '(self-insert-command newline newline-and-indent electric-newline-and-maybe-indent
+    delete-backward-char backward-delete-char-untabify)
+  "Commands after which ghost text is asked for."
+  :type '(repeat symbol))
+
+(defface jingu-ghost '((t :inherit shadow))
+  "Face of Jingu's ghost text.")
+
+(defvar-local jingu--ghost nil
+  "The shown item: (OVERLAY TEXT COMMAND POS TICK).")
+(defvar-local jingu--ghost-request nil
+  "The request in flight: (SERVER ID).")
+(defvar-local jingu--ghost-timer nil)
+
+(defvar jingu-ghost-mode-map
+  (let ((m (make-sparse-keymap)))
+    (define-key m (kbd "TAB") #'jingu-inline-accept)
+    (define-key m (kbd "<tab>") #'jingu-inline-accept)
+    m)
+  "Keys while ghost text is shown.")
+
+(define-minor-mode jingu-ghost-mode
+  "On while Jingu's ghost text is shown: TAB accepts it."
+  :lighter nil :keymap jingu-ghost-mode-map)
+
+(defun jingu--ghost-clear ()
+  "Remove the shown ghost text."
+  (when jingu--ghost
+    (delete-overlay (car jingu--ghost))
+    (setq jingu--ghost nil))
+  (when jingu-ghost-mode (jingu-ghost-mode -1)))
+
+(defun jingu--ghost-cancel-request ()
+  "Cancel the request in flight, if any (its answer would be stale)."
+  (pcase jingu--ghost-request
+    (`(,server ,id)
+     (when (jsonrpc-running-p server)
+       (jsonrpc-notify server :$/cancelRequest `(:id ,id)))))
+  (setq jingu--ghost-request nil))
+
+(defun jingu--ghost-show (item pos tick)
+  "Show ITEM's text at POS if the buffer is still as it was (TICK) and point is there."
+  (let ((text (plist-get item :insertText)))
+    (when (and (stringp text) (not (string-empty-p text))
+               (= (point) pos) (= (buffer-modified-tick) tick))
+      (let ((ov (make-overlay pos pos nil t nil)))
+        ;; `cursor' keeps point before the ghost text, where typing goes on.
+        (overlay-put ov 'after-string
+                     (concat (propertize (substring text 0 1) 'face 'jingu-ghost 'cursor t)
+                             (propertize (substring text 1) 'face 'jingu-ghost)))
+        (overlay-put ov 'jingu-ghost t)
+        (setq jingu--ghost (list ov text (plist-get item :command) pos tick))
+        (jingu-ghost-mode 1)))))
+
+;;;###autoload
+(defun jingu-inline-complete ()
+  "Ask Jingu for ghost text at point (what typing does in `jingu-inline-completion-mode')."
+  (interactive)
+  (jingu--ghost-clear)
+  (jingu--ghost-cancel-request)
+  (let ((server (eglot-current-server)))
+    (when (and server (jingu--server-p server) buffer-file-name)
+      (jingu--flush)
+      (let* ((buf (current-buffer))
+             (pos (point))
+             (tick (buffer-modified-tick))
+             (params `(:textDocument ,(eglot--TextDocumentIdentifier)
+                       :position ,(eglot--pos-to-lsp-position pos)
+                       :context (:triggerKind 2)))
+             (done (lambda (&optional result)
+                     (when (buffer-live-p buf)
+                       (with-current-buffer buf
+                         (setq jingu--ghost-request nil)
+                         (let* ((items (if (vectorp result) result (plist-get result :items)))
+                                (item (and (> (length items) 0) (aref items 0))))
+                           (when item (jingu--ghost-show item pos tick)))))))
+             (id (car (funcall (if (fboundp 'jsonrpc--async-request-1)
+                                   #'jsonrpc--async-request-1 #'jsonrpc-async-request)
+                               server :textDocument/inlineCompletion params
+                               :success-fn done
+                               :error-fn (lambda (_) (funcall done))
+                               :timeout-fn (lambda () (funcall done))
+                               :timeout 10))))
+        (setq jingu--ghost-request (list server id))))))
+
+;;;###autoload
+(defun jingu-inline-accept ()
+  "Insert the shown ghost text (and tell Jingu, which audits it); without one, indent."
+  (interactive)
+  (pcase jingu--ghost
+    (`(,_ov ,text ,command ,pos ,_tick)
+     (jingu--ghost-clear)
+     (goto-char pos)
+     (insert text)
+     (when command
+       (jsonrpc-async-request (jingu--server) :workspace/executeCommand
+                              `(:command ,(plist-get command :command)
+                                :arguments ,(or (plist-get command :arguments) []))
+                              :success-fn #'ignore
+                              :error-fn (lambda (err)
+                                          (message "Jingu: accepting the completion failed: %s"
+                                                   (plist-get err :message))))))
+    (_ (indent-for-tab-command))))
+
+(defun jingu--ghost-idle (buf)
+  (when (buffer-live-p buf)
+    (with-current-buffer buf
+      (setq jingu--ghost-timer nil)
+      (when (eq buf (window-buffer (selected-window)))
+        (jingu-inline-complete)))))
+
+(defun jingu--ghost-post-command ()
+  "Dismiss ghost text after any other command; ask again after typing."
+  (unless (eq this-command 'jingu-inline-accept)
+    (jingu--ghost-clear)
+    (when jingu--ghost-timer
+      (cancel-timer jingu--ghost-timer)
+      (setq jingu--ghost-timer nil))
+    (if (memq this-command jingu-inline-completion-triggers)
+        (setq jingu--ghost-timer
+              (run-with-idle-timer jingu-inline-completion-delay nil
+                                   #'jingu--ghost-idle (current-buffer)))
+      (jingu--ghost-cancel-request))))
+
+;;;###autoload
+(define-minor-mode jingu-inline-completion-mode
+  "Ghost text from Jingu while typing: TAB accepts it, any other command dismisses it."
+  :lighter nil
+  (if jingu-inline-completion-mode
+      (add-hook 'post-command-hook #'jingu--ghost-post-command nil t)
+    (remove-hook 'post-command-hook #'jingu--ghost-post-command t)
+    (jingu--ghost-clear)
+    (jingu--ghost-cancel-request)))
+
+(defun jingu--maybe-inline-completion ()
+  "In buffers eglot manages with Jingu, follow `jingu-inline-completion'."
+  (let ((server (eglot-current-server)))
+    (when (and server (jingu--server-p server))
+      (jingu-inline-completion-mode
+       (if (and jingu-inline-completion (bound-and-true-p eglot--managed-mode)) 1 -1)))))
+
+(add-hook 'eglot-managed-mode-hook #'jingu--maybe-inline-completion)
 
 (provide 'jingu)
 ;;; jingu.el ends here

@@ -151,6 +151,42 @@
     (check (null jingu--running) jingu--running)
     (check (equal (buffer-string) original) "nothing was edited")))
 
+(deftest "inline completion: ghost text from the model appears, TAB accepts it, it is audited"
+  (set-buffer lib-buffer)
+  (check jingu-inline-completion-mode "jingu-eglot-setup turned ghost text on in Jingu's buffer")
+  ;; A new line in bump's body, point at its indentation, as if the user had typed it.
+  (goto-char (point-min))
+  (search-forward "self.count += 1;")
+  (end-of-line)
+  (insert "\n        ")
+  (let ((line (line-number-at-pos)))
+    ;; What the idle timer after typing does (a batch Emacs runs no commands).
+    (jingu-inline-complete)
+    (wait-for "the ghost text" (lambda () jingu--ghost) 20)
+    (let ((shown (overlay-get (car jingu--ghost) 'after-string)))
+      (check (equal (substring-no-properties shown) "self.count += 1;") shown)
+      (check (eq (get-text-property 0 'face shown) 'jingu-ghost) "shown in the ghost face"))
+    (check (equal (buffer-substring (line-beginning-position) (line-end-position)) "        ")
+           "the ghost text is not in the buffer until accepted")
+    ;; Any other command dismisses it.
+    (let ((this-command 'forward-char)) (jingu--ghost-post-command))
+    (check (null jingu--ghost) "another command dismissed it")
+    (check (not jingu-ghost-mode) "TAB is TAB again")
+    ;; Asked again at the same place: the server answers from its cache of recent items.
+    (jingu-inline-complete)
+    (wait-for "the ghost text again" (lambda () jingu--ghost) 20)
+    (check (eq (key-binding (kbd "TAB")) 'jingu-inline-accept) (key-binding (kbd "TAB")))
+    (let ((this-command 'jingu-inline-accept)) (call-interactively #'jingu-inline-accept))
+    (check (null jingu--ghost) "accepting removed the overlay")
+    (check (= line (line-number-at-pos)) "point stays on the line")
+    (check (equal (buffer-substring (line-beginning-position) (line-end-position))
+                  "        self.count += 1;")
+           (buffer-substring (line-beginning-position) (line-end-position)))
+    (wait-for "the audit record of the accepted item"
+              (lambda () (string-match-p "since_last_record" (shell-command-to-string
+                                                         (concat jingu-server-path " audit log"))))
+              10)))
+
 (deftest "shutdown + exit over eglot's connection end the server with status 0"
   ;; eglot 1.9's own `eglot-shutdown' deletes the process right after `exit' (status 9), so the
   ;; protocol is driven here and eglot's sentinel then cleans up.
