@@ -19,6 +19,9 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # Includes the red-team suite (`--test redteam`, also `scripts/redteam.sh`): fails on any escape.
 cargo test --workspace --locked
+# The in-process model's own unit tests need the llama.cpp build (`local-llm`), which setup.sh
+# made in release: only this crate's test binary is compiled here.
+cargo test --release --locked -p jingu-providers --features local-llm --lib
 ./scripts/check-local-model.sh
 ./scripts/test-editors.sh
 ./scripts/bench.sh

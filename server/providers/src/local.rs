@@ -45,6 +45,8 @@ const SESSION_CTX: u32 = 8192;
 const MIN_REPLY_TOKENS: usize = 256;
 /// Prompt tokens decoded per llama.cpp batch.
 const PROMPT_BATCH: usize = 512;
+/// Tokens one line of a completion may take (see `generate`).
+const MAX_LINE_TOKENS: usize = 40;
 /// Prompt tokens per batch for a completion: a cancel is seen between batches, so a superseded
 /// request stops after at most this many more tokens (a few ms on the default model).
 const FILL_BATCH: usize = 64;
@@ -394,6 +396,29 @@ impl Session<'_> {
         if let Some(gbnf) = &job.gbnf {
             tracing::trace!("local output grammar:\n{gbnf}");
         }
+        // What a request is told: now (an early answer) or when generation ends.
+        let stats = |generated: u32, sampling: Duration, stopped_at_end: bool| FillStats {
+            prompt_tokens: n_prompt,
+            reused: keep,
+            generated: generated as usize,
+            queued,
+            prompt: prompt_time,
+            generate: started.elapsed().saturating_sub(prompt_time),
+            sampling,
+            stopped_at_end,
+            early: false,
+        };
+        let done =
+            |output: String, stats: FillStats, hit_limit: bool, streamed: usize| Generated::Done {
+                output,
+                usage: Usage {
+                    input_tokens: n_prompt as u64,
+                    output_tokens: stats.generated as u64,
+                },
+                hit_limit,
+                streamed,
+                stats,
+            };
         let mut grammar = match &job.gbnf {
             Some(gbnf) => Some(
                 LlamaSampler::grammar(self.model, gbnf, "root")
@@ -413,6 +438,7 @@ impl Session<'_> {
         let mut logits_at = batch.n_tokens() - 1;
         let mut sampling = Duration::ZERO;
         let mut at_end = false;
+        let mut line_tokens = 0usize;
         // Bytes of `output` sent as the early answer; what follows goes into `job.ahead`.
         let mut answered: Option<usize> = None;
         let hit_limit = loop {
@@ -443,6 +469,17 @@ impl Session<'_> {
             let piece = vocab.token_to_piece(token, false, None);
             let new_line = piece.contains(&b'\n');
             output.extend(piece);
+            line_tokens = if new_line { 0 } else { line_tokens + 1 };
+            // A completion line this long is the model rambling (code lines are a dozen tokens
+            // or so): it ends the item at its last complete line.
+            if job.first_item.is_some() && line_tokens > MAX_LINE_TOKENS {
+                tracing::debug!("local model stopped: a line of over {MAX_LINE_TOKENS} tokens");
+                if let Some(cut) = output.iter().rposition(|&b| b == b'\n') {
+                    output.truncate(cut);
+                }
+                at_end = true;
+                break false;
+            }
             if new_line
                 && job.gbnf.is_some()
                 && let Some(line) = repeating_block(&String::from_utf8_lossy(&output))
@@ -476,27 +513,12 @@ impl Session<'_> {
                 && let Some(cut) = last_line_end(&output)
             {
                 answered = Some(cut);
-                let generate = started.elapsed().saturating_sub(prompt_time);
-                let _ = job.done.send(Ok(Generated::Done {
-                    output: String::from_utf8_lossy(&output[..cut]).into_owned(),
-                    usage: Usage {
-                        input_tokens: n_prompt as u64,
-                        output_tokens: u64::from(generated),
-                    },
-                    hit_limit: false,
-                    streamed: 0,
-                    stats: FillStats {
-                        prompt_tokens: n_prompt,
-                        reused: keep,
-                        generated: generated as usize,
-                        queued,
-                        prompt: prompt_time,
-                        generate,
-                        sampling,
-                        stopped_at_end: false,
-                        early: true,
-                    },
-                }));
+                let early = String::from_utf8_lossy(&output[..cut]).into_owned();
+                let stats = FillStats {
+                    early: true,
+                    ..stats(generated, sampling, false)
+                };
+                let _ = job.done.send(Ok(done(early, stats, false, 0)));
             }
             if let (Some(cut), Some(ahead)) = (answered, &job.ahead) {
                 ahead.set(&String::from_utf8_lossy(&output[cut..]), false);
@@ -518,6 +540,7 @@ impl Session<'_> {
         }
         let output = String::from_utf8_lossy(&output).into_owned();
         let generate = started.elapsed().saturating_sub(prompt_time);
+        let stats = stats(generated, sampling, at_end);
         tracing::debug!(
             tokens = generated,
             generate_ms = generate.as_secs_f64() * 1e3,
@@ -527,26 +550,7 @@ impl Session<'_> {
             "local model output in {:?}: {output}",
             started.elapsed()
         );
-        Ok(Generated::Done {
-            output,
-            usage: Usage {
-                input_tokens: n_prompt as u64,
-                output_tokens: u64::from(generated),
-            },
-            hit_limit,
-            streamed,
-            stats: FillStats {
-                prompt_tokens: n_prompt,
-                reused: keep,
-                generated: generated as usize,
-                queued,
-                prompt: prompt_time,
-                generate,
-                sampling,
-                stopped_at_end: at_end,
-                early: false,
-            },
-        })
+        Ok(done(output, stats, hit_limit, streamed))
     }
 }
 
@@ -880,12 +884,23 @@ fn fill_repeats(output: &str) -> Option<usize> {
 
 /// Where the complete lines of `output` end, for an early answer: its last line end after some
 /// visible text, unless that line leaves something open (a block header, an unfinished
-/// expression), which an item cannot end on.
+/// expression, an argument list that goes on), which an item cannot end on. A line ending in `,`
+/// with its brackets balanced (an element of a list) can.
 fn last_line_end(output: &[u8]) -> Option<usize> {
     let cut = output.iter().rposition(|&b| b == b'\n')?;
-    let line = output[..cut].trim_ascii_end();
-    let last = *line.last()?;
-    (!b":{([,\\=+-*/|&<>.".contains(&last)).then_some(cut)
+    let text = output[..cut].trim_ascii_end();
+    let last = *text.last()?;
+    let line = &text[text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)..];
+    let depth: i64 = line
+        .iter()
+        .map(|b| match b {
+            b'(' | b'[' | b'{' => 1,
+            b')' | b']' | b'}' => -1,
+            _ => 0,
+        })
+        .sum();
+    let open = b":{([\\=+-*/|&<>.".contains(&last) || (last == b',' && depth > 0);
+    (!open).then_some(cut)
 }
 
 fn apply_template(model: &LlamaModel, turns: &[Turn]) -> Result<String, String> {
@@ -942,6 +957,8 @@ mod tests {
         assert_eq!(last_line_end(b"for x in y:\n"), None);
         assert_eq!(last_line_end(b"if (a &&\n"), None);
         assert_eq!(last_line_end(b"foo(a,\n"), None);
+        // An element of a list is a line of its own.
+        assert_eq!(last_line_end(b"(&[\"a\"], &[\"b\"]),\n"), Some(17));
         assert_eq!(last_line_end(b"x = 1\nfn f() {\n"), None);
     }
 }

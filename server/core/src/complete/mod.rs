@@ -156,6 +156,36 @@ struct Shown {
 }
 
 impl Shown {
+    fn new(
+        prefix: &str,
+        suffix_hash: u64,
+        text: &str,
+        raw: String,
+        ahead: Option<(Ahead, usize)>,
+    ) -> Self {
+        Self {
+            prefix_len: prefix.len(),
+            prefix_hash: shape::hash_of(&[prefix]),
+            suffix_hash,
+            text: text.to_string(),
+            raw,
+            ahead,
+            provider: String::new(),
+            model: String::new(),
+            via: FillVia::LocalPrefix,
+        }
+    }
+
+    /// Where the item came from.
+    fn by(self, provider: &str, model: &str, via: FillVia) -> Self {
+        Self {
+            provider: provider.to_string(),
+            model: model.to_string(),
+            via,
+            ..self
+        }
+    }
+
     /// What follows `typed` (text the user added at the shown prefix) in the model's whole text,
     /// with the lines generated ahead since: `None` unless `typed` is where that text began.
     fn continuation(&self, typed: &str) -> Option<(String, Option<(Ahead, usize)>)> {
@@ -332,20 +362,8 @@ impl Session {
             if let Some(text) = text {
                 st.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
                 if let Some(ahead) = ahead {
-                    lock(&st.shown).insert(
-                        rel.clone(),
-                        Shown {
-                            prefix_len: prefix.len(),
-                            prefix_hash: shape::hash_of(&[prefix]),
-                            suffix_hash,
-                            text: text.clone(),
-                            raw: rest,
-                            ahead,
-                            provider: provider_name.clone(),
-                            model: model.clone(),
-                            via,
-                        },
-                    );
+                    let shown = Shown::new(prefix, suffix_hash, &text, rest, ahead);
+                    lock(&st.shown).insert(rel.clone(), shown.by(&provider_name, &model, via));
                 }
                 let item = self.issue(&rel, &provider_name, &model, via, &text, 0);
                 return Ok(CompletionOutcome::Items(vec![item]));
@@ -483,20 +501,8 @@ impl Session {
             return Ok(CompletionOutcome::Empty(Empty::NothingFits));
         };
         let model = provider.settings().model.clone();
-        lock(&st.shown).insert(
-            rel.clone(),
-            Shown {
-                prefix_len: prefix.len(),
-                prefix_hash: shape::hash_of(&[prefix]),
-                suffix_hash,
-                text: text.clone(),
-                raw,
-                ahead: ahead.map(|a| (a, 0)),
-                provider: provider.name().to_string(),
-                model: model.clone(),
-                via,
-            },
-        );
+        let shown = Shown::new(prefix, suffix_hash, &text, raw, ahead.map(|a| (a, 0)));
+        lock(&st.shown).insert(rel.clone(), shown.by(provider.name(), &model, via));
         let item = self.issue(&rel, provider.name(), &model, via, &text, redactions);
         Ok(CompletionOutcome::Items(vec![item]))
     }

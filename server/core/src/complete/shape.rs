@@ -18,17 +18,25 @@ pub struct Window<'a> {
     pub suffix: &'a str,
 }
 
-/// The prefix and suffix around byte `offset` bounded to `prefix_chars` (up to a quarter more:
+/// The prefix and suffix around byte `offset` bounded to `prefix_chars` (a quarter more or less:
 /// the start is rounded down to a step) / `suffix_chars`; a cut falls on a line boundary so the
 /// model never sees half a line at the edge.
 pub fn window(text: &str, offset: usize, prefix_chars: usize, suffix_chars: usize) -> Window<'_> {
     let offset = floor_char(text, offset.min(text.len()));
     let (before, after) = text.split_at(offset);
     let prefix = if before.len() > prefix_chars {
-        // The start moves in steps of a quarter of the budget, so while typing forward the
-        // prefix keeps its beginning (and the model its KV cache of it).
+        // The start moves in steps of a quarter of the budget and is reckoned from the cursor's
+        // line start (while that line is shorter than a step), so typing along a line never
+        // moves it and typing forward rarely does: the prefix keeps its beginning, and the model
+        // its KV cache of it.
         let step = (prefix_chars / 4).max(1);
-        let from = floor_char(before, (before.len() - prefix_chars) / step * step);
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let anchor = if before.len() - line_start <= step {
+            line_start + step
+        } else {
+            before.len()
+        };
+        let from = floor_char(before, anchor.saturating_sub(prefix_chars) / step * step);
         match before[from..].find('\n') {
             Some(nl) => &before[from + nl + 1..],
             None => &before[from..],
