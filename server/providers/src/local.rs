@@ -115,6 +115,9 @@ struct Job {
 struct Stats {
     prompt: AtomicUsize,
     reused: AtomicUsize,
+    /// Jobs started, and the tokens the current (or last) one has generated so far.
+    jobs: AtomicUsize,
+    generated: AtomicUsize,
 }
 
 struct Loaded {
@@ -150,6 +153,16 @@ impl LocalModel {
     /// Time the model took to load, once it has been loaded.
     pub(crate) fn load_time(&self) -> Option<Duration> {
         self.loaded.get().map(|l| l.load_time)
+    }
+
+    /// (requests started, tokens the current or last one has generated so far).
+    pub(crate) fn generated_so_far(&self) -> Option<(usize, usize)> {
+        self.loaded.get().map(|l| {
+            (
+                l.stats.jobs.load(Ordering::Relaxed),
+                l.stats.generated.load(Ordering::Relaxed),
+            )
+        })
     }
 
     /// (prompt tokens, tokens reused from the KV cache) of the last request.
@@ -359,6 +372,8 @@ impl Session<'_> {
         }
         self.cached.truncate(keep);
         self.stats.prompt.store(n_prompt, Ordering::Relaxed);
+        self.stats.generated.store(0, Ordering::Relaxed);
+        self.stats.jobs.fetch_add(1, Ordering::Relaxed);
         self.stats.reused.store(keep, Ordering::Relaxed);
         let started = Instant::now();
         let chunk_len = match job.prompt {
@@ -466,6 +481,9 @@ impl Session<'_> {
                 break false;
             }
             generated += 1;
+            self.stats
+                .generated
+                .store(generated as usize, Ordering::Relaxed);
             let piece = vocab.token_to_piece(token, false, None);
             let new_line = piece.contains(&b'\n');
             output.extend(piece);

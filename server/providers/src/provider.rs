@@ -89,6 +89,16 @@ impl Provider {
         None
     }
 
+    /// Requests the local model has started, and the tokens the current (or last) one has
+    /// generated so far: how a test sees that a cancel stopped decoding.
+    pub fn local_generated(&self) -> Option<(usize, usize)> {
+        #[cfg(feature = "local-llm")]
+        if let Some(local) = &self.local {
+            return local.generated_so_far();
+        }
+        None
+    }
+
     /// Prompt tokens of the last local request and how many of them the KV cache already held.
     pub fn local_prompt_stats(&self) -> Option<(usize, usize)> {
         #[cfg(feature = "local-llm")]

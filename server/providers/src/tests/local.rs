@@ -388,3 +388,89 @@ fn the_real_grammar_admits_a_headed_replace_and_refuses_prose_after_the_call() {
     let bare = format!("{call}\n```\ndef restock(inventory, orders):\n```");
     assert!(!grammar_admits(&model, &req, &bare), "{bare}");
 }
+
+/// A fill on the real default model: an early answer of whole lines, the rest written ahead, and
+/// a cancel that stops decoding within one token.
+#[cfg(feature = "local-llm")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_fill_answers_with_whole_lines_writes_the_rest_ahead_and_stops_on_cancel() {
+    use crate::{CancelToken, FillRequest, FillUntil, Provider, ProvidersConfig};
+    let cfg = ProvidersConfig::default()
+        .resolve("local")
+        .expect("local preset");
+    let provider = Provider::new(cfg).expect("local provider");
+    // A list the model will go on with, one balanced element per line.
+    let req = FillRequest {
+        prefix: "VALUES = [\n    (1, \"one\"),\n    (2, \"two\"),\n    (3, \"three\"),\n    (4, \"four\"),\n    ".into(),
+        max_tokens: 48,
+        until: FillUntil::Tokens,
+        first_item_ms: Some(0),
+        ..FillRequest::default()
+    };
+    let resp = provider
+        .fill(&req, &CancelToken::new())
+        .await
+        .expect("fill");
+    let stats = resp.stats.expect("local stats");
+    assert!(stats.early, "answered at the first complete line: {resp:?}");
+    assert!(
+        !resp.text.contains('\n') && !resp.text.trim().is_empty(),
+        "{:?}",
+        resp.text
+    );
+    let ahead = resp.ahead.expect("the rest is generated ahead");
+    let since = std::time::Instant::now();
+    while !ahead.snapshot().1 {
+        assert!(
+            since.elapsed().as_secs() < 120,
+            "generating ahead never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let (more, _) = ahead.snapshot();
+    assert!(
+        more.starts_with('\n'),
+        "the rest continues on a new line: {more:?}"
+    );
+    assert!(provider.local_generated().expect("count").1 <= 48);
+
+    // Cancelled mid-generation: decoding stops within one token.
+    let long = FillRequest {
+        prefix: "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n".into(),
+        max_tokens: 400,
+        until: FillUntil::Tokens,
+        ..FillRequest::default()
+    };
+    let cancel = CancelToken::new();
+    let (before, _) = provider.local_generated().expect("count");
+    let call = {
+        let (provider, cancel) = (provider.clone(), cancel.clone());
+        tokio::spawn(async move { provider.fill(&long, &cancel).await })
+    };
+    let since = std::time::Instant::now();
+    // This request's own tokens: the worker has started it and generated a few.
+    while !matches!(provider.local_generated(), Some((job, n)) if job > before && n >= 5) {
+        assert!(
+            !call.is_finished(),
+            "the generation ended before it could be cancelled"
+        );
+        assert!(
+            since.elapsed().as_secs() < 120,
+            "the model never started generating"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    cancel.cancel();
+    let (_, at_cancel) = provider.local_generated().expect("count");
+    let err = call.await.expect("task").expect_err("cancelled");
+    assert!(
+        matches!(err, crate::ProviderError::Cancelled { .. }),
+        "{err:?}"
+    );
+    // The worker itself ended the job as cancelled; no other job has started since.
+    let (_, after) = provider.local_generated().expect("count");
+    assert!(
+        after <= at_cancel + 1,
+        "{at_cancel} tokens at the cancel, {after} after it"
+    );
+}
