@@ -333,7 +333,7 @@ impl Session {
         let offset = req.offset.min(req.text.len());
         let local = provider.settings().kind == Kind::Local;
         let budget = settings.context_tokens(local) as usize * shape::CHARS_PER_TOKEN;
-        // The window's start moves in steps (up to a quarter more), so typing keeps it.
+        // The window's start moves in steps from the cursor's line start, so typing keeps it.
         let win = shape::window(&req.text, offset, budget / 2, budget / 5);
         let suffix_hash = shape::hash_of(&[win.suffix]);
 
