@@ -154,7 +154,11 @@ impl Index {
     pub fn fill(&self, saved_path: Option<&Path>, progress: &(dyn Fn(usize) + Sync)) {
         let root = self.root.as_path();
         let started = Instant::now();
-        self.write().filling.get_or_insert_with(HashSet::new);
+        {
+            let mut tables = self.write();
+            tables.filling.get_or_insert_with(HashSet::new);
+            tables.names.set_bulk(true);
+        }
         let saved = saved_path.map(saved::load).unwrap_or_default();
         let started_ns = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -237,7 +241,7 @@ impl Index {
         });
         let mut tables = self.write();
         tables.filling = None;
-        tables.names.merge_pending();
+        tables.names.set_bulk(false);
         drop(tables);
         if let Some(path) = saved_path
             && (stats.reused != saved.len() || stats.reused != stats.files)
@@ -358,6 +362,11 @@ impl Index {
         suffixed.sort_by(by_position);
         exact.extend(suffixed);
         exact
+    }
+
+    /// Bytes held by the `workspace/symbol` search structure.
+    pub fn search_bytes(&self) -> usize {
+        self.read().names.search_bytes()
     }
 
     /// Workspace symbol search: case-insensitive match on simple names, ranked exact, prefix,

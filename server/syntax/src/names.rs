@@ -1,12 +1,17 @@
 //! Name tables: name paths and simple names → the files that define them (hash lookups, so
 //! lookups by name never scan the workspace), and the `workspace/symbol` search structure.
 //!
-//! Search: every distinct simple name has an id; ids sorted by lowercase name give the exact and
-//! prefix matches as one binary-searched range, and a dense array of per-name character masks
-//! ([`rank::char_mask`]) filters the candidates of the lower tiers with one AND per name. Hits go
-//! through a bounded heap of `limit` entries rather than a sort of all of them. A name whose last
-//! definition goes away is hidden (its mask loses [`LIVE`]) rather than removed, so retyping a
-//! file's symbols on every edit costs no re-sorting; hidden names are compacted away in bulk.
+//! Search: every distinct simple name has an id. Ids live in immutable [`Segment`]s, each laid out
+//! so every ranking tier has a candidate list walked shortest name first (see there), plus a short
+//! list of ids added since the last segment was built, scored one by one. Hits go through a
+//! bounded heap of `limit` entries; the tiers are walked best first, and a walk stops once the
+//! heap holds `limit` hits it cannot beat. Segments are merged like an LSM tree (a new one folds
+//! into the last while it is at least half that one's size), so a name costs O(log n) rebuilds
+//! and a query visits O(log n) segments. A name whose last definition goes away is hidden (its
+//! mask loses [`LIVE`]) rather than removed, so retyping a file's symbols on every edit costs no
+//! rebuild; hidden names are compacted away in bulk.
+
+mod segment;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -14,6 +19,7 @@ use std::sync::Arc;
 
 use super::FileSymbols;
 use super::rank::{LIVE, Query, Score, char_mask};
+use segment::Segment;
 
 #[derive(Debug, Default)]
 pub struct NameTables {
@@ -24,16 +30,16 @@ pub struct NameTables {
     slots: Vec<Slot>,
     /// Per id: [`char_mask`] of the lowercase name, `| LIVE` while some file defines it.
     masks: Vec<u64>,
-    /// The lowercase names end to end, and per id its span: the scan reads memory in order
-    /// instead of chasing a pointer per name.
-    arena: Vec<u8>,
-    spans: Vec<(u32, u32)>,
-    /// Ids ordered by (lowercase name, name).
-    sorted: Vec<u32>,
-    /// Ids created since `sorted` was last merged, in no order.
+    /// Oldest (largest) first.
+    segments: Vec<Segment>,
+    /// Ids created since the last segment was built, in no order.
     pending: Vec<u32>,
     /// Ids without definitions.
     hidden: usize,
+    /// Ids in segments.
+    indexed: usize,
+    /// While a bulk load runs, pending ids wait until they are half as many as the indexed ones.
+    bulk: bool,
 }
 
 #[derive(Debug)]
@@ -44,11 +50,10 @@ struct Slot {
     defs: BTreeMap<Arc<str>, Vec<String>>,
 }
 
-/// Pending ids are merged into `sorted` past this many or a quarter of `sorted` (geometric, so a
-/// bulk build merges O(log n) times).
-const PENDING_MIN: usize = 1024;
+/// Pending ids become a segment past this many (each query scores all of them).
+const PENDING_MAX: usize = if cfg!(test) { 48 } else { 2048 };
 /// Hidden ids are compacted away past this many, when they also outnumber the live ones.
-const HIDDEN_MIN: usize = 4096;
+const HIDDEN_MIN: usize = if cfg!(test) { 64 } else { 4096 };
 
 /// A ranked hit: ordered by tier, then shorter names, then name.
 #[derive(Debug, PartialEq, Eq)]
@@ -74,13 +79,14 @@ impl PartialOrd for Hit<'_> {
 }
 
 /// The `limit` best hits seen: a max-heap whose top is the worst kept.
-struct TopK<'a> {
+struct TopK<'a, 'q> {
+    query: &'q Query,
     limit: usize,
     heap: BinaryHeap<Hit<'a>>,
 }
 
-impl<'a> TopK<'a> {
-    fn push(&mut self, hit: Hit<'a>) {
+impl<'a> TopK<'a, '_> {
+    fn keep(&mut self, hit: Hit<'a>) {
         if self.heap.len() < self.limit {
             self.heap.push(hit);
         } else if self.heap.peek().is_some_and(|worst| hit < *worst) {
@@ -89,8 +95,17 @@ impl<'a> TopK<'a> {
         }
     }
 
-    /// Whether a hit of tier `score` at best, for a name of `len` bytes, could still be kept: once
-    /// the heap is full, a name that cannot beat the worst kept one is not worth scoring.
+    fn into_names(self) -> Vec<&'a str> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|h| h.name)
+            .collect()
+    }
+}
+
+impl<'a> segment::Sink<'a> for TopK<'a, '_> {
+    /// Once the heap is full, a name that cannot beat the worst kept one is not worth scoring.
     fn could_take(&self, score: Score, len: usize) -> bool {
         self.heap.len() < self.limit
             || self
@@ -99,12 +114,36 @@ impl<'a> TopK<'a> {
                 .is_some_and(|worst| (score, len) <= (worst.score, worst.len))
     }
 
-    fn into_names(self) -> Vec<&'a str> {
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|h| h.name)
-            .collect()
+    fn offer(&mut self, name: &'a str, lower: &str, only: Option<Score>, live: &dyn Fn() -> bool) {
+        if let Some(score) = self.query.score(name, lower)
+            && only.is_none_or(|o| o == score)
+        {
+            segment::Sink::push(self, name, score, live);
+        }
+    }
+
+    fn push(&mut self, name: &'a str, score: Score, live: &dyn Fn() -> bool) {
+        if live() {
+            self.keep(Hit {
+                score,
+                len: name.len(),
+                name,
+            });
+        }
+    }
+}
+
+impl segment::Names for NameTables {
+    fn name(&self, id: u32) -> &str {
+        &self.slots[id as usize].name
+    }
+
+    fn lower(&self, id: u32) -> &str {
+        &self.slots[id as usize].lower
+    }
+
+    fn mask(&self, id: u32) -> u64 {
+        self.masks[id as usize]
     }
 }
 
@@ -126,7 +165,14 @@ impl NameTables {
                 .or_default()
                 .push(s.name_path.clone());
         }
-        self.maybe_merge();
+        let most = if self.bulk {
+            PENDING_MAX.max(self.indexed / 2)
+        } else {
+            PENDING_MAX
+        };
+        if self.pending.len() > most {
+            self.merge_pending();
+        }
     }
 
     pub fn remove(&mut self, file: &str, symbols: &FileSymbols) {
@@ -159,9 +205,6 @@ impl NameTables {
         let name: Arc<str> = Arc::from(name);
         let lower = name.to_lowercase().into_boxed_str();
         self.masks.push(char_mask(&lower));
-        self.spans
-            .push((self.arena.len() as u32, lower.len() as u32));
-        self.arena.extend_from_slice(lower.as_bytes());
         self.ids.insert(name.clone(), id);
         self.slots.push(Slot {
             name,
@@ -173,38 +216,33 @@ impl NameTables {
         id
     }
 
-    fn key(&self, id: u32) -> (&str, &str) {
-        let slot = &self.slots[id as usize];
-        (&slot.lower, &slot.name)
-    }
-
-    fn maybe_merge(&mut self) {
-        if self.pending.len() > PENDING_MIN.max(self.sorted.len() / 4) {
+    /// Bulk loading (an index fill): segments are built from geometrically growing batches, so a
+    /// name is rebuilt about three times instead of once per level; queries meanwhile score up to
+    /// a third of the names one by one. Ending it builds what is pending.
+    pub fn set_bulk(&mut self, on: bool) {
+        self.bulk = on;
+        if !on {
             self.merge_pending();
         }
     }
 
-    /// Sort the pending ids and merge them into `sorted`.
+    /// Build the pending ids into a segment, folding segments together while the newest is at
+    /// least half the size of the one before it.
     pub fn merge_pending(&mut self) {
         if self.pending.is_empty() {
             return;
         }
-        let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_unstable_by(|&a, &b| self.key(a).cmp(&self.key(b)));
-        let mut merged = Vec::with_capacity(self.sorted.len() + pending.len());
-        let (mut i, mut j) = (0, 0);
-        while i < self.sorted.len() && j < pending.len() {
-            if self.key(self.sorted[i]) <= self.key(pending[j]) {
-                merged.push(self.sorted[i]);
-                i += 1;
-            } else {
-                merged.push(pending[j]);
-                j += 1;
-            }
+        let mut order = std::mem::take(&mut self.pending);
+        Segment::sort(self, &mut order);
+        while let Some(last) = self.segments.last()
+            && last.len() <= 2 * order.len()
+        {
+            order = Segment::merge_orders(self, last.ids(), &order);
+            self.segments.pop();
         }
-        merged.extend_from_slice(&self.sorted[i..]);
-        merged.extend_from_slice(&pending[j..]);
-        self.sorted = merged;
+        self.indexed = self.segments.iter().map(Segment::len).sum::<usize>() + order.len();
+        let segment = Segment::from_sorted(self, order);
+        self.segments.push(segment);
     }
 
     /// Drop the hidden names and renumber the rest.
@@ -219,28 +257,22 @@ impl NameTables {
             .map(|(i, s)| (s.name.clone(), i as u32))
             .collect();
         self.masks = slots.iter().map(|s| char_mask(&s.lower) | LIVE).collect();
-        self.arena.clear();
-        self.spans.clear();
-        for s in &slots {
-            self.spans
-                .push((self.arena.len() as u32, s.lower.len() as u32));
-            self.arena.extend_from_slice(s.lower.as_bytes());
-        }
         self.slots = slots;
-        self.sorted.clear();
+        self.segments.clear();
+        self.indexed = 0;
         self.pending = (0..self.slots.len() as u32).collect();
         self.hidden = 0;
         self.merge_pending();
     }
 
+    /// Bytes held by the search segments (not the name and definition tables they index).
+    pub fn search_bytes(&self) -> usize {
+        self.segments.iter().map(Segment::bytes).sum()
+    }
+
     /// Files defining exactly `name_path`.
     pub fn files_with_path(&self, name_path: &str) -> &[Arc<str>] {
         self.by_path.get(name_path).map_or(&[], Vec::as_slice)
-    }
-
-    fn lower_bytes(&self, id: u32) -> &[u8] {
-        let (at, len) = self.spans[id as usize];
-        &self.arena[at as usize..(at + len) as usize]
     }
 
     /// `(file, name_path)` of every symbol whose simple name is `name`.
@@ -255,86 +287,46 @@ impl NameTables {
             .flat_map(|(file, paths)| paths.iter().map(move |p| (file, p)))
     }
 
-    /// Score name `id` and offer it to `top`; whether it matched.
-    fn consider<'a>(&'a self, q: &Query, id: u32, top: &mut TopK<'a>) -> bool {
-        let slot = &self.slots[id as usize];
-        q.score(&slot.name, &slot.lower).is_some_and(|score| {
-            top.push(Hit {
-                score,
-                len: slot.name.len(),
-                name: &slot.name,
-            });
-            true
-        })
-    }
-
     /// At most `limit` simple names matching `query`, best first ([`Score`] tier, then shorter
     /// names, then by name).
     pub fn matching_names(&self, query: &str, limit: usize) -> Vec<&str> {
+        use segment::Sink;
         if limit == 0 {
             return Vec::new();
         }
         let q = Query::new(query);
         let mut top = TopK {
+            query: &q,
             limit,
             heap: BinaryHeap::with_capacity(limit + 1),
         };
-        let live = |id: u32| self.masks[id as usize] & LIVE != 0;
-        // Exact and prefix matches: one range of the sorted ids, plus the pending ones.
-        let start = self
-            .sorted
-            .partition_point(|&id| &*self.slots[id as usize].lower < q.lower.as_str());
-        let mut prefixed = 0;
-        for &id in &self.sorted[start..] {
-            if !self.lower_bytes(id).starts_with(q.lower.as_bytes()) {
-                break;
-            }
-            if live(id) {
-                prefixed += usize::from(self.consider(&q, id, &mut top));
-            }
-        }
         for &id in &self.pending {
-            if live(id) && self.lower_bytes(id).starts_with(q.lower.as_bytes()) {
-                prefixed += usize::from(self.consider(&q, id, &mut top));
+            if self.masks[id as usize] & LIVE != 0 {
+                let slot = &self.slots[id as usize];
+                top.offer(&slot.name, &slot.lower, None, &|| true);
             }
         }
-        // Each name has a definition: `limit` names of the best two tiers fill the answer.
-        if prefixed >= limit {
-            return top.into_names();
+        // Tiers best first; each walk skips what the one before took.
+        for s in &self.segments {
+            s.prefix(self, &q, &mut top);
         }
-        let needle = q.lower.as_bytes();
-        for (id, &mask) in self.masks.iter().enumerate() {
-            if mask & q.mask != q.mask {
-                continue;
+        if top.could_take(Score::WordStart, 0) {
+            for s in &self.segments {
+                s.word_starts(self, &q, &mut top);
             }
-            let lower = self.lower_bytes(id as u32);
-            // Prefixes were ranged above; an ASCII query is a subsequence of the bytes or no match.
-            if lower.len() < needle.len()
-                || lower.starts_with(needle)
-                || (q.is_ascii() && !byte_subsequence(needle, lower))
-            {
-                continue;
+        }
+        if top.could_take(Score::Substring, 0) {
+            for s in &self.segments {
+                s.substrings(self, &q, &mut top);
             }
-            // Past the prefixes the best tier left is a word-start match. A name is at least as
-            // long as its lowercase when that is ASCII, so the bound needs no pointer chase.
-            if lower.is_ascii() && !top.could_take(Score::WordStart, lower.len()) {
-                continue;
+        }
+        if top.could_take(Score::Subsequence, 0) {
+            for s in &self.segments {
+                s.subsequences(self, &q, &mut top);
             }
-            self.consider(&q, id as u32, &mut top);
         }
         top.into_names()
     }
-}
-
-/// Whether `needle` occurs in `hay` in order (bytes).
-fn byte_subsequence(needle: &[u8], mut hay: &[u8]) -> bool {
-    for &c in needle {
-        match hay.iter().position(|&h| h == c) {
-            Some(i) => hay = &hay[i + 1..],
-            None => return false,
-        }
-    }
-    true
 }
 
 #[cfg(test)]
@@ -453,6 +445,7 @@ mod tests {
         let words = [
             "get", "set", "hash", "map", "parse", "expr", "new", "from", "into", "iter", "Http",
             "server", "x", "to", "str", "vec", "Btree", "node", "len", "is", "empty", "a", "b",
+            "Öffnen", "straße", "İx", "$el", "v2", "IO",
         ];
         let name = |rng: &mut fastrand::Rng| -> String {
             let n = rng.usize(1..4);
@@ -471,17 +464,31 @@ mod tests {
         let mut t = NameTables::default();
         let mut files: Vec<(Arc<str>, FileSymbols)> = Vec::new();
         for round in 0..60 {
+            // The first rounds load in bulk, as an index fill does.
+            t.set_bulk(round < 20);
             let file: Arc<str> = Arc::from(format!("f{}.rs", round % 25).as_str());
             if let Some(pos) = files.iter().position(|(f, _)| *f == file) {
                 let (_, old) = files.remove(pos);
                 t.remove(&file, &old);
             }
-            let names: Vec<String> = (0..rng.usize(50..400)).map(|_| name(&mut rng)).collect();
+            let mut names: Vec<String> = (0..rng.usize(50..400)).map(|_| name(&mut rng)).collect();
+            // Past the word-start matcher's length limit.
+            names.push(format!("get{}Map", "x".repeat(130 + round)));
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let symbols = file_of(&refs);
             t.insert(&file, &symbols);
             files.push((file, symbols));
-            for query in [
+            // Queries drawn from this round's names: a prefix, a middle piece, letters dropped.
+            let mut drawn = Vec::new();
+            for _ in 0..8 {
+                let n: Vec<char> = names[rng.usize(..names.len())].chars().collect();
+                let (a, b) = (rng.usize(..n.len()), rng.usize(..n.len()));
+                let (a, b) = (a.min(b), a.max(b) + 1);
+                drawn.push(n[..b].iter().collect::<String>());
+                drawn.push(n[a..b].iter().collect::<String>());
+                drawn.push(n.iter().step_by(2).collect::<String>());
+            }
+            for query in drawn.iter().map(String::as_str).chain([
                 "",
                 "g",
                 "ge",
@@ -494,7 +501,24 @@ mod tests {
                 "zz",
                 "se_",
                 "pe",
-            ] {
+                "hashm",
+                "ttp",
+                "rver",
+                "erve",
+                "ashma",
+                "node_len",
+                "xm",
+                "getxxx",
+                "öff",
+                "STRASSE",
+                "traß",
+                "i̇x",
+                "$",
+                "2",
+                "io",
+                "zq",
+                "qqq",
+            ]) {
                 for limit in [1, 7, 256] {
                     assert_eq!(
                         t.matching_names(query, limit),

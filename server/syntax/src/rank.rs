@@ -116,10 +116,18 @@ const WORD_MATCH_MAX: usize = 128;
 /// Whether `query` (lowercase ASCII) matches `name` (ASCII) so that its first character starts a
 /// word and each next one either directly follows the previous match or starts a later word.
 /// One 128-bit set of reachable positions per query character: no backtracking.
-fn word_start_match(name: &[u8], query: &[u8]) -> bool {
+pub(crate) fn word_start_match(name: &[u8], query: &[u8]) -> bool {
     if query.is_empty() || name.len() > WORD_MATCH_MAX {
         return false;
     }
+    if name.len() <= 64 {
+        word_start_match_64(name, query)
+    } else {
+        word_start_match_wide(name, query)
+    }
+}
+
+fn word_start_match_wide(name: &[u8], query: &[u8]) -> bool {
     let starts = word_starts(name);
     let occurs = |c: u8| -> u128 {
         name.iter()
@@ -145,24 +153,55 @@ fn word_start_match(name: &[u8], query: &[u8]) -> bool {
     reach != 0
 }
 
+/// [`word_start_match`] for names of at most 64 bytes: the positions of each character come from
+/// one pass over the name (a table by byte) rather than one pass per query character; this runs
+/// for every candidate the word-start walk cannot rule out.
+fn word_start_match_64(name: &[u8], query: &[u8]) -> bool {
+    let mut occurs = [0u64; 128];
+    let mut starts = 0u64;
+    let mut prev: Option<u8> = None;
+    for (i, &b) in name.iter().enumerate() {
+        occurs[usize::from(b.to_ascii_lowercase() & 0x7f)] |= 1 << i;
+        if starts_word(prev, b, name.get(i + 1).copied()) {
+            starts |= 1 << i;
+        }
+        prev = Some(b);
+    }
+    let at = |c: u8| occurs[usize::from(c & 0x7f)];
+    let mut reach = at(query[0]) & starts;
+    for &c in &query[1..] {
+        if reach == 0 {
+            return false;
+        }
+        let first = reach.trailing_zeros();
+        let after = if first >= 63 { 0 } else { !0u64 << (first + 1) };
+        reach = ((reach << 1) & at(c)) | (at(c) & starts & after);
+    }
+    reach != 0
+}
+
+/// Whether a character `b` after `prev` (none at the start) and before `next` starts a word.
+fn starts_word(prev: Option<u8>, b: u8, next: Option<u8>) -> bool {
+    match prev {
+        None => true,
+        Some(prev) => {
+            (b.is_ascii_alphanumeric() && !prev.is_ascii_alphanumeric())
+                || (b.is_ascii_uppercase() && (prev.is_ascii_lowercase() || prev.is_ascii_digit()))
+                || (b.is_ascii_uppercase()
+                    && prev.is_ascii_uppercase()
+                    && next.is_some_and(|n| n.is_ascii_lowercase()))
+        }
+    }
+}
+
 /// Bit `i` set when `name[i]` starts a word: the first character, a letter or digit after a
 /// separator, an upper-case letter after a lower-case one or a digit, and the last capital of a
 /// run followed by a lower-case letter (`HTTPServer` → `HTTP`, `Server`).
-fn word_starts(name: &[u8]) -> u128 {
+pub(crate) fn word_starts(name: &[u8]) -> u128 {
     let mut m = 0u128;
-    for (i, &b) in name.iter().enumerate() {
-        let start = match i.checked_sub(1).map(|p| name[p]) {
-            None => true,
-            Some(prev) => {
-                (b.is_ascii_alphanumeric() && !prev.is_ascii_alphanumeric())
-                    || (b.is_ascii_uppercase()
-                        && (prev.is_ascii_lowercase() || prev.is_ascii_digit()))
-                    || (b.is_ascii_uppercase()
-                        && prev.is_ascii_uppercase()
-                        && name.get(i + 1).is_some_and(u8::is_ascii_lowercase))
-            }
-        };
-        if start {
+    for (i, &b) in name.iter().enumerate().take(128) {
+        let prev = i.checked_sub(1).map(|p| name[p]);
+        if starts_word(prev, b, name.get(i + 1).copied()) {
             m |= 1 << i;
         }
     }
@@ -193,6 +232,28 @@ mod tests {
         assert_eq!(score("mh", "HashMap"), None);
         assert_eq!(score("x", "HashMap"), None);
         assert_eq!(score("", "HashMap"), Some(Score::Prefix));
+    }
+
+    /// The 64-bit matcher and the 128-bit one agree on every name both take.
+    #[test]
+    fn narrow_and_wide_word_start_matchers_agree() {
+        let mut rng = fastrand::Rng::with_seed(64);
+        let alphabet = b"aAbBhHmM_1xX";
+        for _ in 0..20_000 {
+            let name: Vec<u8> = (0..rng.usize(1..20))
+                .map(|_| alphabet[rng.usize(..alphabet.len())])
+                .collect();
+            let query: Vec<u8> = (0..rng.usize(1..5))
+                .map(|_| alphabet[rng.usize(..alphabet.len())].to_ascii_lowercase())
+                .collect();
+            assert_eq!(
+                word_start_match_64(&name, &query),
+                word_start_match_wide(&name, &query),
+                "{:?} {:?}",
+                String::from_utf8_lossy(&name),
+                String::from_utf8_lossy(&query)
+            );
+        }
     }
 
     #[test]
