@@ -119,7 +119,7 @@ fn old_score(name: &str, query: &str) -> Option<OldScore> {
 
 /// The first this many locked dependencies (Cargo.lock order) join the corpora for the index
 /// of at least 400k symbols, the scale; quick mode takes fewer.
-const MID_DEPS: usize = 100;
+const MID_DEPS: usize = 170;
 
 /// Three trees, hard-linked (copied across file systems): both corpora; those and the first
 /// [`MID_DEPS`] locked dependencies' sources; those and every dependency. (label, root) each.
@@ -134,7 +134,8 @@ fn trees(dest: &Path, quick: bool) -> Vec<(String, PathBuf)> {
         (MID_DEPS, deps.len())
     };
     deps.truncate(all);
-    let base = format!("Rust std + CPython stdlib ({})", corpus::cpython_versions());
+    let names: Vec<&str> = corpora.iter().map(|(name, _)| *name).collect();
+    let base = format!("{} ({})", names.join(" + "), corpus::cpython_versions());
     let mut out = Vec::new();
     for (n, label) in [
         (0, base.clone()),
@@ -268,6 +269,20 @@ fn main() {
         .iter()
         .map(|(label, root)| run(label, root, rounds))
         .collect();
+    // For scale: the peak is the largest index with the baseline's own copy of its tables.
+    if let Some(rss) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_string)
+        })
+    {
+        println!(
+            "\npeak resident memory (the largest index and its baseline): {}",
+            rss.trim_start_matches("VmHWM:").trim()
+        );
+    }
     assert!(
         quick || symbols[1] >= 400_000,
         "the middle index must hold at least 400k symbols: raise MID_DEPS"
