@@ -376,11 +376,18 @@ impl Index {
         let tables = self.read();
         let mut out = Vec::new();
         for name in tables.names.matching_names(query, limit) {
-            for (file, path) in tables.names.defs_named(name) {
+            for (file, path, at) in tables.names.defs_named_at(name) {
                 if out.len() >= limit {
                     return out;
                 }
-                if let Some(symbol) = tables.files.get(&**file).and_then(|f| f.get(path)) {
+                // The index the names were inserted with; by path should the two ever disagree.
+                let symbol = tables.files.get(&**file).and_then(|f| {
+                    f.symbols
+                        .get(at)
+                        .filter(|s| s.name_path == *path)
+                        .or_else(|| f.get(path))
+                });
+                if let Some(symbol) = symbol {
                     out.push((file.to_string(), symbol.clone()));
                 }
             }

@@ -46,8 +46,9 @@ pub struct NameTables {
 struct Slot {
     name: Arc<str>,
     lower: Box<str>,
-    /// Per file (in path order, so results need no sorting), the name paths with this name.
-    defs: BTreeMap<Arc<str>, Vec<String>>,
+    /// Per file (in path order, so results need no sorting), the name paths with this name and
+    /// each one's index in the file's symbols (so a search reads a hit without a lookup by path).
+    defs: BTreeMap<Arc<str>, Vec<(String, u32)>>,
 }
 
 /// Pending ids become a segment past this many (each query scores all of them).
@@ -149,7 +150,7 @@ impl segment::Names for NameTables {
 
 impl NameTables {
     pub fn insert(&mut self, file: &Arc<str>, symbols: &FileSymbols) {
-        for s in &symbols.symbols {
+        for (at, s) in symbols.symbols.iter().enumerate() {
             let files = self.by_path.entry(s.name_path.clone()).or_default();
             if !files.iter().any(|f| f == file) {
                 files.push(file.clone());
@@ -163,7 +164,7 @@ impl NameTables {
             slot.defs
                 .entry(file.clone())
                 .or_default()
-                .push(s.name_path.clone());
+                .push((s.name_path.clone(), at as u32));
         }
         let most = if self.bulk {
             PENDING_MAX.max(self.indexed / 2)
@@ -280,11 +281,19 @@ impl NameTables {
         &'a self,
         name: &str,
     ) -> impl Iterator<Item = (&'a Arc<str>, &'a String)> + 'a {
+        self.defs_named_at(name).map(|(file, path, _)| (file, path))
+    }
+
+    /// [`Self::defs_named`], with each symbol's index in the `FileSymbols` it was inserted from.
+    pub fn defs_named_at<'a>(
+        &'a self,
+        name: &str,
+    ) -> impl Iterator<Item = (&'a Arc<str>, &'a String, usize)> + 'a {
         self.ids
             .get(name)
             .into_iter()
             .flat_map(|&id| self.slots[id as usize].defs.iter())
-            .flat_map(|(file, paths)| paths.iter().map(move |p| (file, p)))
+            .flat_map(|(file, paths)| paths.iter().map(move |(p, at)| (file, p, *at as usize)))
     }
 
     /// At most `limit` simple names matching `query`, best first ([`Score`] tier, then shorter
