@@ -111,6 +111,8 @@ pub(super) struct Segment {
     masks: Vec<u64>,
     /// Per position: [`repeats`] of the lowercase name.
     repeats: Vec<u64>,
+    /// Per position: [`ordered_pairs`] of the lowercase name.
+    orders: Vec<u64>,
     /// Per length present: (length, first position), ascending.
     runs: Vec<(usize, u32)>,
     /// Positions by lowercase name: one binary search gives a prefix range's size.
@@ -186,6 +188,7 @@ impl Segment {
             + size_of_val(self.spans.as_slice())
             + size_of_val(self.masks.as_slice())
             + size_of_val(self.repeats.as_slice())
+            + size_of_val(self.orders.as_slice())
             + size_of_val(self.runs.as_slice())
             + size_of_val(self.by_lower.as_slice())
             + size_of_val(self.pairs.starts.as_slice())
@@ -213,6 +216,7 @@ impl Segment {
         let mut spans = Vec::with_capacity(order.len());
         let mut masks = Vec::with_capacity(order.len());
         let mut repeat_masks = Vec::with_capacity(order.len());
+        let mut orders = Vec::with_capacity(order.len());
         let mut runs = Vec::new();
         for (p, &id) in order.iter().enumerate() {
             let (name, lower) = (names.name(id), names.lower(id));
@@ -222,6 +226,7 @@ impl Segment {
             spans.push((at, name.len() as u32, text.len() as u32));
             masks.push(names.mask(id) & !super::LIVE);
             repeat_masks.push(repeats(lower.as_bytes()));
+            orders.push(ordered_pairs(lower.as_bytes()));
             if runs.last().is_none_or(|&(l, _)| l != name.len()) {
                 runs.push((name.len(), p as u32));
             }
@@ -232,6 +237,7 @@ impl Segment {
             spans,
             masks,
             repeats: repeat_masks,
+            orders,
             runs,
             ..Segment::default()
         };
@@ -439,10 +445,13 @@ impl Segment {
 
     fn scan<'a>(&'a self, names: &impl Names, q: &Query, tier: Score, sink: &mut impl Sink<'a>) {
         let want = q.mask & !super::LIVE;
-        let twice = repeats(q.lower.as_bytes());
         let needle = q.lower.as_bytes();
+        let (twice, pairs) = (repeats(needle), query_pairs(needle));
         for (p, &mask) in self.masks.iter().enumerate() {
-            if mask & want != want || self.repeats[p] & twice != twice {
+            if mask & want != want
+                || self.orders[p] & pairs != pairs
+                || self.repeats[p] & twice != twice
+            {
                 continue;
             }
             if !sink.could_take(tier, self.name_len(p)) {
@@ -464,6 +473,34 @@ fn key(names: &impl Names, id: u32) -> (usize, &str, &str) {
 /// The classes of a lowercase name's characters (see [`class`]), one bit each.
 fn letters(lower: &[u8]) -> u32 {
     lower.iter().fold(0, |m, &b| m | 1 << class(b))
+}
+
+/// Names longer than this have every [`ordered_pairs`] bit set (the set would be full anyway).
+const ORDERED_MAX: usize = 24;
+
+/// The ordered pairs of a lowercase name's characters — `a` somewhere before `b` — by class,
+/// hashed into 64 bits. A subsequence match has each adjacent pair of the query among them; the
+/// scans that need one run over short names, where the set is sparse.
+fn ordered_pairs(lower: &[u8]) -> u64 {
+    if lower.len() > ORDERED_MAX {
+        return !0;
+    }
+    let mut m = 0;
+    for (i, &a) in lower.iter().enumerate() {
+        for &b in &lower[i + 1..] {
+            m |= pair_bit(a, b);
+        }
+    }
+    m
+}
+
+/// The [`ordered_pairs`] bits a query needs: its adjacent pairs.
+fn query_pairs(lower: &[u8]) -> u64 {
+    lower.windows(2).fold(0, |m, w| m | pair_bit(w[0], w[1]))
+}
+
+fn pair_bit(a: u8, b: u8) -> u64 {
+    1 << ((class(a) * 37 + class(b) * 11) % 64)
 }
 
 /// Letters a lowercase name repeats: bit `c` for two or more of letter `c`, bit `32 + c` for three
