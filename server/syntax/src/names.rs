@@ -229,7 +229,7 @@ impl NameTables {
 
     /// Build the pending ids into a segment, folding segments together while the newest is at
     /// least half the size of the one before it.
-    pub fn merge_pending(&mut self) {
+    fn merge_pending(&mut self) {
         if self.pending.is_empty() {
             return;
         }

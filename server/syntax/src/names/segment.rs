@@ -3,18 +3,20 @@
 //! stops as soon as the top-k heap is full of hits it cannot beat, so a query touches the names it
 //! could return rather than every name.
 //!
-//! - Exact and prefix: ids are ordered by (name length, lowercase name, name), so each length is
-//!   one run sorted for a binary-searched prefix range.
+//! - Exact and prefix: one binary search over the names sorted by lowercase gives the range; a
+//!   large range is walked by length, since ids are ordered by (name length, lowercase name, name)
+//!   and each length is one run sorted for a binary-searched prefix range.
 //! - Word starts: posting lists keyed by a pair of characters — a word start and the character
 //!   after it, or a word start and any later word start. Every word-start match of a query
 //!   `ab…` has `(a, b)` among its name's pairs, so the list of the query's first two characters
 //!   holds all of them.
 //! - Substring: posting lists keyed by trigram; a name containing the query contains each of its
 //!   trigrams, so the shortest of those lists holds all of them.
-//! - Subsequence (and short queries): the positions in order, filtered by the character mask.
+//! - Subsequence (and substrings of short queries): the positions in order, filtered by the
+//!   character, repeated-letter and ordered-pair masks.
 //!
-//! Keys are built from character classes (`class`), not bytes, so collisions only add candidates;
-//! every candidate is scored exactly before it is offered.
+//! Keys and masks are built from character classes (`class`), not bytes, so collisions only add
+//! candidates; every candidate is matched exactly before it is offered.
 
 use crate::rank::{Query, Score, word_start_match, word_starts};
 
