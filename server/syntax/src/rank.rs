@@ -90,7 +90,7 @@ impl Query {
         }
     }
 
-    fn is_subsequence_of(&self, lower: &str) -> bool {
+    pub(crate) fn is_subsequence_of(&self, lower: &str) -> bool {
         if self.ascii {
             let mut hay = lower.as_bytes();
             self.lower

@@ -91,6 +91,10 @@ impl<T: Copy + Default> Postings<T> {
         }
     }
 
+    fn bytes(&self) -> usize {
+        std::mem::size_of_val(self.starts.as_slice()) + std::mem::size_of_val(self.items.as_slice())
+    }
+
     fn list(&self, key: usize) -> &[(u32, T)] {
         &self.items[self.starts[key] as usize..self.starts[key + 1] as usize]
     }
@@ -180,11 +184,9 @@ impl Segment {
         &self.order
     }
 
-    /// Bytes held (capacity of every table).
+    /// Bytes held by the tables.
     pub(super) fn bytes(&self) -> usize {
         use std::mem::size_of_val;
-        let lists =
-            |p: &Postings<_>| size_of_val(p.starts.as_slice()) + size_of_val(p.items.as_slice());
         size_of_val(self.order.as_slice())
             + self.text.len()
             + size_of_val(self.spans.as_slice())
@@ -193,9 +195,8 @@ impl Segment {
             + size_of_val(self.orders.as_slice())
             + size_of_val(self.runs.as_slice())
             + size_of_val(self.by_lower.as_slice())
-            + size_of_val(self.pairs.starts.as_slice())
-            + size_of_val(self.pairs.items.as_slice())
-            + lists(&self.trigrams)
+            + self.pairs.bytes()
+            + self.trigrams.bytes()
     }
 
     fn name(&self, p: usize) -> &str {
@@ -437,7 +438,7 @@ impl Segment {
             }
             if self.masks[p] & want != want
                 || self.repeats[p] & twice != twice
-                || (q.is_ascii() && !byte_subsequence(needle, self.lower(p).as_bytes()))
+                || !q.is_subsequence_of(self.lower(p))
             {
                 continue;
             }
@@ -459,8 +460,7 @@ impl Segment {
             if !sink.could_take(tier, self.name_len(p)) {
                 break;
             }
-            // An ASCII query is a subsequence of the lowercase bytes or no match at all.
-            if q.is_ascii() && !byte_subsequence(needle, self.lower(p).as_bytes()) {
+            if !q.is_subsequence_of(self.lower(p)) {
                 continue;
             }
             self.offer(names, p, Some(tier), sink);
@@ -555,15 +555,4 @@ fn trigram_keys(lower: &[u8], out: &mut Vec<usize>) {
     }
     out.sort_unstable();
     out.dedup();
-}
-
-/// Whether `needle` occurs in `hay` in order (bytes).
-fn byte_subsequence(needle: &[u8], mut hay: &[u8]) -> bool {
-    for &c in needle {
-        match hay.iter().position(|&h| h == c) {
-            Some(i) => hay = &hay[i + 1..],
-            None => return false,
-        }
-    }
-    true
 }
