@@ -10,7 +10,8 @@
 //! letters dropped, and strings that match nothing.
 //!
 //! `cargo bench -p jingu-benches --bench workspace_symbol`; `JINGU_BENCH_QUICK=1` runs one round
-//! instead of five, on a subset of the corpora; `JINGU_BENCH_ROUNDS=N` sets the rounds.
+//! instead of five, on a subset of the corpora; `JINGU_BENCH_ROUNDS=N` sets the rounds;
+//! `JINGU_BENCH_ONLY=1` runs only the index of that number (0, 1 or 2, smallest first).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed set-up should panic with its message
 
@@ -264,10 +265,20 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(if quick { 1 } else { 5 });
     let tmp = tempfile::tempdir().expect("tempdir");
+    let only: Option<usize> = std::env::var("JINGU_BENCH_ONLY")
+        .ok()
+        .map(|n| n.parse().expect("JINGU_BENCH_ONLY: 0, 1 or 2"));
     let trees = trees(tmp.path(), quick);
     let symbols: Vec<usize> = trees
         .iter()
-        .map(|(label, root)| run(label, root, rounds))
+        .enumerate()
+        .map(|(i, (label, root))| {
+            if only.is_none_or(|o| o == i) {
+                run(label, root, rounds)
+            } else {
+                0
+            }
+        })
         .collect();
     // For scale: the peak is the largest index with the baseline's own copy of its tables.
     if let Some(rss) = std::fs::read_to_string("/proc/self/status")
@@ -284,7 +295,7 @@ fn main() {
         );
     }
     assert!(
-        quick || symbols[1] >= 400_000,
+        quick || only.is_some_and(|o| o != 1) || symbols[1] >= 400_000,
         "the middle index must hold at least 400k symbols: raise MID_DEPS"
     );
     println!("target: p99 <= 2 ms on >= 400k symbols");
@@ -310,9 +321,33 @@ fn run(label: &str, root: &Path, rounds: usize) -> usize {
     );
     let mut rng = fastrand::Rng::with_seed(2026);
     let qs = queries(&names, &mut rng);
+    // For a profiler: only these queries (comma-separated), ours only, for about ten seconds;
+    // each one's median. Between queries 64 MB are read, so caches are as cold as the baseline
+    // leaves them in the A/B runs.
+    if let Ok(list) = std::env::var("JINGU_BENCH_PROFILE") {
+        let list: Vec<&str> = list.split(',').collect();
+        let mut times = vec![Vec::new(); list.len()];
+        let flush = vec![1u64; 8 << 20];
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(10) {
+            for (q, times) in list.iter().zip(&mut times) {
+                std::hint::black_box(flush.iter().sum::<u64>());
+                let t = Instant::now();
+                std::hint::black_box(index.search(q, LIMIT));
+                times.push(t.elapsed());
+            }
+        }
+        for (q, times) in list.iter().zip(&mut times) {
+            times.sort();
+            println!("{q:?}: median {:.3} ms", ms(times[times.len() / 2]));
+        }
+        return stats.symbols;
+    }
     let mut ours: HashMap<&str, Vec<Duration>> = HashMap::new();
     let mut old: HashMap<&str, Vec<Duration>> = HashMap::new();
     let mut agree = 0usize;
+    // Per query: our timings over the rounds (for the slowest-queries list).
+    let mut per_query: Vec<Vec<Duration>> = vec![Vec::new(); qs.len()];
     for round in 0..rounds {
         for (i, (class, q)) in qs.iter().enumerate() {
             let run_ours = || {
@@ -336,6 +371,7 @@ fn run(label: &str, root: &Path, rounds: usize) -> usize {
             if round == 0 && hits.len() == old_hits.len() {
                 agree += 1;
             }
+            per_query[i].push(a);
             ours.entry(class).or_default().push(a);
             old.entry(class).or_default().push(b);
         }
@@ -374,5 +410,21 @@ fn run(label: &str, root: &Path, rounds: usize) -> usize {
         row(class, &mut a, &mut b);
     }
     row("all", &mut all_ours, &mut all_old);
+    // Where the tail comes from: the queries slowest at their median over the rounds.
+    let mut slowest: Vec<(Duration, usize)> = per_query
+        .iter_mut()
+        .enumerate()
+        .map(|(i, t)| {
+            t.sort();
+            (t[t.len() / 2], i)
+        })
+        .collect();
+    slowest.sort_unstable_by(|a, b| b.cmp(a));
+    let shown: Vec<String> = slowest
+        .iter()
+        .take(8)
+        .map(|&(t, i)| format!("{:?} ({}) {:.2} ms", qs[i].1, qs[i].0, ms(t)))
+        .collect();
+    println!("slowest queries (median): {}", shown.join(", "));
     stats.symbols
 }

@@ -374,25 +374,12 @@ impl Index {
     /// within a tier, each name's definitions by file, then in file order. At most `limit` results.
     pub fn search(&self, query: &str, limit: usize) -> Vec<(String, Symbol)> {
         let tables = self.read();
-        let mut out = Vec::new();
-        for name in tables.names.matching_names(query, limit) {
-            for (file, path, at) in tables.names.defs_named_at(name) {
-                if out.len() >= limit {
-                    return out;
-                }
-                // The index the names were inserted with; by path should the two ever disagree.
-                let symbol = tables.files.get(&**file).and_then(|f| {
-                    f.symbols
-                        .get(at)
-                        .filter(|s| s.name_path == *path)
-                        .or_else(|| f.get(path))
-                });
-                if let Some(symbol) = symbol {
-                    out.push((file.to_string(), symbol.clone()));
-                }
-            }
-        }
-        out
+        tables
+            .names
+            .search(query, limit)
+            .into_iter()
+            .map(|(file, symbol)| (file.to_string(), symbol.clone()))
+            .collect()
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Tables> {

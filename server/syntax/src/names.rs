@@ -17,8 +17,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
-use super::FileSymbols;
 use super::rank::{LIVE, Query, Score, char_mask};
+use super::{FileSymbols, Symbol};
 use segment::Segment;
 
 #[derive(Debug, Default)]
@@ -46,9 +46,15 @@ pub struct NameTables {
 struct Slot {
     name: Arc<str>,
     lower: Box<str>,
-    /// Per file (in path order, so results need no sorting), the name paths with this name and
-    /// each one's index in the file's symbols (so a search reads a hit without a lookup by path).
-    defs: BTreeMap<Arc<str>, Vec<(String, u32)>>,
+    /// Per file (in path order, so results need no sorting), its symbols and the name paths with
+    /// this name, each with its index in them (so a search reads a hit without a lookup).
+    defs: BTreeMap<Arc<str>, Defs>,
+}
+
+#[derive(Debug)]
+struct Defs {
+    symbols: Arc<FileSymbols>,
+    paths: Vec<(String, u32)>,
 }
 
 /// Pending ids become a segment past this many (each query scores all of them).
@@ -62,6 +68,7 @@ struct Hit<'a> {
     score: Score,
     len: usize,
     name: &'a str,
+    id: u32,
 }
 
 impl Ord for Hit<'_> {
@@ -96,12 +103,8 @@ impl<'a> TopK<'a, '_> {
         }
     }
 
-    fn into_names(self) -> Vec<&'a str> {
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|h| h.name)
-            .collect()
+    fn into_sorted(self) -> Vec<Hit<'a>> {
+        self.heap.into_sorted_vec()
     }
 }
 
@@ -115,20 +118,28 @@ impl<'a> segment::Sink<'a> for TopK<'a, '_> {
                 .is_some_and(|worst| (score, len) <= (worst.score, worst.len))
     }
 
-    fn offer(&mut self, name: &'a str, lower: &str, only: Option<Score>, live: &dyn Fn() -> bool) {
+    fn offer(
+        &mut self,
+        id: u32,
+        name: &'a str,
+        lower: &str,
+        only: Option<Score>,
+        live: &dyn Fn() -> bool,
+    ) {
         if let Some(score) = self.query.score(name, lower)
             && only.is_none_or(|o| o == score)
         {
-            segment::Sink::push(self, name, score, live);
+            segment::Sink::push(self, id, name, score, live);
         }
     }
 
-    fn push(&mut self, name: &'a str, score: Score, live: &dyn Fn() -> bool) {
+    fn push(&mut self, id: u32, name: &'a str, score: Score, live: &dyn Fn() -> bool) {
         if live() {
             self.keep(Hit {
                 score,
                 len: name.len(),
                 name,
+                id,
             });
         }
     }
@@ -149,7 +160,7 @@ impl segment::Names for NameTables {
 }
 
 impl NameTables {
-    pub fn insert(&mut self, file: &Arc<str>, symbols: &FileSymbols) {
+    pub fn insert(&mut self, file: &Arc<str>, symbols: &Arc<FileSymbols>) {
         for (at, s) in symbols.symbols.iter().enumerate() {
             let files = self.by_path.entry(s.name_path.clone()).or_default();
             if !files.iter().any(|f| f == file) {
@@ -163,7 +174,11 @@ impl NameTables {
             }
             slot.defs
                 .entry(file.clone())
-                .or_default()
+                .or_insert_with(|| Defs {
+                    symbols: symbols.clone(),
+                    paths: Vec::new(),
+                })
+                .paths
                 .push((s.name_path.clone(), at as u32));
         }
         let most = if self.bulk {
@@ -281,24 +296,43 @@ impl NameTables {
         &'a self,
         name: &str,
     ) -> impl Iterator<Item = (&'a Arc<str>, &'a String)> + 'a {
-        self.defs_named_at(name).map(|(file, path, _)| (file, path))
-    }
-
-    /// [`Self::defs_named`], with each symbol's index in the `FileSymbols` it was inserted from.
-    pub fn defs_named_at<'a>(
-        &'a self,
-        name: &str,
-    ) -> impl Iterator<Item = (&'a Arc<str>, &'a String, usize)> + 'a {
         self.ids
             .get(name)
             .into_iter()
             .flat_map(|&id| self.slots[id as usize].defs.iter())
-            .flat_map(|(file, paths)| paths.iter().map(move |(p, at)| (file, p, *at as usize)))
+            .flat_map(|(file, defs)| defs.paths.iter().map(move |(p, _)| (file, p)))
+    }
+
+    /// Workspace symbol search: the definitions of the best names matching `query` (see
+    /// [`Self::matching_names`]), each name's by file and then in file order; at most `limit`.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<(&Arc<str>, &Symbol)> {
+        let mut out = Vec::with_capacity(limit);
+        for hit in self.ranked(query, limit) {
+            for (file, defs) in &self.slots[hit.id as usize].defs {
+                for &(_, at) in &defs.paths {
+                    if out.len() >= limit {
+                        return out;
+                    }
+                    // The symbols the paths were inserted from, so the index always holds.
+                    if let Some(symbol) = defs.symbols.symbols.get(at as usize) {
+                        out.push((file, symbol));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// At most `limit` simple names matching `query`, best first ([`Score`] tier, then shorter
     /// names, then by name).
     pub fn matching_names(&self, query: &str, limit: usize) -> Vec<&str> {
+        self.ranked(query, limit)
+            .into_iter()
+            .map(|h| h.name)
+            .collect()
+    }
+
+    fn ranked(&self, query: &str, limit: usize) -> Vec<Hit<'_>> {
         use segment::Sink;
         if limit == 0 {
             return Vec::new();
@@ -312,7 +346,7 @@ impl NameTables {
         for &id in &self.pending {
             if self.masks[id as usize] & LIVE != 0 {
                 let slot = &self.slots[id as usize];
-                top.offer(&slot.name, &slot.lower, None, &|| true);
+                top.offer(id, &slot.name, &slot.lower, None, &|| true);
             }
         }
         // Tiers best first; each walk skips what the one before took.
@@ -334,7 +368,7 @@ impl NameTables {
                 s.subsequences(self, &q, &mut top);
             }
         }
-        top.into_names()
+        top.into_sorted()
     }
 }
 
@@ -343,7 +377,7 @@ mod tests {
     use super::*;
     use crate::{Language, Symbol, SymbolKind};
 
-    fn file_of(names: &[&str]) -> FileSymbols {
+    fn file_of(names: &[&str]) -> Arc<FileSymbols> {
         let symbols = names
             .iter()
             .map(|n| Symbol {
@@ -359,7 +393,7 @@ mod tests {
                 parent: None,
             })
             .collect();
-        FileSymbols::new(Language::Rust, symbols, None)
+        Arc::new(FileSymbols::new(Language::Rust, symbols, None))
     }
 
     /// The reference: score every live name, sort all, take `limit`.
@@ -374,6 +408,7 @@ mod tests {
                     score: q.score(&s.name, &s.lower)?,
                     len: s.name.len(),
                     name: &s.name,
+                    id: 0,
                 })
             })
             .collect();
@@ -471,7 +506,7 @@ mod tests {
             parts.join(if rng.bool() { "_" } else { "" })
         };
         let mut t = NameTables::default();
-        let mut files: Vec<(Arc<str>, FileSymbols)> = Vec::new();
+        let mut files: Vec<(Arc<str>, Arc<FileSymbols>)> = Vec::new();
         for round in 0..60 {
             // The first rounds load in bulk, as an index fill does.
             t.set_bulk(round < 20);

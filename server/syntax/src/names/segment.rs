@@ -117,8 +117,9 @@ pub(super) struct Segment {
     masks: Vec<u64>,
     /// Per position: [`repeats`] of the lowercase name.
     repeats: Vec<u64>,
-    /// Per position: [`ordered_pairs`] of the lowercase name.
-    orders: Vec<u64>,
+    /// Per filter bit ([`filter_rows`]), a bitmap of the positions whose name has it: bit `p % 64`
+    /// of word `p / 64` of its row.
+    rows: Vec<u64>,
     /// Per length present: (length, first position), ascending.
     runs: Vec<(usize, u32)>,
     /// Positions by lowercase name: one binary search gives a prefix range's size.
@@ -168,11 +169,18 @@ fn bigram_bit(a: u8, b: u8) -> u32 {
 pub(super) trait Sink<'a> {
     /// Whether a hit of tier `score` for a name of `len` bytes could still be kept.
     fn could_take(&self, score: Score, len: usize) -> bool;
-    /// Score `name` and offer it if `live()`; `only` drops hits of any other tier. Liveness is
-    /// asked last: it is a read from the tables, away from the segment's memory.
-    fn offer(&mut self, name: &'a str, lower: &str, only: Option<Score>, live: &dyn Fn() -> bool);
+    /// Score `name` (of id `id`) and offer it if `live()`; `only` drops hits of any other tier.
+    /// Liveness is asked last: it is a read from the tables, away from the segment's memory.
+    fn offer(
+        &mut self,
+        id: u32,
+        name: &'a str,
+        lower: &str,
+        only: Option<Score>,
+        live: &dyn Fn() -> bool,
+    );
     /// Offer `name`, already scored, if `live()`.
-    fn push(&mut self, name: &'a str, score: Score, live: &dyn Fn() -> bool);
+    fn push(&mut self, id: u32, name: &'a str, score: Score, live: &dyn Fn() -> bool);
 }
 
 impl Segment {
@@ -192,7 +200,7 @@ impl Segment {
             + size_of_val(self.spans.as_slice())
             + size_of_val(self.masks.as_slice())
             + size_of_val(self.repeats.as_slice())
-            + size_of_val(self.orders.as_slice())
+            + size_of_val(self.rows.as_slice())
             + size_of_val(self.runs.as_slice())
             + size_of_val(self.by_lower.as_slice())
             + self.pairs.bytes()
@@ -219,8 +227,9 @@ impl Segment {
         let mut spans = Vec::with_capacity(order.len());
         let mut masks = Vec::with_capacity(order.len());
         let mut repeat_masks = Vec::with_capacity(order.len());
-        let mut orders = Vec::with_capacity(order.len());
         let mut runs = Vec::new();
+        let words = order.len().div_ceil(64);
+        let mut rows = vec![0u64; ROWS * words];
         for (p, &id) in order.iter().enumerate() {
             let (name, lower) = (names.name(id), names.lower(id));
             let at = text.len() as u32;
@@ -229,7 +238,9 @@ impl Segment {
             spans.push((at, name.len() as u32, text.len() as u32));
             masks.push(names.mask(id) & !super::LIVE);
             repeat_masks.push(repeats(lower.as_bytes()));
-            orders.push(ordered_pairs(lower.as_bytes()));
+            filter_rows(lower.as_bytes(), true, |r| {
+                rows[r * words + p / 64] |= 1 << (p % 64)
+            });
             if runs.last().is_none_or(|&(l, _)| l != name.len()) {
                 runs.push((name.len(), p as u32));
             }
@@ -240,7 +251,7 @@ impl Segment {
             spans,
             masks,
             repeats: repeat_masks,
-            orders,
+            rows,
             runs,
             ..Segment::default()
         };
@@ -295,7 +306,7 @@ impl Segment {
         sink: &mut impl Sink<'a>,
     ) {
         let live = || names.mask(self.order[p]) & super::LIVE != 0;
-        sink.offer(self.name(p), self.lower(p), only, &live);
+        sink.offer(self.order[p], self.name(p), self.lower(p), only, &live);
     }
 
     /// Exact and prefix matches: a small range whole; a large one its exact matches, then the
@@ -383,7 +394,7 @@ impl Segment {
             let (name, lower) = (self.name(p), self.lower(p));
             if !lower.starts_with(&q.lower) && word_start_match(name.as_bytes(), b) {
                 let live = || names.mask(self.order[p]) & super::LIVE != 0;
-                sink.push(name, Score::WordStart, &live);
+                sink.push(self.order[p], name, Score::WordStart, &live);
             }
         }
     }
@@ -446,24 +457,72 @@ impl Segment {
         }
     }
 
+    /// Every position that could hold a match, in order: names too short to hold the query are
+    /// skipped, and the bitmaps of the query's [`filter_rows`] are intersected 64 positions at a
+    /// time, so the walk reads a few bits per name and touches only the names that pass.
     fn scan<'a>(&'a self, names: &impl Names, q: &Query, tier: Score, sink: &mut impl Sink<'a>) {
-        let want = q.mask & !super::LIVE;
         let needle = q.lower.as_bytes();
-        let (twice, pairs) = (repeats(needle), query_pairs(needle));
-        for (p, &mask) in self.masks.iter().enumerate() {
-            if mask & want != want
-                || self.orders[p] & pairs != pairs
-                || self.repeats[p] & twice != twice
-            {
-                continue;
+        // Lowercasing yields at most one ASCII character per character of the name, so a name
+        // holding an ASCII query as a subsequence has at least as many bytes as the query.
+        let min_len = if q.is_ascii() { needle.len() } else { 0 };
+        let from = self
+            .runs
+            .iter()
+            .find(|&&(len, _)| len >= min_len)
+            .map_or(self.len(), |&(_, at)| at as usize);
+        let n = self.len();
+        let words = n.div_ceil(64);
+        let mut wanted = Vec::new();
+        filter_rows(needle, false, |r| wanted.push(r));
+        wanted.sort_unstable();
+        wanted.dedup();
+        let rows: Vec<&[u64]> = wanted
+            .iter()
+            .map(|&r| &self.rows[r * words..(r + 1) * words])
+            .collect();
+        for word in from / 64..words {
+            let mut candidates = rows.iter().fold(!0u64, |m, row| m & row[word]);
+            if word == from / 64 {
+                candidates &= !0 << (from % 64);
             }
-            if !sink.could_take(tier, self.name_len(p)) {
-                break;
+            if word == n / 64 {
+                candidates &= (1 << (n % 64)) - 1;
             }
-            if !q.is_subsequence_of(self.lower(p)) {
-                continue;
+            while candidates != 0 {
+                let p = word * 64 + candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if !sink.could_take(tier, self.name_len(p)) {
+                    return;
+                }
+                if q.is_subsequence_of(self.lower(p)) {
+                    self.offer(names, p, Some(tier), sink);
+                }
             }
-            self.offer(names, p, Some(tier), sink);
+        }
+    }
+}
+
+/// Bitmap rows of a segment: one per character class, per [`ordered_pairs`] bit and per
+/// [`repeats`] bit.
+const ROWS: usize = CLASSES + 64 + 52;
+
+/// The rows a lowercase name is in (`name`: its classes, ordered pairs and repeated letters), or
+/// those a query needs every match to be in (its classes, adjacent pairs and repeats).
+fn filter_rows(lower: &[u8], name: bool, mut row: impl FnMut(usize)) {
+    let pairs = if name {
+        ordered_pairs(lower)
+    } else {
+        query_pairs(lower)
+    };
+    let classes = u64::from(letters(lower));
+    let twice = repeats(lower);
+    // `repeats` uses bits 0..26 and 32..58.
+    let repeat_bits = (twice & 0x3ff_ffff) | (twice >> 32 & 0x3ff_ffff) << 26;
+    for (base, bits) in [(0, classes), (CLASSES, pairs), (CLASSES + 64, repeat_bits)] {
+        let mut bits = bits;
+        while bits != 0 {
+            row(base + bits.trailing_zeros() as usize);
+            bits &= bits - 1;
         }
     }
 }
