@@ -472,14 +472,11 @@ impl Segment {
             .map_or(self.len(), |&(_, at)| at as usize);
         let n = self.len();
         let words = n.div_ceil(64);
-        let mut wanted = Vec::new();
-        filter_rows(needle, false, |r| wanted.push(r));
-        wanted.sort_unstable();
-        wanted.dedup();
-        let rows: Vec<&[u64]> = wanted
-            .iter()
-            .map(|&r| &self.rows[r * words..(r + 1) * words])
-            .collect();
+        // Each row once: `filter_rows` visits distinct bits of disjoint ranges.
+        let mut rows: Vec<&[u64]> = Vec::new();
+        filter_rows(needle, false, |r| {
+            rows.push(&self.rows[r * words..(r + 1) * words]);
+        });
         for word in from / 64..words {
             let mut candidates = rows.iter().fold(!0u64, |m, row| m & row[word]);
             if word == from / 64 {
