@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark, quick sizes (JINGU_BENCH_QUICK=1); each prints its ratio against a baseline
-# measured in the same run, interleaved, with min/median/max. Unset JINGU_BENCH_QUICK for the full
-# corpora and sizes.
+# measured in the same run, interleaved, with min/median/max. JINGU_BENCH_QUICK= (empty) or 0 for
+# the full corpora and sizes.
 #
 # The LSP bench drives target/release/jingu built with the features scripts/setup.sh builds with
 # (local-llm), so that binary stays the one setup.sh built (a build without them would replace

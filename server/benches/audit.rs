@@ -109,7 +109,7 @@ fn prepare(pg: &postgres::Postgres, dir: &Path, name: &str) -> SinkConfig {
 }
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     let dir = tempfile::tempdir().expect("tmp");
     let pg = postgres::Postgres::start(true);
     let fast_pg = postgres::Postgres::start(false);

@@ -221,7 +221,7 @@ fn main() {
             .expect("bench child");
         std::process::exit(status.code().unwrap_or(1));
     }
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some_and(|v| v != "0");
+    let quick = jingu_benches::quick();
     let verbose = std::env::var_os("JINGU_BENCH_VERBOSE").is_some();
     let per_language = if quick { 3 } else { 12 };
     let path = jingu_providers::default_local_model_path();

@@ -37,7 +37,7 @@ fn corpora() -> Vec<PathBuf> {
 }
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     let per_corpus = if quick { 40 } else { 400 };
     let mut tasks = 0usize;
     let (mut jingu_bytes, mut whole_bytes) = (0usize, 0usize);

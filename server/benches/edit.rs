@@ -22,7 +22,7 @@ use jingu_syntax::{Language, SymbolKind, file_symbols, parse};
 const MIN_LINES: usize = 500;
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     symbol_edit_latency(quick);
     request_size(quick);
 }

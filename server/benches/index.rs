@@ -284,7 +284,7 @@ fn extraction(label: &str, texts: &[(Language, String)], rounds: usize) {
 }
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     let rounds = if quick { 3 } else { 5 };
     query_setup(rounds * 2);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -112,7 +112,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some_and(|v| v != "0");
+    let quick = jingu_benches::quick();
     let rounds = if quick { 3 } else { 9 };
     let path = jingu_providers::default_local_model_path();
     assert!(

@@ -130,7 +130,7 @@ fn us(d: Duration) -> f64 {
 }
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     let rounds = if quick { 300 } else { 3000 };
     // One thread for client, server and hyper's connection task: on a shared 2-core machine a
     // multi-thread runtime's cross-thread wake-ups dominate the tail and measure the scheduler,

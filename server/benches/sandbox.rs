@@ -35,7 +35,7 @@ fn time_runs(rt: &tokio::runtime::Runtime, cfg: &SandboxConfig, n: u32) -> Durat
 }
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     let n = if quick { 5 } else { 30 };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let ws = tempfile::tempdir().expect("ws");

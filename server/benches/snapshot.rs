@@ -22,7 +22,7 @@ use jingu_fs::workspace::Workspace;
 use jingu_snapshots::{Change, Meta, Store};
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     // `JINGU_BENCH_SIZES=100000` measures chosen sizes only.
     let chosen: Option<Vec<usize>> = std::env::var("JINGU_BENCH_SIZES")
         .ok()
@@ -199,7 +199,7 @@ fn realistic_tree(root: &Path, n: usize) -> (u64, usize) {
 }
 
 fn bench_size(n: usize) -> Result {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     let rounds = if quick { 3 } else { 7 };
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("ws");

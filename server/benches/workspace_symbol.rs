@@ -259,7 +259,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let quick = std::env::var_os("JINGU_BENCH_QUICK").is_some();
+    let quick = jingu_benches::quick();
     let rounds = std::env::var("JINGU_BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
